@@ -1,0 +1,102 @@
+import type { LinkTiming, Message, MessageSink } from './message.ts';
+
+/** Bytes of payload sent, per destination, as really handed to the transport. */
+export interface TrafficStats {
+  bytesSent: number;
+  messagesSent: number;
+  /** Payload bytes per destination rank (the link from this endpoint to it). */
+  bytesTo: Map<number, number>;
+}
+
+interface Waiter {
+  resolve(msg: Message): void;
+  reject(err: Error): void;
+}
+
+/**
+ * One logical worker's (or the parameter server's) view of the network: a virtual clock, a
+ * mailbox keyed by (from, op, step), and traffic counters. Collectives are written against it.
+ */
+export class Endpoint {
+  /** Virtual clock in seconds. Advanced by compute (by the caller) and by message arrivals. */
+  now = 0;
+  readonly stats: TrafficStats = { bytesSent: 0, messagesSent: 0, bytesTo: new Map() };
+  private readonly mailbox = new Map<string, Message[]>();
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly opCounters = new Map<string, number>();
+  private failure: Error | null = null;
+
+  constructor(
+    readonly rank: number,
+    /** Number of worker ranks (a parameter server, if any, has rank === size). */
+    readonly size: number,
+    private readonly sink: MessageSink,
+    private readonly timing: LinkTiming,
+  ) {}
+
+  /** Next collective-call number in a namespace; every rank calls collectives in the same order. */
+  nextOp(namespace = 'collective'): number {
+    const n = (this.opCounters.get(namespace) ?? 0) + 1;
+    this.opCounters.set(namespace, n);
+    return namespace === 'collective' ? n : n | 0x80000000;
+  }
+
+  /** Send at the current virtual time. The payload must not be modified afterwards. */
+  send(to: number, op: number, step: number, payload: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    const bytes = payload.byteLength;
+    const arrival = this.timing.isShared(this.rank, to) ? Number.NaN : this.timing.transmit(this.rank, to, bytes, this.now);
+    this.stats.bytesSent += bytes;
+    this.stats.messagesSent += 1;
+    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
+    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival, payload });
+  }
+
+  /** Receive and advance the clock to the arrival time (if the sender timed it). */
+  async recv(from: number, op: number, step: number): Promise<Message> {
+    const msg = await this.recvRaw(from, op, step);
+    if (!Number.isNaN(msg.arrival) && msg.arrival > this.now) this.now = msg.arrival;
+    return msg;
+  }
+
+  /** Receive without touching the clock (the caller times a shared link itself). */
+  recvRaw(from: number, op: number, step: number): Promise<Message> {
+    if (this.failure) return Promise.reject(this.failure);
+    const key = `${from}:${op}:${step}`;
+    const queue = this.mailbox.get(key);
+    if (queue && queue.length > 0) {
+      const msg = queue.shift()!;
+      if (queue.length === 0) this.mailbox.delete(key);
+      return Promise.resolve(msg);
+    }
+    if (this.waiters.has(key)) return Promise.reject(new Error(`two receivers waiting for ${key} on rank ${this.rank}`));
+    return new Promise((resolve, reject) => this.waiters.set(key, { resolve, reject }));
+  }
+
+  /** Called by the router when a message for this endpoint arrives. */
+  deliver(msg: Message): void {
+    const key = `${msg.from}:${msg.op}:${msg.step}`;
+    const waiter = this.waiters.get(key);
+    if (waiter) {
+      this.waiters.delete(key);
+      waiter.resolve(msg);
+      return;
+    }
+    const queue = this.mailbox.get(key);
+    if (queue) queue.push(msg);
+    else this.mailbox.set(key, [msg]);
+  }
+
+  /** Fail every pending and future receive (a peer died, the run is being torn down). */
+  fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const w of this.waiters.values()) w.reject(err);
+    this.waiters.clear();
+  }
+
+  /** Traffic timing the endpoint uses; exposed for collectives that order shared links. */
+  get linkTiming(): LinkTiming {
+    return this.timing;
+  }
+}

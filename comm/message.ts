@@ -1,0 +1,35 @@
+/**
+ * A message between two logical endpoints. `op` identifies the collective call (every rank
+ * numbers its collective calls the same way), `step` the step inside it. Virtual times travel
+ * with the message so the receiver can advance its clock without knowing the network model.
+ */
+export interface Message {
+  from: number;
+  to: number;
+  op: number;
+  step: number;
+  /** Virtual time (s) at which the sender handed the payload to its link. */
+  sendTime: number;
+  /**
+   * Virtual arrival time (s) at the receiver, or NaN when the link is shared and the receiver
+   * orders the contending messages itself (parameter-server ingress).
+   */
+  arrival: number;
+  payload: Uint8Array;
+}
+
+/** Where an endpoint hands messages it sends: an in-process router or a WebSocket connection. */
+export interface MessageSink {
+  route(msg: Message): void;
+}
+
+/**
+ * The network model as the communication layer sees it. comm/ never imports sim/: the runtime
+ * injects an implementation (sim/network-model.ts).
+ */
+export interface LinkTiming {
+  /** Arrival time of `bytes` of payload sent at `sendTime`; updates the link's occupancy. */
+  transmit(from: number, to: number, bytes: number, sendTime: number): number;
+  /** True when several senders contend for the link from->to, so only the receiver may time it. */
+  isShared(from: number, to: number): boolean;
+}

@@ -1,0 +1,50 @@
+import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
+import { sgdStep } from './sgd-update.ts';
+import type { WorkerContext } from './worker-context.ts';
+
+export interface AllreduceSgdConfig {
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: ScheduleSpec;
+}
+
+/**
+ * Synchronous data-parallel SGD: every step each worker computes a gradient on its own batch,
+ * the dense fp32 gradients are summed by all-reduce and averaged, and every worker applies the
+ * same update, so parameters stay identical on all workers.
+ */
+export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfig): Promise<void> {
+  const { ep, oracle } = ctx;
+  const params = Float32Array.from(ctx.initialParams);
+  const grad = new Float32Array(oracle.paramCount);
+  const velocity = new Float32Array(oracle.paramCount);
+  const inv = 1 / ctx.workers;
+  for (let step = 1; step <= ctx.steps; step++) {
+    const t0 = performance.now();
+    const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
+    const { compute, delay } = ctx.computeTime(step, (performance.now() - t0) / 1000);
+    ep.now += compute + delay;
+    const commStart = ep.now;
+    await ctx.allReduce(ep, grad);
+    for (let i = 0; i < grad.length; i++) grad[i] = grad[i]! * inv;
+    sgdStep(params, grad, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
+    ctx.report({
+      type: 'step',
+      rank: ctx.rank,
+      step,
+      loss,
+      simTime: ep.now,
+      compute,
+      delay,
+      comm: ep.now - commStart,
+      bytesSent: ep.stats.bytesSent,
+      wallTime: ctx.wallTime(),
+    });
+    if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
+      const ev = oracle.evaluate(params);
+      ctx.report({ type: 'eval', rank: 0, step, simTime: ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * In-place SGD step with torch.optim.SGD semantics (dampening 0):
+ *   g <- g + wd * p;  v <- mu * v + g;  d = nesterov ? g + mu * v : v;  p <- p - lr * d
+ */
+export function sgdStep(params: Float32Array, grad: Float32Array, velocity: Float32Array, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void {
+  const n = params.length;
+  for (let i = 0; i < n; i++) {
+    let g = grad[i]!;
+    if (weightDecay !== 0) g += weightDecay * params[i]!;
+    if (momentum !== 0) {
+      const v = momentum * velocity[i]! + g;
+      velocity[i] = v;
+      g = nesterov ? g + momentum * v : v;
+    }
+    params[i] = params[i]! - lr * g;
+  }
+}

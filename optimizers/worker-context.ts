@@ -1,0 +1,55 @@
+import type { Endpoint } from '../comm/endpoint.ts';
+
+/** What a worker reports to the coordinator after each step and each evaluation. */
+export interface StepReport {
+  type: 'step';
+  rank: number;
+  step: number;
+  loss: number;
+  /** Virtual time at the end of the step (s). */
+  simTime: number;
+  /** Virtual seconds this step spent computing (incl. injected delay), communicating, waiting. */
+  compute: number;
+  delay: number;
+  comm: number;
+  /** Cumulative payload bytes this worker has sent. */
+  bytesSent: number;
+  wallTime: number;
+}
+
+export interface EvalReport {
+  type: 'eval';
+  rank: number;
+  step: number;
+  simTime: number;
+  evalLoss: number;
+  evalAccuracy: number;
+}
+
+export type WorkerReport = StepReport | EvalReport;
+
+/** Gradient and evaluation access, on flat parameter vectors (implemented by train/Trainer). */
+export interface GradientOracle {
+  readonly paramCount: number;
+  lossAndGrad(params: Float32Array, batch: Int32Array, grad: Float32Array): number;
+  evaluate(params: Float32Array): { loss: number; accuracy: number };
+}
+
+/** Everything one logical worker needs to run an algorithm. */
+export interface WorkerContext {
+  rank: number;
+  workers: number;
+  ep: Endpoint;
+  oracle: GradientOracle;
+  initialParams: Float32Array;
+  nextBatch(): Int32Array;
+  /** Virtual compute time of `step` (modelled or measured wall time of the last gradient). */
+  computeTime(step: number, measuredSec: number): { compute: number; delay: number };
+  /** Wall-clock seconds since the run started (reported, never used for decisions). */
+  wallTime(): number;
+  report(r: WorkerReport): void;
+  steps: number;
+  evalEvery: number;
+  /** All-reduce (sum) over the configured topology. */
+  allReduce(ep: Endpoint, data: Float32Array): Promise<void>;
+}

@@ -1,0 +1,148 @@
+import { SingleBar } from 'cli-progress';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { loadConfig } from '../config/load.ts';
+import type { MetricsLine } from '../metrics/aggregator.ts';
+import { RunDir } from '../metrics/run-dir.ts';
+import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import { runExperiment } from '../runtime/coordinator.ts';
+import { runWorkerProcess } from '../runtime/worker-process.ts';
+import { fetchData } from './data-fetch.ts';
+import { RunError, UserError } from '../util/user-error.ts';
+
+const debug = process.argv.includes('--debug');
+
+function fail(e: unknown): never {
+  if (e instanceof UserError || e instanceof RunError) {
+    process.stderr.write(`dtemu: ${e.message}\n`);
+    if (debug && e.stack) process.stderr.write(e.stack + '\n');
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`dtemu: internal error: ${(e as Error).message ?? String(e)}\n`);
+  if (debug) process.stderr.write(((e as Error).stack ?? '') + '\n');
+  else process.stderr.write('dtemu: rerun with --debug for the stack trace\n');
+  process.exit(1);
+}
+
+function fmtLine(l: MetricsLine): string {
+  if (l.kind === 'eval') {
+    const acc = l.evalAccuracy === null ? '' : ` acc ${(100 * l.evalAccuracy).toFixed(2)}%`;
+    return `step ${l.step}: test loss ${l.evalLoss.toFixed(4)}${acc}, sim ${l.simTimeSec.toFixed(3)} s, ${(l.bits / 8 / 1e6).toFixed(1)} MB sent`;
+  }
+  return '';
+}
+
+async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
+  const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
+  const outDir = argv.out ? resolve(argv.out) : RunDir.freshPath(resolve('runs'), lc.config.name);
+  const quiet = argv.quiet === true;
+  const tty = process.stderr.isTTY && !quiet;
+  const bar = tty ? new SingleBar({ format: 'training [{bar}] {value}/{total} steps | {info}', hideCursor: true, clearOnComplete: true }) : null;
+  bar?.start(lc.config.train.steps, 0, { info: '' });
+  let lastInfo = '';
+  let abort: ((reason: string) => void) | null = null;
+  const onSigint = () => abort?.('interrupted (Ctrl-C)');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const { summary } = await runExperiment(lc, {
+      outDir,
+      onLine: (l) => {
+        if (l.kind === 'train') bar?.update(l.step, { info: lastInfo });
+        else {
+          lastInfo = fmtLine(l);
+          if (!tty && !quiet) process.stderr.write(lastInfo + '\n');
+        }
+      },
+      onInfo: (m) => process.stderr.write(m + '\n'),
+      onAbortHook: (a) => (abort = a),
+    });
+    bar?.stop();
+    if (!quiet) {
+      const acc = summary.finalAccuracy === null ? 'n/a' : `${(100 * summary.finalAccuracy).toFixed(2)}%`;
+      process.stdout.write(
+        `${summary.name}: ${summary.steps} steps, test accuracy ${acc}, test loss ${summary.finalLoss?.toFixed(4)}, ` +
+          `simulated ${summary.simTimeSec.toFixed(3)} s, ${(summary.totalBits / 8e6).toFixed(1)} MB sent, wall ${summary.wallTimeSec.toFixed(1)} s` +
+          (summary.timeToTarget ? `, target reached at step ${summary.timeToTarget.step} (${summary.timeToTarget.simTimeSec.toFixed(3)} s simulated)` : '') +
+          `\nresults in ${outDir}\n`,
+      );
+    }
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName('dtemu')
+  .strict()
+  .option('debug', { type: 'boolean', describe: 'print stack traces' })
+  .command(
+    'run <file>',
+    'run an experiment',
+    (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true })
+        .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
+        .option('set', { type: 'string', array: true, describe: 'override a key: --set optimizer.lr=0.05' })
+        .option('seed', { type: 'number', describe: 'override the seed' })
+        .option('quiet', { type: 'boolean', describe: 'no progress output' }),
+    (a) => cmdRun(a as never),
+  )
+  .command(
+    'validate <file>',
+    'check an experiment file without running it',
+    (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
+    (a) => {
+      const lc = loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] });
+      process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset})\n`);
+    },
+  )
+  .command(
+    'worker',
+    'join a run as a worker process',
+    (y) =>
+      y
+        .option('join', { type: 'string', demandOption: true, describe: 'coordinator URL, ws://HOST:PORT' })
+        .option('token', { type: 'string', describe: "the run's token (or $DTEMU_TOKEN)" }),
+    async (a) => {
+      const token = a.token ?? process.env['DTEMU_TOKEN'];
+      if (!token) throw new UserError('worker: --token is required (the coordinator prints it)');
+      process.exit(await runWorkerProcess(a.join, token));
+    },
+  )
+  .command(
+    'plot <runs..>',
+    'redraw or overlay runs',
+    (y) =>
+      y
+        .positional('runs', { type: 'string', array: true, demandOption: true })
+        .option('x', { choices: ['bits', 'time', 'step'] as const, default: 'step' as const })
+        .option('y', { choices: ['loss', 'accuracy'] as const, default: 'accuracy' as const })
+        .option('out', { type: 'string', default: 'overlay.png' }),
+    (a) => {
+      const runs = (a.runs as string[]).map((r) => {
+        if (!existsSync(resolve(r, 'metrics.jsonl'))) throw new UserError(`${r}: not a run directory (no metrics.jsonl)`);
+        return { label: basename(resolve(r)), lines: readMetrics(r) };
+      });
+      plotOverlay(runs, a.x as XAxis, a.y as YAxis, a.out);
+      process.stdout.write(`wrote ${a.out}\n`);
+    },
+  )
+  .command(
+    'data fetch',
+    'install Fashion-MNIST (apt-get where possible)',
+    () => {},
+    () => fetchData(),
+  )
+  .demandCommand(1)
+  .fail((msg, err) => {
+    if (err) fail(err);
+    process.stderr.write(`dtemu: ${msg}\n`);
+    process.exit(2);
+  })
+  .parseAsync()
+  .catch(fail);

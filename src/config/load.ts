@@ -1,0 +1,257 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, parse as parseYaml, type Document, type Node } from 'yaml';
+import { UserError } from '../util/user-error.ts';
+import { parseQuantity, type QuantityKind } from './quantities.ts';
+import { experimentSchema } from './schema.ts';
+import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
+
+type Path = (string | number)[];
+
+const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
+const validateSchema = ajv.compile(experimentSchema);
+
+/** Levenshtein distance, for did-you-mean suggestions. */
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return dp[a.length]![b.length]!;
+}
+
+function didYouMean(word: string, options: string[]): string {
+  let best = '';
+  let bestD = Infinity;
+  for (const o of options) {
+    const d = editDistance(word.toLowerCase(), o.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = o;
+    }
+  }
+  return best && bestD <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean '${best}'?)` : '';
+}
+
+/** Schema node at a path (to list allowed keys). */
+function schemaAt(path: Path): Record<string, unknown> | null {
+  let s: Record<string, unknown> = experimentSchema as unknown as Record<string, unknown>;
+  for (const p of path) {
+    if (typeof p === 'number') s = s['items'] as Record<string, unknown>;
+    else s = (s['properties'] as Record<string, Record<string, unknown>> | undefined)?.[p] as Record<string, unknown>;
+    if (!s) return null;
+  }
+  return s;
+}
+
+class Locator {
+  private readonly lc = new LineCounter();
+  readonly doc: Document;
+  readonly setPaths = new Set<string>();
+
+  constructor(
+    readonly file: string,
+    src: string,
+  ) {
+    this.doc = parseDocument(src, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: true });
+  }
+
+  private pos(offset: number): string {
+    const { line, col } = this.lc.linePos(offset);
+    return `${line}:${col}`;
+  }
+
+  /** "file:line:col" of the value at `path` (or of its key, or of the nearest existing parent). */
+  where(path: Path, keyName?: string): string {
+    const dotted = [...path, ...(keyName !== undefined ? [keyName] : [])].join('.');
+    for (const sp of this.setPaths) if (dotted === sp || dotted.startsWith(sp + '.')) return `--set ${sp}`;
+    if (keyName !== undefined) {
+      const parent = this.doc.getIn(path, true) as Node | undefined;
+      if (parent && isMap(parent)) {
+        for (const item of parent.items) {
+          if (isScalar(item.key) && String(item.key.value) === keyName && item.key.range) return `${this.file}:${this.pos(item.key.range[0])}`;
+        }
+      }
+    }
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.doc.getIn(path.slice(0, n), true) as Node | undefined;
+      if (node && node.range) {
+        if (n < path.length || !isMap(node) || path.length === 0) {
+          // For a missing child, point at the parent's key if we can find it.
+          return `${this.file}:${this.pos(node.range[0])}`;
+        }
+        return `${this.file}:${this.pos(node.range[0])}`;
+      }
+    }
+    return `${this.file}:1:1`;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${String(v)}`;
+}
+
+function pathOf(instancePath: string): Path {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function valueAt(obj: unknown, path: Path): unknown {
+  let v: unknown = obj;
+  for (const p of path) v = v == null ? undefined : (v as Record<string | number, unknown>)[p];
+  return v;
+}
+
+function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
+  const path = pathOf(err.instancePath);
+  const found = valueAt(data, path);
+  const key = (p: Path) => (p.length ? p.join('.') : '(top level)');
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const extra = String((err.params as { additionalProperty: string }).additionalProperty);
+      const allowed = Object.keys((schemaAt(path)?.['properties'] as object) ?? {});
+      return new UserError(
+        `${loc.where(path, extra)}: ${key([...path, extra])}: unknown key${didYouMean(extra, allowed)}; expected one of ${allowed.join(', ')}`,
+      );
+    }
+    case 'required': {
+      const missing = String((err.params as { missingProperty: string }).missingProperty);
+      return new UserError(`${loc.where(path)}: ${key([...path, missing])}: required key is missing`);
+    }
+    case 'enum': {
+      const allowed = (err.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const hint = typeof found === 'string' ? didYouMean(found, allowed) : '';
+      return new UserError(`${loc.where(path)}: ${key(path)}: expected one of ${allowed.join(', ')}, found ${describe(found)}${hint}`);
+    }
+    case 'type': {
+      const qk = schemaAt(path)?.['x-quantity'];
+      if (typeof qk === 'string') {
+        return new UserError(`${loc.where(path)}: ${key(path)}: ${parseQuantity(qk as QuantityKind, found)}`);
+      }
+      const t = (err.params as { type: string }).type;
+      const expected = t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `${t === 'integer' ? 'an' : 'a'} ${t}`;
+      return new UserError(`${loc.where(path)}: ${key(path)}: expected ${expected}, found ${describe(found)}`);
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const p = err.params as { comparison: string; limit: number };
+      return new UserError(`${loc.where(path)}: ${key(path)}: expected a number ${p.comparison} ${p.limit}, found ${describe(found)}`);
+    }
+    default:
+      return new UserError(`${loc.where(path)}: ${key(path)}: expected a value that ${err.message ?? 'is valid'}, found ${describe(found)}`);
+  }
+}
+
+/** Parse every `x-quantity` string in the config, reporting the first bad one with its place. */
+function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
+  const get = (kind: QuantityKind, path: Path): number => {
+    const v = parseQuantity(kind, valueAt(c, path));
+    if (typeof v === 'string') throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${v}`);
+    return v;
+  };
+  return {
+    bandwidth: get('bandwidth', ['network', 'bandwidth']),
+    latency: get('time', ['network', 'latency']),
+    speed: get('flops', ['compute', 'speed']),
+    heartbeatTimeout: get('time', ['transport', 'heartbeatTimeout']),
+    delayShift: get('time', ['stragglers', 'delay', 'shift']),
+    delayMean: get('time', ['stragglers', 'delay', 'mean']),
+  };
+}
+
+/** Rules that involve several keys. */
+function crossChecks(loc: Locator, c: ExperimentConfig): void {
+  const fail = (path: Path, msg: string) => {
+    throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${msg}`);
+  };
+  c.stragglers.slow.forEach((s, i) => {
+    if (s.worker >= c.workers) fail(['stragglers', 'slow', i, 'worker'], `expected a worker rank below workers (${c.workers}), found ${s.worker}`);
+  });
+  for (const [i, w] of (c.stragglers.delay.workers ?? []).entries()) {
+    if (w >= c.workers) fail(['stragglers', 'delay', 'workers', i], `expected a worker rank below workers (${c.workers}), found ${w}`);
+  }
+  if (c.transport.processes !== undefined && c.transport.processes > c.workers) {
+    fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
+  }
+  const regression = c.data.dataset === 'linear';
+  if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
+  if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
+  if (c.model.kind === 'cnn' && c.data.dataset !== 'fashion-mnist') fail(['model', 'kind'], `expected an image data set for cnn, found '${c.data.dataset}'`);
+  if (regression && c.data.partition !== 'iid') fail(['data', 'partition'], `expected iid for a regression data set, found ${c.data.partition}`);
+  const trainSamples = c.data.dataset === 'fashion-mnist' ? 60000 : c.data.samples;
+  const perWorker = Math.floor(trainSamples / c.workers);
+  if (c.data.partition === 'iid' && c.data.batchSize > perWorker) {
+    fail(['data', 'batchSize'], `expected at most the shard size (${perWorker} samples per worker), found ${c.data.batchSize}`);
+  }
+}
+
+/** Apply `--set a.b=value` overrides (value parsed as YAML) to the document. */
+function applySets(loc: Locator, sets: string[]): void {
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UserError(`--set ${s}: expected key.path=value`);
+    const key = s.slice(0, eq).trim();
+    const raw = s.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = parseYaml(raw);
+    } catch {
+      value = raw;
+    }
+    const path: Path = key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    loc.doc.setIn(path, value);
+    loc.setPaths.add(key);
+  }
+}
+
+/**
+ * Read, override, validate and resolve an experiment file. Every problem becomes a UserError
+ * whose one-line message names file:line:col, the dotted key, what was expected and found.
+ */
+export function loadConfig(file: string, opts: { sets?: string[]; seed?: number } = {}): LoadedConfig {
+  let src: string;
+  try {
+    src = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return loadConfigText(file, src, opts);
+}
+
+export function loadConfigText(file: string, src: string, opts: { sets?: string[]; seed?: number } = {}): LoadedConfig {
+  const loc = new Locator(file, src);
+  const yerr = loc.doc.errors[0];
+  if (yerr) {
+    const lp = yerr.linePos?.[0];
+    const msg = yerr.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new UserError(`${file}:${lp ? `${lp.line}:${lp.col}` : '1:1'}: YAML syntax error: ${msg}`);
+  }
+  applySets(loc, opts.sets ?? []);
+  if (opts.seed !== undefined) {
+    loc.doc.set('seed', opts.seed);
+    loc.setPaths.add('seed');
+  }
+  const data = loc.doc.toJS() as unknown;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new UserError(`${file}:1:1: (top level): expected a mapping of experiment keys, found ${describe(data)}`);
+  }
+  if (!validateSchema(data)) throw schemaError(loc, data, validateSchema.errors![0]!);
+  const config = data as ExperimentConfig;
+  if (!config.name) config.name = basename(file, extname(file));
+  const q = parseQuantities(loc, config);
+  crossChecks(loc, config);
+  return { config, q, file };
+}

@@ -1,0 +1,172 @@
+import { BACKEND_CHOICES } from '../train/backend.ts';
+
+/**
+ * The experiment schema (JSON Schema, validated by ajv). Every key has a description with its
+ * unit and a default; `dtemu validate` fills defaults and writes the resolved config.
+ * Quantities with units are strings carrying `x-quantity` and are parsed by mathjs.
+ */
+const quantity = (kind: 'bandwidth' | 'time' | 'flops', def: string, description: string) => ({
+  type: 'string',
+  'x-quantity': kind,
+  default: def,
+  description,
+});
+
+export const experimentSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['data', 'model', 'optimizer'],
+  properties: {
+    name: { type: 'string', description: 'Run name (defaults to the file name).' },
+    seed: { type: 'integer', minimum: 0, default: 1, description: 'Root seed of every random stream.' },
+    workers: { type: 'integer', minimum: 1, maximum: 1024, default: 4, description: 'Number of logical workers.' },
+    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu.' },
+    transport: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How workers exchange bytes.',
+      properties: {
+        kind: { enum: ['ws', 'inproc'], default: 'ws', description: 'ws: worker OS processes over WebSocket; inproc: all workers in the coordinator process.' },
+        processes: { type: 'integer', minimum: 1, description: 'ws: number of worker processes (logical workers are packed round-robin); default one per worker.' },
+        host: { type: 'string', default: '127.0.0.1', description: 'ws: address the coordinator binds.' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'ws: port (0 = any free port).' },
+        spawn: { type: 'boolean', default: true, description: 'ws: spawn local worker processes; false waits for `dtemu worker --join` from other hosts.' },
+        maxMessageBytes: { type: 'integer', minimum: 1024, default: 268435456, description: 'ws: largest frame accepted (bytes).' },
+        heartbeatTimeout: quantity('time', '5 s', 'ws: a worker silent this long (wall clock) is reported dead.'),
+      },
+    },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['dataset'],
+      properties: {
+        dataset: { enum: ['fashion-mnist', 'linear', 'logistic', 'blobs'], description: 'Data set: Fashion-MNIST or a synthetic one generated from the seed.' },
+        partition: { enum: ['iid', 'dirichlet', 'shards'], default: 'iid', description: 'How training samples are split over workers.' },
+        alpha: { type: 'number', exclusiveMinimum: 0, default: 0.5, description: 'dirichlet: concentration (small = more skewed).' },
+        shardsPerWorker: { type: 'integer', minimum: 1, default: 2, description: 'shards: label-sorted shards per worker.' },
+        batchSize: { type: 'integer', minimum: 1, default: 32, description: 'Per-worker mini-batch size (samples).' },
+        samples: { type: 'integer', minimum: 1, default: 10000, description: 'Synthetic: training samples.' },
+        testSamples: { type: 'integer', minimum: 1, default: 2000, description: 'Synthetic: test samples.' },
+        features: { type: 'integer', minimum: 1, default: 20, description: 'Synthetic: input dimension.' },
+        classes: { type: 'integer', minimum: 2, default: 4, description: 'blobs: number of clusters.' },
+        noise: { type: 'number', minimum: 0, default: 0.5, description: 'Synthetic: label noise (linear) or cluster spread (blobs).' },
+      },
+    },
+    model: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      properties: {
+        kind: { enum: ['logistic', 'linear', 'mlp', 'cnn'], description: 'Model family.' },
+        hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128], description: 'mlp: hidden layer sizes.' },
+        channels: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [8, 16], description: 'cnn: channels of each 3x3 conv + 2x2 max-pool block.' },
+        kernel: { type: 'integer', minimum: 1, default: 3, description: 'cnn: convolution kernel size.' },
+      },
+    },
+    optimizer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      properties: {
+        kind: { enum: ['allreduce-sgd'], description: 'Distributed algorithm.' },
+        lr: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'Learning rate.' },
+        momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'Heavy-ball momentum (torch.optim.SGD semantics).' },
+        nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum.' },
+        weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 weight decay added to the gradient.' },
+        schedule: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'Learning-rate schedule over steps.',
+          properties: {
+            kind: { enum: ['constant', 'step', 'cosine'], default: 'constant', description: 'constant; step: multiply by gamma every `every` steps; cosine: to minLr at the last step.' },
+            every: { type: 'integer', minimum: 1, default: 1000, description: 'step: period in steps.' },
+            gamma: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'step: multiplicative factor.' },
+            minLr: { type: 'number', minimum: 0, default: 0, description: 'cosine: final learning rate.' },
+            warmup: { type: 'integer', minimum: 0, default: 0, description: 'Linear warm-up steps.' },
+          },
+        },
+      },
+    },
+    topology: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        kind: { enum: ['ring', 'star'], default: 'ring', description: 'ring: ring all-reduce between workers; star: parameter server with one shared link.' },
+      },
+    },
+    network: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        bandwidth: quantity('bandwidth', '1 Gb/s', 'Per-link bandwidth.'),
+        latency: quantity('time', '50 us', 'Per-link latency.'),
+      },
+    },
+    compute: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        mode: { enum: ['modelled', 'measured'], default: 'modelled', description: 'modelled: FLOPs / speed (deterministic); measured: real wall time of the step.' },
+        speed: quantity('flops', '1 TFLOP/s', 'modelled: speed of one worker.'),
+      },
+    },
+    stragglers: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        slow: {
+          type: 'array',
+          default: [],
+          description: 'Persistently slow workers: compute time multiplied by factor.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['worker', 'factor'],
+            properties: {
+              worker: { type: 'integer', minimum: 0, description: 'Worker rank.' },
+              factor: { type: 'number', minimum: 1, description: 'Slowdown factor (>= 1).' },
+            },
+          },
+        },
+        delay: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'Random extra delay per compute step.',
+          properties: {
+            kind: { enum: ['none', 'shifted-exponential'], default: 'none', description: 'Delay distribution.' },
+            shift: quantity('time', '0 s', 'Constant part of the delay.'),
+            mean: quantity('time', '0 s', 'Mean of the exponential part.'),
+            workers: { type: 'array', items: { type: 'integer', minimum: 0 }, description: 'Only these workers are delayed (default all).' },
+          },
+        },
+      },
+    },
+    train: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        steps: { type: 'integer', minimum: 1, default: 100, description: 'Synchronous steps (rounds).' },
+        evalEvery: { type: 'integer', minimum: 1, default: 100, description: 'Evaluate on the test set every this many steps (and at the end).' },
+        evalSamples: { type: 'integer', minimum: 1, description: 'Evaluate on the first N test samples (default all).' },
+        target: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'Report the first simulated time / bits / step at which a target is met.',
+          properties: {
+            accuracy: { type: 'number', minimum: 0, maximum: 1, description: 'Test accuracy target.' },
+            loss: { type: 'number', minimum: 0, description: 'Test loss target.' },
+          },
+        },
+      },
+    },
+  },
+} as const;

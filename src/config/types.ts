@@ -1,0 +1,68 @@
+import type { BackendChoice } from '../train/backend.ts';
+
+/** The experiment as written in YAML, after defaults are filled (see schema.ts). */
+export interface ExperimentConfig {
+  name: string;
+  seed: number;
+  workers: number;
+  backend: BackendChoice;
+  transport: {
+    kind: 'ws' | 'inproc';
+    processes?: number;
+    host: string;
+    port: number;
+    spawn: boolean;
+    maxMessageBytes: number;
+    heartbeatTimeout: string;
+  };
+  data: {
+    dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs';
+    partition: 'iid' | 'dirichlet' | 'shards';
+    alpha: number;
+    shardsPerWorker: number;
+    batchSize: number;
+    samples: number;
+    testSamples: number;
+    features: number;
+    classes: number;
+    noise: number;
+  };
+  model: { kind: 'logistic' | 'linear' | 'mlp' | 'cnn'; hidden: number[]; channels: number[]; kernel: number };
+  optimizer: {
+    kind: 'allreduce-sgd';
+    lr: number;
+    momentum: number;
+    nesterov: boolean;
+    weightDecay: number;
+    schedule: { kind: 'constant' | 'step' | 'cosine'; every: number; gamma: number; minLr: number; warmup: number };
+  };
+  topology: { kind: 'ring' | 'star' };
+  network: { bandwidth: string; latency: string };
+  compute: { mode: 'modelled' | 'measured'; speed: string };
+  stragglers: {
+    slow: { worker: number; factor: number }[];
+    delay: { kind: 'none' | 'shifted-exponential'; shift: string; mean: string; workers?: number[] };
+  };
+  train: {
+    steps: number;
+    evalEvery: number;
+    evalSamples?: number;
+    target: { accuracy?: number; loss?: number };
+  };
+}
+
+/** Quantities parsed to SI numbers. */
+export interface Quantities {
+  bandwidth: number;
+  latency: number;
+  speed: number;
+  heartbeatTimeout: number;
+  delayShift: number;
+  delayMean: number;
+}
+
+export interface LoadedConfig {
+  config: ExperimentConfig;
+  q: Quantities;
+  file: string;
+}

@@ -1,0 +1,132 @@
+import type { EvalReport, StepReport, WorkerReport } from '../../optimizers/worker-context.ts';
+
+export interface TrainLine {
+  kind: 'train';
+  step: number;
+  simTimeSec: number;
+  wallTimeSec: number;
+  loss: number;
+  bits: number;
+  lossByWorker: number[];
+}
+
+export interface EvalLine {
+  kind: 'eval';
+  step: number;
+  simTimeSec: number;
+  wallTimeSec: number;
+  bits: number;
+  evalLoss: number;
+  evalAccuracy: number | null;
+}
+
+export type MetricsLine = TrainLine | EvalLine;
+
+/** Per-worker virtual-time breakdown accumulated over the run. */
+export interface WorkerBreakdown {
+  worker: number;
+  computeSec: number;
+  delaySec: number;
+  commSec: number;
+  /** Time the worker was idle waiting for others (simTime - own busy time). */
+  waitSec: number;
+  bytesSent: number;
+}
+
+/**
+ * Turns per-worker reports (arriving in any order, from any process) into one train line per
+ * step, in step order, once every worker has reported that step; eval lines follow their step.
+ * Every field but wallTimeSec is a function of the reports' contents only, hence deterministic.
+ */
+export class MetricsAggregator {
+  private readonly pending = new Map<number, StepReport[]>();
+  private readonly pendingEval = new Map<number, EvalReport>();
+  private nextStep = 1;
+  private readonly lastBytes: number[];
+  readonly breakdown: WorkerBreakdown[];
+  lastSimTime = 0;
+  lastBits = 0;
+  stepsDone = 0;
+
+  constructor(
+    private readonly workers: number,
+    private readonly emit: (line: MetricsLine) => void,
+    private readonly wallTime: () => number,
+  ) {
+    this.lastBytes = new Array<number>(workers).fill(0);
+    this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0 }));
+  }
+
+  add(r: WorkerReport): void {
+    if (r.type === 'eval') this.pendingEval.set(r.step, r);
+    else {
+      let list = this.pending.get(r.step);
+      if (!list) this.pending.set(r.step, (list = []));
+      list.push(r);
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    for (;;) {
+      const list = this.pending.get(this.nextStep);
+      if (!list || list.length < this.workers) break;
+      this.pending.delete(this.nextStep);
+      list.sort((a, b) => a.rank - b.rank);
+      let simTime = 0;
+      let bytes = 0;
+      let lossSum = 0;
+      for (const r of list) {
+        simTime = Math.max(simTime, r.simTime);
+        bytes += r.bytesSent;
+        lossSum += r.loss;
+        const b = this.breakdown[r.rank]!;
+        b.computeSec += r.compute;
+        b.delaySec += r.delay;
+        b.commSec += r.comm;
+        b.bytesSent = r.bytesSent;
+        this.lastBytes[r.rank] = r.bytesSent;
+      }
+      this.lastSimTime = simTime;
+      this.lastBits = bytes * 8;
+      this.bitsByStep.set(this.nextStep, bytes * 8);
+      this.stepsDone = this.nextStep;
+      this.emit({
+        kind: 'train',
+        step: this.nextStep,
+        simTimeSec: simTime,
+        wallTimeSec: this.wallTime(),
+        loss: lossSum / list.length,
+        bits: bytes * 8,
+        lossByWorker: list.map((r) => r.loss),
+      });
+      this.nextStep++;
+    }
+    for (const [step, ev] of [...this.pendingEval.entries()].sort((a, b) => a[0] - b[0])) {
+      if (step >= this.nextStep) break;
+      this.pendingEval.delete(step);
+      const bits = this.lastBitsAt(step);
+      this.bitsByStep.delete(step);
+      this.emit({
+        kind: 'eval',
+        step,
+        simTimeSec: ev.simTime,
+        wallTimeSec: this.wallTime(),
+        bits,
+        evalLoss: ev.evalLoss,
+        evalAccuracy: Number.isNaN(ev.evalAccuracy) ? null : ev.evalAccuracy,
+      });
+    }
+  }
+
+  private readonly bitsByStep = new Map<number, number>();
+  private lastBitsAt(step: number): number {
+    return this.bitsByStep.get(step) ?? this.lastBits;
+  }
+
+  /** Finalise the breakdown: waiting = run's simulated time minus the worker's busy time. */
+  finish(): WorkerBreakdown[] {
+    for (const b of this.breakdown) b.waitSec = Math.max(0, this.lastSimTime - b.computeSec - b.delaySec - b.commSec);
+    return this.breakdown;
+  }
+}

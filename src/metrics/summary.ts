@@ -1,0 +1,46 @@
+import type { LoadedConfig } from '../config/types.ts';
+import type { EvalLine, MetricsLine, TrainLine, WorkerBreakdown } from './aggregator.ts';
+
+export interface Summary {
+  name: string;
+  finalAccuracy: number | null;
+  finalLoss: number | null;
+  finalTrainLoss: number | null;
+  totalBits: number;
+  serverBits: number;
+  simTimeSec: number;
+  wallTimeSec: number;
+  steps: number;
+  backend: string;
+  timeToTarget: { step: number; simTimeSec: number; bits: number } | null;
+  target: { accuracy?: number; loss?: number } | null;
+  workers: WorkerBreakdown[];
+}
+
+/** summary.json: final numbers, and the first evaluation that met the target, if one is set. */
+export function buildSummary(lc: LoadedConfig, lines: MetricsLine[], workers: WorkerBreakdown[], wallTimeSec: number, backend: string, serverBits: number): Summary {
+  const train = lines.filter((l): l is TrainLine => l.kind === 'train');
+  const evals = lines.filter((l): l is EvalLine => l.kind === 'eval');
+  const lastTrain = train[train.length - 1];
+  const lastEval = evals[evals.length - 1];
+  const t = lc.config.train.target;
+  const hasTarget = t.accuracy !== undefined || t.loss !== undefined;
+  const hit = hasTarget
+    ? evals.find((e) => (t.accuracy === undefined || (e.evalAccuracy ?? -1) >= t.accuracy) && (t.loss === undefined || e.evalLoss <= t.loss))
+    : undefined;
+  return {
+    name: lc.config.name,
+    finalAccuracy: lastEval?.evalAccuracy ?? null,
+    finalLoss: lastEval?.evalLoss ?? null,
+    finalTrainLoss: lastTrain?.loss ?? null,
+    totalBits: lastTrain?.bits ?? 0,
+    serverBits,
+    simTimeSec: lastTrain?.simTimeSec ?? 0,
+    wallTimeSec,
+    steps: lastTrain?.step ?? 0,
+    backend,
+    timeToTarget: hit ? { step: hit.step, simTimeSec: hit.simTimeSec, bits: hit.bits } : null,
+    target: hasTarget ? t : null,
+    workers,
+  };
+}

@@ -1,0 +1,216 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { psServe } from '../../comm/collectives/parameter-server.ts';
+import { Endpoint } from '../../comm/endpoint.ts';
+import { InprocRouter } from '../../comm/inproc-router.ts';
+import type { WorkerReport } from '../../optimizers/worker-context.ts';
+import type { LoadedConfig } from '../config/types.ts';
+import { MetricsAggregator, type MetricsLine, type WorkerBreakdown } from '../metrics/aggregator.ts';
+import { RunDir } from '../metrics/run-dir.ts';
+import { buildSummary, type Summary } from '../metrics/summary.ts';
+import { plotRun } from '../plot/run-plots.ts';
+import { selectBackend } from '../train/backend.ts';
+import { RunError } from '../util/user-error.ts';
+import { runManifest } from './manifest.ts';
+import { networkOf } from './run-setup.ts';
+import { WorkerHost } from './worker-host.ts';
+import { WsHub } from './ws-hub.ts';
+
+export interface RunOptions {
+  outDir: string;
+  /** Called for every metrics line (progress display). */
+  onLine?: (line: MetricsLine) => void;
+  /** Called with messages for the user (join instructions for remote workers). */
+  onInfo?: (msg: string) => void;
+  /** Register an abort hook (Ctrl-C); the coordinator tears everything down on call. */
+  onAbortHook?: (abort: (reason: string) => void) => void;
+  /** Extra process-level observers (tests): worker pids once spawned. */
+  onProcesses?: (pids: number[]) => void;
+}
+
+export interface RunResult {
+  dir: string;
+  summary: Summary;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/dtemu.js', import.meta.url));
+
+/** Contiguous blocks of ranks per process: process p hosts ranks [p*n/P, (p+1)*n/P). */
+export function rankSets(workers: number, processes: number): number[][] {
+  return Array.from({ length: processes }, (_, p) => {
+    const out: number[] = [];
+    for (let r = Math.floor((p * workers) / processes); r < Math.floor(((p + 1) * workers) / processes); r++) out.push(r);
+    return out;
+  });
+}
+
+/**
+ * Run one experiment end to end: run directory, workers (in process or as OS processes over
+ * ws), metrics, summary and plots. The config must already be validated.
+ */
+export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise<RunResult> {
+  const c = lc.config;
+  const dir = new RunDir(opts.outDir);
+  dir.writeConfig(c);
+  const startedAt = Date.now();
+  const wall = () => (Date.now() - startedAt) / 1000;
+  const lines: MetricsLine[] = [];
+  const agg = new MetricsAggregator(
+    c.workers,
+    (line) => {
+      dir.appendMetric(line);
+      lines.push(line);
+      opts.onLine?.(line);
+    },
+    wall,
+  );
+  const manifest = runManifest(lc, startedAt);
+  dir.writeJson('manifest.json', manifest);
+
+  let failure: RunError | null = null;
+  let failNow: (e: RunError) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    failNow = (e) => {
+      if (!failure) {
+        failure = e;
+        reject(e);
+      }
+    };
+  });
+  failed.catch(() => {});
+  opts.onAbortHook?.((reason) => failNow(new RunError(reason)));
+
+  const router = new InprocRouter(null);
+  const network = networkOf(lc);
+  let server: Endpoint | null = null;
+  const report = (r: WorkerReport) => agg.add(r);
+  const children: ChildProcess[] = [];
+  let hub: WsHub | null = null;
+  let hubClosed = false;
+  let serverDone: Promise<void> = Promise.resolve();
+  const startServer = () => {
+    if (c.topology.kind === 'star') {
+      server = new Endpoint(c.workers, c.workers, router, network);
+      router.attach(server);
+      serverDone = psServe(server);
+    }
+  };
+
+  try {
+    if (c.transport.kind === 'inproc') {
+      manifest.backend = await selectBackend(c.backend);
+      const host = new WorkerHost(lc, Array.from({ length: c.workers }, (_, r) => r), router, report, wall);
+      startServer();
+      host.prepare();
+      manifest.processes = [{ index: 0, pid: process.pid, host: 'coordinator', ranks: host.ranks, backend: manifest.backend }];
+      dir.writeJson('manifest.json', manifest);
+      await Promise.race([host.run(), failed]);
+    } else {
+      const token = randomBytes(16).toString('hex');
+      const processes = c.transport.processes ?? c.workers;
+      const sets = rankSets(c.workers, processes);
+      const exitCause = new Map<number, string>();
+      hub = new WsHub({
+        host: c.transport.host,
+        port: c.transport.port,
+        token,
+        maxPayload: c.transport.maxMessageBytes,
+        lc,
+        rankSets: sets,
+        heartbeatTimeoutSec: lc.q.heartbeatTimeout,
+        local: router,
+        onReport: report,
+        onFailure: (e) => failNow(e),
+        describe: (p) => {
+          const cause = exitCause.get(p.pid);
+          return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
+        },
+      });
+      // The server endpoint's outgoing messages go through the hub to worker processes.
+      const hubRouter = new InprocRouter(hub);
+      const port = await hub.listen();
+      const url = `ws://${c.transport.host === '0.0.0.0' ? '127.0.0.1' : c.transport.host}:${port}`;
+      if (c.topology.kind === 'star') {
+        server = new Endpoint(c.workers, c.workers, hubRouter, network);
+        router.attach(server);
+        serverDone = psServe(server);
+      }
+      if (c.transport.spawn) {
+        for (let p = 0; p < processes; p++) {
+          const child = spawn(process.execPath, [BIN, 'worker', '--join', url], {
+            env: { ...process.env, DTEMU_TOKEN: token },
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
+          children.push(child);
+          child.on('exit', (code, signal) => {
+            const cause = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+            if (child.pid !== undefined) exitCause.set(child.pid, cause);
+            if (!hub || hubClosed) return;
+            const info = hub.processes.find((x) => x.pid === child.pid);
+            failNow(
+              new RunError(
+                info
+                  ? `worker process ${info.index} (pid ${child.pid}, worker${info.ranks.length > 1 ? 's' : ''} ${info.ranks.join(',')}) ${cause}`
+                  : `a worker process (pid ${child.pid}) ${cause} before joining`,
+              ),
+            );
+          });
+        }
+        opts.onProcesses?.(children.map((ch) => ch.pid!).filter((p) => p !== undefined));
+      } else {
+        opts.onInfo?.(`waiting for ${processes} worker process(es): dtemu worker --join ws://<this-host>:${port} --token ${token}`);
+      }
+      await Promise.race([hub.whenReady(), failed]);
+      manifest.processes = hub.processes;
+      manifest.backend = [...new Set(hub.processes.map((p) => p.backend))].join(',');
+      dir.writeJson('manifest.json', manifest);
+      await Promise.race([hub.start(startedAt), failed]);
+    }
+    if (server) {
+      (server as Endpoint).fail(new RunError('run over'));
+      await serverDone;
+    }
+  } catch (e) {
+    const err = e instanceof RunError ? e : new RunError(`${(e as Error).message}`);
+    router.failAll(err);
+    await teardown();
+    manifest.status = 'failed';
+    manifest.error = err.message;
+    manifest.endedAt = new Date().toISOString();
+    dir.writeJson('manifest.json', manifest);
+    dir.close();
+    if (!(e instanceof RunError)) (err as Error & { cause?: unknown }).cause = e;
+    throw err;
+  }
+  await teardown();
+
+  const breakdown: WorkerBreakdown[] = agg.finish();
+  const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
+  dir.writeJson('summary.json', summary);
+  await plotRun(opts.outDir, lc.config.name, lines);
+  manifest.status = 'completed';
+  manifest.endedAt = new Date().toISOString();
+  dir.writeJson('manifest.json', manifest);
+  dir.close();
+  return { dir: opts.outDir, summary };
+
+  async function teardown(): Promise<void> {
+    hubClosed = true;
+    if (hub) await hub.close();
+    await Promise.all(
+      children.map(
+        (ch) =>
+          new Promise<void>((resolve) => {
+            if (ch.exitCode !== null || ch.signalCode !== null) return resolve();
+            const t = setTimeout(() => ch.kill('SIGKILL'), 3000);
+            ch.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            if (failure) ch.kill('SIGTERM');
+          }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadedConfig } from '../config/types.ts';
+
+const require = createRequire(import.meta.url);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface Manifest {
+  name: string;
+  seed: number;
+  configFile: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: 'running' | 'completed' | 'failed';
+  error?: string;
+  backend: string;
+  transport: string;
+  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string }[];
+  versions: Record<string, string>;
+  gitRevision: string | null;
+  argv: string[];
+}
+
+function versionOf(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'absent';
+  }
+}
+
+function gitRevision(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return null;
+  }
+}
+
+export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
+  const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  return {
+    name: lc.config.name,
+    seed: lc.config.seed,
+    configFile: lc.file,
+    startedAt: new Date(startedAt).toISOString(),
+    endedAt: null,
+    status: 'running',
+    backend: '',
+    transport: lc.config.transport.kind,
+    processes: [],
+    versions: {
+      dtemu: own.version,
+      node: process.versions.node,
+      '@tensorflow/tfjs': versionOf('@tensorflow/tfjs'),
+      '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
+      '@tensorflow/tfjs-node': versionOf('@tensorflow/tfjs-node'),
+      ws: versionOf('ws'),
+    },
+    gitRevision: gitRevision(),
+    argv: process.argv.slice(2),
+  };
+}

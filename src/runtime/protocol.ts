@@ -1,0 +1,19 @@
+import type { WorkerReport } from '../../optimizers/worker-context.ts';
+import type { LoadedConfig } from '../config/types.ts';
+
+/** Control messages (JSON text frames); data messages are binary frames (comm/wire-codec.ts). */
+export type ToCoordinator =
+  | { t: 'hello'; token: string; pid: number; host: string }
+  | { t: 'ready'; backend: string }
+  | { t: 'report'; r: WorkerReport }
+  | { t: 'done' }
+  | { t: 'error'; message: string };
+
+export type ToWorker =
+  | { t: 'init'; ranks: number[]; lc: LoadedConfig; process: number }
+  | { t: 'start'; startedAt: number }
+  | { t: 'stop' }
+  | { t: 'refused'; reason: string };
+
+export const CLOSE_BAD_TOKEN = 4001;
+export const CLOSE_NOT_NEEDED = 4002;

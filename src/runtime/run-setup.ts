@@ -1,0 +1,47 @@
+import type { LoadedConfig } from '../config/types.ts';
+import type { Dataset } from '../train/data/dataset.ts';
+import { loadFashionMnist } from '../train/data/fashion-mnist.ts';
+import { partitionIndices, type PartitionSpec } from '../train/data/partition.ts';
+import { makeSynthetic } from '../train/data/synthetic.ts';
+import { buildModel, type ModelDef, type ModelSpec } from '../train/models.ts';
+import { buildTopology } from '../../topologies/index.ts';
+import { NetworkModel } from '../sim/network-model.ts';
+
+/** Data set named by the config (Fashion-MNIST from disk, or synthetic from the seed). */
+export function loadDataset(lc: LoadedConfig): Dataset {
+  const d = lc.config.data;
+  if (d.dataset === 'fashion-mnist') return loadFashionMnist();
+  return makeSynthetic({ kind: d.dataset, samples: d.samples, testSamples: d.testSamples, features: d.features, classes: d.classes, noise: d.noise }, lc.config.seed);
+}
+
+export function modelSpecOf(lc: LoadedConfig): ModelSpec {
+  const m = lc.config.model;
+  switch (m.kind) {
+    case 'mlp':
+      return { kind: 'mlp', hidden: m.hidden };
+    case 'cnn':
+      return { kind: 'cnn', channels: m.channels, kernel: m.kernel };
+    default:
+      return { kind: m.kind };
+  }
+}
+
+export function modelOf(lc: LoadedConfig, ds: Dataset): ModelDef {
+  return buildModel(modelSpecOf(lc), ds.inputShape, ds.classes);
+}
+
+export function partitionSpecOf(lc: LoadedConfig): PartitionSpec {
+  const d = lc.config.data;
+  if (d.partition === 'dirichlet') return { kind: 'dirichlet', alpha: d.alpha };
+  if (d.partition === 'shards') return { kind: 'shards', shardsPerWorker: d.shardsPerWorker };
+  return { kind: 'iid' };
+}
+
+export function shardsOf(lc: LoadedConfig, ds: Dataset): Int32Array[] {
+  const labels = ds.classes > 0 ? (ds.train.y as Int32Array) : null;
+  return partitionIndices(ds.train.n, labels, ds.classes, lc.config.workers, partitionSpecOf(lc), lc.config.seed);
+}
+
+export function networkOf(lc: LoadedConfig): NetworkModel {
+  return new NetworkModel(buildTopology(lc.config.topology.kind, lc.config.workers, { bandwidth: lc.q.bandwidth, latency: lc.q.latency }));
+}

@@ -1,0 +1,99 @@
+import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
+import { ringAllReduce } from '../../comm/collectives/ring-allreduce.ts';
+import { Endpoint } from '../../comm/endpoint.ts';
+import type { InprocRouter } from '../../comm/inproc-router.ts';
+import { runAllreduceSgd } from '../../optimizers/allreduce-sgd.ts';
+import type { GradientOracle, WorkerReport } from '../../optimizers/worker-context.ts';
+import type { LoadedConfig } from '../config/types.ts';
+import { ComputeTimeModel } from '../sim/compute-time.ts';
+import { StragglerModel } from '../sim/stragglers.ts';
+import { BatchSampler } from '../train/data/batch-sampler.ts';
+import { initParams } from '../train/models.ts';
+import { Trainer } from '../train/trainer.ts';
+import { loadDataset, modelOf, networkOf, shardsOf } from './run-setup.ts';
+
+/**
+ * Hosts a set of logical workers in this process: creates their endpoints on the router,
+ * then (after `prepare`) runs each worker's algorithm loop concurrently.
+ */
+export class WorkerHost {
+  readonly endpoints: Endpoint[];
+  private trainer: Trainer | null = null;
+  private shards: Int32Array[] = [];
+  private init: Float32Array | null = null;
+
+  constructor(
+    private readonly lc: LoadedConfig,
+    readonly ranks: number[],
+    private readonly router: InprocRouter,
+    private readonly report: (r: WorkerReport) => void,
+    private readonly wallTime: () => number,
+  ) {
+    const network = networkOf(lc);
+    // Endpoints exist before any data is loaded so early messages from peers are buffered.
+    this.endpoints = ranks.map((r) => {
+      const ep = new Endpoint(r, lc.config.workers, router, network);
+      router.attach(ep);
+      return ep;
+    });
+  }
+
+  /** Load data, build the model (the backend must already be selected). */
+  prepare(): void {
+    const ds = loadDataset(this.lc);
+    const model = modelOf(this.lc, ds);
+    this.trainer = new Trainer(model, ds, this.lc.config.data.batchSize);
+    this.shards = shardsOf(this.lc, ds);
+    this.init = initParams(model, this.lc.config.seed);
+  }
+
+  get modelSize(): number {
+    return this.trainer?.model.size ?? 0;
+  }
+
+  async run(): Promise<void> {
+    const trainer = this.trainer;
+    const init = this.init;
+    if (!trainer || !init) throw new Error('WorkerHost.run before prepare');
+    const c = this.lc.config;
+    const stragglers = new StragglerModel(
+      {
+        slow: c.stragglers.slow,
+        delay: c.stragglers.delay.kind === 'none' ? { kind: 'none' } : { kind: 'shifted-exponential', shift: this.lc.q.delayShift, mean: this.lc.q.delayMean, workers: c.stragglers.delay.workers },
+      },
+      c.seed,
+    );
+    const timeModel = new ComputeTimeModel(trainer.model.flopsPerSample, this.lc.q.speed, stragglers);
+    const oracle: GradientOracle = {
+      paramCount: trainer.model.size,
+      lossAndGrad: (p, b, g) => trainer.lossAndGrad(p, b, g),
+      evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
+    };
+    const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
+    await Promise.all(
+      this.endpoints.map((ep) => {
+        const sampler = new BatchSampler(this.shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
+        return runAllreduceSgd(
+          {
+            rank: ep.rank,
+            workers: c.workers,
+            ep,
+            oracle,
+            initialParams: init,
+            nextBatch: () => sampler.next(),
+            computeTime: (step, measured) => {
+              const t = timeModel.stepTime(ep.rank, step, c.data.batchSize);
+              return c.compute.mode === 'measured' ? { compute: measured * stragglers.slowdown(ep.rank), delay: t.delay } : t;
+            },
+            wallTime: this.wallTime,
+            report: this.report,
+            steps: c.train.steps,
+            evalEvery: c.train.evalEvery,
+            allReduce,
+          },
+          c.optimizer,
+        );
+      }),
+    );
+  }
+}

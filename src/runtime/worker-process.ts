@@ -1,0 +1,93 @@
+import { hostname } from 'node:os';
+import WebSocket from 'ws';
+import { InprocRouter } from '../../comm/inproc-router.ts';
+import type { Message, MessageSink } from '../../comm/message.ts';
+import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
+import { selectBackend } from '../train/backend.ts';
+import { RunError, UserError } from '../util/user-error.ts';
+import type { ToCoordinator, ToWorker } from './protocol.ts';
+import { WorkerHost } from './worker-host.ts';
+
+/**
+ * Entry of a worker OS process (`dtemu worker --join URL --token T`): joins the coordinator,
+ * receives its logical workers and the resolved config, trains, and exits when told to stop.
+ * Resolves with the process exit code.
+ */
+export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 1024 * 1024): Promise<number> {
+  return new Promise((resolveExit) => {
+    const ws = new WebSocket(url, { maxPayload });
+    let host: WorkerHost | null = null;
+    let router: InprocRouter | null = null;
+    let finished = false;
+    let startedAt = Date.now();
+    const send = (m: ToCoordinator) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    };
+    const finish = (code: number, message?: string) => {
+      if (finished) return;
+      finished = true;
+      if (message) process.stderr.write(`dtemu worker: ${message}\n`);
+      router?.failAll(new RunError('worker shutting down'));
+      try {
+        ws.close();
+      } catch {
+        /* already closed */
+      }
+      resolveExit(code);
+    };
+    const remote: MessageSink = {
+      route: (msg: Message) => ws.send(encodeMessage(msg), { binary: true }),
+    };
+
+    ws.on('open', () => send({ t: 'hello', token, pid: process.pid, host: hostname() }));
+    ws.on('error', (e) => finish(1, `cannot reach the coordinator at ${url}: ${e.message}`));
+    ws.on('close', () => finish(finished ? 0 : 1, 'the coordinator closed the connection'));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        const buf = data as Buffer;
+        router?.deliverLocal(decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+        return;
+      }
+      const msg = JSON.parse(String(data)) as ToWorker;
+      switch (msg.t) {
+        case 'refused':
+          finish(2, `refused by the coordinator: ${msg.reason}`);
+          return;
+        case 'init': {
+          router = new InprocRouter(remote);
+          host = new WorkerHost(msg.lc, msg.ranks, router, (r) => send({ t: 'report', r }), () => (Date.now() - startedAt) / 1000);
+          const h = host;
+          void (async () => {
+            try {
+              const backend = await selectBackend(msg.lc.config.backend);
+              h.prepare();
+              send({ t: 'ready', backend });
+            } catch (e) {
+              send({ t: 'error', message: (e as Error).message });
+              finish(e instanceof UserError ? 2 : 1);
+            }
+          })();
+          return;
+        }
+        case 'start': {
+          startedAt = msg.startedAt;
+          const h = host;
+          if (!h) return;
+          h.run().then(
+            () => send({ t: 'done' }),
+            (e: Error) => {
+              if (!finished) send({ t: 'error', message: e.message });
+            },
+          );
+          return;
+        }
+        case 'stop':
+          finished = true;
+          router?.failAll(new RunError('run stopped'));
+          ws.close();
+          resolveExit(0);
+          return;
+      }
+    });
+  });
+}

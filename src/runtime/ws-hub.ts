@@ -1,0 +1,223 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { InprocRouter } from '../../comm/inproc-router.ts';
+import type { Message, MessageSink } from '../../comm/message.ts';
+import { decodeMessage, encodeMessage, peekDestination } from '../../comm/wire-codec.ts';
+import type { WorkerReport } from '../../optimizers/worker-context.ts';
+import type { LoadedConfig } from '../config/types.ts';
+import { RunError } from '../util/user-error.ts';
+import { CLOSE_BAD_TOKEN, CLOSE_NOT_NEEDED, type ToCoordinator, type ToWorker } from './protocol.ts';
+
+interface Conn {
+  ws: WebSocket;
+  index: number;
+  ranks: number[];
+  pid: number;
+  host: string;
+  ready: boolean;
+  done: boolean;
+  backend: string;
+  lastSeen: number;
+}
+
+export interface HubOptions {
+  host: string;
+  port: number;
+  token: string;
+  maxPayload: number;
+  lc: LoadedConfig;
+  /** Rank sets, one per worker process, handed out in order of joining. */
+  rankSets: number[][];
+  heartbeatTimeoutSec: number;
+  /** Endpoints hosted by the coordinator itself (the parameter server). */
+  local: InprocRouter;
+  onReport(r: WorkerReport): void;
+  onFailure(err: RunError): void;
+  /** Describe a process for messages (the coordinator adds the pid and exit cause it knows). */
+  describe?(conn: { index: number; pid: number; ranks: number[] }): string;
+}
+
+function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The coordinator's WebSocket server: admits worker processes that present the run's token,
+ * assigns them their logical workers, relays data frames between processes untouched (it only
+ * reads the destination), and watches liveness.
+ */
+export class WsHub implements MessageSink {
+  private wss: WebSocketServer | null = null;
+  private readonly conns: Conn[] = [];
+  private readonly byRank = new Map<number, Conn>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private failed = false;
+  private stopping = false;
+  private allReady: (() => void) | null = null;
+  private allDone: (() => void) | null = null;
+  readonly refused: string[] = [];
+
+  constructor(private readonly o: HubOptions) {}
+
+  async listen(): Promise<number> {
+    this.wss = new WebSocketServer({ host: this.o.host, port: this.o.port, maxPayload: this.o.maxPayload });
+    await new Promise<void>((resolve, reject) => {
+      this.wss!.once('listening', resolve);
+      this.wss!.once('error', reject);
+    });
+    this.wss.on('connection', (ws) => this.accept(ws));
+    this.heartbeat = setInterval(() => this.checkLiveness(), 500);
+    return (this.wss.address() as AddressInfo).port;
+  }
+
+  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string }[] {
+    return this.conns.map((c) => ({ index: c.index, pid: c.pid, host: c.host, ranks: c.ranks, backend: c.backend }));
+  }
+
+  private accept(ws: WebSocket): void {
+    let conn: Conn | null = null;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (conn) conn.lastSeen = Date.now();
+      if (isBinary) {
+        if (!conn) return ws.close(CLOSE_BAD_TOKEN, 'hello first');
+        this.forward(data as Buffer);
+        return;
+      }
+      let msg: ToCoordinator;
+      try {
+        msg = JSON.parse(String(data)) as ToCoordinator;
+      } catch {
+        return ws.close(1003, 'bad control message');
+      }
+      if (!conn) {
+        if (msg.t !== 'hello' || typeof msg.token !== 'string' || !tokensEqual(msg.token, this.o.token)) {
+          const reason = 'wrong or missing run token';
+          this.refused.push(reason);
+          this.sendJson(ws, { t: 'refused', reason });
+          ws.close(CLOSE_BAD_TOKEN, reason);
+          return;
+        }
+        if (this.conns.length >= this.o.rankSets.length || this.stopping) {
+          this.sendJson(ws, { t: 'refused', reason: 'the run has all the workers it needs' });
+          ws.close(CLOSE_NOT_NEEDED, 'not needed');
+          return;
+        }
+        const index = this.conns.length;
+        conn = { ws, index, ranks: this.o.rankSets[index]!, pid: msg.pid, host: msg.host, ready: false, done: false, backend: '', lastSeen: Date.now() };
+        this.conns.push(conn);
+        for (const r of conn.ranks) this.byRank.set(r, conn);
+        this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: index });
+        return;
+      }
+      this.control(conn, msg);
+    });
+    ws.on('pong', () => {
+      if (conn) conn.lastSeen = Date.now();
+    });
+    ws.on('close', (code, reason) => {
+      if (!conn || this.stopping || conn.done) return;
+      const c = conn;
+      // Give the process-exit handler a moment to report a more precise cause (signal, code).
+      setTimeout(() => this.fail(`${this.describe(c)} disconnected (${code}${reason.length ? ` ${reason}` : ''})`), 300);
+    });
+    ws.on('error', () => {
+      /* the close handler reports */
+    });
+  }
+
+  private describe(c: { index: number; pid: number; ranks: number[] }): string {
+    return this.o.describe ? this.o.describe(c) : `worker process ${c.index} (pid ${c.pid}, worker${c.ranks.length > 1 ? 's' : ''} ${c.ranks.join(',')})`;
+  }
+
+  private control(conn: Conn, msg: ToCoordinator): void {
+    switch (msg.t) {
+      case 'ready':
+        conn.ready = true;
+        conn.backend = msg.backend;
+        if (this.allReady && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.ready)) this.allReady();
+        return;
+      case 'report':
+        this.o.onReport(msg.r);
+        return;
+      case 'done':
+        conn.done = true;
+        if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.done)) this.allDone();
+        return;
+      case 'error':
+        this.fail(`${this.describe(conn)} failed: ${msg.message}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private forward(frame: Buffer): void {
+    const u8 = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+    const dest = peekDestination(u8);
+    if (this.o.local.hasLocal(dest)) {
+      this.o.local.deliverLocal(decodeMessage(u8));
+      return;
+    }
+    const target = this.byRank.get(dest);
+    if (!target) return this.fail(`a message was addressed to worker ${dest}, which no process hosts`);
+    target.ws.send(frame, { binary: true });
+  }
+
+  /** Messages sent by endpoints hosted in the coordinator (the parameter server). */
+  route(msg: Message): void {
+    const target = this.byRank.get(msg.to);
+    if (!target) throw new Error(`no process hosts worker ${msg.to}`);
+    target.ws.send(encodeMessage(msg), { binary: true });
+  }
+
+  private checkLiveness(): void {
+    const now = Date.now();
+    for (const c of this.conns) {
+      if (c.done) continue;
+      if (now - c.lastSeen > this.o.heartbeatTimeoutSec * 1000) {
+        this.fail(`${this.describe(c)} stopped responding for ${this.o.heartbeatTimeoutSec} s`);
+        return;
+      }
+      if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
+    }
+  }
+
+  fail(message: string): void {
+    if (this.failed || this.stopping) return;
+    this.failed = true;
+    this.o.onFailure(new RunError(message));
+  }
+
+  /** Resolves when every process has joined and loaded its data. */
+  whenReady(): Promise<void> {
+    return new Promise((resolve) => {
+      this.allReady = resolve;
+      if (this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.ready)) resolve();
+    });
+  }
+
+  start(startedAt: number): Promise<void> {
+    const done = new Promise<void>((resolve) => (this.allDone = resolve));
+    for (const c of this.conns) this.sendJson(c.ws, { t: 'start', startedAt });
+    return done;
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const c of this.conns) {
+      if (c.ws.readyState === c.ws.OPEN) {
+        this.sendJson(c.ws, { t: 'stop' });
+        c.ws.close(1000, 'run over');
+      }
+    }
+    await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+  }
+
+  private sendJson(ws: WebSocket, msg: ToWorker): void {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  }
+}

@@ -1,0 +1,32 @@
+import type { LinkTiming } from '../../comm/message.ts';
+import type { Topology } from '../../topologies/index.ts';
+
+/**
+ * Virtual-time cost of messages. A hop of m bytes on a link with bandwidth B (bits/s) and
+ * latency a starts when both the message and the link are ready, occupies the link for 8m/B and
+ * arrives a later: arrival = max(send, linkFree) + 8m/B + a. Multi-hop routes store and forward.
+ *
+ * Occupancy of an unshared link is tracked per sender, so it never depends on which process
+ * holds which worker; shared links are only timed by their receiver, in a deterministic order.
+ */
+export class NetworkModel implements LinkTiming {
+  private readonly busyUntil = new Map<string, number>();
+
+  constructor(private readonly topology: Topology) {}
+
+  isShared(from: number, to: number): boolean {
+    return this.topology.route(from, to).some((l) => l.shared);
+  }
+
+  transmit(from: number, to: number, bytes: number, sendTime: number): number {
+    let t = sendTime;
+    for (const link of this.topology.route(from, to)) {
+      const key = link.shared ? link.id : `${link.id}#${from}`;
+      const start = Math.max(t, this.busyUntil.get(key) ?? 0);
+      const serialization = (bytes * 8) / link.bandwidth;
+      this.busyUntil.set(key, start + serialization);
+      t = start + serialization + link.latency;
+    }
+    return t;
+  }
+}
