@@ -38,7 +38,8 @@ export class Endpoint {
   nextOp(namespace = 'collective'): number {
     const n = (this.opCounters.get(namespace) ?? 0) + 1;
     this.opCounters.set(namespace, n);
-    return namespace === 'collective' ? n : n | 0x80000000;
+    // Namespaces other than the default live in the upper half of the u32 op space (>>> 0: unsigned).
+    return namespace === 'collective' ? n : (n | 0x80000000) >>> 0;
   }
 
   /** Send at the current virtual time. The payload must not be modified afterwards. */
