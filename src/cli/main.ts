@@ -96,7 +96,7 @@ await yargs(hideBin(process.argv))
     'validate <file>',
     'check an experiment file without running it',
     (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
-    (a) => {
+    async (a) => {
       const lc = loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] });
       process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset})\n`);
     },
@@ -123,7 +123,7 @@ await yargs(hideBin(process.argv))
         .option('x', { choices: ['bits', 'time', 'step'] as const, default: 'step' as const })
         .option('y', { choices: ['loss', 'accuracy'] as const, default: 'accuracy' as const })
         .option('out', { type: 'string', default: 'overlay.png' }),
-    (a) => {
+    async (a) => {
       const runs = (a.runs as string[]).map((r) => {
         if (!existsSync(resolve(r, 'metrics.jsonl'))) throw new UserError(`${r}: not a run directory (no metrics.jsonl)`);
         return { label: basename(resolve(r)), lines: readMetrics(r) };
@@ -136,7 +136,7 @@ await yargs(hideBin(process.argv))
     'data fetch',
     'install Fashion-MNIST (apt-get where possible)',
     () => {},
-    () => fetchData(),
+    async () => fetchData(),
   )
   .demandCommand(1)
   .fail((msg, err) => {

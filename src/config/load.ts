@@ -58,6 +58,10 @@ class Locator {
     this.doc = parseDocument(src, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: true });
   }
 
+  at(offset: number): string {
+    return `${this.file}:${this.pos(offset)}`;
+  }
+
   private pos(offset: number): string {
     const { line, col } = this.lc.linePos(offset);
     return `${line}:${col}`;
@@ -235,9 +239,8 @@ export function loadConfigText(file: string, src: string, opts: { sets?: string[
   const loc = new Locator(file, src);
   const yerr = loc.doc.errors[0];
   if (yerr) {
-    const lp = yerr.linePos?.[0];
     const msg = yerr.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new UserError(`${file}:${lp ? `${lp.line}:${lp.col}` : '1:1'}: YAML syntax error: ${msg}`);
+    throw new UserError(`${loc.at(yerr.pos[0])}: YAML syntax error: ${msg}`);
   }
   applySets(loc, opts.sets ?? []);
   if (opts.seed !== undefined) {
