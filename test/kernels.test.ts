@@ -49,7 +49,8 @@ describe('wasm kernels match cpu', () => {
       const bShape = [...pre, ...(tb ? [n, k] : [k, n])];
       const av = rand(aShape, rng);
       const bv = rand(bShape, rng);
-      const f = () => tf.matMul(tf.tensor(av, aShape) as tf.Tensor2D, tf.tensor(bv, bShape) as tf.Tensor2D, ta, tb);
+      const mk = (v: Float32Array, s: number[]) => tf.tensor(v, s) as tf.Tensor as tf.Tensor2D;
+      const f = () => tf.matMul(mk(av, aShape), mk(bv, bShape), ta, tb) as tf.Tensor;
       expectClose(await onBackend('wasm', f), await onBackend('cpu', f));
     }
   });

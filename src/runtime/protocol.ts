@@ -1,17 +1,18 @@
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
+import type { PeerEntry } from './peer-mesh.ts';
 
 /** Control messages (JSON text frames); data messages are binary frames (comm/wire-codec.ts). */
 export type ToCoordinator =
   | { t: 'hello'; token: string; pid: number; host: string }
-  | { t: 'ready'; backend: string }
+  | { t: 'ready'; backend: string; peerUrl: string }
   | { t: 'report'; r: WorkerReport }
   | { t: 'done' }
   | { t: 'error'; message: string };
 
 export type ToWorker =
   | { t: 'init'; ranks: number[]; lc: LoadedConfig; process: number }
-  | { t: 'start'; startedAt: number }
+  | { t: 'start'; startedAt: number; peers: PeerEntry[] }
   | { t: 'stop' }
   | { t: 'refused'; reason: string };
 

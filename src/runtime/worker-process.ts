@@ -6,6 +6,7 @@ import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import type { ToCoordinator, ToWorker } from './protocol.ts';
+import { PeerMesh } from './peer-mesh.ts';
 import { WorkerHost } from './worker-host.ts';
 
 /**
@@ -18,6 +19,11 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
     const ws = new WebSocket(url, { maxPayload });
     let host: WorkerHost | null = null;
     let router: InprocRouter | null = null;
+    let mesh: PeerMesh | null = null;
+    let myIndex = -1;
+    // When a peer process vanishes the coordinator sees it too (exit, heartbeat) and reports
+    // the precise cause; this process only stops its workers and waits to be told to stop.
+    let peerLost = false;
     let finished = false;
     let startedAt = Date.now();
     const send = (m: ToCoordinator) => {
@@ -28,6 +34,7 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
       finished = true;
       if (message) process.stderr.write(`dtemu worker: ${message}\n`);
       router?.failAll(new RunError('worker shutting down'));
+      mesh?.close();
       try {
         ws.close();
       } catch {
@@ -54,14 +61,24 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
           finish(2, `refused by the coordinator: ${msg.reason}`);
           return;
         case 'init': {
-          router = new InprocRouter(remote);
+          myIndex = msg.process;
+          mesh = new PeerMesh(token, maxPayload, remote, (m) => router?.deliverLocal(m), () => {
+            peerLost = true;
+            router?.failAll(new RunError('a peer process disconnected'));
+          });
+          router = new InprocRouter(mesh);
           host = new WorkerHost(msg.lc, msg.ranks, router, (r) => send({ t: 'report', r }), () => (Date.now() - startedAt) / 1000);
           const h = host;
           void (async () => {
             try {
               const backend = await selectBackend(msg.lc.config.backend);
               h.prepare();
-              send({ t: 'ready', backend });
+              // Listen for peers on the interface this process reaches the coordinator from.
+              const sock = (ws as unknown as { _socket: { localAddress?: string } })._socket;
+              const local = (sock.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+              const port = await mesh!.listen(local);
+              const hostPart = local.includes(':') ? `[${local}]` : local;
+              send({ t: 'ready', backend, peerUrl: `ws://${hostPart}:${port}` });
             } catch (e) {
               send({ t: 'error', message: (e as Error).message });
               finish(e instanceof UserError ? 2 : 1);
@@ -73,10 +90,11 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
           startedAt = msg.startedAt;
           const h = host;
           if (!h) return;
+          mesh!.connect(msg.peers, myIndex);
           h.run().then(
             () => send({ t: 'done' }),
             (e: Error) => {
-              if (!finished) send({ t: 'error', message: e.message });
+              if (!finished && !peerLost) send({ t: 'error', message: e.message });
             },
           );
           return;
@@ -84,6 +102,7 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
         case 'stop':
           finished = true;
           router?.failAll(new RunError('run stopped'));
+          mesh?.close();
           ws.close();
           resolveExit(0);
           return;

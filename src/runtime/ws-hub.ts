@@ -18,6 +18,7 @@ interface Conn {
   ready: boolean;
   done: boolean;
   backend: string;
+  peerUrl: string;
   lastSeen: number;
 }
 
@@ -63,7 +64,7 @@ export class WsHub implements MessageSink {
   constructor(private readonly o: HubOptions) {}
 
   async listen(): Promise<number> {
-    this.wss = new WebSocketServer({ host: this.o.host, port: this.o.port, maxPayload: this.o.maxPayload });
+    this.wss = new WebSocketServer({ host: this.o.host, port: this.o.port, maxPayload: this.o.maxPayload, perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       this.wss!.once('listening', resolve);
       this.wss!.once('error', reject);
@@ -106,7 +107,7 @@ export class WsHub implements MessageSink {
           return;
         }
         const index = this.conns.length;
-        conn = { ws, index, ranks: this.o.rankSets[index]!, pid: msg.pid, host: msg.host, ready: false, done: false, backend: '', lastSeen: Date.now() };
+        conn = { ws, index, ranks: this.o.rankSets[index]!, pid: msg.pid, host: msg.host, ready: false, done: false, backend: '', peerUrl: '', lastSeen: Date.now() };
         this.conns.push(conn);
         for (const r of conn.ranks) this.byRank.set(r, conn);
         this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: index });
@@ -137,6 +138,7 @@ export class WsHub implements MessageSink {
       case 'ready':
         conn.ready = true;
         conn.backend = msg.backend;
+        conn.peerUrl = msg.peerUrl;
         if (this.allReady && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.ready)) this.allReady();
         return;
       case 'report':
@@ -201,7 +203,8 @@ export class WsHub implements MessageSink {
 
   start(startedAt: number): Promise<void> {
     const done = new Promise<void>((resolve) => (this.allDone = resolve));
-    for (const c of this.conns) this.sendJson(c.ws, { t: 'start', startedAt });
+    const peers = this.conns.map((c) => ({ process: c.index, ranks: c.ranks, url: c.peerUrl }));
+    for (const c of this.conns) this.sendJson(c.ws, { t: 'start', startedAt, peers });
     return done;
   }
 
@@ -214,6 +217,8 @@ export class WsHub implements MessageSink {
         c.ws.close(1000, 'run over');
       }
     }
+    // Also drop connections that never said hello (refused or half-open), or close() waits.
+    for (const ws of this.wss?.clients ?? []) ws.terminate();
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
   }
 

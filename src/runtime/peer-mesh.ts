@@ -1,0 +1,123 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { Message, MessageSink } from '../../comm/message.ts';
+import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
+
+export interface PeerEntry {
+  process: number;
+  ranks: number[];
+  url: string;
+}
+
+/** One outgoing connection to a peer process; frames queue until it is open and admitted. */
+class PeerLink {
+  private readonly ws: WebSocket;
+  private queue: Uint8Array[] | null = [];
+
+  constructor(url: string, token: string, maxPayload: number, onLost: (why: string) => void) {
+    this.ws = new WebSocket(url, { maxPayload, perMessageDeflate: false });
+    this.ws.on('open', () => {
+      this.ws.send(JSON.stringify({ t: 'peer-hello', token }));
+      for (const f of this.queue ?? []) this.ws.send(f, { binary: true });
+      this.queue = null;
+    });
+    this.ws.on('error', (e) => onLost(`peer ${url}: ${e.message}`));
+    this.ws.on('close', () => onLost(`peer ${url} closed the connection`));
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.queue) this.queue.push(frame);
+    else this.ws.send(frame, { binary: true });
+  }
+
+  close(): void {
+    this.ws.removeAllListeners('close');
+    this.ws.removeAllListeners('error');
+    this.ws.on('error', () => {});
+    this.ws.close();
+  }
+}
+
+/**
+ * Direct WebSocket links between worker processes, so data frames go straight from sender to
+ * receiver (the coordinator only carries control messages and parameter-server traffic).
+ * Each process listens for its peers and opens one outgoing link per peer process it sends to.
+ * A peer must present the run's token before its frames are accepted.
+ */
+export class PeerMesh implements MessageSink {
+  private server: WebSocketServer | null = null;
+  private readonly links = new Map<number, PeerLink>();
+  private readonly rankToProcess = new Map<number, PeerEntry>();
+  private closing = false;
+
+  constructor(
+    private readonly token: string,
+    private readonly maxPayload: number,
+    /** Where frames for ranks outside the mesh go (the coordinator: parameter server). */
+    private readonly fallback: MessageSink,
+    private readonly deliver: (msg: Message) => void,
+    private readonly onLost: (why: string) => void,
+  ) {}
+
+  async listen(host: string): Promise<number> {
+    this.server = new WebSocketServer({ host, port: 0, maxPayload: this.maxPayload, perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('listening', resolve);
+      this.server!.once('error', reject);
+    });
+    this.server.on('connection', (ws) => {
+      let admitted = false;
+      ws.on('message', (data, isBinary) => {
+        if (!admitted) {
+          try {
+            const hello = JSON.parse(String(data)) as { t: string; token: string };
+            const a = Buffer.from(String(hello.token));
+            const b = Buffer.from(this.token);
+            admitted = hello.t === 'peer-hello' && a.length === b.length && timingSafeEqual(a, b);
+          } catch {
+            admitted = false;
+          }
+          if (!admitted) ws.close(4001, 'wrong or missing run token');
+          return;
+        }
+        if (!isBinary) return;
+        const buf = data as Buffer;
+        this.deliver(decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+      });
+      ws.on('error', () => {});
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Learn where every rank lives; `self` is this process's index. */
+  connect(table: PeerEntry[], self: number): void {
+    for (const e of table) {
+      if (e.process === self) continue;
+      for (const r of e.ranks) this.rankToProcess.set(r, e);
+    }
+  }
+
+  route(msg: Message): void {
+    const peer = this.rankToProcess.get(msg.to);
+    if (!peer) {
+      this.fallback.route(msg);
+      return;
+    }
+    let link = this.links.get(peer.process);
+    if (!link) {
+      link = new PeerLink(peer.url, this.token, this.maxPayload, (why) => {
+        if (!this.closing) this.onLost(why);
+      });
+      this.links.set(peer.process, link);
+    }
+    link.send(encodeMessage(msg));
+  }
+
+  close(): void {
+    this.closing = true;
+    for (const l of this.links.values()) l.close();
+    this.server?.close();
+    for (const c of this.server?.clients ?? []) c.terminate();
+  }
+}
