@@ -22,9 +22,9 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
   const velocity = new Float32Array(oracle.paramCount);
   const inv = 1 / ctx.workers;
   for (let step = 1; step <= ctx.steps; step++) {
-    const t0 = performance.now();
     const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
-    const { compute, delay } = ctx.computeTime(step, (performance.now() - t0) / 1000);
+    const { wallSec: gradWallSec, cpuSec: gradCpuSec } = oracle.lastTiming();
+    const { compute, delay } = ctx.computeTime(step, gradWallSec);
     ep.now += compute + delay;
     const commStart = ep.now;
     await ctx.allReduce(ep, grad);
@@ -41,6 +41,8 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
       comm: ep.now - commStart,
       bytesSent: ep.stats.bytesSent,
       wallTime: ctx.wallTime(),
+      gradWallSec,
+      gradCpuSec,
     });
     if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
       const ev = oracle.evaluate(params);

@@ -15,6 +15,10 @@ export interface StepReport {
   /** Cumulative payload bytes this worker has sent. */
   bytesSent: number;
   wallTime: number;
+  /** Wall-clock seconds of the tfjs gradient computation (benchmarks; never in metrics). */
+  gradWallSec: number;
+  /** CPU seconds of the same computation (not inflated when processes share cores). */
+  gradCpuSec: number;
 }
 
 export interface EvalReport {
@@ -33,6 +37,8 @@ export interface GradientOracle {
   readonly paramCount: number;
   lossAndGrad(params: Float32Array, batch: Int32Array, grad: Float32Array): number;
   evaluate(params: Float32Array): { loss: number; accuracy: number };
+  /** Wall and CPU seconds of the last lossAndGrad (used by compute.mode=measured and benches). */
+  lastTiming(): { wallSec: number; cpuSec: number };
 }
 
 /** Everything one logical worker needs to run an algorithm. */

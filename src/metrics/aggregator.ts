@@ -31,6 +31,9 @@ export interface WorkerBreakdown {
   /** Time the worker was idle waiting for others (simTime - own busy time). */
   waitSec: number;
   bytesSent: number;
+  /** Wall-clock seconds spent in tfjs gradient computation (for benchmarks, not deterministic). */
+  gradWallSec: number;
+  gradCpuSec: number;
 }
 
 /**
@@ -54,7 +57,7 @@ export class MetricsAggregator {
     private readonly wallTime: () => number,
   ) {
     this.lastBytes = new Array<number>(workers).fill(0);
-    this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0 }));
+    this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0, gradWallSec: 0, gradCpuSec: 0 }));
   }
 
   add(r: WorkerReport): void {
@@ -85,6 +88,8 @@ export class MetricsAggregator {
         b.delaySec += r.delay;
         b.commSec += r.comm;
         b.bytesSent = r.bytesSent;
+        b.gradWallSec += r.gradWallSec;
+        b.gradCpuSec += r.gradCpuSec;
         this.lastBytes[r.rank] = r.bytesSent;
       }
       this.lastSimTime = simTime;

@@ -10,6 +10,8 @@ export interface Summary {
   serverBits: number;
   simTimeSec: number;
   wallTimeSec: number;
+  /** Wall-clock seconds of the training phase alone (workers started to all done). */
+  trainWallSec: number;
   steps: number;
   backend: string;
   timeToTarget: { step: number; simTimeSec: number; bits: number } | null;
@@ -37,6 +39,7 @@ export function buildSummary(lc: LoadedConfig, lines: MetricsLine[], workers: Wo
     serverBits,
     simTimeSec: lastTrain?.simTimeSec ?? 0,
     wallTimeSec,
+    trainWallSec: wallTimeSec,
     steps: lastTrain?.step ?? 0,
     backend,
     timeToTarget: hit ? { step: hit.step, simTimeSec: hit.simTimeSec, bits: hit.bits } : null,

@@ -88,6 +88,8 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   const children: ChildProcess[] = [];
   let hub: WsHub | null = null;
   let hubClosed = false;
+  let trainStart = 0;
+  let trainEnd = 0;
   let serverDone: Promise<void> = Promise.resolve();
   const startServer = () => {
     if (c.topology.kind === 'star') {
@@ -105,7 +107,9 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       host.prepare();
       manifest.processes = [{ index: 0, pid: process.pid, host: 'coordinator', ranks: host.ranks, backend: manifest.backend }];
       dir.writeJson('manifest.json', manifest);
+      trainStart = wall();
       await Promise.race([host.run(), failed]);
+      trainEnd = wall();
     } else {
       const token = randomBytes(16).toString('hex');
       const processes = c.transport.processes ?? c.workers;
@@ -165,7 +169,9 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       manifest.processes = hub.processes;
       manifest.backend = [...new Set(hub.processes.map((p) => p.backend))].join(',');
       dir.writeJson('manifest.json', manifest);
+      trainStart = wall();
       await Promise.race([hub.start(startedAt), failed]);
+      trainEnd = wall();
     }
     if (server) {
       (server as Endpoint).fail(new RunError('run over'));
@@ -187,6 +193,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
 
   const breakdown: WorkerBreakdown[] = agg.finish();
   const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
+  summary.trainWallSec = trainEnd - trainStart;
   dir.writeJson('summary.json', summary);
   await plotRun(opts.outDir, lc.config.name, lines);
   manifest.status = 'completed';

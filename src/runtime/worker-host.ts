@@ -68,6 +68,7 @@ export class WorkerHost {
       paramCount: trainer.model.size,
       lossAndGrad: (p, b, g) => trainer.lossAndGrad(p, b, g),
       evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
+      lastTiming: () => trainer.timing,
     };
     const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
     await Promise.all(

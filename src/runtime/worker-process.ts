@@ -6,7 +6,7 @@ import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import type { ToCoordinator, ToWorker } from './protocol.ts';
-import { PeerMesh } from './peer-mesh.ts';
+import { PeerMesh, zeroMask } from './peer-mesh.ts';
 import { WorkerHost } from './worker-host.ts';
 
 /**
@@ -16,7 +16,7 @@ import { WorkerHost } from './worker-host.ts';
  */
 export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 1024 * 1024): Promise<number> {
   return new Promise((resolveExit) => {
-    const ws = new WebSocket(url, { maxPayload });
+    const ws = new WebSocket(url, { maxPayload, perMessageDeflate: false, generateMask: zeroMask });
     let host: WorkerHost | null = null;
     let router: InprocRouter | null = null;
     let mesh: PeerMesh | null = null;

@@ -37,8 +37,21 @@ export class Trainer {
     return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
   }
 
+  /** Wall and CPU seconds of the last lossAndGrad call. */
+  readonly timing = { wallSec: 0, cpuSec: 0 };
+
   /** Mean loss over the batch and its gradient written into `grad` (length model.size). */
   lossAndGrad(params: Float32Array, indices: Int32Array, grad: Float32Array): number {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const loss = this.computeLossAndGrad(params, indices, grad);
+    const c1 = process.cpuUsage(c0);
+    this.timing.cpuSec = (c1.user + c1.system) / 1e6;
+    this.timing.wallSec = (performance.now() - t0) / 1000;
+    return loss;
+  }
+
+  private computeLossAndGrad(params: Float32Array, indices: Int32Array, grad: Float32Array): number {
     this.load(params);
     const n = indices.length;
     fillBatch(this.data, this.data.train, indices, n, this.xBuf, this.yBuf);

@@ -1,0 +1,10 @@
+// npm run bench: every benchmark, each in its own process (backends and kernels are global).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BENCH_DIR } from './bench-io.ts';
+
+for (const b of ['train-step.ts', 'allreduce-throughput.ts', 'emulation-overhead.ts']) {
+  process.stderr.write(`== ${b}\n`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(BENCH_DIR, b)], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
