@@ -17,7 +17,8 @@ export class Trainer {
     readonly data: Dataset,
     readonly batchSize: number,
   ) {
-    this.vars = model.params.map((p) => tf.variable(tf.zeros(p.shape), true, `${p.name}`));
+    // Unnamed: tfjs makes names unique, so several trainers can live in one process.
+    this.vars = model.params.map((p) => tf.variable(tf.zeros(p.shape), true));
     this.xBuf = new Float32Array(batchSize * data.inputSize);
     this.yBuf = model.regression ? new Float32Array(batchSize) : new Int32Array(batchSize);
   }
@@ -69,6 +70,10 @@ export class Trainer {
     x.dispose();
     y.dispose();
     return loss;
+  }
+
+  dispose(): void {
+    for (const v of this.vars) v.dispose();
   }
 
   /** Loss and accuracy (NaN for regression) on the first `limit` samples of a split. */
