@@ -42,10 +42,11 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
   const bar = tty ? new SingleBar({ format: 'training [{bar}] {value}/{total} steps | {info}', hideCursor: true, clearOnComplete: true }) : null;
   bar?.start(lc.config.train.steps, 0, { info: '' });
   let lastInfo = '';
-  let abort: ((reason: string) => void) | null = null;
-  const onSigint = () => abort?.('interrupted (Ctrl-C)');
+  let abort: ((reason: string, exitCode: number) => void) | null = null;
+  const onSigint = () => abort?.('interrupted (Ctrl-C); metrics so far are in ' + outDir, 130);
+  const onSigterm = () => abort?.('terminated (SIGTERM); metrics so far are in ' + outDir, 143);
   process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
     const { summary } = await runExperiment(lc, {
       outDir,
@@ -72,7 +73,7 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }
 
@@ -110,6 +111,7 @@ await yargs(hideBin(process.argv))
         .option('token', { type: 'string', describe: "the run's token (or $DTEMU_TOKEN)" }),
     async (a) => {
       const token = a.token ?? process.env['DTEMU_TOKEN'];
+      if (process.env['DTEMU_SPAWNED'] === '1') process.on('SIGINT', () => {});
       if (!token) throw new UserError('worker: --token is required (the coordinator prints it)');
       process.exit(await runWorkerProcess(a.join, token));
     },

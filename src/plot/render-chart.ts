@@ -56,7 +56,21 @@ export function renderLineChart(opts: {
         legend: { display: true, position: 'bottom' },
       },
       scales: {
-        x: { type: opts.logX ? 'logarithmic' : 'linear', title: { display: true, text: opts.xLabel } },
+        x: {
+          type: opts.logX ? 'logarithmic' : 'linear',
+          title: { display: true, text: opts.xLabel },
+          // On a log axis label only the decades (1e8, 1e9, ...), not every minor tick.
+          ticks: opts.logX
+            ? {
+                callback: (v) => {
+                  const e = Math.log10(Number(v));
+                  return Math.abs(e - Math.round(e)) < 1e-9 ? `1e${Math.round(e)}` : '';
+                },
+                autoSkip: false,
+                maxRotation: 0,
+              }
+            : { maxRotation: 0 },
+        },
         y: { type: 'linear', position: 'left', title: { display: true, text: opts.yLabel } },
         ...(hasRight ? { yRight: { type: 'linear' as const, position: 'right' as const, min: 0, max: 1, grid: { drawOnChartArea: false }, title: { display: true, text: opts.yRightLabel ?? '' } } } : {}),
       },

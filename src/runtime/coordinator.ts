@@ -24,7 +24,7 @@ export interface RunOptions {
   /** Called with messages for the user (join instructions for remote workers). */
   onInfo?: (msg: string) => void;
   /** Register an abort hook (Ctrl-C); the coordinator tears everything down on call. */
-  onAbortHook?: (abort: (reason: string) => void) => void;
+  onAbortHook?: (abort: (reason: string, exitCode: number) => void) => void;
   /** Extra process-level observers (tests): worker pids once spawned. */
   onProcesses?: (pids: number[]) => void;
 }
@@ -79,7 +79,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
     };
   });
   failed.catch(() => {});
-  opts.onAbortHook?.((reason) => failNow(new RunError(reason)));
+  opts.onAbortHook?.((reason, exitCode) => failNow(new RunError(reason, exitCode)));
 
   const router = new InprocRouter(null);
   const network = networkOf(lc);
@@ -143,7 +143,9 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       if (c.transport.spawn) {
         for (let p = 0; p < processes; p++) {
           const child = spawn(process.execPath, [BIN, 'worker', '--join', url], {
-            env: { ...process.env, DTEMU_TOKEN: token },
+            // DTEMU_SPAWNED: the worker ignores Ctrl-C (sent to the whole terminal process
+            // group) so the coordinator can shut it down and report the interruption itself.
+            env: { ...process.env, DTEMU_TOKEN: token, DTEMU_SPAWNED: '1' },
             stdio: ['ignore', 'inherit', 'inherit'],
           });
           children.push(child);

@@ -12,8 +12,10 @@ export class UserError extends Error {
 
 /** A failure of the run itself (a worker died, a peer was refused): exit code 1, one line. */
 export class RunError extends Error {
-  readonly exitCode = 1;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'RunError';
   }
