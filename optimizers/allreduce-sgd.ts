@@ -43,6 +43,7 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
       wallTime: ctx.wallTime(),
       gradWallSec,
       gradCpuSec,
+      ...(step === ctx.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
     });
     if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
       const ev = oracle.evaluate(params);

@@ -19,6 +19,8 @@ export interface StepReport {
   gradWallSec: number;
   /** CPU seconds of the same computation (not inflated when processes share cores). */
   gradCpuSec: number;
+  /** On the last step only: cumulative payload bytes per destination rank (per link). */
+  bytesTo?: [number, number][];
 }
 
 export interface EvalReport {

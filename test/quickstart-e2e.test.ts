@@ -35,6 +35,14 @@ describe('quickstart end to end (4 ws worker processes, Fashion-MNIST MLP)', () 
     for (const l of train) for (const k of ['step', 'simTimeSec', 'wallTimeSec', 'loss', 'bits']) expect(l).toHaveProperty(k);
     for (const l of evals) for (const k of ['step', 'simTimeSec', 'bits', 'evalLoss', 'evalAccuracy']) expect(l).toHaveProperty(k);
 
+    // Per link: on a ring each worker sends only to its right neighbour, 2(n-1)/n of the vector per step.
+    const workers = summary['workers'] as { worker: number; bytesTo: Record<string, number>; bytesSent: number }[];
+    for (const w of workers) {
+      expect(Object.keys(w.bytesTo)).toEqual([String((w.worker + 1) % 4)]);
+      expect(w.bytesTo[String((w.worker + 1) % 4)]).toBe(w.bytesSent);
+    }
+    expect(workers.reduce((a, w) => a + w.bytesSent, 0) * 8).toBe(600 * perStep);
+
     const manifest = json<Record<string, unknown>>(join(dir, 'manifest.json'));
     expect(manifest['status']).toBe('completed');
     expect(['wasm', 'tensorflow', 'cpu']).toContain(manifest['backend']);

@@ -34,6 +34,8 @@ export interface WorkerBreakdown {
   /** Wall-clock seconds spent in tfjs gradient computation (for benchmarks, not deterministic). */
   gradWallSec: number;
   gradCpuSec: number;
+  /** Payload bytes this worker sent to each destination ("to" rank -> bytes; the server is rank n). */
+  bytesTo: Record<string, number>;
 }
 
 /**
@@ -57,7 +59,7 @@ export class MetricsAggregator {
     private readonly wallTime: () => number,
   ) {
     this.lastBytes = new Array<number>(workers).fill(0);
-    this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0, gradWallSec: 0, gradCpuSec: 0 }));
+    this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0, gradWallSec: 0, gradCpuSec: 0, bytesTo: {} }));
   }
 
   add(r: WorkerReport): void {
@@ -90,6 +92,7 @@ export class MetricsAggregator {
         b.bytesSent = r.bytesSent;
         b.gradWallSec += r.gradWallSec;
         b.gradCpuSec += r.gradCpuSec;
+        if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
         this.lastBytes[r.rank] = r.bytesSent;
       }
       this.lastSimTime = simTime;
