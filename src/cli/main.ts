@@ -40,7 +40,7 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
   const quiet = argv.quiet === true;
   const tty = process.stderr.isTTY && !quiet;
   const bar = tty ? new SingleBar({ format: 'training [{bar}] {value}/{total} steps | {info}', hideCursor: true, clearOnComplete: true }) : null;
-  bar?.start(lc.config.train.steps, 0, { info: '' });
+  bar?.start(lc.config.train.steps, 0, { info: 'starting workers' });
   let lastInfo = '';
   let abort: ((reason: string, exitCode: number) => void) | null = null;
   const onSigint = () => abort?.('interrupted (Ctrl-C); metrics so far are in ' + outDir, 130);
@@ -51,11 +51,9 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
     const { summary } = await runExperiment(lc, {
       outDir,
       onLine: (l) => {
+        // Progress only on a terminal; piped output stays quiet until the summary line.
         if (l.kind === 'train') bar?.update(l.step, { info: lastInfo });
-        else {
-          lastInfo = fmtLine(l);
-          if (!tty && !quiet) process.stderr.write(lastInfo + '\n');
-        }
+        else lastInfo = fmtLine(l);
       },
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
