@@ -2,6 +2,7 @@
 // time the workers spent inside it, measured in the same run. With P worker processes on C
 // cores the ideal wall time is sum(gradient time) / min(P, C): everything above it is the
 // emulator (communication, codecs, parameter loads, updates, reporting).
+import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.ts';
@@ -23,7 +24,9 @@ const variants: { name: string; sets: string[]; processes: number }[] = [
 const rows: Record<string, unknown>[] = [];
 for (const v of variants) {
   const lc = loadConfig(join(BENCH_DIR, '..', 'experiments', 'quickstart.yaml'), { sets: [`train.steps=${STEPS}`, 'train.evalEvery=100000', ...v.sets] });
-  const { summary } = await runExperiment(lc, { outDir: join(BENCH_DIR, 'results', 'runs', v.name) });
+  const outDir = join(BENCH_DIR, 'results', 'runs', v.name);
+  rmSync(outDir, { recursive: true, force: true });
+  const { summary } = await runExperiment(lc, { outDir });
   // CPU time, not wall time: with more processes than cores, a gradient's wall time includes
   // the time its process waited for a core, which would hide the overhead.
   const gradSum = summary.workers.reduce((a, w) => a + w.gradCpuSec, 0);

@@ -1,6 +1,6 @@
 import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
 import { sgdStep } from './sgd-update.ts';
-import type { WorkerContext } from './worker-context.ts';
+import { yieldToEventLoop, type WorkerContext } from './worker-context.ts';
 
 export interface AllreduceSgdConfig {
   lr: number;
@@ -30,6 +30,9 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
     await ctx.allReduce(ep, grad);
     for (let i = 0; i < grad.length; i++) grad[i] = grad[i]! * inv;
     sgdStep(params, grad, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
+    // Let the event loop run (signals, heartbeats, progress) even when every message of the
+    // step was delivered in process; virtual time is unaffected.
+    await yieldToEventLoop();
     ctx.report({
       type: 'step',
       rank: ctx.rank,
@@ -46,7 +49,7 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
       ...(step === ctx.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
     });
     if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
-      const ev = oracle.evaluate(params);
+      const ev = await oracle.evaluate(params);
       ctx.report({ type: 'eval', rank: 0, step, simTime: ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
     }
   }

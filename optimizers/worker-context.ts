@@ -38,9 +38,14 @@ export type WorkerReport = StepReport | EvalReport;
 export interface GradientOracle {
   readonly paramCount: number;
   lossAndGrad(params: Float32Array, batch: Int32Array, grad: Float32Array): number;
-  evaluate(params: Float32Array): { loss: number; accuracy: number };
+  evaluate(params: Float32Array): Promise<{ loss: number; accuracy: number }>;
   /** Wall and CPU seconds of the last lossAndGrad (used by compute.mode=measured and benches). */
   lastTiming(): { wallSec: number; cpuSec: number };
+}
+
+/** Give Node's event loop a turn (timers, sockets, signals) between synchronous tfjs work. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Everything one logical worker needs to run an algorithm. */

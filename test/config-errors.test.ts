@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../src/config/load.ts';
 import { UserError } from '../src/util/user-error.ts';
-import { dtemu, tmp } from './helpers/cli.ts';
+import { spawnSync } from 'node:child_process';
+import { dtemu, ROOT, tmp } from './helpers/cli.ts';
 
 const BASE = `data: { dataset: fashion-mnist }
 model: { kind: mlp }
@@ -90,6 +91,30 @@ describe('config errors', () => {
       expect(existsSync(out)).toBe(false);
     }
     expect(readdirSync(join(dir, 'runs'))).toEqual([]);
+
+    // Problems that only show once data is loaded are still input errors: exit 2, no directory.
+    writeFileSync(join(dir, 'skewed.yaml'), 'workers: 16\ndata: { dataset: blobs, samples: 200, partition: dirichlet, alpha: 0.01 }\nmodel: { kind: mlp }\noptimizer: { kind: allreduce-sgd }\n');
+    const skewed = dtemu(['run', join(dir, 'skewed.yaml'), '--out', join(dir, 'runs', 'skewed')]);
+    expect(skewed.code).toBe(2);
+    expect(skewed.stderr).toMatch(/data.partition: worker \d+ gets no training samples/);
+    const badData = join(dir, 'baddata');
+    mkdirSync(badData);
+    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']) writeFileSync(join(badData, f), 'not gzip');
+    writeFileSync(join(dir, 'fm.yaml'), BASE);
+    const corrupt = spawnSync(process.execPath, [join(ROOT, 'bin', 'dtemu.js'), 'run', join(dir, 'fm.yaml'), '--out', join(dir, 'runs', 'fm')], {
+      encoding: 'utf8',
+      env: { ...process.env, DTEMU_DATA: badData },
+    });
+    expect(corrupt.status).toBe(2);
+    expect(corrupt.stderr).toContain('cannot read gzip data');
+    expect(readdirSync(join(dir, 'runs'))).toEqual([]);
+
+    // An existing non-empty --out is refused rather than overwritten.
+    mkdirSync(join(dir, 'taken'));
+    writeFileSync(join(dir, 'taken', 'summary.json'), '{}');
+    const taken = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', join(dir, 'taken')]);
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain('exists and is not empty');
     const v = dtemu(['validate', 'experiments/quickstart.yaml']);
     expect(v.code).toBe(0);
     const missing = dtemu(['validate', join(dir, 'nope.yaml')]);

@@ -61,13 +61,17 @@ describe('network model closed forms', () => {
     });
   }
 
-  it('the star round is independent of which worker sends first in wall-clock order', async () => {
+  it('contending pushes are served in virtual send order, whatever the wall-clock order', async () => {
     const n = 4;
+    const len = 1000;
+    const s = (8 * len * 4) / B; // serialisation of one push: 32 us
+    const delta = 5e-6; // pushes 5 us apart: they queue on the shared ingress
     const runOnce = async (order: number[]) => {
       const { eps, server } = inprocNet(n, 'star', B, a);
-      eps.forEach((ep, r) => (ep.now = r * 1e-5));
+      // Higher ranks send earlier in virtual time, so rank order != send order.
+      eps.forEach((ep, r) => (ep.now = (n - 1 - r) * delta));
       const serving = psServe(server!);
-      const data = eps.map(() => new Float32Array(100).fill(1));
+      const data = eps.map(() => new Float32Array(len).fill(1));
       const ps: Promise<void>[] = [];
       for (const r of order) {
         ps.push(psAllReduce(eps[r]!, data[r]!));
@@ -78,7 +82,15 @@ describe('network model closed forms', () => {
       await serving;
       return eps.map((e) => e.now);
     };
-    expect(await runOnce([3, 1, 0, 2])).toEqual(await runOnce([0, 1, 2, 3]));
+    const a1 = await runOnce([3, 1, 0, 2]);
+    expect(await runOnce([0, 1, 2, 3])).toEqual(a1);
+    // Ingress FIFO in send order: push k (sent at k*delta) finishes at max(k*delta, end_{k-1}) + s.
+    let end = 0;
+    for (let k = 0; k < n; k++) end = Math.max(k * delta, end) + s;
+    const ready = end + a;
+    // Replies leave in rank order over the egress link: rank r's arrives at ready + (r+1)s + a.
+    a1.forEach((t, r) => expectTime(t, ready + (r + 1) * s + a));
+    expect(ready).toBeGreaterThan(n * s); // the queueing really happened
   });
 });
 

@@ -22,6 +22,7 @@ describe('ws hub admission', () => {
       onFailure: (e) => failures.push(e.message),
     });
     const port = await hub.listen();
+    expect(hub.boundAddress).toBe('127.0.0.1');
     const code = await runWorkerProcess(`ws://127.0.0.1:${port}`, 'a-wrong-token');
     expect(code).toBe(2);
     expect(hub.refused).toEqual(['wrong or missing run token']);

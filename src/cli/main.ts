@@ -5,7 +5,6 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig } from '../config/load.ts';
 import type { MetricsLine } from '../metrics/aggregator.ts';
-import { RunDir } from '../metrics/run-dir.ts';
 import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
@@ -36,7 +35,7 @@ function fmtLine(l: MetricsLine): string {
 
 async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
-  const outDir = argv.out ? resolve(argv.out) : RunDir.freshPath(resolve('runs'), lc.config.name);
+  let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
   const quiet = argv.quiet === true;
   const tty = process.stderr.isTTY && !quiet;
   const bar = tty ? new SingleBar({ format: 'training [{bar}] {value}/{total} steps | {info}', hideCursor: true, clearOnComplete: true }) : null;
@@ -48,8 +47,9 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   try {
-    const { summary } = await runExperiment(lc, {
-      outDir,
+    const { summary, dir } = await runExperiment(lc, {
+      ...(argv.out ? { outDir } : {}),
+      onDir: (d) => (outDir = d),
       onLine: (l) => {
         // Progress only on a terminal; piped output stays quiet until the summary line.
         if (l.kind === 'train') bar?.update(l.step, { info: lastInfo });
@@ -65,7 +65,7 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
         `${summary.name}: ${summary.steps} steps, test accuracy ${acc}, test loss ${summary.finalLoss?.toFixed(4)}, ` +
           `simulated ${summary.simTimeSec.toFixed(3)} s, ${(summary.totalBits / 8e6).toFixed(1)} MB sent, wall ${summary.wallTimeSec.toFixed(1)} s` +
           (summary.timeToTarget ? `, target reached at step ${summary.timeToTarget.step} (${summary.timeToTarget.simTimeSec.toFixed(3)} s simulated)` : '') +
-          `\nresults in ${outDir}\n`,
+          `\nresults in ${dir}\n`,
       );
     }
   } finally {
@@ -111,6 +111,13 @@ await yargs(hideBin(process.argv))
       const token = a.token ?? process.env['DTEMU_TOKEN'];
       if (process.env['DTEMU_SPAWNED'] === '1') process.on('SIGINT', () => {});
       if (!token) throw new UserError('worker: --token is required (the coordinator prints it)');
+      let url: URL;
+      try {
+        url = new URL(a.join);
+      } catch {
+        throw new UserError(`worker --join: expected a URL like ws://HOST:PORT, found "${a.join}"`);
+      }
+      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UserError(`worker --join: expected a ws:// URL, found "${a.join}"`);
       process.exit(await runWorkerProcess(a.join, token));
     },
   )
@@ -128,7 +135,11 @@ await yargs(hideBin(process.argv))
         if (!existsSync(resolve(r, 'metrics.jsonl'))) throw new UserError(`${r}: not a run directory (no metrics.jsonl)`);
         return { label: basename(resolve(r)), lines: readMetrics(r) };
       });
-      plotOverlay(runs, a.x as XAxis, a.y as YAxis, a.out);
+      try {
+        plotOverlay(runs, a.x as XAxis, a.y as YAxis, a.out);
+      } catch (e) {
+        throw new UserError(`plot --out ${a.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
       process.stdout.write(`wrote ${a.out}\n`);
     },
   )

@@ -177,7 +177,7 @@ function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
 }
 
 /** Rules that involve several keys. */
-function crossChecks(loc: Locator, c: ExperimentConfig): void {
+function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   const fail = (path: Path, msg: string) => {
     throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${msg}`);
   };
@@ -187,6 +187,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig): void {
   for (const [i, w] of (c.stragglers.delay.workers ?? []).entries()) {
     if (w >= c.workers) fail(['stragglers', 'delay', 'workers', i], `expected a worker rank below workers (${c.workers}), found ${w}`);
   }
+  if (q.heartbeatTimeout < 1) fail(['transport', 'heartbeatTimeout'], `expected at least 1 s, found "${c.transport.heartbeatTimeout}"`);
   if (c.transport.processes !== undefined && c.transport.processes > c.workers) {
     fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
   }
@@ -216,7 +217,11 @@ function applySets(loc: Locator, sets: string[]): void {
       value = raw;
     }
     const path: Path = key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-    loc.doc.setIn(path, value);
+    try {
+      loc.doc.setIn(path, value);
+    } catch {
+      throw new UserError(`--set ${key}: cannot set this key (a parent of it is not a mapping)`);
+    }
     loc.setPaths.add(key);
   }
 }
@@ -255,6 +260,6 @@ export function loadConfigText(file: string, src: string, opts: { sets?: string[
   const config = data as ExperimentConfig;
   if (!config.name) config.name = basename(file, extname(file));
   const q = parseQuantities(loc, config);
-  crossChecks(loc, config);
+  crossChecks(loc, config, q);
   return { config, q, file };
 }

@@ -98,6 +98,7 @@ export class MetricsAggregator {
       this.lastSimTime = simTime;
       this.lastBits = bytes * 8;
       this.bitsByStep.set(this.nextStep, bytes * 8);
+      this.simTimeByStep.set(this.nextStep, simTime);
       this.stepsDone = this.nextStep;
       this.emit({
         kind: 'train',
@@ -110,15 +111,28 @@ export class MetricsAggregator {
       });
       this.nextStep++;
     }
+    // Only steps whose evaluation may still arrive need their bits/time remembered.
+    if (this.bitsByStep.size > 64) {
+      const evalSteps = new Set(this.pendingEval.keys());
+      for (const s of [...this.bitsByStep.keys()]) {
+        if (s < this.nextStep - 64 && !evalSteps.has(s)) {
+          this.bitsByStep.delete(s);
+          this.simTimeByStep.delete(s);
+        }
+      }
+    }
     for (const [step, ev] of [...this.pendingEval.entries()].sort((a, b) => a[0] - b[0])) {
       if (step >= this.nextStep) break;
       this.pendingEval.delete(step);
       const bits = this.lastBitsAt(step);
+      // The evaluation belongs to the end of its step: the slowest worker's clock, not rank 0's.
+      const simTimeSec = this.simTimeByStep.get(step) ?? ev.simTime;
       this.bitsByStep.delete(step);
+      this.simTimeByStep.delete(step);
       this.emit({
         kind: 'eval',
         step,
-        simTimeSec: ev.simTime,
+        simTimeSec,
         wallTimeSec: this.wallTime(),
         bits,
         evalLoss: ev.evalLoss,
@@ -128,6 +142,7 @@ export class MetricsAggregator {
   }
 
   private readonly bitsByStep = new Map<number, number>();
+  private readonly simTimeByStep = new Map<number, number>();
   private lastBitsAt(step: number): number {
     return this.bitsByStep.get(step) ?? this.lastBits;
   }

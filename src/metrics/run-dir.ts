@@ -1,4 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { UserError } from '../util/user-error.ts';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { MetricsLine } from './aggregator.ts';
@@ -11,16 +12,40 @@ import type { MetricsLine } from './aggregator.ts';
 export class RunDir {
   private fd: number;
 
-  constructor(readonly path: string) {
+  private constructor(readonly path: string) {
     mkdirSync(join(path, 'plots'), { recursive: true });
-    this.fd = openSync(join(path, 'metrics.jsonl'), 'w');
+    this.fd = openSync(join(path, 'metrics.jsonl'), 'wx');
   }
 
-  static freshPath(base: string, name: string): string {
+  /**
+   * Create the run directory. An existing non-empty directory is never reused: results of an
+   * earlier run are not to be overwritten or mixed with this one's.
+   */
+  static create(path: string): RunDir {
+    if (existsSync(path) && readdirSync(path).length > 0) {
+      throw new UserError(`--out ${path}: the directory exists and is not empty; choose a new one`);
+    }
+    return new RunDir(path);
+  }
+
+  /** runs/<name>-<time>[-k]: claimed atomically (mkdir fails if another run took it). */
+  static createFresh(base: string, name: string): RunDir {
+    return new RunDir(RunDir.claimFreshPath(base, name));
+  }
+
+  private static claimFreshPath(base: string, name: string): string {
+    const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_');
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-    let p = join(base, `${name}-${stamp}`);
-    for (let i = 2; existsSync(p); i++) p = join(base, `${name}-${stamp}-${i}`);
-    return p;
+    mkdirSync(base, { recursive: true });
+    for (let i = 1; ; i++) {
+      const p = join(base, i === 1 ? `${safe}-${stamp}` : `${safe}-${stamp}-${i}`);
+      try {
+        mkdirSync(p);
+        return p;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
   }
 
   writeConfig(config: object): void {
@@ -29,7 +54,10 @@ export class RunDir {
 
   writeJson(name: string, value: unknown): void {
     const tmp = join(this.path, `.${name}.tmp`);
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+    const fd = openSync(tmp, 'w');
+    writeSync(fd, JSON.stringify(value, null, 2) + '\n');
+    fsyncSync(fd);
+    closeSync(fd);
     renameSync(tmp, join(this.path, name));
   }
 

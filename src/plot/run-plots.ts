@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalLine, MetricsLine, TrainLine } from '../metrics/aggregator.ts';
 import { renderLineChart, type Series } from './render-chart.ts';
+import { UserError } from '../util/user-error.ts';
 
 export type XAxis = 'step' | 'time' | 'bits';
 export type YAxis = 'loss' | 'accuracy';
@@ -14,10 +15,16 @@ function xOf(l: TrainLine | EvalLine, x: XAxis): number {
 
 export function readMetrics(runDir: string): MetricsLine[] {
   const text = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .map((l) => JSON.parse(l) as MetricsLine);
+  const out: MetricsLine[] = [];
+  text.split('\n').forEach((l, i) => {
+    if (l.trim().length === 0) return;
+    try {
+      out.push(JSON.parse(l) as MetricsLine);
+    } catch {
+      throw new UserError(`${join(runDir, 'metrics.jsonl')}:${i + 1}: expected one JSON object per line, found ${JSON.stringify(l.slice(0, 40))}`);
+    }
+  });
+  return out;
 }
 
 /** Train loss (thin, smoothed by averaging windows), test loss and test accuracy against one x axis. */

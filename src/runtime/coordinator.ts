@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { psServe } from '../../comm/collectives/parameter-server.ts';
 import { Endpoint } from '../../comm/endpoint.ts';
@@ -11,14 +12,19 @@ import { RunDir } from '../metrics/run-dir.ts';
 import { buildSummary, type Summary } from '../metrics/summary.ts';
 import { plotRun } from '../plot/run-plots.ts';
 import { selectBackend } from '../train/backend.ts';
-import { RunError } from '../util/user-error.ts';
+import { RunError, UserError } from '../util/user-error.ts';
 import { runManifest } from './manifest.ts';
-import { networkOf } from './run-setup.ts';
+import { networkOf, preflight } from './run-setup.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 
 export interface RunOptions {
-  outDir: string;
+  /** Run directory; must not exist or be empty. Default: a fresh runs/<name>-<time>. */
+  outDir?: string;
+  /** Where fresh run directories go (default ./runs). */
+  runsDir?: string;
+  /** Told the run directory once it exists. */
+  onDir?: (dir: string) => void;
   /** Called for every metrics line (progress display). */
   onLine?: (line: MetricsLine) => void;
   /** Called with messages for the user (join instructions for remote workers). */
@@ -51,7 +57,10 @@ export function rankSets(workers: number, processes: number): number[][] {
  */
 export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise<RunResult> {
   const c = lc.config;
-  const dir = new RunDir(opts.outDir);
+  preflight(lc);
+  const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
+  const outDir = dir.path;
+  opts.onDir?.(outDir);
   dir.writeConfig(c);
   const startedAt = Date.now();
   const wall = () => (Date.now() - startedAt) / 1000;
@@ -95,7 +104,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
     if (c.topology.kind === 'star') {
       server = new Endpoint(c.workers, c.workers, router, network);
       router.attach(server);
-      serverDone = psServe(server);
+      serverDone = psServe(server).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
     }
   };
 
@@ -138,7 +147,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
         router.attach(server);
-        serverDone = psServe(server);
+        serverDone = psServe(server).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
       }
       if (c.transport.spawn) {
         for (let p = 0; p < processes; p++) {
@@ -180,7 +189,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       await serverDone;
     }
   } catch (e) {
-    const err = e instanceof RunError ? e : new RunError(`${(e as Error).message}`);
+    const err = e instanceof RunError || e instanceof UserError ? e : new RunError(`${(e as Error).message}`);
     router.failAll(err);
     await teardown();
     manifest.status = 'failed';
@@ -197,12 +206,17 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
   summary.trainWallSec = trainEnd - trainStart;
   dir.writeJson('summary.json', summary);
-  await plotRun(opts.outDir, lc.config.name, lines);
+  try {
+    await plotRun(outDir, lc.config.name, lines);
+  } catch (e) {
+    // Plots are a convenience: a failure to draw must not lose a finished run's results.
+    opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);
+  }
   manifest.status = 'completed';
   manifest.endedAt = new Date().toISOString();
   dir.writeJson('manifest.json', manifest);
   dir.close();
-  return { dir: opts.outDir, summary };
+  return { dir: outDir, summary };
 
   async function teardown(): Promise<void> {
     hubClosed = true;

@@ -92,7 +92,15 @@ export class PeerMesh implements MessageSink {
         }
         if (!isBinary) return;
         const buf = data as Buffer;
-        this.deliver(decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+        let msg: Message;
+        try {
+          msg = decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+        } catch (e) {
+          ws.close(1003, 'malformed frame');
+          this.onLost(`a peer sent a malformed frame (${(e as Error).message})`);
+          return;
+        }
+        this.deliver(msg);
       });
       ws.on('error', () => {});
     });

@@ -50,19 +50,25 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
     ws.on('error', (e) => finish(1, `cannot reach the coordinator at ${url}: ${e.message}`));
     ws.on('close', () => finish(finished ? 0 : 1, 'the coordinator closed the connection'));
     ws.on('message', (data, isBinary) => {
-      if (isBinary) {
-        const buf = data as Buffer;
-        router?.deliverLocal(decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+      let msg: ToWorker;
+      try {
+        if (isBinary) {
+          const buf = data as Buffer;
+          router?.deliverLocal(decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+          return;
+        }
+        msg = JSON.parse(String(data)) as ToWorker;
+      } catch (e) {
+        finish(1, `malformed message from the coordinator (${(e as Error).message})`);
         return;
       }
-      const msg = JSON.parse(String(data)) as ToWorker;
       switch (msg.t) {
         case 'refused':
           finish(2, `refused by the coordinator: ${msg.reason}`);
           return;
         case 'init': {
           myIndex = msg.process;
-          mesh = new PeerMesh(token, maxPayload, remote, (m) => router?.deliverLocal(m), () => {
+          mesh = new PeerMesh(token, msg.lc.config.transport.maxMessageBytes, remote, (m) => router?.deliverLocal(m), () => {
             peerLost = true;
             router?.failAll(new RunError('a peer process disconnected'));
           });

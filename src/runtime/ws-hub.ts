@@ -70,8 +70,14 @@ export class WsHub implements MessageSink {
       this.wss!.once('error', reject);
     });
     this.wss.on('connection', (ws) => this.accept(ws));
+    this.wss.on('error', (e) => this.fail(`coordinator WebSocket server failed: ${e.message}`));
     this.heartbeat = setInterval(() => this.checkLiveness(), 500);
     return (this.wss.address() as AddressInfo).port;
+  }
+
+  /** The address the server is bound to (127.0.0.1 unless configured otherwise). */
+  get boundAddress(): string {
+    return (this.wss?.address() as AddressInfo | undefined)?.address ?? '';
   }
 
   get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string }[] {
@@ -84,7 +90,11 @@ export class WsHub implements MessageSink {
       if (conn) conn.lastSeen = Date.now();
       if (isBinary) {
         if (!conn) return ws.close(CLOSE_BAD_TOKEN, 'hello first');
-        this.forward(data as Buffer);
+        try {
+          this.forward(data as Buffer);
+        } catch (e) {
+          this.fail(`${this.describe(conn)} sent a malformed data frame (${(e as Error).message})`);
+        }
         return;
       }
       let msg: ToCoordinator;

@@ -14,13 +14,22 @@ export class NetworkModel implements LinkTiming {
 
   constructor(private readonly topology: Topology) {}
 
+  /**
+   * Only a message whose destination is the far end of a shared link (the parameter server's
+   * ingress) is timed by its receiver. A worker-to-worker message through the star's server is
+   * timed by its sender; contention with other senders on the shared ingress is not modelled
+   * for such relayed traffic (no collective here uses it).
+   */
   isShared(from: number, to: number): boolean {
-    return this.topology.route(from, to).some((l) => l.shared);
+    const route = this.topology.route(from, to);
+    return route.length === 1 && route[0]!.shared;
   }
 
   transmit(from: number, to: number, bytes: number, sendTime: number): number {
     let t = sendTime;
     for (const link of this.topology.route(from, to)) {
+      // Unshared links: occupancy per original sender (exact for neighbour traffic, which is all
+      // the ring collectives send; multi-hop relays do not contend with the relay's own sends).
       const key = link.shared ? link.id : `${link.id}#${from}`;
       const start = Math.max(t, this.busyUntil.get(key) ?? 0);
       const serialization = (bytes * 8) / link.bandwidth;

@@ -77,7 +77,7 @@ export class Trainer {
   }
 
   /** Loss and accuracy (NaN for regression) on the first `limit` samples of a split. */
-  evaluate(params: Float32Array, split: Split = this.data.test, limit = split.n, chunk = 1000): { loss: number; accuracy: number } {
+  async evaluate(params: Float32Array, split: Split = this.data.test, limit = split.n, chunk = 1000): Promise<{ loss: number; accuracy: number }> {
     this.load(params);
     const n = Math.min(limit, split.n);
     const d = this.data.inputSize;
@@ -105,6 +105,10 @@ export class Trainer {
       lossSum += res[0]!.dataSync()[0]!;
       if (res[1]) correct += res[1].dataSync()[0]!;
       for (const t of res) t.dispose();
+      // A long evaluation must not starve heartbeats and signals of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      // Parameters may have been reloaded by another worker sharing this trainer meanwhile.
+      this.load(params);
     }
     return { loss: lossSum / n, accuracy: this.model.regression ? Number.NaN : correct / n };
   }

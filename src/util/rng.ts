@@ -16,7 +16,8 @@ function mix32(h: number): number {
 
 /** Derive a stream seed from a root seed and any mix of numeric / string ids. */
 export function deriveSeed(seed: number, ...ids: (number | string)[]): number {
-  let h = mix32((seed >>> 0) ^ 0x9e3779b9);
+  // Fold in the bits above 2^32 too, so large seeds do not alias small ones.
+  let h = mix32(((seed >>> 0) ^ 0x9e3779b9) + mix32(Math.floor(seed / 4294967296) >>> 0));
   for (const id of ids) {
     if (typeof id === 'number') {
       h = mix32(h ^ mix32((id >>> 0) + 0x7f4a7c15));
