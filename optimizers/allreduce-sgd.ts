@@ -33,21 +33,7 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
     // Let the event loop run (signals, heartbeats, progress) even when every message of the
     // step was delivered in process; virtual time is unaffected.
     await yieldToEventLoop();
-    ctx.report({
-      type: 'step',
-      rank: ctx.rank,
-      step,
-      loss,
-      simTime: ep.now,
-      compute,
-      delay,
-      comm: ep.now - commStart,
-      bytesSent: ep.stats.bytesSent,
-      wallTime: ctx.wallTime(),
-      gradWallSec,
-      gradCpuSec,
-      ...(step === ctx.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
-    });
+    ctx.reportStep(step, loss, compute, delay, ep.now - commStart, gradWallSec, gradCpuSec);
     if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
       const ev = await oracle.evaluate(params);
       ctx.report({ type: 'eval', rank: 0, step, simTime: ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });

@@ -65,4 +65,11 @@ export interface WorkerContext {
   evalEvery: number;
   /** All-reduce (sum) over the configured topology. */
   allReduce(ep: Endpoint, data: Float32Array): Promise<void>;
+  /** This worker's seeded uniform [0,1) stream for stochastic compressors. */
+  uniform: () => number;
+  /** The model's tensors as ranges of the flat vector (per-tensor compression). */
+  segments: { offset: number; size: number }[];
+  topology: string;
+  /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
+  reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number): void;
 }

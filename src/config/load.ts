@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, parse as parseYaml, type Document, type Node } from 'yaml';
 import { UserError } from '../util/user-error.ts';
+import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import { experimentSchema } from './schema.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
@@ -190,6 +191,29 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   if (q.heartbeatTimeout < 1) fail(['transport', 'heartbeatTimeout'], `expected at least 1 s, found "${c.transport.heartbeatTimeout}"`);
   if (c.transport.processes !== undefined && c.transport.processes > c.workers) {
     fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
+  }
+  const o = c.optimizer;
+  if (o.kind !== 'allreduce-sgd') {
+    try {
+      checkCompressorSpec(o.compressor);
+    } catch (e) {
+      fail(['optimizer', 'compressor'], `expected a valid compressor: ${(e as Error).message}`);
+    }
+    const dense = ['none', 'fp16', 'bf16'].includes(o.compressor.kind);
+    if (o.aggregation === 'ring' && !dense) fail(['optimizer', 'aggregation'], `expected allgather or ps for compressor ${o.compressor.kind} (ring needs a dense compressor: none, fp16, bf16), found ring`);
+    if (o.aggregation === 'ps' && c.topology.kind !== 'star') fail(['optimizer', 'aggregation'], `expected topology star for ps aggregation, found topology ${c.topology.kind}`);
+    if (o.errorFeedback === 'ef21' && o.aggregation !== 'allgather' && !(o.aggregation === 'auto' && !dense && c.topology.kind !== 'star')) {
+      fail(['optimizer', 'errorFeedback'], 'expected ef or none unless payloads are all-gathered (ef21 keeps a receiver on every worker); set aggregation: allgather');
+    }
+  } else if (o.compressor.kind !== 'none') {
+    fail(['optimizer', 'compressor'], `expected no compressor for allreduce-sgd (use compressed-sgd or qsparse-local-sgd), found ${o.compressor.kind}`);
+  }
+  if (o.kind === 'qsparse-local-sgd' && o.mode === 'async') {
+    if (c.topology.kind !== 'star') fail(['optimizer', 'mode'], `expected topology star for async (the master is the parameter server), found ${c.topology.kind}`);
+    if (o.errorFeedback === 'ef21') fail(['optimizer', 'errorFeedback'], 'expected ef or none in async mode, found ef21');
+    if (o.syncEvery && o.syncEvery.length !== c.workers) fail(['optimizer', 'syncEvery'], `expected one period per worker (${c.workers}), found ${o.syncEvery.length}`);
+  } else if (o.syncEvery) {
+    fail(['optimizer', 'syncEvery'], 'expected syncEvery only with qsparse-local-sgd mode async');
   }
   const regression = c.data.dataset === 'linear';
   if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);

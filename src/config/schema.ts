@@ -1,3 +1,5 @@
+import { COMPRESSOR_KINDS } from '../../comm/compress/factory.ts';
+import { OPTIMIZER_KINDS } from '../../optimizers/index.ts';
 import { BACKEND_CHOICES } from '../train/backend.ts';
 
 /**
@@ -69,11 +71,40 @@ export const experimentSchema = {
       additionalProperties: false,
       required: ['kind'],
       properties: {
-        kind: { enum: ['allreduce-sgd'], description: 'Distributed algorithm.' },
+        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: dense synchronous SGD, SGD on compressed gradients, or Qsparse-local-SGD.' },
         lr: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'Learning rate.' },
         momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'Heavy-ball momentum (torch.optim.SGD semantics).' },
         nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum.' },
         weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 weight decay added to the gradient.' },
+        compressor: {
+          type: 'object',
+          additionalProperties: false,
+          default: { kind: 'none' },
+          required: ['kind'],
+          description: 'compressed-sgd / qsparse-local-sgd: what each worker sends (see "Compressors" in the README).',
+          properties: {
+            kind: { enum: [...COMPRESSOR_KINDS], description: 'none (fp32), fp16, bf16, topk, randomk, threshold, qsgd, sign (scaled sign), terngrad, qsgd-topk, sign-topk.' },
+            ratio: { type: 'number', description: 'topk, randomk, qsgd-topk, sign-topk: fraction of elements kept, in (0, 1].' },
+            levels: { type: 'integer', description: 'qsgd, qsgd-topk: quantisation levels s >= 1.' },
+            tau: { type: 'number', description: 'threshold: keep |x| >= tau.' },
+            scaled: { type: 'boolean', description: 'randomk: multiply by d/k to be unbiased (default false).' },
+            values: { enum: ['f32', 'f16'], description: 'topk, randomk, threshold: precision of the kept values on the wire (default f32).' },
+            perTensor: { type: 'boolean', description: 'Compress each tensor separately (k per tensor) instead of the whole vector (default false).' },
+          },
+        },
+        errorFeedback: { enum: ['none', 'ef', 'ef21'], default: 'ef', description: 'Error feedback: ef (classic, e <- e + g - C(e + g)), ef21, or none.' },
+        aggregation: {
+          enum: ['auto', 'allgather', 'ring', 'ps'],
+          default: 'auto',
+          description: 'How compressed payloads are combined: auto = ring for dense compressors (none/fp16/bf16), ps on a star, allgather otherwise.',
+        },
+        localSteps: { type: 'integer', minimum: 1, default: 4, description: 'qsparse-local-sgd: local steps H between synchronizations.' },
+        syncEvery: {
+          type: 'array',
+          items: { type: 'integer', minimum: 1 },
+          description: 'qsparse-local-sgd async: per-worker synchronization periods H_r (one per worker; default localSteps for all).',
+        },
+        mode: { enum: ['sync', 'async'], default: 'sync', description: 'qsparse-local-sgd: synchronous rounds, or asynchronous pushes to a master (needs topology star).' },
         schedule: {
           type: 'object',
           additionalProperties: false,

@@ -1,3 +1,4 @@
+import type { OptimizerConfig } from '../../optimizers/index.ts';
 import type { BackendChoice } from '../train/backend.ts';
 
 /** The experiment as written in YAML, after defaults are filled (see schema.ts). */
@@ -28,14 +29,7 @@ export interface ExperimentConfig {
     noise: number;
   };
   model: { kind: 'logistic' | 'linear' | 'mlp' | 'cnn'; hidden: number[]; channels: number[]; kernel: number };
-  optimizer: {
-    kind: 'allreduce-sgd';
-    lr: number;
-    momentum: number;
-    nesterov: boolean;
-    weightDecay: number;
-    schedule: { kind: 'constant' | 'step' | 'cosine'; every: number; gamma: number; minLr: number; warmup: number };
-  };
+  optimizer: OptimizerConfig;
   topology: { kind: 'ring' | 'star' };
   network: { bandwidth: string; latency: string };
   compute: { mode: 'modelled' | 'measured'; speed: string };

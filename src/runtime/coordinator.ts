@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { psServe } from '../../comm/collectives/parameter-server.ts';
 import { Endpoint } from '../../comm/endpoint.ts';
 import { InprocRouter } from '../../comm/inproc-router.ts';
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
@@ -15,6 +14,7 @@ import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { runManifest } from './manifest.ts';
 import { networkOf, preflight } from './run-setup.ts';
+import { serveParameterServer } from './server-loop.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 
@@ -57,7 +57,7 @@ export function rankSets(workers: number, processes: number): number[][] {
  */
 export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise<RunResult> {
   const c = lc.config;
-  preflight(lc);
+  const pre = preflight(lc);
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);
@@ -104,7 +104,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
     if (c.topology.kind === 'star') {
       server = new Endpoint(c.workers, c.workers, router, network);
       router.attach(server);
-      serverDone = psServe(server).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
+      serverDone = serveParameterServer(lc, server, pre.model).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
     }
   };
 
@@ -147,7 +147,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
         router.attach(server);
-        serverDone = psServe(server).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
+        serverDone = serveParameterServer(lc, server, pre.model).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
       }
       if (c.transport.spawn) {
         for (let p = 0; p < processes; p++) {

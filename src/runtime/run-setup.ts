@@ -49,7 +49,7 @@ export function networkOf(lc: LoadedConfig): NetworkModel {
 }
 
 export interface Preflight {
-  modelSize: number;
+  model: ModelDef;
   shardSizes: number[];
 }
 
@@ -79,5 +79,5 @@ export function preflight(lc: LoadedConfig): Preflight {
       `${lc.file}: transport.maxMessageBytes: expected at least ${need} bytes for a model of ${model.size} parameters, found ${c.transport.maxMessageBytes}`,
     );
   }
-  return { modelSize: model.size, shardSizes: shards.map((s) => s.length) };
+  return { model, shardSizes: shards.map((s) => s.length) };
 }

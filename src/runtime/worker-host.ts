@@ -2,8 +2,9 @@ import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
 import { ringAllReduce } from '../../comm/collectives/ring-allreduce.ts';
 import { Endpoint } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
-import { runAllreduceSgd } from '../../optimizers/allreduce-sgd.ts';
-import type { GradientOracle, WorkerReport } from '../../optimizers/worker-context.ts';
+import { runOptimizer } from '../../optimizers/index.ts';
+import type { GradientOracle, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
+import { Rng } from '../util/rng.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { ComputeTimeModel } from '../sim/compute-time.ts';
 import { StragglerModel } from '../sim/stragglers.ts';
@@ -74,8 +75,8 @@ export class WorkerHost {
     await Promise.all(
       this.endpoints.map((ep) => {
         const sampler = new BatchSampler(this.shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
-        return runAllreduceSgd(
-          {
+        const rng = new Rng(c.seed, 'compression', ep.rank);
+        const ctx: WorkerContext = {
             rank: ep.rank,
             workers: c.workers,
             ep,
@@ -91,9 +92,27 @@ export class WorkerHost {
             steps: c.train.steps,
             evalEvery: c.train.evalEvery,
             allReduce,
-          },
-          c.optimizer,
-        );
+            uniform: () => rng.next(),
+            segments: trainer.model.params.map((p) => ({ offset: p.offset, size: p.size })),
+            topology: c.topology.kind,
+            reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec) =>
+              this.report({
+                type: 'step',
+                rank: ep.rank,
+                step,
+                loss,
+                simTime: ep.now,
+                compute,
+                delay,
+                comm,
+                bytesSent: ep.stats.bytesSent,
+                wallTime: this.wallTime(),
+                gradWallSec,
+                gradCpuSec,
+                ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
+              }),
+          };
+        return runOptimizer(ctx, c.optimizer);
       }),
     );
   }

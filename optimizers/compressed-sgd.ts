@@ -1,0 +1,42 @@
+import { CompressedExchange, type ExchangeConfig } from './compressed-exchange.ts';
+import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
+import { sgdStep } from './sgd-update.ts';
+import { yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+
+export interface CompressedSgdConfig extends ExchangeConfig {
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: ScheduleSpec;
+}
+
+/**
+ * Synchronous SGD on compressed gradients, without local steps: each worker compresses its
+ * gradient (with error feedback unless `none`), the average of the decoded gradients is formed
+ * by the compressor's aggregation path, and every worker applies the same momentum-SGD update.
+ */
+export async function runCompressedSgd(ctx: WorkerContext, cfg: CompressedSgdConfig): Promise<void> {
+  const { ep, oracle } = ctx;
+  const d = oracle.paramCount;
+  const params = Float32Array.from(ctx.initialParams);
+  const grad = new Float32Array(d);
+  const avg = new Float32Array(d);
+  const velocity = new Float32Array(d);
+  const exchange = new CompressedExchange(cfg, d, ctx.segments, ctx.topology);
+  for (let step = 1; step <= ctx.steps; step++) {
+    const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
+    const { wallSec, cpuSec } = oracle.lastTiming();
+    const { compute, delay } = ctx.computeTime(step, wallSec);
+    ep.now += compute + delay;
+    const commStart = ep.now;
+    await exchange.average(ep, grad, ctx.uniform, avg);
+    sgdStep(params, avg, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
+    await yieldToEventLoop();
+    ctx.reportStep(step, loss, compute, delay, ep.now - commStart, wallSec, cpuSec);
+    if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
+      const ev = await oracle.evaluate(params);
+      ctx.report({ type: 'eval', rank: 0, step, simTime: ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type { CompressorSpec } from '../comm/compress/factory.ts';
+import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
+import { runAllreduceSgd } from './allreduce-sgd.ts';
+import { runCompressedSgd } from './compressed-sgd.ts';
+import type { ScheduleSpec } from './lr-schedule.ts';
+import { runQsparseLocalSgd } from './qsparse-local-sgd.ts';
+import type { WorkerContext } from './worker-context.ts';
+
+/** The optimizer block of an experiment (see src/config/schema.ts for defaults). */
+export interface OptimizerConfig {
+  kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd';
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: ScheduleSpec;
+  compressor: CompressorSpec;
+  errorFeedback: FeedbackMode;
+  aggregation: 'auto' | 'allgather' | 'ring' | 'ps';
+  localSteps: number;
+  syncEvery?: number[];
+  mode: 'sync' | 'async';
+}
+
+export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['allreduce-sgd', 'compressed-sgd', 'qsparse-local-sgd'];
+
+/** Run one logical worker's side of the configured algorithm. */
+export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig): Promise<void> {
+  switch (cfg.kind) {
+    case 'allreduce-sgd':
+      return runAllreduceSgd(ctx, cfg);
+    case 'compressed-sgd':
+      return runCompressedSgd(ctx, cfg);
+    case 'qsparse-local-sgd':
+      return runQsparseLocalSgd(ctx, cfg);
+  }
+}

@@ -1,0 +1,29 @@
+import { psServe } from '../../comm/collectives/parameter-server.ts';
+import { psServeCompressedRound } from '../../comm/collectives/compressed-parameter-server.ts';
+import { createCompressor } from '../../comm/compress/factory.ts';
+import type { Endpoint } from '../../comm/endpoint.ts';
+import { resolveAggregation } from '../../optimizers/compressed-exchange.ts';
+import { runQsparseAsyncMaster } from '../../optimizers/qsparse-async-master.ts';
+import { periodOf } from '../../optimizers/qsparse-local-sgd.ts';
+import type { LoadedConfig } from '../config/types.ts';
+import { initParams, type ModelDef } from '../train/models.ts';
+
+/**
+ * What the parameter-server endpoint (rank n, hosted by the coordinator) does for the configured
+ * algorithm on a star: dense push/pull sums, compressed push/pull averages, or the asynchronous
+ * Qsparse master. Resolves when the run no longer needs it.
+ */
+export async function serveParameterServer(lc: LoadedConfig, server: Endpoint, model: ModelDef): Promise<void> {
+  const o = lc.config.optimizer;
+  if (o.kind === 'allreduce-sgd') return psServe(server);
+  const segments = model.params.map((p) => ({ offset: p.offset, size: p.size }));
+  const compressor = createCompressor(o.compressor, segments);
+  if (o.kind === 'qsparse-local-sgd' && o.mode === 'async') {
+    const periods = Array.from({ length: lc.config.workers }, (_, r) => periodOf(o, r));
+    return runQsparseAsyncMaster(server, compressor, initParams(model, lc.config.seed), lc.config.train.steps, periods);
+  }
+  if (resolveAggregation(o, compressor, lc.config.topology.kind) !== 'ps') return;
+  while (await psServeCompressedRound(server, compressor, model.size)) {
+    /* next round */
+  }
+}
