@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import type { MetricsLine } from '../metrics/aggregator.ts';
 import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
+import { formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
 import { fetchData } from './data-fetch.ts';
 import { RunError, UserError } from '../util/user-error.ts';
@@ -90,6 +91,36 @@ await yargs(hideBin(process.argv))
         .option('seed', { type: 'number', describe: 'override the seed' })
         .option('quiet', { type: 'boolean', describe: 'no progress output' }),
     (a) => cmdRun(a as never),
+  )
+  .command(
+    'sweep <file>',
+    "run every point of an experiment's sweep block (skips runs already completed)",
+    (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true })
+        .option('out', { type: 'string', describe: 'sweep directory (default runs/<name>-sweep)' })
+        .option('parallel', { type: 'number', describe: 'runs at once (default sweep.parallel)' })
+        .option('quiet', { type: 'boolean' }),
+    async (a) => {
+      const quiet = a.quiet === true;
+      let abort: (() => void) | null = null;
+      const onSigint = () => abort?.();
+      process.on('SIGINT', onSigint);
+      try {
+        const { dir, rows } = await runSweep(a.file, {
+          ...(a.out ? { outDir: a.out } : {}),
+          ...(a.parallel ? { parallel: a.parallel } : {}),
+          onAbortHook: (f) => (abort = f),
+          onProgress: (done, total, row) => {
+            if (!quiet) process.stderr.write(`[${done}/${total}] ${row.point.label}: ${row.status}${row.error ? ` (${row.error})` : ''}\n`);
+          },
+        });
+        if (!quiet) process.stdout.write(`${formatSweepTable(rows)}\nresults in ${dir} (sweep.csv, plots/)\n`);
+        if (rows.some((r) => r.status === 'failed')) throw new RunError(`${rows.filter((r) => r.status === 'failed').length} run(s) of the sweep failed; see sweep.csv`);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    },
   )
   .command(
     'validate <file>',

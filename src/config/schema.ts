@@ -179,6 +179,21 @@ export const experimentSchema = {
         },
       },
     },
+    sweep: {
+      type: 'object',
+      additionalProperties: false,
+      description: '`dtemu sweep`: runs every combination of the grid (x every seed); `dtemu run` ignores this block.',
+      properties: {
+        grid: {
+          type: 'object',
+          default: {},
+          additionalProperties: { type: 'array', minItems: 1 },
+          description: 'Dotted key -> list of values, e.g. "optimizer.localSteps: [1, 4, 8]".',
+        },
+        seeds: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 }, description: 'Repeat every grid point with these seeds (default: the seed key).' },
+        parallel: { type: 'integer', minimum: 1, maximum: 16, default: 1, description: 'Runs at once (each ws run already uses one process per worker).' },
+      },
+    },
     train: {
       type: 'object',
       additionalProperties: false,

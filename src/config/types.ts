@@ -37,6 +37,7 @@ export interface ExperimentConfig {
     slow: { worker: number; factor: number }[];
     delay: { kind: 'none' | 'shifted-exponential'; shift: string; mean: string; workers?: number[] };
   };
+  sweep?: { grid: Record<string, unknown[]>; seeds?: number[]; parallel: number };
   train: {
     steps: number;
     evalEvery: number;

@@ -61,7 +61,9 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);
-  dir.writeConfig(c);
+  // The resolved point, without the sweep block that generated it.
+  const { sweep: _sweep, ...resolved } = c;
+  dir.writeConfig(resolved);
   const startedAt = Date.now();
   const wall = () => (Date.now() - startedAt) / 1000;
   const lines: MetricsLine[] = [];

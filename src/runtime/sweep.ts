@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/load.ts';
+import type { LoadedConfig } from '../config/types.ts';
+import type { Summary } from '../metrics/summary.ts';
+import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import { RunError, UserError } from '../util/user-error.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/dtemu.js', import.meta.url));
+
+export interface SweepPoint {
+  /** Directory name inside the sweep directory, stable across reruns. */
+  id: string;
+  /** Human label: the keys that vary, e.g. "localSteps=4 compressor=sign-topk(0.01) seed=2". */
+  label: string;
+  /** The `--set` overrides that make this point. */
+  sets: string[];
+  values: Record<string, unknown>;
+  seed: number;
+}
+
+export interface SweepRow {
+  point: SweepPoint;
+  status: 'completed' | 'skipped (done before)' | 'failed';
+  summary: Summary | null;
+  error?: string;
+}
+
+/** Short text for a grid value: scalars as they are, compressor-like mappings as kind(args). */
+export function describeValue(v: unknown): string {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    const rest = Object.entries(o).filter(([k]) => k !== 'kind');
+    if (typeof o['kind'] === 'string') return rest.length ? `${o['kind']}(${rest.map(([, x]) => describeValue(x)).join(',')})` : String(o['kind']);
+    return rest.map(([k, x]) => `${k}:${describeValue(x)}`).join(',');
+  }
+  if (Array.isArray(v)) return `[${v.map(describeValue).join(',')}]`;
+  return String(v);
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._=,()-]+/g, '_').slice(0, 120);
+}
+
+/** Every combination of the grid (in file order, last key fastest), times every seed. */
+export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
+  const sweep = lc.config.sweep;
+  if (!sweep) throw new UserError(`${lc.file}: sweep: expected a sweep block (grid and/or seeds) for dtemu sweep`);
+  const keys = Object.keys(sweep.grid);
+  const seeds = sweep.seeds ?? [lc.config.seed];
+  let combos: Record<string, unknown>[] = [{}];
+  for (const k of keys) combos = combos.flatMap((c) => sweep.grid[k]!.map((v) => ({ ...c, [k]: v })));
+  const points: SweepPoint[] = [];
+  for (const combo of combos) {
+    for (const seed of seeds) {
+      const parts = keys.map((k) => `${k.split('.').pop()}=${describeValue(combo[k])}`);
+      if (seeds.length > 1 || sweep.seeds) parts.push(`seed=${seed}`);
+      const label = parts.join(' ') || 'base';
+      points.push({
+        id: `${String(points.length + 1).padStart(3, '0')}_${safeName(parts.join('_') || 'base')}`,
+        label,
+        sets: [...keys.map((k) => `${k}=${JSON.stringify(combo[k])}`), `seed=${seed}`],
+        values: combo,
+        seed,
+      });
+    }
+  }
+  return points;
+}
+
+function isComplete(dir: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { status: string };
+    return m.status === 'completed' && existsSync(join(dir, 'summary.json'));
+  } catch {
+    return false;
+  }
+}
+
+function runChild(file: string, dir: string, sets: string[], onChild: (kill: () => void) => void): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [BIN, 'run', file, '--out', dir, '--quiet', ...sets.flatMap((s) => ['--set', s])], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    onChild(() => child.kill('SIGINT'));
+    child.on('exit', (code) => resolveRun({ code, stderr: stderr.trim() }));
+  });
+}
+
+export interface SweepOptions {
+  outDir?: string;
+  parallel?: number;
+  onProgress?: (done: number, total: number, row: SweepRow) => void;
+  onAbortHook?: (abort: () => void) => void;
+}
+
+/**
+ * Run a sweep: one run directory per point under the sweep directory (default runs/<name>-sweep),
+ * skipping points whose run completed before and rerunning interrupted ones from the start;
+ * then sweep.csv, a printed table and overlay plots. Every point is validated before anything
+ * runs, so a bad grid value exits 2 without touching the sweep directory.
+ */
+export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
+  const base = loadConfig(file);
+  const points = sweepPoints(base);
+  for (const p of points) {
+    try {
+      loadConfig(file, { sets: p.sets });
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${e.message.replace(/^--set /, `${file}: sweep point ${p.label}: `)}`);
+      throw e;
+    }
+  }
+  const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
+  mkdirSync(dir, { recursive: true });
+  const parallel = opts.parallel ?? base.config.sweep?.parallel ?? 1;
+  const rows: SweepRow[] = new Array(points.length);
+  const kills = new Set<() => void>();
+  let aborted = false;
+  opts.onAbortHook?.(() => {
+    aborted = true;
+    for (const k of kills) k();
+  });
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (!aborted && next < points.length) {
+      const i = next++;
+      const p = points[i]!;
+      const runDir = join(dir, p.id);
+      let row: SweepRow;
+      if (isComplete(runDir)) {
+        row = { point: p, status: 'skipped (done before)', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary };
+      } else {
+        rmSync(runDir, { recursive: true, force: true });
+        let kill: () => void = () => {};
+        const r = await runChild(file, runDir, p.sets, (k) => {
+          kill = k;
+          kills.add(k);
+        });
+        kills.delete(kill);
+        row =
+          r.code === 0 && isComplete(runDir)
+            ? { point: p, status: 'completed', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary }
+            : { point: p, status: 'failed', summary: null, error: r.stderr.split('\n').pop() ?? `exit ${r.code}` };
+      }
+      rows[i] = row;
+      done++;
+      opts.onProgress?.(done, points.length, row);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, points.length) }, worker));
+  if (aborted) throw new RunError(`sweep interrupted; rerun 'dtemu sweep ${file}' to complete the missing runs`, 130);
+  writeSweepOutputs(dir, rows);
+  return { dir, rows };
+}
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : typeof v === 'object' ? describeValue(v) : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const SWEEP_COLUMNS = ['finalAccuracy', 'finalLoss', 'totalBits', 'simTimeSec', 'wallTimeSec', 'timeToTargetSimSec', 'timeToTargetBits'] as const;
+
+/** sweep.csv (one row per point) and overlay plots of every completed run. */
+export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
+  const keys = Object.keys(rows[0]?.point.values ?? {});
+  const header = ['run', ...keys, 'seed', 'status', ...SWEEP_COLUMNS];
+  const lines = [header.join(',')];
+  for (const r of rows) {
+    const s = r.summary;
+    lines.push(
+      [
+        r.point.id,
+        ...keys.map((k) => r.point.values[k]),
+        r.point.seed,
+        r.status,
+        s?.finalAccuracy,
+        s?.finalLoss,
+        s?.totalBits,
+        s?.simTimeSec,
+        s?.wallTimeSec,
+        s?.timeToTarget?.simTimeSec,
+        s?.timeToTarget?.bits,
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  writeFileSync(join(dir, 'sweep.csv'), lines.join('\n') + '\n');
+  const runs = rows.filter((r) => r.summary).map((r) => ({ label: r.point.label, lines: readMetrics(join(dir, r.point.id)) }));
+  mkdirSync(join(dir, 'plots'), { recursive: true });
+  const plots: [XAxis, YAxis][] = [
+    ['bits', 'accuracy'],
+    ['bits', 'loss'],
+    ['time', 'accuracy'],
+    ['step', 'accuracy'],
+  ];
+  for (const [x, y] of plots) plotOverlay(runs, x, y, join(dir, 'plots', `${y}_vs_${x}.png`));
+}
+
+/** The table printed at the end of a sweep. */
+export function formatSweepTable(rows: SweepRow[]): string {
+  const head = ['run', 'accuracy', 'test loss', 'MB sent', 'sim time (s)', 'status'];
+  const body = rows.map((r) => [
+    r.point.label,
+    r.summary?.finalAccuracy === null || r.summary?.finalAccuracy === undefined ? '-' : `${(100 * r.summary.finalAccuracy).toFixed(2)}%`,
+    r.summary?.finalLoss?.toFixed(4) ?? '-',
+    r.summary ? (r.summary.totalBits / 8e6).toFixed(2) : '-',
+    r.summary ? r.summary.simTimeSec.toFixed(3) : '-',
+    r.status + (r.error ? `: ${r.error}` : ''),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [fmt(head), ...body.map(fmt)].join('\n');
+}
