@@ -4,15 +4,50 @@ import { codecRingAllReduce } from '../comm/collectives/codec-ring-allreduce.ts'
 import { createCompressor, type CompressorSpec } from '../comm/compress/factory.ts';
 import type { Compressor, Uniform } from '../comm/compress/compressor.ts';
 import { createErrorFeedback, Ef21Receiver, type ErrorFeedback, type FeedbackMode } from '../comm/compress/error-feedback.ts';
-import type { Segment } from '../comm/compress/per-tensor.ts';
+import { PerTensor, type Segment } from '../comm/compress/per-tensor.ts';
+import { Contractive, qsgdOmega } from '../comm/compress/contractive.ts';
+import { countForRatio } from '../comm/compress/ratio.ts';
 import type { Endpoint } from '../comm/endpoint.ts';
 
 export type Aggregation = 'allgather' | 'ring' | 'ps';
 
+/** A compressor spec as configured: the factory's spec plus an optional bucket size. */
+export type ConfiguredCompressor = CompressorSpec & { bucket?: number };
+
 export interface ExchangeConfig {
-  compressor: CompressorSpec;
+  compressor: ConfiguredCompressor;
   errorFeedback: FeedbackMode;
   aggregation: 'auto' | Aggregation;
+}
+
+/**
+ * Build the configured compressor for vectors of `length` elements. `bucket: B` compresses
+ * consecutive blocks of B elements independently (each with its own norm/scale), as the QSGD
+ * paper does to keep the quantisation variance, which grows with sqrt(d)/s, in check.
+ */
+export function compressorFor(spec: ConfiguredCompressor, segments: readonly Segment[], length: number, feedback: FeedbackMode): Compressor {
+  const { bucket, ...rest } = spec;
+  const base = rest as CompressorSpec;
+  let parts: readonly Segment[] | null = base.perTensor ? segments : null;
+  if (bucket !== undefined) {
+    const buckets: Segment[] = [];
+    for (let o = 0; o < length; o += bucket) buckets.push({ offset: o, size: Math.min(bucket, length - o) });
+    parts = buckets;
+  }
+  // Unbiased quantisers under error feedback are scaled into contractions (contractive.ts).
+  const omega = contractionOmega(base, feedback);
+  const one = (): Compressor => {
+    const c = createCompressor({ ...base, perTensor: false });
+    return omega ? new Contractive(c, omega) : c;
+  };
+  return parts ? new PerTensor(parts, one) : one();
+}
+
+function contractionOmega(spec: CompressorSpec, feedback: FeedbackMode): ((d: number) => number) | null {
+  if (feedback === 'none') return null;
+  if (spec.kind === 'qsgd') return (d) => qsgdOmega(d, spec.levels);
+  if (spec.kind === 'qsgd-topk') return (d) => qsgdOmega(countForRatio(d, spec.ratio), spec.levels);
+  return null;
 }
 
 /**
@@ -48,7 +83,7 @@ export class CompressedExchange {
     segments: readonly Segment[],
     topology: string,
   ) {
-    this.compressor = createCompressor(cfg.compressor, segments);
+    this.compressor = compressorFor(cfg.compressor, segments, length, cfg.errorFeedback);
     this.feedback = createErrorFeedback(cfg.errorFeedback, this.compressor, length);
     this.aggregation = resolveAggregation(cfg, this.compressor, topology);
     this.ef21 = cfg.errorFeedback === 'ef21' ? new Ef21Receiver(this.compressor, length) : null;

@@ -1,6 +1,6 @@
-import type { CompressorSpec } from '../comm/compress/factory.ts';
 import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
 import { runAllreduceSgd } from './allreduce-sgd.ts';
+import type { ConfiguredCompressor } from './compressed-exchange.ts';
 import { runCompressedSgd } from './compressed-sgd.ts';
 import type { ScheduleSpec } from './lr-schedule.ts';
 import { runQsparseLocalSgd } from './qsparse-local-sgd.ts';
@@ -14,7 +14,7 @@ export interface OptimizerConfig {
   nesterov: boolean;
   weightDecay: number;
   schedule: ScheduleSpec;
-  compressor: CompressorSpec;
+  compressor: ConfiguredCompressor;
   errorFeedback: FeedbackMode;
   aggregation: 'auto' | 'allgather' | 'ring' | 'ps';
   localSteps: number;

@@ -54,6 +54,12 @@ describe('dtemu sweep', () => {
     // fp16 sends half of fp32 plus headers; sign sends ~1 bit per element: far fewer bits.
     const bits = csv.slice(1).map((l) => Number(l.split(',')[6]));
     expect(bits[1]).toBeLessThan(bits[2]! / 8);
+    // A changed experiment invalidates earlier results: every point runs again.
+    writeFileSync(file, SWEEP.replace('steps: 400', 'steps: 300'));
+    const again = dtemu(['sweep', file, '--out', out]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('[1/3] compressor=topk(0.1): completed');
+    expect(again.stderr).not.toContain('skipped');
     const png = readFileSync(join(out, 'plots', 'accuracy_vs_bits.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     // The config a run resolved is its point, without the sweep block.

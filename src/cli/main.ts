@@ -26,13 +26,22 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
+/** A number for humans; NaN/Infinity (a diverged run) arrive as null through JSON. */
+function num(v: number | null | undefined, digits: number): string {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
+}
+
 function fmtLine(l: MetricsLine): string {
   if (l.kind === 'eval') {
-    const acc = l.evalAccuracy === null ? '' : ` acc ${(100 * l.evalAccuracy).toFixed(2)}%`;
-    return `step ${l.step}: test loss ${l.evalLoss.toFixed(4)}${acc}, sim ${l.simTimeSec.toFixed(3)} s, ${(l.bits / 8 / 1e6).toFixed(1)} MB sent`;
+    const acc = l.evalAccuracy === null ? '' : ` acc ${num(100 * l.evalAccuracy, 2)}%`;
+    return `step ${l.step}: test loss ${num(l.evalLoss, 4)}${acc}, sim ${num(l.simTimeSec, 3)} s, ${num(l.bits / 8 / 1e6, 1)} MB sent`;
   }
   return '';
 }
+
+// Last resort: a bug must still end in one line and a non-zero exit, not a dump.
+process.on('uncaughtException', (e) => fail(e));
+process.on('unhandledRejection', (e) => fail(e));
 
 async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
@@ -61,9 +70,10 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
     });
     bar?.stop();
     if (!quiet) {
-      const acc = summary.finalAccuracy === null ? 'n/a' : `${(100 * summary.finalAccuracy).toFixed(2)}%`;
+      const acc = summary.finalAccuracy === null ? 'n/a' : `${num(100 * summary.finalAccuracy, 2)}%`;
       process.stdout.write(
-        `${summary.name}: ${summary.steps} steps, test accuracy ${acc}, test loss ${summary.finalLoss?.toFixed(4)}, ` +
+        `${summary.name}: ${summary.steps} steps, test accuracy ${acc}, test loss ${num(summary.finalLoss, 4)}, ` +
+          (summary.divergedAtStep !== null ? `DIVERGED (non-finite loss from step ${summary.divergedAtStep}), ` : '') +
           `simulated ${summary.simTimeSec.toFixed(3)} s, ${(summary.totalBits / 8e6).toFixed(1)} MB sent, wall ${summary.wallTimeSec.toFixed(1)} s` +
           (summary.timeToTarget ? `, target reached at step ${summary.timeToTarget.step} (${summary.timeToTarget.simTimeSec.toFixed(3)} s simulated)` : '') +
           `\nresults in ${dir}\n`,

@@ -195,7 +195,9 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   const o = c.optimizer;
   if (o.kind !== 'allreduce-sgd') {
     try {
-      checkCompressorSpec(o.compressor);
+      const { bucket, ...spec } = o.compressor;
+      if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');
+      checkCompressorSpec(spec);
     } catch (e) {
       fail(['optimizer', 'compressor'], `expected a valid compressor: ${(e as Error).message}`);
     }

@@ -90,6 +90,7 @@ export const experimentSchema = {
             scaled: { type: 'boolean', description: 'randomk: multiply by d/k to be unbiased (default false).' },
             values: { enum: ['f32', 'f16'], description: 'topk, randomk, threshold: precision of the kept values on the wire (default f32).' },
             perTensor: { type: 'boolean', description: 'Compress each tensor separately (k per tensor) instead of the whole vector (default false).' },
+            bucket: { type: 'integer', minimum: 1, description: 'Compress consecutive blocks of this many elements separately, each with its own norm/scale (QSGD uses 512); excludes perTensor.' },
           },
         },
         errorFeedback: { enum: ['none', 'ef', 'ef21'], default: 'ef', description: 'Error feedback: ef (classic, e <- e + g - C(e + g)), ef21, or none.' },

@@ -1,8 +1,15 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import type { ExperimentConfig } from '../config/types.ts';
 import { UserError } from '../util/user-error.ts';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { MetricsLine } from './aggregator.ts';
+
+/** config.yaml's text: the resolved point, without the sweep block that may have produced it. */
+export function resolvedConfigText(config: ExperimentConfig): string {
+  const { sweep: _sweep, ...resolved } = config;
+  return stringify(resolved);
+}
 
 /**
  * The run directory contract (DESIGN.md): config.yaml, manifest.json, metrics.jsonl,
@@ -48,8 +55,8 @@ export class RunDir {
     }
   }
 
-  writeConfig(config: object): void {
-    writeFileSync(join(this.path, 'config.yaml'), stringify(config));
+  writeConfig(config: ExperimentConfig): void {
+    writeFileSync(join(this.path, 'config.yaml'), resolvedConfigText(config));
   }
 
   writeJson(name: string, value: unknown): void {

@@ -13,6 +13,8 @@ export interface Summary {
   /** Wall-clock seconds of the training phase alone (workers started to all done). */
   trainWallSec: number;
   steps: number;
+  /** First step whose training loss was not finite (the run diverged), or null. */
+  divergedAtStep: number | null;
   backend: string;
   timeToTarget: { step: number; simTimeSec: number; bits: number } | null;
   target: { accuracy?: number; loss?: number } | null;
@@ -41,6 +43,7 @@ export function buildSummary(lc: LoadedConfig, lines: MetricsLine[], workers: Wo
     wallTimeSec,
     trainWallSec: wallTimeSec,
     steps: lastTrain?.step ?? 0,
+    divergedAtStep: train.find((l) => l.loss === null || !Number.isFinite(l.loss))?.step ?? null,
     backend,
     timeToTarget: hit ? { step: hit.step, simTimeSec: hit.simTimeSec, bits: hit.bits } : null,
     target: hasTarget ? t : null,

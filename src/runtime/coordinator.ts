@@ -61,9 +61,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);
-  // The resolved point, without the sweep block that generated it.
-  const { sweep: _sweep, ...resolved } = c;
-  dir.writeConfig(resolved);
+  dir.writeConfig(c);
   const startedAt = Date.now();
   const wall = () => (Date.now() - startedAt) / 1000;
   const lines: MetricsLine[] = [];
@@ -72,7 +70,11 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
     (line) => {
       dir.appendMetric(line);
       lines.push(line);
-      opts.onLine?.(line);
+      try {
+        opts.onLine?.(line);
+      } catch {
+        /* a display problem must not stop the run */
+      }
     },
     wall,
   );

@@ -1,8 +1,7 @@
 import { psServe } from '../../comm/collectives/parameter-server.ts';
 import { psServeCompressedRound } from '../../comm/collectives/compressed-parameter-server.ts';
-import { createCompressor } from '../../comm/compress/factory.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
-import { resolveAggregation } from '../../optimizers/compressed-exchange.ts';
+import { compressorFor, resolveAggregation } from '../../optimizers/compressed-exchange.ts';
 import { runQsparseAsyncMaster } from '../../optimizers/qsparse-async-master.ts';
 import { periodOf } from '../../optimizers/qsparse-local-sgd.ts';
 import type { LoadedConfig } from '../config/types.ts';
@@ -17,7 +16,7 @@ export async function serveParameterServer(lc: LoadedConfig, server: Endpoint, m
   const o = lc.config.optimizer;
   if (o.kind === 'allreduce-sgd') return psServe(server);
   const segments = model.params.map((p) => ({ offset: p.offset, size: p.size }));
-  const compressor = createCompressor(o.compressor, segments);
+  const compressor = compressorFor(o.compressor, segments, model.size, o.errorFeedback);
   if (o.kind === 'qsparse-local-sgd' && o.mode === 'async') {
     const periods = Array.from({ length: lc.config.workers }, (_, r) => periodOf(o, r));
     return runQsparseAsyncMaster(server, compressor, initParams(model, lc.config.seed), lc.config.train.steps, periods);

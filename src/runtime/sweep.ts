@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
 import type { LoadedConfig } from '../config/types.ts';
+import { resolvedConfigText } from '../metrics/run-dir.ts';
 import type { Summary } from '../metrics/summary.ts';
 import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
 import { RunError, UserError } from '../util/user-error.ts';
@@ -70,10 +71,12 @@ export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
   return points;
 }
 
-function isComplete(dir: string): boolean {
+/** Completed, and with exactly the configuration this point resolves to now (else rerun). */
+function isComplete(dir: string, configText?: string): boolean {
   try {
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { status: string };
-    return m.status === 'completed' && existsSync(join(dir, 'summary.json'));
+    if (m.status !== 'completed' || !existsSync(join(dir, 'summary.json'))) return false;
+    return configText === undefined || readFileSync(join(dir, 'config.yaml'), 'utf8') === configText;
   } catch {
     return false;
   }
@@ -107,9 +110,10 @@ export interface SweepOptions {
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
   const base = loadConfig(file);
   const points = sweepPoints(base);
+  const configTexts = new Map<string, string>();
   for (const p of points) {
     try {
-      loadConfig(file, { sets: p.sets });
+      configTexts.set(p.id, resolvedConfigText(loadConfig(file, { sets: p.sets }).config));
     } catch (e) {
       if (e instanceof UserError) throw new UserError(`${e.message.replace(/^--set /, `${file}: sweep point ${p.label}: `)}`);
       throw e;
@@ -133,7 +137,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
       const p = points[i]!;
       const runDir = join(dir, p.id);
       let row: SweepRow;
-      if (isComplete(runDir)) {
+      if (isComplete(runDir, configTexts.get(p.id))) {
         row = { point: p, status: 'skipped (done before)', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary };
       } else {
         rmSync(runDir, { recursive: true, force: true });

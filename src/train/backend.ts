@@ -51,7 +51,24 @@ export async function selectBackend(choice: BackendChoice): Promise<string> {
     if (c === 'node-gpu' && !(await tryLoad('@tensorflow/tfjs-node-gpu'))) continue;
     if (c === 'node' && !(await tryLoad('@tensorflow/tfjs-node'))) continue;
     if (c === 'wasm') {
+      // The wasm module's Emscripten glue installs process-wide uncaughtException and
+      // unhandledRejection handlers that rethrow (printing its whole minified source). Error
+      // reporting is the CLI's job: drop the handlers it added.
+      const before = {
+        uncaught: new Set(process.listeners('uncaughtException')),
+        unhandled: new Set(process.listeners('unhandledRejection')),
+      };
       await import('@tensorflow/tfjs-backend-wasm');
+      const name = backendNameOf(c);
+      const ok = await activate(name);
+      for (const l of process.listeners('uncaughtException')) if (!before.uncaught.has(l)) process.off('uncaughtException', l);
+      for (const l of process.listeners('unhandledRejection')) if (!before.unhandled.has(l)) process.off('unhandledRejection', l);
+      if (ok) {
+        patchWasmKernels();
+        active = name;
+        return name;
+      }
+      continue;
     }
     const name = backendNameOf(c);
     if (await activate(name)) {
