@@ -74,8 +74,9 @@ export function plotOverlay(runs: { label: string; lines: MetricsLine[] }[], x: 
   const series: Series[] = [];
   for (const r of runs) {
     const s = runSeries(r.lines, x, r.label);
-    if (y === 'loss') series.push(...s.filter((q) => q.label.endsWith('test loss')).map((q) => ({ ...q, dashed: false })));
-    else series.push(...s.filter((q) => q.right).map((q) => ({ ...q, right: false })));
+    // One curve per run, named by the run alone: the y axis already says what is drawn.
+    if (y === 'loss') series.push(...s.filter((q) => q.label.endsWith('test loss')).map((q) => ({ ...q, label: r.label, dashed: false })));
+    else series.push(...s.filter((q) => q.right).map((q) => ({ ...q, label: r.label, right: false })));
   }
   writeFileSync(
     out,
