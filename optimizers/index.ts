@@ -4,11 +4,12 @@ import type { ConfiguredCompressor } from './compressed-exchange.ts';
 import { runCompressedSgd } from './compressed-sgd.ts';
 import type { ScheduleSpec } from './lr-schedule.ts';
 import { runQsparseLocalSgd } from './qsparse-local-sgd.ts';
+import { runGradientCodingWorker, type CodingStrategy } from './gradient-coding.ts';
 import type { WorkerContext } from './worker-context.ts';
 
 /** The optimizer block of an experiment (see src/config/schema.ts for defaults). */
 export interface OptimizerConfig {
-  kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd';
+  kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd' | 'gradient-coding';
   lr: number;
   momentum: number;
   nesterov: boolean;
@@ -20,9 +21,12 @@ export interface OptimizerConfig {
   localSteps: number;
   syncEvery?: number[];
   mode: 'sync' | 'async';
+  strategy: CodingStrategy;
+  scheme: 'cyclic' | 'fractional';
+  stragglersTolerated: number;
 }
 
-export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['allreduce-sgd', 'compressed-sgd', 'qsparse-local-sgd'];
+export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['allreduce-sgd', 'compressed-sgd', 'qsparse-local-sgd', 'gradient-coding'];
 
 /** Run one logical worker's side of the configured algorithm. */
 export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig): Promise<void> {
@@ -33,5 +37,7 @@ export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig): Promise<
       return runCompressedSgd(ctx, cfg);
     case 'qsparse-local-sgd':
       return runQsparseLocalSgd(ctx, cfg);
+    case 'gradient-coding':
+      return runGradientCodingWorker(ctx, cfg, ctx.gradientCode);
   }
 }

@@ -1,4 +1,5 @@
 import type { Endpoint } from '../comm/endpoint.ts';
+import type { GradientCodeLike } from './gradient-coding.ts';
 
 /** What a worker reports to the coordinator after each step and each evaluation. */
 export interface StepReport {
@@ -65,6 +66,13 @@ export interface WorkerContext {
   evalEvery: number;
   /** All-reduce (sum) over the configured topology. */
   allReduce(ep: Endpoint, data: Float32Array): Promise<void>;
+  /**
+   * The next batch of data partition j (partition = the j-th worker's shard). Every worker that
+   * computes partition j draws the same batches, which gradient coding needs to decode exactly.
+   */
+  partitionBatch(j: number): Int32Array;
+  /** The gradient code of the run (gradient-coding optimizer), else null. */
+  gradientCode: GradientCodeLike | null;
   /** This worker's seeded uniform [0,1) stream for stochastic compressors. */
   uniform: () => number;
   /** The model's tensors as ranges of the flat vector (per-tensor compression). */

@@ -217,6 +217,13 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   } else if (o.syncEvery) {
     fail(['optimizer', 'syncEvery'], 'expected syncEvery only with qsparse-local-sgd mode async');
   }
+  if (o.kind === 'gradient-coding') {
+    if (c.topology.kind !== 'star') fail(['topology', 'kind'], `expected star for gradient-coding (the master is the parameter server), found ${c.topology.kind}`);
+    if (o.stragglersTolerated >= c.workers) fail(['optimizer', 'stragglersTolerated'], `expected s below workers (${c.workers}), found ${o.stragglersTolerated}`);
+    if (o.scheme === 'fractional' && c.workers % (o.stragglersTolerated + 1) !== 0) {
+      fail(['optimizer', 'scheme'], `expected cyclic, or s+1 (${o.stragglersTolerated + 1}) dividing workers (${c.workers}) for fractional, found fractional`);
+    }
+  }
   const regression = c.data.dataset === 'linear';
   if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
   if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);

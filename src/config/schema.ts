@@ -105,6 +105,13 @@ export const experimentSchema = {
           items: { type: 'integer', minimum: 1 },
           description: 'qsparse-local-sgd async: per-worker synchronization periods H_r (one per worker; default localSteps for all).',
         },
+        strategy: {
+          enum: ['coded', 'wait-for-all', 'ignore-stragglers', 'replication'],
+          default: 'coded',
+          description: 'gradient-coding: coded (decode from the first n-s), wait-for-all, ignore-stragglers (average the first n-s), replication (uncoded copies).',
+        },
+        scheme: { enum: ['cyclic', 'fractional'], default: 'cyclic', description: 'gradient-coding: cyclic repetition (any n > s) or fractional repetition ((s+1) divides n).' },
+        stragglersTolerated: { type: 'integer', minimum: 0, default: 1, description: 'gradient-coding: s, the stragglers tolerated (each worker computes s+1 partitions).' },
         mode: { enum: ['sync', 'async'], default: 'sync', description: 'qsparse-local-sgd: synchronous rounds, or asynchronous pushes to a master (needs topology star).' },
         schedule: {
           type: 'object',

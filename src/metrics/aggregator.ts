@@ -22,6 +22,20 @@ export interface EvalLine {
 
 export type MetricsLine = TrainLine | EvalLine;
 
+/**
+ * One worker's step on the virtual timeline (timeline.jsonl, the data behind the Gantt chart):
+ * computing in [start, computeEnd), injected delay in [computeEnd, delayEnd), communicating
+ * (including waiting inside collectives) in [delayEnd, end).
+ */
+export interface TimelineEvent {
+  step: number;
+  worker: number;
+  start: number;
+  computeEnd: number;
+  delayEnd: number;
+  end: number;
+}
+
 /** Per-worker virtual-time breakdown accumulated over the run. */
 export interface WorkerBreakdown {
   worker: number;
@@ -57,6 +71,7 @@ export class MetricsAggregator {
     private readonly workers: number,
     private readonly emit: (line: MetricsLine) => void,
     private readonly wallTime: () => number,
+    private readonly timeline: (e: TimelineEvent) => void = () => {},
   ) {
     this.lastBytes = new Array<number>(workers).fill(0);
     this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0, gradWallSec: 0, gradCpuSec: 0, bytesTo: {} }));
@@ -92,6 +107,8 @@ export class MetricsAggregator {
         b.bytesSent = r.bytesSent;
         b.gradWallSec += r.gradWallSec;
         b.gradCpuSec += r.gradCpuSec;
+        const start = r.simTime - r.comm - r.delay - r.compute;
+        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime });
         if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
         this.lastBytes[r.rank] = r.bytesSent;
       }

@@ -3,7 +3,7 @@ import type { ExperimentConfig } from '../config/types.ts';
 import { UserError } from '../util/user-error.ts';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { MetricsLine } from './aggregator.ts';
+import type { MetricsLine, TimelineEvent } from './aggregator.ts';
 
 /** config.yaml's text: the resolved point, without the sweep block that may have produced it. */
 export function resolvedConfigText(config: ExperimentConfig): string {
@@ -18,10 +18,12 @@ export function resolvedConfigText(config: ExperimentConfig): string {
  */
 export class RunDir {
   private fd: number;
+  private timelineFd: number;
 
   private constructor(readonly path: string) {
     mkdirSync(join(path, 'plots'), { recursive: true });
     this.fd = openSync(join(path, 'metrics.jsonl'), 'wx');
+    this.timelineFd = openSync(join(path, 'timeline.jsonl'), 'wx');
   }
 
   /**
@@ -68,11 +70,16 @@ export class RunDir {
     renameSync(tmp, join(this.path, name));
   }
 
+  appendTimeline(e: TimelineEvent): void {
+    writeSync(this.timelineFd, JSON.stringify(e) + '\n');
+  }
+
   appendMetric(line: MetricsLine): void {
     writeSync(this.fd, JSON.stringify(line) + '\n');
   }
 
   close(): void {
+    closeSync(this.timelineFd);
     closeSync(this.fd);
   }
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Endpoint } from '../../comm/endpoint.ts';
 import { InprocRouter } from '../../comm/inproc-router.ts';
@@ -10,6 +10,7 @@ import { MetricsAggregator, type MetricsLine, type WorkerBreakdown } from '../me
 import { RunDir } from '../metrics/run-dir.ts';
 import { buildSummary, type Summary } from '../metrics/summary.ts';
 import { plotRun } from '../plot/run-plots.ts';
+import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { runManifest } from './manifest.ts';
@@ -77,6 +78,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       }
     },
     wall,
+    (e) => dir.appendTimeline(e),
   );
   const manifest = runManifest(lc, startedAt);
   dir.writeJson('manifest.json', manifest);
@@ -212,6 +214,8 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   dir.writeJson('summary.json', summary);
   try {
     await plotRun(outDir, lc.config.name, lines);
+    plotTimeline(readTimeline(outDir), c.workers, join(outDir, 'plots', 'timeline.png'), `${c.name}: worker timeline (first 60 steps)`);
+    plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
   } catch (e) {
     // Plots are a convenience: a failure to draw must not lose a finished run's results.
     opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);

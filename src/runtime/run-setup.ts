@@ -8,6 +8,8 @@ import { buildTopology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
 import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
+import type { GradientCodeLike } from '../../optimizers/gradient-coding.ts';
+import { createGradientCode } from '../coding/index.ts';
 
 /** Data set named by the config (Fashion-MNIST from disk, or synthetic from the seed). */
 export function loadDataset(lc: LoadedConfig): Dataset {
@@ -80,4 +82,11 @@ export function preflight(lc: LoadedConfig): Preflight {
     );
   }
   return { model, shardSizes: shards.map((s) => s.length) };
+}
+
+/** The run's gradient code (gradient-coding optimizer, strategies that need one), else null. */
+export function gradientCodeOf(lc: LoadedConfig): GradientCodeLike | null {
+  const o = lc.config.optimizer;
+  if (o.kind !== 'gradient-coding' || o.strategy === 'wait-for-all' || o.strategy === 'ignore-stragglers') return null;
+  return createGradientCode(o.scheme, lc.config.workers, o.stragglersTolerated, lc.config.seed);
 }

@@ -4,6 +4,8 @@ import type { Endpoint } from '../../comm/endpoint.ts';
 import { compressorFor, resolveAggregation } from '../../optimizers/compressed-exchange.ts';
 import { runQsparseAsyncMaster } from '../../optimizers/qsparse-async-master.ts';
 import { periodOf } from '../../optimizers/qsparse-local-sgd.ts';
+import { runGradientCodingMaster } from '../../optimizers/gradient-coding-master.ts';
+import { gradientCodeOf } from './run-setup.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { initParams, type ModelDef } from '../train/models.ts';
 
@@ -15,6 +17,9 @@ import { initParams, type ModelDef } from '../train/models.ts';
 export async function serveParameterServer(lc: LoadedConfig, server: Endpoint, model: ModelDef): Promise<void> {
   const o = lc.config.optimizer;
   if (o.kind === 'allreduce-sgd') return psServe(server);
+  if (o.kind === 'gradient-coding') {
+    return runGradientCodingMaster(server, o, gradientCodeOf(lc), initParams(model, lc.config.seed), lc.config.train.steps);
+  }
   const segments = model.params.map((p) => ({ offset: p.offset, size: p.size }));
   const compressor = compressorFor(o.compressor, segments, model.size, o.errorFeedback);
   if (o.kind === 'qsparse-local-sgd' && o.mode === 'async') {

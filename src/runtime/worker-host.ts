@@ -11,7 +11,7 @@ import { StragglerModel } from '../sim/stragglers.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
-import { loadDataset, modelOf, networkOf, shardsOf } from './run-setup.ts';
+import { gradientCodeOf, loadDataset, modelOf, networkOf, shardsOf } from './run-setup.ts';
 
 /**
  * Hosts a set of logical workers in this process: creates their endpoints on the router,
@@ -72,10 +72,12 @@ export class WorkerHost {
       lastTiming: () => trainer.timing,
     };
     const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
+    const code = gradientCodeOf(this.lc);
     await Promise.all(
       this.endpoints.map((ep) => {
         const sampler = new BatchSampler(this.shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
         const rng = new Rng(c.seed, 'compression', ep.rank);
+        const partitionSamplers = new Map<number, BatchSampler>();
         const ctx: WorkerContext = {
             rank: ep.rank,
             workers: c.workers,
@@ -93,6 +95,12 @@ export class WorkerHost {
             evalEvery: c.train.evalEvery,
             allReduce,
             uniform: () => rng.next(),
+            partitionBatch: (j) => {
+              let s = partitionSamplers.get(j);
+              if (!s) partitionSamplers.set(j, (s = new BatchSampler(this.shards[j]!, c.data.batchSize, c.seed, j)));
+              return s.next();
+            },
+            gradientCode: code,
             segments: trainer.model.params.map((p) => ({ offset: p.offset, size: p.size })),
             topology: c.topology.kind,
             reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec) =>

@@ -1,0 +1,106 @@
+import { bytesToF32, f32Bytes } from '../comm/collectives/chunks.ts';
+import type { Endpoint } from '../comm/endpoint.ts';
+import { CODING_NAMESPACE, partitionsFor, type GradientCodeLike, type GradientCodingConfig } from './gradient-coding.ts';
+import { learningRate } from './lr-schedule.ts';
+import { sgdStep } from './sgd-update.ts';
+
+/** What the master decided in one step (exposed for tests and the timeline). */
+export interface CodingRound {
+  step: number;
+  /** Workers whose messages were used, in virtual arrival order. */
+  used: number[];
+  /** Virtual time at which the master had what it needed. */
+  decodedAt: number;
+}
+
+/**
+ * The master of the straggler strategies (gradient-coding.ts), on the parameter-server endpoint.
+ * Every step it times the workers' pushes on its shared ingress in (send time, rank) order,
+ * takes what the strategy needs in order of virtual arrival, forms the gradient, applies the
+ * SGD update and sends the model to every worker (rank order, over its egress link).
+ */
+export async function runGradientCodingMaster(
+  server: Endpoint,
+  cfg: GradientCodingConfig,
+  code: GradientCodeLike | null,
+  initialParams: Float32Array,
+  steps: number,
+  onRound?: (r: CodingRound) => void,
+): Promise<void> {
+  const n = server.size;
+  const s = cfg.stragglersTolerated;
+  const d = initialParams.length;
+  const model = Float32Array.from(initialParams);
+  const velocity = new Float32Array(d);
+  const grad = new Float32Array(d);
+  const acc = new Float64Array(d);
+  for (let step = 1; step <= steps; step++) {
+    const op = server.nextOp(CODING_NAMESPACE);
+    let msgs;
+    try {
+      msgs = await Promise.all(Array.from({ length: n }, (_, r) => server.recvRaw(r, op, 0)));
+    } catch {
+      return; // run over or failed
+    }
+    const bySend = msgs.map((m, r) => ({ m, r })).sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
+    const arrivals = bySend
+      .map(({ m, r }) => ({ r, m, at: server.linkTiming.transmit(r, server.rank, m.payload.byteLength, m.sendTime) }))
+      .sort((x, y) => x.at - y.at || x.r - y.r);
+    acc.fill(0);
+    let used: number[] = [];
+    let decodedAt = 0;
+    const addScaled = (v: Float32Array, c: number, offset = 0) => {
+      for (let i = 0; i < d; i++) acc[i] = acc[i]! + c * v[offset + i]!;
+    };
+    switch (cfg.strategy) {
+      case 'wait-for-all':
+      case 'ignore-stragglers': {
+        const take = cfg.strategy === 'wait-for-all' ? n : n - s;
+        const first = arrivals.slice(0, take);
+        for (const a of first) addScaled(bytesToF32(a.m.payload), 1 / take);
+        used = first.map((a) => a.r);
+        decodedAt = first[first.length - 1]!.at;
+        break;
+      }
+      case 'coded': {
+        if (!code) throw new Error('coded strategy without a code');
+        const first = arrivals.slice(0, n - s);
+        used = first.map((a) => a.r);
+        const coef = code.decoder(used);
+        // sum_k a_k (coded vector of responder k) = sum over partitions of their gradients.
+        first.forEach((a, k) => addScaled(bytesToF32(a.m.payload), coef[k]! / n));
+        decodedAt = first[first.length - 1]!.at;
+        break;
+      }
+      case 'replication': {
+        if (!code) throw new Error('replication strategy without a partition assignment');
+        const covered = new Array<boolean>(n).fill(false);
+        let left = n;
+        for (const a of arrivals) {
+          const parts = partitionsFor('replication', code, a.r);
+          const v = bytesToF32(a.m.payload);
+          let useful = false;
+          parts.forEach((j, k) => {
+            if (covered[j]) return;
+            covered[j] = true;
+            left--;
+            useful = true;
+            addScaled(v, 1 / n, k * d);
+          });
+          if (useful) used.push(a.r);
+          if (left === 0) {
+            decodedAt = a.at;
+            break;
+          }
+        }
+        break;
+      }
+    }
+    for (let i = 0; i < d; i++) grad[i] = acc[i]!;
+    server.now = Math.max(server.now, decodedAt);
+    sgdStep(model, grad, velocity, learningRate(cfg.lr, cfg.schedule, step, steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
+    onRound?.({ step, used, decodedAt });
+    const bytes = f32Bytes(model, 0, d);
+    for (let r = 0; r < n; r++) server.send(r, op, 1, bytes);
+  }
+}

@@ -1,0 +1,84 @@
+import { createCanvas } from '@napi-rs/canvas';
+import { Chart, registerables, type ChartConfiguration } from 'chart.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TimelineEvent, WorkerBreakdown } from '../metrics/aggregator.ts';
+
+Chart.register(...registerables);
+
+const COLORS = { compute: '#2ca02c', delay: '#d62728', comm: '#1f77b4', wait: '#c7c7c7' };
+
+function render(config: ChartConfiguration<'bar'>, width: number, height: number): Buffer {
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, width, height);
+  const chart = new Chart(ctx as unknown as CanvasRenderingContext2D, config);
+  const png = canvas.toBuffer('image/png');
+  chart.destroy();
+  return png;
+}
+
+export function readTimeline(runDir: string): TimelineEvent[] {
+  return readFileSync(join(runDir, 'timeline.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as TimelineEvent);
+}
+
+/**
+ * Gantt chart of every worker over virtual time: computing (green), injected delay/stall (red),
+ * communicating incl. waiting inside collectives (blue); gaps are idle time. `maxSteps` keeps
+ * long runs legible (the first steps are drawn).
+ */
+export function plotTimeline(events: TimelineEvent[], workers: number, out: string, title: string, maxSteps = 60): void {
+  const shown = events.filter((e) => e.step <= maxSteps);
+  const label = (w: number) => `worker ${w}`;
+  const seg = (pick: (e: TimelineEvent) => [number, number]) =>
+    shown.map((e) => ({ x: pick(e), y: label(e.worker) })).filter((p) => p.x[1] > p.x[0]);
+  const config: ChartConfiguration<'bar'> = {
+    type: 'bar',
+    data: {
+      labels: Array.from({ length: workers }, (_, w) => label(w)),
+      datasets: [
+        { label: 'compute', data: seg((e) => [e.start, e.computeEnd]) as never, backgroundColor: COLORS.compute, grouped: false, barPercentage: 0.8 },
+        { label: 'delay / stall', data: seg((e) => [e.computeEnd, e.delayEnd]) as never, backgroundColor: COLORS.delay, grouped: false, barPercentage: 0.8 },
+        { label: 'communication', data: seg((e) => [e.delayEnd, e.end]) as never, backgroundColor: COLORS.comm, grouped: false, barPercentage: 0.8 },
+      ],
+    },
+    options: {
+      indexAxis: 'y',
+      responsive: false,
+      animation: false,
+      devicePixelRatio: 1,
+      plugins: { title: { display: true, text: title, font: { size: 16 } }, legend: { position: 'bottom' } },
+      scales: { x: { type: 'linear', min: 0, title: { display: true, text: 'simulated time (s)' } }, y: { type: 'category' } },
+    },
+  };
+  writeFileSync(out, render(config, 1000, 160 + 50 * workers));
+}
+
+/** Per-worker virtual-time breakdown as stacked bars (adds up to the run's simulated time). */
+export function plotBreakdown(breakdown: WorkerBreakdown[], out: string, title: string): void {
+  const labels = breakdown.map((b) => `worker ${b.worker}`);
+  const config: ChartConfiguration<'bar'> = {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        { label: 'compute', data: breakdown.map((b) => b.computeSec), backgroundColor: COLORS.compute },
+        { label: 'delay / stall', data: breakdown.map((b) => b.delaySec), backgroundColor: COLORS.delay },
+        { label: 'communication (incl. waiting in collectives)', data: breakdown.map((b) => b.commSec), backgroundColor: COLORS.comm },
+        { label: 'idle', data: breakdown.map((b) => b.waitSec), backgroundColor: COLORS.wait },
+      ],
+    },
+    options: {
+      responsive: false,
+      animation: false,
+      devicePixelRatio: 1,
+      plugins: { title: { display: true, text: title, font: { size: 16 } }, legend: { position: 'bottom' } },
+      scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'simulated seconds' } } },
+    },
+  };
+  writeFileSync(out, render(config, 800, 500));
+}

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StragglerModel } from '../src/sim/stragglers.ts';
+import { dtemu, json, tmp } from './helpers/cli.ts';
+
+interface Ev {
+  step: number;
+  worker: number;
+  start: number;
+  computeEnd: number;
+  delayEnd: number;
+  end: number;
+}
+
+describe('timeline (Gantt data) and time breakdown', () => {
+  it('places compute, injected delays and communication exactly, and the breakdown adds up to the simulated time', () => {
+    const dir = join(tmp(), 'run');
+    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc']);
+    expect(r.code).toBe(0);
+    const events = readFileSync(join(dir, 'timeline.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Ev);
+    expect(events).toHaveLength(40 * 4);
+    // tiny-blobs: MLP 16-32-4, batch 16, 10 GFLOP/s, worker 2 three times slower, delays 1 ms + Exp(5 ms).
+    const flops = 2 * (16 * 32 + 32 * 4);
+    const base = (3 * flops * 16) / 10e9;
+    const delays = new StragglerModel({ slow: [], delay: { kind: 'shifted-exponential', shift: 0.001, mean: 0.005 } }, 5);
+    const tol = 1e-9;
+    for (let w = 0; w < 4; w++) {
+      const mine = events.filter((e) => e.worker === w).sort((a, b) => a.step - b.step);
+      expect(mine[0]!.start).toBeCloseTo(0, 12);
+      mine.forEach((e, i) => {
+        expect(Math.abs(e.computeEnd - e.start - base * (w === 2 ? 3 : 1))).toBeLessThan(tol);
+        expect(Math.abs(e.delayEnd - e.computeEnd - delays.delay(w, e.step))).toBeLessThan(tol);
+        expect(e.end).toBeGreaterThanOrEqual(e.delayEnd);
+        // Synchronous SGD: the next step starts the moment this one's all-reduce ends.
+        if (i > 0) expect(Math.abs(e.start - mine[i - 1]!.end)).toBeLessThan(tol);
+      });
+    }
+    const s = json<{ simTimeSec: number; workers: { computeSec: number; delaySec: number; commSec: number; waitSec: number }[] }>(join(dir, 'summary.json'));
+    for (const b of s.workers) expect(b.computeSec + b.delaySec + b.commSec + b.waitSec).toBeCloseTo(s.simTimeSec, 9);
+    for (const p of ['timeline.png', 'breakdown.png']) expect(readFileSync(join(dir, 'plots', p)).subarray(1, 4).toString()).toBe('PNG');
+  });
+});
