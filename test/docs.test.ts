@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.ts';
@@ -12,7 +12,12 @@ describe('docs', () => {
   });
 
   it('every shipped experiment validates', () => {
-    for (const f of ['experiments/quickstart.yaml', 'experiments/stragglers-star.yaml']) {
+    const files = ['experiments/quickstart.yaml', 'experiments/stragglers-star.yaml'];
+    for (const dir of ['experiments/compression', 'experiments/faults', 'experiments/gradient-coding']) {
+      for (const f of readdirSync(join(ROOT, dir))) if (f.endsWith('.yaml')) files.push(`${dir}/${f}`);
+    }
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    for (const f of files) {
       const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'dtemu.js'), 'validate', f], { cwd: ROOT, encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);

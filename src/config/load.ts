@@ -5,6 +5,8 @@ import { isMap, isScalar, LineCounter, parseDocument, parse as parseYaml, type D
 import { UserError } from '../util/user-error.ts';
 import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
+import { buildTopology } from '../../topologies/index.ts';
+import type { Fault, When } from '../sim/faults.ts';
 import { experimentSchema } from './schema.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
 
@@ -236,6 +238,54 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   }
 }
 
+/** The fault timeline with its quantities parsed and every reference checked. */
+function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
+  const links = new Set(buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }).links.map((l) => l.id));
+  return c.faults.map((f, i) => {
+    const path = (k: string): Path => ['faults', i, k];
+    const fail = (k: string, msg: string): never => {
+      throw new UserError(`${loc.where(path(k))}: faults.${i}.${k}: ${msg}`);
+    };
+    const time = (k: string, v: unknown): number => {
+      const t = parseQuantity('time', v);
+      return typeof t === 'string' ? fail(k, t) : t;
+    };
+    const when = (k: string, v: number | string): When => (typeof v === 'number' ? { step: v } : { time: time(k, v) });
+    const need = <T>(k: string, v: T | undefined, what: string): T => (v === undefined ? fail(k, `expected ${what} for a ${f.kind} fault, found nothing`) : v);
+    if (typeof f.at === 'number' && f.at < 1) fail('at', `expected a step >= 1 or a time, found ${f.at}`);
+    if (f.kind === 'slow' || f.kind === 'stall') {
+      const w = need('worker', f.worker, 'a worker');
+      if (w >= c.workers) fail('worker', `expected a worker rank below workers (${c.workers}), found ${w}`);
+    }
+    switch (f.kind) {
+      case 'slow':
+        return { kind: 'slow', worker: f.worker!, factor: need('factor', f.factor, 'a factor'), at: when('at', f.at), for: f.for === undefined ? null : when('for', f.for) };
+      case 'stall':
+        return { kind: 'stall', worker: f.worker!, at: when('at', f.at), duration: time('duration', need('duration', f.duration, 'a duration')) };
+      case 'link': {
+        const id = need('link', f.link, 'a link');
+        if (!links.has(id)) fail('link', `expected one of ${[...links].join(', ')} on this ${c.topology.kind}, found "${id}"`);
+        if (typeof f.at === 'number') fail('at', `expected a virtual time for a link fault (the network knows no steps), found step ${f.at}`);
+        if (typeof f.for === 'number') fail('for', `expected a time for a link fault, found ${f.for} steps`);
+        if (f.bandwidth === undefined && f.latency === undefined) fail('kind', 'expected bandwidth and/or latency for a link fault');
+        let bandwidth: number | null = null;
+        if (f.bandwidth !== undefined) {
+          const b = parseQuantity('bandwidth', f.bandwidth);
+          bandwidth = typeof b === 'string' ? fail('bandwidth', b) : b;
+        }
+        return {
+          kind: 'link',
+          link: id,
+          bandwidth,
+          latency: f.latency === undefined ? null : time('latency', f.latency),
+          at: time('at', f.at),
+          for: f.for === undefined ? null : time('for', f.for),
+        };
+      }
+    }
+  });
+}
+
 /** Apply `--set a.b=value` overrides (value parsed as YAML) to the document. */
 function applySets(loc: Locator, sets: string[]): void {
   for (const s of sets) {
@@ -294,5 +344,6 @@ export function loadConfigText(file: string, src: string, opts: { sets?: string[
   if (!config.name) config.name = basename(file, extname(file));
   const q = parseQuantities(loc, config);
   crossChecks(loc, config, q);
-  return { config, q, file };
+  const faults = parseFaults(loc, config);
+  return { config, q, faults, file };
 }

@@ -187,6 +187,27 @@ export const experimentSchema = {
         },
       },
     },
+    faults: {
+      type: 'array',
+      default: [],
+      description: 'Fault timeline: slow a worker for a window, stall it, or change a link (see "Fault injection" in the README).',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind', 'at'],
+        properties: {
+          kind: { enum: ['slow', 'stall', 'link'], description: 'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window.' },
+          worker: { type: 'integer', minimum: 0, description: 'slow, stall: the worker.' },
+          factor: { type: 'number', minimum: 1, description: 'slow: compute-time factor.' },
+          at: { type: ['integer', 'string'], description: 'Start: a step number, or a virtual time with units ("1.5 s"). link: a time.' },
+          for: { type: ['integer', 'string'], description: 'Window length: steps or a time (default: until the end).' },
+          duration: { type: 'string', description: 'stall: how long ("2 s").' },
+          link: { type: 'string', description: 'link: "A->B" between neighbours on a ring, "server-in" / "server-out" on a star.' },
+          bandwidth: { type: 'string', description: 'link: bandwidth during the window ("10 Mb/s").' },
+          latency: { type: 'string', description: 'link: latency during the window ("5 ms").' },
+        },
+      },
+    },
     sweep: {
       type: 'object',
       additionalProperties: false,

@@ -1,4 +1,5 @@
 import type { OptimizerConfig } from '../../optimizers/index.ts';
+import type { Fault } from '../sim/faults.ts';
 import type { BackendChoice } from '../train/backend.ts';
 
 /** The experiment as written in YAML, after defaults are filled (see schema.ts). */
@@ -37,6 +38,7 @@ export interface ExperimentConfig {
     slow: { worker: number; factor: number }[];
     delay: { kind: 'none' | 'shifted-exponential'; shift: string; mean: string; workers?: number[] };
   };
+  faults: FaultConfig[];
   sweep?: { grid: Record<string, unknown[]>; seeds?: number[]; parallel: number };
   train: {
     steps: number;
@@ -56,8 +58,22 @@ export interface Quantities {
   delayMean: number;
 }
 
+export interface FaultConfig {
+  kind: 'slow' | 'stall' | 'link';
+  worker?: number;
+  factor?: number;
+  at: number | string;
+  for?: number | string;
+  duration?: string;
+  link?: string;
+  bandwidth?: string;
+  latency?: string;
+}
+
 export interface LoadedConfig {
   config: ExperimentConfig;
   q: Quantities;
+  /** The fault timeline with quantities parsed. */
+  faults: Fault[];
   file: string;
 }

@@ -6,6 +6,7 @@ import { makeSynthetic } from '../train/data/synthetic.ts';
 import { buildModel, type ModelDef, type ModelSpec } from '../train/models.ts';
 import { buildTopology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
+import { FaultSchedule } from '../sim/faults.ts';
 import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
 import type { GradientCodeLike } from '../../optimizers/gradient-coding.ts';
@@ -47,7 +48,7 @@ export function shardsOf(lc: LoadedConfig, ds: Dataset): Int32Array[] {
 }
 
 export function networkOf(lc: LoadedConfig): NetworkModel {
-  return new NetworkModel(buildTopology(lc.config.topology.kind, lc.config.workers, { bandwidth: lc.q.bandwidth, latency: lc.q.latency }));
+  return new NetworkModel(buildTopology(lc.config.topology.kind, lc.config.workers, { bandwidth: lc.q.bandwidth, latency: lc.q.latency }), new FaultSchedule(lc.faults));
 }
 
 export interface Preflight {

@@ -8,6 +8,7 @@ import { Rng } from '../util/rng.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { ComputeTimeModel } from '../sim/compute-time.ts';
 import { StragglerModel } from '../sim/stragglers.ts';
+import { FaultSchedule } from '../sim/faults.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
@@ -73,6 +74,7 @@ export class WorkerHost {
     };
     const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
     const code = gradientCodeOf(this.lc);
+    const faults = new FaultSchedule(this.lc.faults);
     await Promise.all(
       this.endpoints.map((ep) => {
         const sampler = new BatchSampler(this.shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
@@ -86,8 +88,12 @@ export class WorkerHost {
             initialParams: init,
             nextBatch: () => sampler.next(),
             computeTime: (step, measured) => {
+              // Called at the start of the step's compute: ep.now is the step's start time.
               const t = timeModel.stepTime(ep.rank, step, c.data.batchSize);
-              return c.compute.mode === 'measured' ? { compute: measured * stragglers.slowdown(ep.rank), delay: t.delay } : t;
+              const slow = faults.slowdown(ep.rank, step, ep.now);
+              const stall = faults.stall(ep.rank, step, ep.now);
+              const compute = (c.compute.mode === 'measured' ? measured * stragglers.slowdown(ep.rank) : t.compute) * slow;
+              return { compute, delay: t.delay + stall };
             },
             wallTime: this.wallTime,
             report: this.report,

@@ -1,5 +1,6 @@
 import type { LinkTiming } from '../../comm/message.ts';
 import type { Topology } from '../../topologies/index.ts';
+import type { FaultSchedule } from './faults.ts';
 
 /**
  * Virtual-time cost of messages. A hop of m bytes on a link with bandwidth B (bits/s) and
@@ -12,7 +13,10 @@ import type { Topology } from '../../topologies/index.ts';
 export class NetworkModel implements LinkTiming {
   private readonly busyUntil = new Map<string, number>();
 
-  constructor(private readonly topology: Topology) {}
+  constructor(
+    private readonly topology: Topology,
+    private readonly faults: FaultSchedule | null = null,
+  ) {}
 
   /**
    * Only a message whose destination is the far end of a shared link (the parameter server's
@@ -32,9 +36,11 @@ export class NetworkModel implements LinkTiming {
       // the ring collectives send; multi-hop relays do not contend with the relay's own sends).
       const key = link.shared ? link.id : `${link.id}#${from}`;
       const start = Math.max(t, this.busyUntil.get(key) ?? 0);
-      const serialization = (bytes * 8) / link.bandwidth;
+      // A link fault in force when the transfer starts sets its bandwidth / latency.
+      const f = this.faults?.link(link.id, start);
+      const serialization = (bytes * 8) / (f?.bandwidth ?? link.bandwidth);
       this.busyUntil.set(key, start + serialization);
-      t = start + serialization + link.latency;
+      t = start + serialization + (f?.latency ?? link.latency);
     }
     return t;
   }

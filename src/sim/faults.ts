@@ -1,0 +1,74 @@
+/**
+ * Fault timeline (experiment key `faults:`), all in virtual time or steps, pure and
+ * deterministic: every process evaluates the same schedule and gets the same answers.
+ *
+ * - slow:  compute of `worker` multiplied by `factor` for steps / times in [at, at + for)
+ * - stall: `worker` is stalled for `duration` seconds at the first step boundary at or after
+ *          `at` (a step number, or a virtual time)
+ * - link:  the link `link` ("0->1" on a ring, "server-in"/"server-out" on a star) has another
+ *          bandwidth and/or latency for virtual times in [at, at + for)
+ */
+export type When = { step: number } | { time: number };
+
+export type Fault =
+  | { kind: 'slow'; worker: number; factor: number; at: When; for: When | null }
+  | { kind: 'stall'; worker: number; at: When; duration: number }
+  | { kind: 'link'; link: string; bandwidth: number | null; latency: number | null; at: number; for: number | null };
+
+function within(at: When, span: When | null, step: number, time: number): boolean {
+  if ('step' in at) {
+    const end = span === null ? Infinity : 'step' in span ? at.step + span.step : Infinity;
+    return step >= at.step && step < end;
+  }
+  const end = span === null ? Infinity : 'time' in span ? at.time + span.time : Infinity;
+  return time >= at.time && time < end;
+}
+
+export class FaultSchedule {
+  private readonly lastStart = new Map<number, number>();
+
+  constructor(readonly faults: readonly Fault[]) {}
+
+  get empty(): boolean {
+    return this.faults.length === 0;
+  }
+
+  /** Compute-time factor of `worker` for the step starting at virtual time `start`. */
+  slowdown(worker: number, step: number, start: number): number {
+    let f = 1;
+    for (const x of this.faults) if (x.kind === 'slow' && x.worker === worker && within(x.at, x.for, step, start)) f *= x.factor;
+    return f;
+  }
+
+  /**
+   * Stall seconds injected into `worker`'s step `step` starting at `start`. Call once per step in
+   * order (it remembers the previous step's start to find the first boundary after a time).
+   */
+  stall(worker: number, step: number, start: number): number {
+    const prev = this.lastStart.get(worker) ?? -Infinity;
+    this.lastStart.set(worker, start);
+    let d = 0;
+    for (const x of this.faults) {
+      if (x.kind !== 'stall' || x.worker !== worker) continue;
+      if ('step' in x.at ? step === x.at.step : prev < x.at.time && x.at.time <= start) d += x.duration;
+    }
+    return d;
+  }
+
+  /** Bandwidth / latency of link `id` for a transfer starting at virtual `time` (or null: unchanged). */
+  link(id: string, time: number): { bandwidth: number | null; latency: number | null } | null {
+    let bandwidth: number | null = null;
+    let latency: number | null = null;
+    let hit = false;
+    for (const x of this.faults) {
+      if (x.kind !== 'link' || x.link !== id) continue;
+      if (time >= x.at && (x.for === null || time < x.at + x.for)) {
+        // Later entries of the timeline win for the values they set.
+        hit = true;
+        if (x.bandwidth !== null) bandwidth = x.bandwidth;
+        if (x.latency !== null) latency = x.latency;
+      }
+    }
+    return hit ? { bandwidth, latency } : null;
+  }
+}

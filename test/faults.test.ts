@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../src/config/load.ts';
+import { FaultSchedule } from '../src/sim/faults.ts';
+import { NetworkModel } from '../src/sim/network-model.ts';
+import { StragglerModel } from '../src/sim/stragglers.ts';
+import { ringTopology } from '../topologies/ring.ts';
+import { dtemu, tmp } from './helpers/cli.ts';
+
+interface Ev {
+  step: number;
+  worker: number;
+  start: number;
+  computeEnd: number;
+  delayEnd: number;
+  end: number;
+}
+
+const BASE = 'data: { dataset: blobs }\nmodel: { kind: mlp }\noptimizer: { kind: allreduce-sgd }\n';
+
+describe('fault timeline', () => {
+  it('parses steps and times, and rejects bad references with the key path', () => {
+    const lc = loadConfigText('f.yaml', BASE + 'faults:\n  - { kind: stall, worker: 1, at: "1.5 s", duration: 2 s }\n  - { kind: slow, worker: 0, factor: 3, at: 10, for: 5 }\n');
+    expect(lc.faults).toEqual([
+      { kind: 'stall', worker: 1, at: { time: 1.5 }, duration: 2 },
+      { kind: 'slow', worker: 0, factor: 3, at: { step: 10 }, for: { step: 5 } },
+    ]);
+    const bad: [string, RegExp][] = [
+      ['  - { kind: stall, worker: 9, at: 3, duration: 1 s }\n', /f\.yaml:5:\d+: faults\.0\.worker: expected a worker rank below workers \(4\), found 9/],
+      ['  - { kind: stall, worker: 1, at: 3 }\n', /faults\.0\.duration: expected a duration for a stall fault/],
+      ['  - { kind: link, link: "0->2", at: 1 s, bandwidth: 1 Mb/s }\n', /faults\.0\.link: expected one of .*0->1.*, found "0->2"/],
+      ['  - { kind: link, link: "0->1", at: 4, bandwidth: 1 Mb/s }\n', /faults\.0\.at: expected a virtual time for a link fault/],
+      ['  - { kind: stall, worker: 1, at: "soon", duration: 1 s }\n', /faults\.0\.at: expected a time with units/],
+      ['  - { kind: crash, worker: 1, at: 3 }\n', /faults\.0\.kind: expected one of slow, stall, link/],
+    ];
+    for (const [line, re] of bad) expect(() => loadConfigText('f.yaml', BASE + 'faults:\n' + line)).toThrow(re);
+  });
+
+  it('a degraded link changes exactly the transfers that start inside its window', () => {
+    const faults = new FaultSchedule([{ kind: 'link', link: '0->1', bandwidth: 1e6, latency: 0.01, at: 1, for: 2 }]);
+    const net = new NetworkModel(ringTopology(3, { bandwidth: 1e9, latency: 1e-4 }), faults);
+    expect(net.transmit(0, 1, 1000, 0.5)).toBeCloseTo(0.5 + 8e-6 + 1e-4, 12);
+    expect(net.transmit(0, 1, 1000, 1.5)).toBeCloseTo(1.5 + 8e-3 + 0.01, 12);
+    expect(net.transmit(0, 1, 1000, 3.5)).toBeCloseTo(3.5 + 8e-6 + 1e-4, 12);
+    expect(net.transmit(1, 2, 1000, 1.5)).toBeCloseTo(1.5 + 8e-6 + 1e-4, 12); // other links untouched
+  });
+
+  it('the Gantt data shows an injected stall and a slow window exactly where the timeline put them', () => {
+    const dir = join(tmp(), 'run');
+    const r = dtemu([
+      'run',
+      'test/fixtures/tiny-blobs.yaml',
+      '--out',
+      dir,
+      '--quiet',
+      '--set',
+      'transport.kind=inproc',
+      '--set',
+      'faults=[{kind: stall, worker: 1, at: 10, duration: 0.5 s}, {kind: stall, worker: 3, at: "0.2 s", duration: 0.25 s}, {kind: slow, worker: 0, factor: 4, at: 20, for: 5}]',
+    ]);
+    expect(r.stderr).toBe('');
+    const events = readFileSync(join(dir, 'timeline.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Ev);
+    const ev = (w: number, s: number) => events.find((e) => e.worker === w && e.step === s)!;
+    const delays = new StragglerModel({ slow: [], delay: { kind: 'shifted-exponential', shift: 0.001, mean: 0.005 } }, 5);
+    const injected = (w: number, s: number) => ev(w, s).delayEnd - ev(w, s).computeEnd - delays.delay(w, s);
+    // Step-based stall: exactly at worker 1's step 10.
+    expect(injected(1, 10)).toBeCloseTo(0.5, 9);
+    for (let s = 1; s <= 40; s++) if (s !== 10) expect(injected(1, s)).toBeCloseTo(0, 9);
+    // Time-based stall: the first step of worker 3 that starts at or after 0.2 s.
+    const first = events.filter((e) => e.worker === 3 && e.start >= 0.2).sort((a, b) => a.step - b.step)[0]!;
+    expect(injected(3, first.step)).toBeCloseTo(0.25, 9);
+    expect(injected(3, first.step - 1)).toBeCloseTo(0, 9);
+    // Slow window: steps 20..24 of worker 0 compute 4x longer than step 19.
+    const c = (s: number) => ev(0, s).computeEnd - ev(0, s).start;
+    for (let s = 20; s < 25; s++) expect(c(s)).toBeCloseTo(4 * c(19), 12);
+    expect(c(25)).toBeCloseTo(c(19), 12);
+  });
+});
