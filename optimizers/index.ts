@@ -4,12 +4,13 @@ import type { ConfiguredCompressor } from './compressed-exchange.ts';
 import { runCompressedSgd } from './compressed-sgd.ts';
 import type { ScheduleSpec } from './lr-schedule.ts';
 import { runQsparseLocalSgd } from './qsparse-local-sgd.ts';
+import { runPowerSgd } from './powersgd.ts';
 import { runGradientCodingWorker, type CodingStrategy } from './gradient-coding.ts';
 import type { WorkerContext } from './worker-context.ts';
 
 /** The optimizer block of an experiment (see src/config/schema.ts for defaults). */
 export interface OptimizerConfig {
-  kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd' | 'gradient-coding';
+  kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd' | 'powersgd' | 'gradient-coding';
   lr: number;
   momentum: number;
   nesterov: boolean;
@@ -24,9 +25,13 @@ export interface OptimizerConfig {
   strategy: CodingStrategy;
   scheme: 'cyclic' | 'fractional';
   stragglersTolerated: number;
+  rank: number;
+  minCompressionRate: number;
+  warmStart: boolean;
+  startIter: number;
 }
 
-export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['allreduce-sgd', 'compressed-sgd', 'qsparse-local-sgd', 'gradient-coding'];
+export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['allreduce-sgd', 'compressed-sgd', 'qsparse-local-sgd', 'powersgd', 'gradient-coding'];
 
 /** Run one logical worker's side of the configured algorithm. */
 export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig): Promise<void> {
@@ -37,6 +42,8 @@ export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig): Promise<
       return runCompressedSgd(ctx, cfg);
     case 'qsparse-local-sgd':
       return runQsparseLocalSgd(ctx, cfg);
+    case 'powersgd':
+      return runPowerSgd(ctx, cfg);
     case 'gradient-coding':
       return runGradientCodingWorker(ctx, cfg, ctx.gradientCode);
   }

@@ -44,6 +44,13 @@ export interface GradientOracle {
   lastTiming(): { wallSec: number; cpuSec: number };
 }
 
+export interface ModelParamShape {
+  name: string;
+  offset: number;
+  size: number;
+  shape: number[];
+}
+
 /** Give Node's event loop a turn (timers, sockets, signals) between synchronous tfjs work. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -77,6 +84,10 @@ export interface WorkerContext {
   uniform: () => number;
   /** The model's tensors as ranges of the flat vector (per-tensor compression). */
   segments: { offset: number; size: number }[];
+  /** The model's tensors with their shapes (PowerSGD views them as matrices). */
+  params: ModelParamShape[];
+  /** The run's root seed (shared random streams such as PowerSGD's initial Q). */
+  seed: number;
   topology: string;
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
   reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number): void;

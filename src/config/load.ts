@@ -195,7 +195,10 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
     fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
   }
   const o = c.optimizer;
-  if (o.kind !== 'allreduce-sgd') {
+  if (o.kind === 'powersgd') {
+    if (o.errorFeedback === 'ef21') fail(['optimizer', 'errorFeedback'], 'expected ef or none for powersgd, found ef21');
+    if (o.compressor.kind !== 'none') fail(['optimizer', 'compressor'], `expected no compressor for powersgd (it is its own), found ${o.compressor.kind}`);
+  } else if (o.kind !== 'allreduce-sgd' && o.kind !== 'gradient-coding') {
     try {
       const { bucket, ...spec } = o.compressor;
       if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');
@@ -210,7 +213,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
       fail(['optimizer', 'errorFeedback'], 'expected ef or none unless payloads are all-gathered (ef21 keeps a receiver on every worker); set aggregation: allgather');
     }
   } else if (o.compressor.kind !== 'none') {
-    fail(['optimizer', 'compressor'], `expected no compressor for allreduce-sgd (use compressed-sgd or qsparse-local-sgd), found ${o.compressor.kind}`);
+    fail(['optimizer', 'compressor'], `expected no compressor for ${o.kind} (use compressed-sgd or qsparse-local-sgd), found ${o.compressor.kind}`);
   }
   if (o.kind === 'qsparse-local-sgd' && o.mode === 'async') {
     if (c.topology.kind !== 'star') fail(['optimizer', 'mode'], `expected topology star for async (the master is the parameter server), found ${c.topology.kind}`);

@@ -105,6 +105,15 @@ export const experimentSchema = {
           items: { type: 'integer', minimum: 1 },
           description: 'qsparse-local-sgd async: per-worker synchronization periods H_r (one per worker; default localSteps for all).',
         },
+        rank: { type: 'integer', minimum: 1, default: 2, description: 'powersgd: rank r of the low-rank approximation.' },
+        minCompressionRate: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 2,
+          description: 'powersgd: matrices whose rate n m / ((n + m) r) is below this are all-reduced dense (as are 1-D tensors).',
+        },
+        warmStart: { type: 'boolean', default: true, description: 'powersgd: reuse Q from the previous step (else a fresh seeded Q each step).' },
+        startIter: { type: 'integer', minimum: 0, default: 0, description: 'powersgd: uncompressed (dense) steps before compression starts.' },
         strategy: {
           enum: ['coded', 'wait-for-all', 'ignore-stragglers', 'replication'],
           default: 'coded',

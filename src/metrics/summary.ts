@@ -19,6 +19,8 @@ export interface Summary {
   timeToTarget: { step: number; simTimeSec: number; bits: number } | null;
   target: { accuracy?: number; loss?: number } | null;
   workers: WorkerBreakdown[];
+  /** powersgd: per-layer treatment and the achieved compression ratio. */
+  powersgd?: unknown;
 }
 
 /** summary.json: final numbers, and the first evaluation that met the target, if one is set. */

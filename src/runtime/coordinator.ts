@@ -16,6 +16,7 @@ import { RunError, UserError } from '../util/user-error.ts';
 import { runManifest } from './manifest.ts';
 import { networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
+import { powerSgdReport } from '../../optimizers/powersgd.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 
@@ -211,6 +212,13 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   const breakdown: WorkerBreakdown[] = agg.finish();
   const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
   summary.trainWallSec = trainEnd - trainStart;
+  if (c.optimizer.kind === 'powersgd') {
+    summary.powersgd = powerSgdReport(
+      pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
+      c.optimizer,
+      c.workers,
+    );
+  }
   dir.writeJson('summary.json', summary);
   try {
     await plotRun(outDir, lc.config.name, lines);

@@ -108,6 +108,8 @@ export class WorkerHost {
             },
             gradientCode: code,
             segments: trainer.model.params.map((p) => ({ offset: p.offset, size: p.size })),
+            params: trainer.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
+            seed: c.seed,
             topology: c.topology.kind,
             reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec) =>
               this.report({

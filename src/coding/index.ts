@@ -1,0 +1,14 @@
+export {
+  createGradientCode,
+  GradientCodingError,
+  RESIDUAL_TOL,
+  VERIFY_LIMIT,
+  DECODER_CACHE_SIZE,
+  type CyclicConstruction,
+  type Decoding,
+  type GradientCode,
+  type GradientCodeKind,
+  type GradientCodeOptions,
+} from './gradient-code.ts';
+export { encode, combine, decodeGradient, firstResponders } from './combine.ts';
+export { leastSquares, solveSquare, type LeastSquaresResult } from './linalg.ts';
