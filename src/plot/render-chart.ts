@@ -59,12 +59,15 @@ export function renderLineChart(opts: {
         x: {
           type: opts.logX ? 'logarithmic' : 'linear',
           title: { display: true, text: opts.xLabel },
-          // On a log axis label only the decades (1e8, 1e9, ...), not every minor tick.
+          // On a log axis label 1, 2 and 5 times each decade (2e7, 5e7, 1e8), not every minor tick.
           ticks: opts.logX
             ? {
                 callback: (v) => {
-                  const e = Math.log10(Number(v));
-                  return Math.abs(e - Math.round(e)) < 1e-9 ? `1e${Math.round(e)}` : '';
+                  const x = Number(v);
+                  const e = Math.floor(Math.log10(x) + 1e-9);
+                  const m = x / 10 ** e;
+                  const near = [1, 2, 5].find((k) => Math.abs(m - k) < 1e-6);
+                  return near === undefined ? '' : `${near}e${e}`;
                 },
                 autoSkip: false,
                 maxRotation: 0,
