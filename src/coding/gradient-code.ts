@@ -28,10 +28,11 @@
  *   - `random`: the paper's randomized construction (its Algorithm 2): H standard normal from a
  *     seeded stream, rows summing to zero; exact with probability one but often badly
  *     conditioned (decode gains of 10^2..10^5 for n = 8..30, against ~1..10^3 for `dft`).
- *   When the number of surviving sets C(n, s) is at most `VERIFY_LIMIT`, construction solves
- *   every one of them; a failure redraws H for `random` (a new seeded stream) and is an error for
- *   `dft`. Beyond the limit every set is still checked when it first occurs (residual test at
- *   decode time), so a failure can never pass silently.
+ *   When that is affordable (`VERIFY_WORK`; `options.verify` overrides), construction solves
+ *   every surviving set; a failure redraws H for `random` (a new seeded stream) and is an error
+ *   for `dft`. Otherwise every set is still checked when it first occurs (residual test at
+ *   decode time), so a failure can never pass silently. (`dft` was checked exhaustively for
+ *   every n <= 24 and every s < n: all sets decode.)
  *
  * Decoding solves B_F^T a = 1 by float64 least squares (Householder QR with column pivoting),
  * verifies max |B_F^T a - 1| <= `RESIDUAL_TOL`, and caches the result per responder *set*.
@@ -46,8 +47,8 @@ export interface GradientCodeOptions {
   /** How the cyclic code's H is chosen (see the module comment). Default `dft`. */
   construction?: CyclicConstruction;
   /**
-   * Solve every surviving set at construction. Default: when C(n, s) <= VERIFY_LIMIT. `true`
-   * forces it whatever the count (C(n, s) least-squares solves of n x (n-s)).
+   * Solve every surviving set at construction. Default: when C(n, s) n (n-s)^2 <= VERIFY_WORK
+   * (C(n, s) least-squares solves of n x (n-s) each). `true` forces it whatever the cost.
    */
   verify?: boolean;
 }
@@ -59,8 +60,12 @@ export class GradientCodingError extends Error {
 
 /** Max |B_F^T a - 1| accepted by the decoder (the targets are 1, so this is also relative). */
 export const RESIDUAL_TOL = 1e-8;
-/** By default construction checks every surviving set when C(n, s) is at most this. */
-export const VERIFY_LIMIT = 3000;
+/**
+ * By default construction checks every surviving set when C(n, s) n (n-s)^2 (the flops of that
+ * many n x (n-s) QR solves, roughly) is at most this: about 0.1 s on one core. Covers e.g.
+ * n <= 12 for any s, n = 16 with s <= 4, n = 24 with s <= 2, n = 48 with s = 1.
+ */
+export const VERIFY_WORK = 2e7;
 /** Decoded patterns kept per code (least recently used are dropped beyond this). */
 export const DECODER_CACHE_SIZE = 4096;
 
@@ -92,7 +97,7 @@ export interface GradientCode {
   readonly minResponders: number;
   /**
    * Largest `gain` over all surviving sets of exactly n-s workers when construction checked them
-   * all (see VERIFY_LIMIT); NaN when it did not.
+   * all (see VERIFY_WORK); NaN when it did not.
    */
   readonly maxDecodeGain: number;
   /** The s+1 partitions worker `worker` holds (and computes gradients of), ascending. */
@@ -138,7 +143,7 @@ export function createGradientCode(
     throw new GradientCodingError(`gradient coding: s (stragglers tolerated) must be < n (workers), got s = ${s}, n = ${n}`);
   }
   if (!Number.isFinite(seed)) throw new GradientCodingError(`gradient coding: seed must be a finite number, got ${seed}`);
-  const verify = options.verify ?? binomialAtMost(n, s, VERIFY_LIMIT);
+  const verify = options.verify ?? binomialAtMost(n, s, VERIFY_WORK / (n * (n - s) ** 2));
   if (kind === 'fractional') {
     if (n % (s + 1) !== 0) {
       throw new GradientCodingError(
@@ -476,7 +481,9 @@ class CodeImpl implements GradientCode {
     if (!(residual <= RESIDUAL_TOL)) {
       throw new GradientCodingError(
         `cannot decode: responders [${sorted.join(', ')}] of the ${this.kind} code (n = ${this.n}, s = ${this.s}) ` +
-          `leave max |B_F^T a - 1| = ${residual.toExponential(3)} > ${RESIDUAL_TOL} (the all-ones vector is not in their span)`,
+          `leave max |B_F^T a - 1| = ${residual.toExponential(3)} > ${RESIDUAL_TOL}: the all-ones vector is not (numerically) ` +
+          `in the span of their rows of B; real-valued cyclic codes grow ill-conditioned with n and s ` +
+          `(see GradientCode.maxDecodeGain), so prefer fractional repetition ((s+1) | n) or a smaller s`,
       );
     }
     const d: Decoding = { responders: Object.freeze(sorted), a, residual, gain: gainOf(this.B, this.n, sorted, a) };

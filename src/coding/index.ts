@@ -2,7 +2,7 @@ export {
   createGradientCode,
   GradientCodingError,
   RESIDUAL_TOL,
-  VERIFY_LIMIT,
+  VERIFY_WORK,
   DECODER_CACHE_SIZE,
   type CyclicConstruction,
   type Decoding,
