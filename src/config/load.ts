@@ -176,6 +176,9 @@ function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
     heartbeatTimeout: get('time', ['transport', 'heartbeatTimeout']),
     delayShift: get('time', ['stragglers', 'delay', 'shift']),
     delayMean: get('time', ['stragglers', 'delay', 'mean']),
+    delayScale: get('time', ['stragglers', 'delay', 'scale']),
+    delaySlow: get('time', ['stragglers', 'delay', 'slow']),
+    delayFast: get('time', ['stragglers', 'delay', 'fast']),
   };
 }
 

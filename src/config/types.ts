@@ -36,7 +36,17 @@ export interface ExperimentConfig {
   compute: { mode: 'modelled' | 'measured'; speed: string };
   stragglers: {
     slow: { worker: number; factor: number }[];
-    delay: { kind: 'none' | 'shifted-exponential'; shift: string; mean: string; workers?: number[] };
+    delay: {
+      kind: 'none' | 'shifted-exponential' | 'pareto' | 'bimodal';
+      shift: string;
+      mean: string;
+      scale: string;
+      shape: number;
+      p: number;
+      slow: string;
+      fast: string;
+      workers?: number[];
+    };
   };
   faults: FaultConfig[];
   sweep?: { grid: Record<string, unknown[]>; seeds?: number[]; parallel: number };
@@ -56,6 +66,9 @@ export interface Quantities {
   heartbeatTimeout: number;
   delayShift: number;
   delayMean: number;
+  delayScale: number;
+  delaySlow: number;
+  delayFast: number;
 }
 
 export interface FaultConfig {

@@ -7,6 +7,7 @@ import { buildModel, type ModelDef, type ModelSpec } from '../train/models.ts';
 import { buildTopology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
 import { FaultSchedule } from '../sim/faults.ts';
+import type { StragglerConfig } from '../sim/stragglers.ts';
 import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
 import type { GradientCodeLike } from '../../optimizers/gradient-coding.ts';
@@ -90,4 +91,20 @@ export function gradientCodeOf(lc: LoadedConfig): GradientCodeLike | null {
   const o = lc.config.optimizer;
   if (o.kind !== 'gradient-coding' || o.strategy === 'wait-for-all' || o.strategy === 'ignore-stragglers') return null;
   return createGradientCode(o.scheme, lc.config.workers, o.stragglersTolerated, lc.config.seed);
+}
+
+/** The straggler delay distribution of the config, quantities in seconds. */
+export function stragglerDelayOf(lc: LoadedConfig): StragglerConfig['delay'] {
+  const d = lc.config.stragglers.delay;
+  const q = lc.q;
+  switch (d.kind) {
+    case 'none':
+      return { kind: 'none' };
+    case 'shifted-exponential':
+      return { kind: 'shifted-exponential', shift: q.delayShift, mean: q.delayMean, workers: d.workers };
+    case 'pareto':
+      return { kind: 'pareto', scale: q.delayScale, shape: d.shape, workers: d.workers };
+    case 'bimodal':
+      return { kind: 'bimodal', p: d.p, slowDelay: q.delaySlow, fastDelay: q.delayFast, workers: d.workers };
+  }
 }

@@ -12,7 +12,7 @@ import { FaultSchedule } from '../sim/faults.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
-import { gradientCodeOf, loadDataset, modelOf, networkOf, shardsOf } from './run-setup.ts';
+import { gradientCodeOf, loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
 
 /**
  * Hosts a set of logical workers in this process: creates their endpoints on the router,
@@ -61,7 +61,7 @@ export class WorkerHost {
     const stragglers = new StragglerModel(
       {
         slow: c.stragglers.slow,
-        delay: c.stragglers.delay.kind === 'none' ? { kind: 'none' } : { kind: 'shifted-exponential', shift: this.lc.q.delayShift, mean: this.lc.q.delayMean, workers: c.stragglers.delay.workers },
+        delay: stragglerDelayOf(this.lc),
       },
       c.seed,
     );

@@ -1,4 +1,5 @@
 import { Rng } from '../util/rng.ts';
+import { delayFor } from './straggler-distributions.ts';
 
 export interface StragglerConfig {
   /** Constant per-worker slowdown factors (compute time is multiplied by the factor). */
@@ -6,7 +7,9 @@ export interface StragglerConfig {
   /** Random extra delay added to each compute step. */
   delay:
     | { kind: 'none' }
-    | { kind: 'shifted-exponential'; shift: number; mean: number; workers?: number[] | undefined };
+    | { kind: 'shifted-exponential'; shift: number; mean: number; workers?: number[] | undefined }
+    | { kind: 'pareto'; scale: number; shape: number; workers?: number[] | undefined }
+    | { kind: 'bimodal'; p: number; slowDelay: number; fastDelay: number; workers?: number[] | undefined };
 }
 
 /**
@@ -32,6 +35,7 @@ export class StragglerModel {
     const d = this.cfg.delay;
     if (d.kind === 'none') return 0;
     if (d.workers && !d.workers.includes(worker)) return 0;
+    if (d.kind !== 'shifted-exponential') return delayFor(d, this.seed, worker, step);
     if (d.mean === 0) return d.shift;
     return d.shift + new Rng(this.seed, 'straggler-delay', worker, step).exponential(d.mean);
   }
