@@ -22,6 +22,7 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
   const velocity = new Float32Array(oracle.paramCount);
   const inv = 1 / ctx.workers;
   for (let step = 1; step <= ctx.steps; step++) {
+    if (ctx.crashesAt(step)) return ctx.crash(step, false);
     const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
     const { wallSec: gradWallSec, cpuSec: gradCpuSec } = oracle.lastTiming();
     const { compute, delay } = ctx.computeTime(step, gradWallSec);

@@ -25,6 +25,7 @@ export async function runCompressedSgd(ctx: WorkerContext, cfg: CompressedSgdCon
   const velocity = new Float32Array(d);
   const exchange = new CompressedExchange(cfg, d, ctx.segments, ctx.topology);
   for (let step = 1; step <= ctx.steps; step++) {
+    if (ctx.crashesAt(step)) return ctx.crash(step, false);
     const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
     const { wallSec, cpuSec } = oracle.lastTiming();
     const { compute, delay } = ctx.computeTime(step, wallSec);

@@ -26,6 +26,8 @@ export async function runGradientCodingMaster(
   initialParams: Float32Array,
   steps: number,
   onRound?: (r: CodingRound) => void,
+  /** Workers alive at a step (the fault timeline's crashes). */
+  alive: (step: number) => number[] = () => Array.from({ length: server.size }, (_, r) => r),
 ): Promise<void> {
   const n = server.size;
   const s = cfg.stragglersTolerated;
@@ -36,13 +38,14 @@ export async function runGradientCodingMaster(
   const acc = new Float64Array(d);
   for (let step = 1; step <= steps; step++) {
     const op = server.nextOp(CODING_NAMESPACE);
+    const live = alive(step);
     let msgs;
     try {
-      msgs = await Promise.all(Array.from({ length: n }, (_, r) => server.recvRaw(r, op, 0)));
+      msgs = await Promise.all(live.map((r) => server.recvRaw(r, op, 0)));
     } catch {
       return; // run over or failed
     }
-    const bySend = msgs.map((m, r) => ({ m, r })).sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
+    const bySend = msgs.map((m, k) => ({ m, r: live[k]! })).sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
     const arrivals = bySend
       .map(({ m, r }) => ({ r, m, at: server.linkTiming.transmit(r, server.rank, m.payload.byteLength, m.sendTime) }))
       .sort((x, y) => x.at - y.at || x.r - y.r);
@@ -55,7 +58,8 @@ export async function runGradientCodingMaster(
     switch (cfg.strategy) {
       case 'wait-for-all':
       case 'ignore-stragglers': {
-        const take = cfg.strategy === 'wait-for-all' ? n : n - s;
+        // wait-for-all waits for every live worker; a crashed worker's partition is lost.
+        const take = Math.min(live.length, cfg.strategy === 'wait-for-all' ? n : n - s);
         const first = arrivals.slice(0, take);
         for (const a of first) addScaled(bytesToF32(a.m.payload), 1 / take);
         used = first.map((a) => a.r);
@@ -64,6 +68,9 @@ export async function runGradientCodingMaster(
       }
       case 'coded': {
         if (!code) throw new Error('coded strategy without a code');
+        if (live.length < n - s) {
+          throw new Error(`step ${step}: cannot decode: only ${live.length} of ${n} workers are alive, the code tolerates ${s} stragglers`);
+        }
         const first = arrivals.slice(0, n - s);
         used = first.map((a) => a.r);
         const coef = code.decoder(used);
@@ -93,6 +100,7 @@ export async function runGradientCodingMaster(
             break;
           }
         }
+        if (left > 0) throw new Error(`step ${step}: ${left} partition(s) have no live replica (crashed workers)`);
         break;
       }
     }
@@ -101,6 +109,6 @@ export async function runGradientCodingMaster(
     sgdStep(model, grad, velocity, learningRate(cfg.lr, cfg.schedule, step, steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
     onRound?.({ step, used, decodedAt });
     const bytes = f32Bytes(model, 0, d);
-    for (let r = 0; r < n; r++) server.send(r, op, 1, bytes);
+    for (const r of live) server.send(r, op, 1, bytes);
   }
 }

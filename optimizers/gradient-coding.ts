@@ -63,6 +63,8 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
   const out = new Float32Array(cfg.strategy === 'replication' ? parts.length * d : d);
   const acc = new Float64Array(d);
   for (let step = 1; step <= ctx.steps; step++) {
+    // Gradient coding tolerates crashed workers: the master decodes without them.
+    if (ctx.crashesAt(step)) return ctx.crash(step, true);
     acc.fill(0);
     let lossSum = 0;
     for (let k = 0; k < parts.length; k++) {

@@ -77,6 +77,7 @@ export async function runPowerSgd(ctx: WorkerContext, cfg: PowerSgdConfig): Prom
     ctx.workers,
   );
   for (let step = 1; step <= ctx.steps; step++) {
+    if (ctx.crashesAt(step)) return ctx.crash(step, false);
     const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
     const { wallSec, cpuSec } = oracle.lastTiming();
     const { compute, delay } = ctx.computeTime(step, wallSec);

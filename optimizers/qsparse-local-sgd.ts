@@ -53,6 +53,7 @@ export async function runQsparseLocalSgd(ctx: WorkerContext, cfg: QsparseConfig)
   const period = cfg.mode === 'sync' ? cfg.localSteps : periodOf(cfg, ctx.rank);
   let commSec = 0;
   for (let step = 1; step <= ctx.steps; step++) {
+    if (ctx.crashesAt(step)) return ctx.crash(step, false);
     const loss = oracle.lossAndGrad(local, ctx.nextBatch(), grad);
     const { wallSec, cpuSec } = oracle.lastTiming();
     const { compute, delay } = ctx.computeTime(step, wallSec);

@@ -89,6 +89,13 @@ export interface WorkerContext {
   /** The run's root seed (shared random streams such as PowerSGD's initial Q). */
   seed: number;
   topology: string;
+  /**
+   * True if the fault timeline crashes this worker at the start of `step`. The optimizer then
+   * calls `crash`, which kills the worker's process over ws (a real SIGKILL); in process, it
+   * stops this worker (gradient coding) or fails the run (algorithms that cannot go on).
+   */
+  crashesAt(step: number): boolean;
+  crash(step: number, tolerated: boolean): Promise<void>;
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
   reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number): void;
 }

@@ -259,7 +259,7 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
     const when = (k: string, v: number | string): When => (typeof v === 'number' ? { step: v } : { time: time(k, v) });
     const need = <T>(k: string, v: T | undefined, what: string): T => (v === undefined ? fail(k, `expected ${what} for a ${f.kind} fault, found nothing`) : v);
     if (typeof f.at === 'number' && f.at < 1) fail('at', `expected a step >= 1 or a time, found ${f.at}`);
-    if (f.kind === 'slow' || f.kind === 'stall') {
+    if (f.kind === 'slow' || f.kind === 'stall' || f.kind === 'crash') {
       const w = need('worker', f.worker, 'a worker');
       if (w >= c.workers) fail('worker', `expected a worker rank below workers (${c.workers}), found ${w}`);
     }
@@ -268,6 +268,13 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
         return { kind: 'slow', worker: f.worker!, factor: need('factor', f.factor, 'a factor'), at: when('at', f.at), for: f.for === undefined ? null : when('for', f.for) };
       case 'stall':
         return { kind: 'stall', worker: f.worker!, at: when('at', f.at), duration: time('duration', need('duration', f.duration, 'a duration')) };
+      case 'crash': {
+        if (typeof f.at !== 'number') fail('at', `expected a step for a crash, found "${f.at}"`);
+        if (c.transport.kind === 'ws' && c.transport.processes !== undefined && c.transport.processes !== c.workers) {
+          fail('kind', `expected one worker per process for a crash in ws mode (its process is killed), found transport.processes ${c.transport.processes}`);
+        }
+        return { kind: 'crash', worker: f.worker!, at: { step: f.at as number } };
+      }
       case 'link': {
         const id = need('link', f.link, 'a link');
         if (!links.has(id)) fail('link', `expected one of ${[...links].join(', ')} on this ${c.topology.kind}, found "${id}"`);

@@ -210,7 +210,10 @@ export const experimentSchema = {
         additionalProperties: false,
         required: ['kind', 'at'],
         properties: {
-          kind: { enum: ['slow', 'stall', 'link'], description: 'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window.' },
+          kind: {
+            enum: ['slow', 'stall', 'link', 'crash'],
+            description: 'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window; crash: the worker dies at step `at`.',
+          },
           worker: { type: 'integer', minimum: 0, description: 'slow, stall: the worker.' },
           factor: { type: 'number', minimum: 1, description: 'slow: compute-time factor.' },
           at: { type: ['integer', 'string'], description: 'Start: a step number, or a virtual time with units ("1.5 s"). link: a time.' },

@@ -72,7 +72,7 @@ export interface Quantities {
 }
 
 export interface FaultConfig {
-  kind: 'slow' | 'stall' | 'link';
+  kind: 'slow' | 'stall' | 'link' | 'crash';
   worker?: number;
   factor?: number;
   at: number | string;

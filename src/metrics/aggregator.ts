@@ -72,6 +72,8 @@ export class MetricsAggregator {
     private readonly emit: (line: MetricsLine) => void,
     private readonly wallTime: () => number,
     private readonly timeline: (e: TimelineEvent) => void = () => {},
+    /** Workers expected to report `step` (fewer once the fault timeline has crashed some). */
+    private readonly expected: (step: number) => number = () => workers,
   ) {
     this.lastBytes = new Array<number>(workers).fill(0);
     this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0, gradWallSec: 0, gradCpuSec: 0, bytesTo: {} }));
@@ -90,7 +92,7 @@ export class MetricsAggregator {
   private flush(): void {
     for (;;) {
       const list = this.pending.get(this.nextStep);
-      if (!list || list.length < this.workers) break;
+      if (!list || list.length < this.expected(this.nextStep)) break;
       this.pending.delete(this.nextStep);
       list.sort((a, b) => a.rank - b.rank);
       let simTime = 0;

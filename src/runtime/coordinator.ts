@@ -13,6 +13,7 @@ import { plotRun } from '../plot/run-plots.ts';
 import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
+import { FaultSchedule } from '../sim/faults.ts';
 import { runManifest } from './manifest.ts';
 import { networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
@@ -65,6 +66,10 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   opts.onDir?.(outDir);
   dir.writeConfig(c);
   const startedAt = Date.now();
+  const faults = new FaultSchedule(lc.faults);
+  // Only gradient coding carries on when workers crash; everything else stops with an error.
+  const toleratesCrash = c.optimizer.kind === 'gradient-coding';
+  const scheduledCrash = (ranks: number[]) => ranks.length > 0 && ranks.every((r) => faults.crashStep(r) !== null);
   const wall = () => (Date.now() - startedAt) / 1000;
   const lines: MetricsLine[] = [];
   const agg = new MetricsAggregator(
@@ -80,6 +85,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
     },
     wall,
     (e) => dir.appendTimeline(e),
+    (step) => faults.alive(c.workers, step).length,
   );
   const manifest = runManifest(lc, startedAt);
   dir.writeJson('manifest.json', manifest);
@@ -142,6 +148,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
         local: router,
         onReport: report,
         onFailure: (e) => failNow(e),
+        expectedCrash: (ranks) => toleratesCrash && scheduledCrash(ranks),
         describe: (p) => {
           const cause = exitCause.get(p.pid);
           return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
@@ -170,6 +177,16 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
             if (child.pid !== undefined) exitCause.set(child.pid, cause);
             if (!hub || hubClosed) return;
             const info = hub.processes.find((x) => x.pid === child.pid);
+            if (info && signal === 'SIGKILL' && scheduledCrash(info.ranks)) {
+              if (toleratesCrash) return; // the hub marks it done; the master decodes without it
+              failNow(
+                new RunError(
+                  `worker process ${info.index} (pid ${child.pid}, worker ${info.ranks.join(',')}) was killed by SIGKILL: ` +
+                    `crashed by the fault timeline at step ${faults.crashStep(info.ranks[0]!)}; ${c.optimizer.kind} cannot continue without it`,
+                ),
+              );
+              return;
+            }
             failNow(
               new RunError(
                 info

@@ -6,6 +6,7 @@ import { runQsparseAsyncMaster } from '../../optimizers/qsparse-async-master.ts'
 import { periodOf } from '../../optimizers/qsparse-local-sgd.ts';
 import { runGradientCodingMaster } from '../../optimizers/gradient-coding-master.ts';
 import { gradientCodeOf } from './run-setup.ts';
+import { FaultSchedule } from '../sim/faults.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { initParams, type ModelDef } from '../train/models.ts';
 
@@ -18,7 +19,10 @@ export async function serveParameterServer(lc: LoadedConfig, server: Endpoint, m
   const o = lc.config.optimizer;
   if (o.kind === 'allreduce-sgd' || o.kind === 'powersgd') return psServe(server);
   if (o.kind === 'gradient-coding') {
-    return runGradientCodingMaster(server, o, gradientCodeOf(lc), initParams(model, lc.config.seed), lc.config.train.steps);
+    const faults = new FaultSchedule(lc.faults);
+    return runGradientCodingMaster(server, o, gradientCodeOf(lc), initParams(model, lc.config.seed), lc.config.train.steps, undefined, (step) =>
+      faults.alive(lc.config.workers, step),
+    );
   }
   const segments = model.params.map((p) => ({ offset: p.offset, size: p.size }));
   const compressor = compressorFor(o.compressor, segments, model.size, o.errorFeedback);

@@ -9,6 +9,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import { ComputeTimeModel } from '../sim/compute-time.ts';
 import { StragglerModel } from '../sim/stragglers.ts';
 import { FaultSchedule } from '../sim/faults.ts';
+import { RunError } from '../util/user-error.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
@@ -111,6 +112,17 @@ export class WorkerHost {
             params: trainer.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
             seed: c.seed,
             topology: c.topology.kind,
+            crashesAt: (step) => faults.crashStep(ep.rank) === step,
+            crash: async (step, tolerated) => {
+              if (c.transport.kind === 'ws') {
+                // A real crash: the whole worker process dies (one worker per process, validated).
+                process.kill(process.pid, 'SIGKILL');
+                await new Promise(() => {});
+              }
+              if (!tolerated) {
+                throw new RunError(`worker ${ep.rank} crashed at step ${step} (fault timeline); ${c.optimizer.kind} cannot continue without it`);
+              }
+            },
             reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec) =>
               this.report({
                 type: 'step',

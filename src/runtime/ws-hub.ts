@@ -35,6 +35,8 @@ export interface HubOptions {
   local: InprocRouter;
   onReport(r: WorkerReport): void;
   onFailure(err: RunError): void;
+  /** A process hosting these ranks may die on purpose (fault timeline, tolerated): not a failure. */
+  expectedCrash?(ranks: number[]): boolean;
   /** Describe a process for messages (the coordinator adds the pid and exit cause it knows). */
   describe?(conn: { index: number; pid: number; ranks: number[] }): string;
 }
@@ -131,6 +133,11 @@ export class WsHub implements MessageSink {
     ws.on('close', (code, reason) => {
       if (!conn || this.stopping || conn.done) return;
       const c = conn;
+      if (this.o.expectedCrash?.(c.ranks)) {
+        c.done = true;
+        if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((x) => x.done)) this.allDone();
+        return;
+      }
       // Give the process-exit handler a moment to report a more precise cause (signal, code).
       setTimeout(() => this.fail(`${this.describe(c)} disconnected (${code}${reason.length ? ` ${reason}` : ''})`), 300);
     });
@@ -182,6 +189,8 @@ export class WsHub implements MessageSink {
   route(msg: Message): void {
     const target = this.byRank.get(msg.to);
     if (!target) throw new Error(`no process hosts worker ${msg.to}`);
+    // A process that crashed on purpose receives nothing any more.
+    if (target.ws.readyState !== target.ws.OPEN) return;
     target.ws.send(encodeMessage(msg), { binary: true });
   }
 

@@ -5,6 +5,8 @@
  * - slow:  compute of `worker` multiplied by `factor` for steps / times in [at, at + for)
  * - stall: `worker` is stalled for `duration` seconds at the first step boundary at or after
  *          `at` (a step number, or a virtual time)
+ * - crash: `worker` dies at the start of step `at` (a real SIGKILL of its process over ws);
+ *          gradient coding carries on without it, synchronous algorithms stop with an error
  * - link:  the link `link` ("0->1" on a ring, "server-in"/"server-out" on a star) has another
  *          bandwidth and/or latency for virtual times in [at, at + for)
  */
@@ -13,7 +15,8 @@ export type When = { step: number } | { time: number };
 export type Fault =
   | { kind: 'slow'; worker: number; factor: number; at: When; for: When | null }
   | { kind: 'stall'; worker: number; at: When; duration: number }
-  | { kind: 'link'; link: string; bandwidth: number | null; latency: number | null; at: number; for: number | null };
+  | { kind: 'link'; link: string; bandwidth: number | null; latency: number | null; at: number; for: number | null }
+  | { kind: 'crash'; worker: number; at: { step: number } };
 
 function within(at: When, span: When | null, step: number, time: number): boolean {
   if ('step' in at) {
@@ -28,6 +31,21 @@ export class FaultSchedule {
   private readonly lastStart = new Map<number, number>();
 
   constructor(readonly faults: readonly Fault[]) {}
+
+  /** The step at whose start `worker` crashes, or null. */
+  crashStep(worker: number): number | null {
+    let at: number | null = null;
+    for (const x of this.faults) if (x.kind === 'crash' && x.worker === worker && (at === null || x.at.step < at)) at = x.at.step;
+    return at;
+  }
+
+  /** Workers still alive at `step`. */
+  alive(workers: number, step: number): number[] {
+    return Array.from({ length: workers }, (_, w) => w).filter((w) => {
+      const c = this.crashStep(w);
+      return c === null || step < c;
+    });
+  }
 
   get empty(): boolean {
     return this.faults.length === 0;
