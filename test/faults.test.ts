@@ -32,7 +32,8 @@ describe('fault timeline', () => {
       ['  - { kind: link, link: "0->2", at: 1 s, bandwidth: 1 Mb/s }\n', /faults\.0\.link: expected one of .*0->1.*, found "0->2"/],
       ['  - { kind: link, link: "0->1", at: 4, bandwidth: 1 Mb/s }\n', /faults\.0\.at: expected a virtual time for a link fault/],
       ['  - { kind: stall, worker: 1, at: "soon", duration: 1 s }\n', /faults\.0\.at: expected a time with units/],
-      ['  - { kind: crash, worker: 1, at: 3 }\n', /faults\.0\.kind: expected one of slow, stall, link/],
+      ['  - { kind: explode, worker: 1, at: 3 }\n', /faults\.0\.kind: expected one of slow, stall, link, crash, partition/],
+      ['  - { kind: crash, worker: 1, at: "2 s" }\n', /faults\.0\.at: expected a step for a crash/],
     ];
     for (const [line, re] of bad) expect(() => loadConfigText('f.yaml', BASE + 'faults:\n' + line)).toThrow(re);
   });
@@ -44,6 +45,16 @@ describe('fault timeline', () => {
     expect(net.transmit(0, 1, 1000, 1.5)).toBeCloseTo(1.5 + 8e-3 + 0.01, 12);
     expect(net.transmit(0, 1, 1000, 3.5)).toBeCloseTo(3.5 + 8e-6 + 1e-4, 12);
     expect(net.transmit(1, 2, 1000, 1.5)).toBeCloseTo(1.5 + 8e-6 + 1e-4, 12); // other links untouched
+  });
+
+  it('a partition holds transfers between its sides until it heals, and only those', () => {
+    const faults = new FaultSchedule([{ kind: 'partition', workers: [1], at: 1, for: 2 }]);
+    const net = new NetworkModel(ringTopology(3, { bandwidth: 1e9, latency: 1e-4 }), faults);
+    expect(net.transmit(0, 1, 1000, 1.5)).toBeCloseTo(3 + 8e-6 + 1e-4, 12); // waits for the heal at 3 s
+    expect(net.transmit(1, 2, 1000, 2.5)).toBeCloseTo(3 + 8e-6 + 1e-4, 12);
+    expect(net.transmit(2, 0, 1000, 1.5)).toBeCloseTo(1.5 + 8e-6 + 1e-4, 12); // same side: unaffected
+    expect(net.transmit(0, 1, 1000, 3.5)).toBeCloseTo(3.5 + 8e-6 + 1e-4, 12); // healed
+    expect(() => loadConfigText('f.yaml', BASE + 'faults:\n  - { kind: partition, workers: [0, 1], at: 1 s }\n')).toThrow(/faults\.0\.for: expected a duration with units for a partition \(it must heal\)/);
   });
 
   it('the Gantt data shows an injected stall and a slow window exactly where the timeline put them', () => {
@@ -78,5 +89,32 @@ describe('fault timeline', () => {
     const c = (s: number) => ev(0, s).computeEnd - ev(0, s).start;
     for (let s = 20; s < 25; s++) expect(c(s)).toBeCloseTo(4 * c(19), 12);
     expect(c(25)).toBeCloseTo(c(19), 12);
+  });
+});
+
+describe('programmable faults (faultsModule)', () => {
+  it('apply where the function says, identically in every transport; a broken module is an input error', () => {
+    const base = tmp();
+    const sets = ['train.steps=60', 'faultsModule=programmable-faults.ts'];
+    const run = (name: string, extra: string[]) => {
+      const dir = join(base, name);
+      const r = dtemu(['run', 'experiments/faults/programmable.yaml', '--out', dir, '--quiet', ...[...sets, ...extra].flatMap((s) => ['--set', s])]);
+      expect(r.stderr).toBe('');
+      return readFileSync(join(dir, 'timeline.jsonl'), 'utf8');
+    };
+    const ws = run('ws', ['transport.processes=2']);
+    const inproc = run('inproc', ['transport.kind=inproc']);
+    expect(ws).toBe(inproc);
+    const stalls = inproc
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Ev)
+      .filter((e) => e.delayEnd - e.computeEnd > 0);
+    expect(stalls.map((e) => [e.step, e.worker])).toEqual([[50, 1]]);
+    expect(stalls[0]!.delayEnd - stalls[0]!.computeEnd).toBeCloseTo(0.2, 12);
+
+    const bad = dtemu(['run', 'experiments/faults/programmable.yaml', '--out', join(base, 'bad'), '--set', 'faultsModule=programmable.yaml']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/faultsModule: cannot load .*programmable\.yaml|faultsModule: expected .* to export a default function/);
   });
 });

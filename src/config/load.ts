@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, parse as parseYaml, type Document, type Node } from 'yaml';
 import { UserError } from '../util/user-error.ts';
 import { checkCompressorSpec } from '../../comm/compress/factory.ts';
@@ -268,6 +268,14 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
         return { kind: 'slow', worker: f.worker!, factor: need('factor', f.factor, 'a factor'), at: when('at', f.at), for: f.for === undefined ? null : when('for', f.for) };
       case 'stall':
         return { kind: 'stall', worker: f.worker!, at: when('at', f.at), duration: time('duration', need('duration', f.duration, 'a duration')) };
+      case 'partition': {
+        const ws = need('workers', f.workers, 'a list of workers');
+        for (const w of ws) if (w >= c.workers) fail('workers', `expected worker ranks below workers (${c.workers}), found ${w}`);
+        if (typeof f.at === 'number') fail('at', `expected a virtual time for a partition (the network knows no steps), found step ${f.at}`);
+        // A partition that never heals would hang every synchronous collective forever.
+        if (f.for === undefined || typeof f.for === 'number') fail('for', `expected a duration with units for a partition (it must heal), found ${f.for ?? 'nothing'}`);
+        return { kind: 'partition', workers: ws, at: time('at', f.at), for: time('for', f.for) };
+      }
       case 'crash': {
         if (typeof f.at !== 'number') fail('at', `expected a step for a crash, found "${f.at}"`);
         if (c.transport.kind === 'ws' && c.transport.processes !== undefined && c.transport.processes !== c.workers) {
@@ -358,5 +366,10 @@ export function loadConfigText(file: string, src: string, opts: { sets?: string[
   const q = parseQuantities(loc, config);
   crossChecks(loc, config, q);
   const faults = parseFaults(loc, config);
-  return { config, q, faults, file };
+  let faultsModulePath: string | null = null;
+  if (config.faultsModule !== undefined) {
+    faultsModulePath = resolvePath(dirname(resolvePath(file)), config.faultsModule);
+    if (!existsSync(faultsModulePath)) throw new UserError(`${loc.where(['faultsModule'])}: faultsModule: expected a JS/TS module, found no file ${faultsModulePath}`);
+  }
+  return { config, q, faults, faultsModulePath, file };
 }

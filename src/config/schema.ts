@@ -201,6 +201,10 @@ export const experimentSchema = {
         },
       },
     },
+    faultsModule: {
+      type: 'string',
+      description: 'Programmable faults: a JS/TS module (path relative to the experiment file) whose default export maps { worker, step, time } to { slow?, stall? }.',
+    },
     faults: {
       type: 'array',
       default: [],
@@ -211,10 +215,12 @@ export const experimentSchema = {
         required: ['kind', 'at'],
         properties: {
           kind: {
-            enum: ['slow', 'stall', 'link', 'crash'],
-            description: 'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window; crash: the worker dies at step `at`.',
+            enum: ['slow', 'stall', 'link', 'crash', 'partition'],
+            description:
+              'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window; crash: the worker dies at step `at`; partition: `workers` cut off from the rest for a time window.',
           },
-          worker: { type: 'integer', minimum: 0, description: 'slow, stall: the worker.' },
+          worker: { type: 'integer', minimum: 0, description: 'slow, stall, crash: the worker.' },
+          workers: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 }, description: 'partition: the workers on one side.' },
           factor: { type: 'number', minimum: 1, description: 'slow: compute-time factor.' },
           at: { type: ['integer', 'string'], description: 'Start: a step number, or a virtual time with units ("1.5 s"). link: a time.' },
           for: { type: ['integer', 'string'], description: 'Window length: steps or a time (default: until the end).' },

@@ -49,6 +49,7 @@ export interface ExperimentConfig {
     };
   };
   faults: FaultConfig[];
+  faultsModule?: string;
   sweep?: { grid: Record<string, unknown[]>; seeds?: number[]; parallel: number };
   train: {
     steps: number;
@@ -72,7 +73,8 @@ export interface Quantities {
 }
 
 export interface FaultConfig {
-  kind: 'slow' | 'stall' | 'link' | 'crash';
+  kind: 'slow' | 'stall' | 'link' | 'crash' | 'partition';
+  workers?: number[];
   worker?: number;
   factor?: number;
   at: number | string;
@@ -88,5 +90,7 @@ export interface LoadedConfig {
   q: Quantities;
   /** The fault timeline with quantities parsed. */
   faults: Fault[];
+  /** Absolute path of the programmable fault module, if any. */
+  faultsModulePath: string | null;
   file: string;
 }

@@ -14,6 +14,7 @@ import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plot
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
+import { loadFaultProgram } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
 import { networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
@@ -61,6 +62,8 @@ export function rankSets(workers: number, processes: number): number[][] {
 export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise<RunResult> {
   const c = lc.config;
   const pre = preflight(lc);
+  // A broken fault program is an input error: find out before anything is created.
+  if (lc.faultsModulePath) await loadFaultProgram(lc.faultsModulePath);
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);
@@ -126,7 +129,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       manifest.backend = await selectBackend(c.backend);
       const host = new WorkerHost(lc, Array.from({ length: c.workers }, (_, r) => r), router, report, wall);
       startServer();
-      host.prepare();
+      await host.prepare();
       manifest.processes = [{ index: 0, pid: process.pid, host: 'coordinator', ranks: host.ranks, backend: manifest.backend }];
       dir.writeJson('manifest.json', manifest);
       trainStart = wall();

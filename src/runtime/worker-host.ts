@@ -9,6 +9,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import { ComputeTimeModel } from '../sim/compute-time.ts';
 import { StragglerModel } from '../sim/stragglers.ts';
 import { FaultSchedule } from '../sim/faults.ts';
+import { loadFaultProgram, type FaultProgram } from './fault-program.ts';
 import { RunError } from '../util/user-error.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams } from '../train/models.ts';
@@ -24,6 +25,7 @@ export class WorkerHost {
   private trainer: Trainer | null = null;
   private shards: Int32Array[] = [];
   private init: Float32Array | null = null;
+  private program: FaultProgram | null = null;
 
   constructor(
     private readonly lc: LoadedConfig,
@@ -41,8 +43,9 @@ export class WorkerHost {
     });
   }
 
-  /** Load data, build the model (the backend must already be selected). */
-  prepare(): void {
+  /** Load data, build the model, load a fault program (the backend must already be selected). */
+  async prepare(): Promise<void> {
+    if (this.lc.faultsModulePath) this.program = await loadFaultProgram(this.lc.faultsModulePath);
     const ds = loadDataset(this.lc);
     const model = modelOf(this.lc, ds);
     this.trainer = new Trainer(model, ds, this.lc.config.data.batchSize);
@@ -91,8 +94,9 @@ export class WorkerHost {
             computeTime: (step, measured) => {
               // Called at the start of the step's compute: ep.now is the step's start time.
               const t = timeModel.stepTime(ep.rank, step, c.data.batchSize);
-              const slow = faults.slowdown(ep.rank, step, ep.now);
-              const stall = faults.stall(ep.rank, step, ep.now);
+              const action = this.program?.({ worker: ep.rank, step, time: ep.now });
+              const slow = faults.slowdown(ep.rank, step, ep.now) * (action?.slow ?? 1);
+              const stall = faults.stall(ep.rank, step, ep.now) + (action?.stall ?? 0);
               const compute = (c.compute.mode === 'measured' ? measured * stragglers.slowdown(ep.rank) : t.compute) * slow;
               return { compute, delay: t.delay + stall };
             },

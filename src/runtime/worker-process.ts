@@ -78,7 +78,7 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
           void (async () => {
             try {
               const backend = await selectBackend(msg.lc.config.backend);
-              h.prepare();
+              await h.prepare();
               // Listen for peers on the interface this process reaches the coordinator from.
               const sock = (ws as unknown as { _socket: { localAddress?: string } })._socket;
               const local = (sock.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');

@@ -7,6 +7,9 @@
  *          `at` (a step number, or a virtual time)
  * - crash: `worker` dies at the start of step `at` (a real SIGKILL of its process over ws);
  *          gradient coding carries on without it, synchronous algorithms stop with an error
+ * - partition: for virtual times in [at, at + for) the listed workers are cut off from the
+ *          others (and from the parameter server): a transfer between the two sides waits until
+ *          the partition heals
  * - link:  the link `link` ("0->1" on a ring, "server-in"/"server-out" on a star) has another
  *          bandwidth and/or latency for virtual times in [at, at + for)
  */
@@ -16,7 +19,8 @@ export type Fault =
   | { kind: 'slow'; worker: number; factor: number; at: When; for: When | null }
   | { kind: 'stall'; worker: number; at: When; duration: number }
   | { kind: 'link'; link: string; bandwidth: number | null; latency: number | null; at: number; for: number | null }
-  | { kind: 'crash'; worker: number; at: { step: number } };
+  | { kind: 'crash'; worker: number; at: { step: number } }
+  | { kind: 'partition'; workers: number[]; at: number; for: number };
 
 function within(at: When, span: When | null, step: number, time: number): boolean {
   if ('step' in at) {
@@ -71,6 +75,23 @@ export class FaultSchedule {
       if ('step' in x.at ? step === x.at.step : prev < x.at.time && x.at.time <= start) d += x.duration;
     }
     return d;
+  }
+
+  /** Earliest time >= `time` at which `a` and `b` are on the same side of every partition. */
+  partitionHeal(a: number, b: number, time: number): number {
+    let t = time;
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const x of this.faults) {
+        if (x.kind !== 'partition') continue;
+        if (x.workers.includes(a) === x.workers.includes(b)) continue;
+        if (t >= x.at && t < x.at + x.for) {
+          t = x.at + x.for;
+          changed = true;
+        }
+      }
+    }
+    return t;
   }
 
   /** Bandwidth / latency of link `id` for a transfer starting at virtual `time` (or null: unchanged). */

@@ -30,7 +30,8 @@ export class NetworkModel implements LinkTiming {
   }
 
   transmit(from: number, to: number, bytes: number, sendTime: number): number {
-    let t = sendTime;
+    // Across a network partition the transfer waits until it heals.
+    let t = this.faults ? this.faults.partitionHeal(from, to, sendTime) : sendTime;
     for (const link of this.topology.route(from, to)) {
       // Unshared links: occupancy per original sender (exact for neighbour traffic, which is all
       // the ring collectives send; multi-hop relays do not contend with the relay's own sends).
