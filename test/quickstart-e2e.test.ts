@@ -47,6 +47,12 @@ describe('quickstart end to end (4 ws worker processes, Fashion-MNIST MLP)', () 
     expect(manifest['status']).toBe('completed');
     expect(['wasm', 'tensorflow', 'cpu']).toContain(manifest['backend']);
     expect((manifest['processes'] as unknown[]).length).toBe(4);
+    // The self-contained HTML report: chart.js inlined, the run's data embedded, no external fetch.
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<canvas id="acc-bits">');
+    expect(html).toMatch(/Chart\.js v\d/);
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).toContain('"step":600');
     for (const p of ['vs_step.png', 'vs_time.png', 'vs_bits.png']) {
       const f = join(dir, 'plots', p);
       expect(existsSync(f)).toBe(true);

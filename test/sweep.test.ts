@@ -60,6 +60,7 @@ describe('dtemu sweep', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('[1/3] compressor=topk(0.1): completed');
     expect(again.stderr).not.toContain('skipped');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('002_compressor=sign');
     const png = readFileSync(join(out, 'plots', 'accuracy_vs_bits.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     // The config a run resolved is its point, without the sweep block.

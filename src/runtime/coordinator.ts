@@ -11,6 +11,7 @@ import { RunDir } from '../metrics/run-dir.ts';
 import { buildSummary, type Summary } from '../metrics/summary.ts';
 import { plotRun } from '../plot/run-plots.ts';
 import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
+import { writeRunReport } from '../plot/html-report.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
@@ -244,6 +245,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
     await plotRun(outDir, lc.config.name, lines);
     plotTimeline(readTimeline(outDir), c.workers, join(outDir, 'plots', 'timeline.png'), `${c.name}: worker timeline (first 60 steps)`);
     plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
+    writeRunReport(outDir, c.name, lines, breakdown, readTimeline(outDir), summary as unknown as Record<string, unknown>);
   } catch (e) {
     // Plots are a convenience: a failure to draw must not lose a finished run's results.
     opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);

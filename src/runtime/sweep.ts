@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { writeSweepReport } from '../plot/html-report.ts';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
 import type { LoadedConfig } from '../config/types.ts';
@@ -175,10 +176,10 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
   const keys = Object.keys(rows[0]?.point.values ?? {});
   const header = ['run', ...keys, 'seed', 'status', ...SWEEP_COLUMNS];
   const lines = [header.join(',')];
+  const cellsRows: string[][] = [];
   for (const r of rows) {
     const s = r.summary;
-    lines.push(
-      [
+    const cells = [
         r.point.id,
         ...keys.map((k) => r.point.values[k]),
         r.point.seed,
@@ -190,10 +191,9 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
         s?.wallTimeSec,
         s?.timeToTarget?.simTimeSec,
         s?.timeToTarget?.bits,
-      ]
-        .map(csvCell)
-        .join(','),
-    );
+      ].map((v) => (v === null || v === undefined ? '' : typeof v === 'object' ? describeValue(v) : String(v)));
+    cellsRows.push(cells);
+    lines.push(cells.map(csvCell).join(','));
   }
   writeFileSync(join(dir, 'sweep.csv'), lines.join('\n') + '\n');
   const runs = rows.filter((r) => r.summary).map((r) => ({ label: r.point.label, lines: readMetrics(join(dir, r.point.id)) }));
@@ -205,6 +205,7 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
     ['step', 'accuracy'],
   ];
   for (const [x, y] of plots) plotOverlay(runs, x, y, join(dir, 'plots', `${y}_vs_${x}.png`));
+  writeSweepReport(dir, `sweep: ${basename(dir)}`, runs, header, cellsRows);
 }
 
 /** The table printed at the end of a sweep. */
