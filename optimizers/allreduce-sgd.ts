@@ -1,6 +1,6 @@
 import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
 import { sgdStep } from './sgd-update.ts';
-import { yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
 
 export interface AllreduceSgdConfig {
   lr: number;
@@ -35,9 +35,6 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
     // step was delivered in process; virtual time is unaffected.
     await yieldToEventLoop();
     ctx.reportStep(step, loss, compute, delay, ep.now - commStart, gradWallSec, gradCpuSec);
-    if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
-      const ev = await oracle.evaluate(params);
-      ctx.report({ type: 'eval', rank: 0, step, simTime: ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
-    }
+    await evaluateIfDue(ctx, step, params);
   }
 }

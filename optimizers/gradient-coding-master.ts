@@ -1,5 +1,6 @@
 import { bytesToF32, f32Bytes } from '../comm/collectives/chunks.ts';
 import type { Endpoint } from '../comm/endpoint.ts';
+import { receivePushes } from '../comm/collectives/server-ingress.ts';
 import { CODING_NAMESPACE, partitionsFor, type GradientCodeLike, type GradientCodingConfig } from './gradient-coding.ts';
 import { learningRate } from './lr-schedule.ts';
 import { sgdStep } from './sgd-update.ts';
@@ -39,16 +40,9 @@ export async function runGradientCodingMaster(
   for (let step = 1; step <= steps; step++) {
     const op = server.nextOp(CODING_NAMESPACE);
     const live = alive(step);
-    let msgs;
-    try {
-      msgs = await Promise.all(live.map((r) => server.recvRaw(r, op, 0)));
-    } catch {
-      return; // run over or failed
-    }
-    const bySend = msgs.map((m, k) => ({ m, r: live[k]! })).sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
-    const arrivals = bySend
-      .map(({ m, r }) => ({ r, m, at: server.linkTiming.transmit(r, server.rank, m.payload.byteLength, m.sendTime) }))
-      .sort((x, y) => x.at - y.at || x.r - y.r);
+    const pushes = await receivePushes(server, live, op);
+    if (!pushes) return; // run over or failed
+    const arrivals = pushes.sort((x, y) => x.at - y.at || x.r - y.r);
     acc.fill(0);
     let used: number[] = [];
     let decodedAt = 0;

@@ -1,6 +1,6 @@
 import { bytesToF32 } from '../comm/collectives/chunks.ts';
 import type { ScheduleSpec } from './lr-schedule.ts';
-import { yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
 
 /**
  * Strategies against stragglers, all with a master (the parameter server, rank n) that owns the
@@ -91,9 +91,6 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
     ep.now = reply.arrival;
     await yieldToEventLoop();
     ctx.reportStep(step, lossSum / parts.length, compute, t.delay, Math.max(0, ep.now - sentAt), wallSec, cpuSec);
-    if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
-      const ev = await oracle.evaluate(params);
-      ctx.report({ type: 'eval', rank: 0, step, simTime: ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
-    }
+    await evaluateIfDue(ctx, step, params);
   }
 }

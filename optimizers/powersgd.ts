@@ -2,7 +2,7 @@ import { PowerSgd, type PowerSgdLayer } from '../comm/powersgd/index.ts';
 import type { ModelParamShape } from './worker-context.ts';
 import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
 import { sgdStep } from './sgd-update.ts';
-import { yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
 
 export interface PowerSgdConfig {
   lr: number;
@@ -87,9 +87,6 @@ export async function runPowerSgd(ctx: WorkerContext, cfg: PowerSgdConfig): Prom
     sgdStep(params, avg, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
     await yieldToEventLoop();
     ctx.reportStep(step, loss, compute, delay, ep.now - commStart, wallSec, cpuSec);
-    if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
-      const ev = await oracle.evaluate(params);
-      ctx.report({ type: 'eval', rank: 0, step, simTime: ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
-    }
+    await evaluateIfDue(ctx, step, params);
   }
 }

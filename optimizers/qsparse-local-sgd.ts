@@ -2,7 +2,7 @@ import { bytesToF32 } from '../comm/collectives/chunks.ts';
 import { CompressedExchange, type ExchangeConfig } from './compressed-exchange.ts';
 import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
 import { sgdStep } from './sgd-update.ts';
-import { yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
 
 export interface QsparseConfig extends ExchangeConfig {
   lr: number;
@@ -79,10 +79,7 @@ export async function runQsparseLocalSgd(ctx: WorkerContext, cfg: QsparseConfig)
     }
     await yieldToEventLoop();
     ctx.reportStep(step, loss, compute, delay, commSec, wallSec, cpuSec);
-    if (ctx.rank === 0 && (step % ctx.evalEvery === 0 || step === ctx.steps)) {
-      const ev = await oracle.evaluate(local);
-      ctx.report({ type: 'eval', rank: 0, step, simTime: ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
-    }
+    await evaluateIfDue(ctx, step, local);
   }
 }
 

@@ -99,3 +99,10 @@ export interface WorkerContext {
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
   reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number): void;
 }
+
+/** Rank 0 evaluates `params` every evalEvery steps and at the last step (no virtual time). */
+export async function evaluateIfDue(ctx: WorkerContext, step: number, params: Float32Array): Promise<void> {
+  if (ctx.rank !== 0 || (step % ctx.evalEvery !== 0 && step !== ctx.steps)) return;
+  const ev = await ctx.oracle.evaluate(params);
+  ctx.report({ type: 'eval', rank: 0, step, simTime: ctx.ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
+}

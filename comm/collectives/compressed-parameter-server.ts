@@ -1,6 +1,7 @@
 import type { Compressor } from '../compress/compressor.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { bytesToF32, f32Bytes } from './chunks.ts';
+import { allWorkers, receivePushes } from './server-ingress.ts';
 
 /**
  * Parameter-server aggregation of compressed payloads over a star: workers push their payload,
@@ -20,15 +21,10 @@ export async function psPushPullAverage(ep: Endpoint, payload: Uint8Array, out: 
 export async function psServeCompressedRound(server: Endpoint, compressor: Compressor, length: number): Promise<boolean> {
   const op = server.nextOp('ps');
   const n = server.size;
-  let msgs;
-  try {
-    msgs = await Promise.all(Array.from({ length: n }, (_, r) => server.recvRaw(r, op, 0)));
-  } catch {
-    return false;
-  }
-  const order = msgs.map((m, r) => ({ m, r })).sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
-  let ready = server.now;
-  for (const { m } of order) ready = Math.max(ready, server.linkTiming.transmit(m.from, server.rank, m.payload.byteLength, m.sendTime));
+  const pushes = await receivePushes(server, allWorkers(server), op);
+  if (!pushes) return false;
+  const msgs = pushes.map((p) => p.m);
+  const ready = Math.max(server.now, ...pushes.map((p) => p.at));
   const avg = new Float32Array(length);
   for (let r = 0; r < n; r++) compressor.decodeAdd(msgs[r]!.payload, avg, 1 / n);
   server.now = ready;

@@ -1,5 +1,6 @@
 import type { Endpoint } from '../endpoint.ts';
 import { bytesToF32, f32Bytes } from './chunks.ts';
+import { allWorkers, receivePushes } from './server-ingress.ts';
 
 /**
  * Parameter-server all-reduce over a star: every worker pushes its vector to the server
@@ -19,18 +20,10 @@ export async function psAllReduce(ep: Endpoint, data: Float32Array): Promise<voi
 export async function psServeRound(server: Endpoint): Promise<boolean> {
   const op = server.nextOp('ps');
   const n = server.size;
-  let msgs;
-  try {
-    msgs = await Promise.all(Array.from({ length: n }, (_, r) => server.recvRaw(r, op, 0)));
-  } catch {
-    return false;
-  }
-  const order = msgs.map((m, r) => ({ m, r })).sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
-  let ready = server.now;
-  for (const { m } of order) {
-    const t = server.linkTiming.transmit(m.from, server.rank, m.payload.byteLength, m.sendTime);
-    if (t > ready) ready = t;
-  }
+  const pushes = await receivePushes(server, allWorkers(server), op);
+  if (!pushes) return false;
+  const msgs = pushes.map((p) => p.m);
+  const ready = Math.max(server.now, ...pushes.map((p) => p.at));
   const len = msgs[0]!.payload.byteLength / 4;
   const sum = new Float32Array(len);
   for (let r = 0; r < n; r++) {
