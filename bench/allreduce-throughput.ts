@@ -38,6 +38,8 @@ const peers = ports.map((port, r) => ({ process: r, ranks: [r], url: `ws://127.0
 const results = children.map((c) => new Promise<number[]>((res) => c.once('message', (m: { times: number[] }) => res(m.times))));
 for (const c of children) c.send({ peers });
 const all = await Promise.all(results);
+// Everyone has finished: now the processes may go.
+for (const c of children) c.send({ exit: true });
 const perRep = all[0]!.map((_, i) => Math.max(...all.map((t) => t[i]!))).sort((a, b) => a - b);
 const wsSec = perRep[Math.floor(perRep.length / 2)]!;
 
