@@ -37,10 +37,10 @@ export async function runQsparseAsyncMaster(
   const expect = (r: number) => {
     if (pending[r] || pushesLeft[r] === 0 || waiting.has(r)) return;
     const op = opOf(nextOp[r]! + 1);
-    waiting.set(
-      r,
-      server.recvRaw(r, op, 0).then((m) => ({ r, m })),
-    );
+    const p = server.recvRaw(r, op, 0).then((m) => ({ r, m }));
+    // When the run ends or fails every pending receive rejects; only the race below listens.
+    p.catch(() => {});
+    waiting.set(r, p);
   };
 
   for (;;) {
