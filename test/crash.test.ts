@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deterministicMetrics, dtemu, json, tmp } from './helpers/cli.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { deterministicMetrics, dtemu, dtemuAsync, json, tmp } from './helpers/cli.ts';
 
 const FILE = 'experiments/faults/crash-coded.yaml';
 
@@ -24,6 +25,40 @@ describe('a crash from the fault timeline', () => {
     const inproc = join(base, 'inproc');
     expect(dtemu(['run', FILE, '--out', inproc, '--quiet', '--set', 'train.steps=120', '--set', 'transport.kind=inproc']).code).toBe(0);
     expect(deterministicMetrics(inproc)).toEqual(lines);
+  });
+
+  it('gradient coding rejects crashing worker 0 or more workers than it tolerates, at load time', () => {
+    const base = tmp();
+    const zero = dtemu(['run', FILE, '--out', join(base, 'a'), '--set', 'faults=[{kind: crash, worker: 0, at: 5}]']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('faults.0.worker: expected a worker other than 0 (worker 0 evaluates the model)');
+    const many = dtemu(['run', FILE, '--out', join(base, 'b'), '--set', 'faults=[{kind: crash, worker: 1, at: 5}, {kind: crash, worker: 2, at: 6}, {kind: crash, worker: 3, at: 7}]']);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain('expected at most optimizer.stragglersTolerated (2) crashed workers for gradient-coding, found 3');
+  });
+
+  it('an unplanned death is still a failure, even for a worker whose crash is scheduled later', async () => {
+    const dir = join(tmp(), 'run');
+    const child = dtemuAsync(['run', FILE, '--out', dir, '--quiet', '--set', 'train.steps=2000', '--set', 'faults=[{kind: crash, worker: 4, at: 1900}]']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    let pid = 0;
+    while (!pid) {
+      if (Date.now() > deadline) throw new Error('no workers');
+      try {
+        const m = json<{ processes: { pid: number; ranks: number[] }[] }>(join(dir, 'manifest.json'));
+        if (m.processes.length === 6 && existsSync(join(dir, 'metrics.jsonl')) && readFileSync(join(dir, 'metrics.jsonl'), 'utf8').length > 0) pid = m.processes.find((p) => p.ranks[0] === 4)!.pid;
+      } catch {
+        /* not yet */
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.kill(pid, 'SIGKILL');
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/worker process \d \(pid \d+, worker 4\) was killed by SIGKILL/);
+    expect(stderr).not.toContain('fault timeline');
   });
 
   it('stops synchronous SGD with an error naming the worker, in process and over ws', () => {

@@ -34,6 +34,8 @@ describe('fault timeline', () => {
       ['  - { kind: stall, worker: 1, at: "soon", duration: 1 s }\n', /faults\.0\.at: expected a time with units/],
       ['  - { kind: explode, worker: 1, at: 3 }\n', /faults\.0\.kind: expected one of slow, stall, link, crash, partition/],
       ['  - { kind: crash, worker: 1, at: "2 s" }\n', /faults\.0\.at: expected a step for a crash/],
+      ['  - { kind: slow, worker: 1, factor: 2, at: 2, for: "1 ms" }\n', /faults\.0\.for: expected a number of steps like at, found "1 ms"/],
+      ['  - { kind: slow, worker: 1, factor: 2, at: "1 s", for: 5 }\n', /faults\.0\.for: expected a duration with units like at, found 5/],
     ];
     for (const [line, re] of bad) expect(() => loadConfigText('f.yaml', BASE + 'faults:\n' + line)).toThrow(re);
   });

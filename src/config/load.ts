@@ -247,7 +247,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
 /** The fault timeline with its quantities parsed and every reference checked. */
 function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
   const links = new Set(buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }).links.map((l) => l.id));
-  return c.faults.map((f, i) => {
+  const faults = c.faults.map((f, i): Fault => {
     const path = (k: string): Path => ['faults', i, k];
     const fail = (k: string, msg: string): never => {
       throw new UserError(`${loc.where(path(k))}: faults.${i}.${k}: ${msg}`);
@@ -259,6 +259,9 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
     const when = (k: string, v: number | string): When => (typeof v === 'number' ? { step: v } : { time: time(k, v) });
     const need = <T>(k: string, v: T | undefined, what: string): T => (v === undefined ? fail(k, `expected ${what} for a ${f.kind} fault, found nothing`) : v);
     if (typeof f.at === 'number' && f.at < 1) fail('at', `expected a step >= 1 or a time, found ${f.at}`);
+    if (f.for !== undefined && typeof f.for !== typeof f.at) {
+      fail('for', `expected ${typeof f.at === 'number' ? 'a number of steps' : 'a duration with units'} like at, found ${JSON.stringify(f.for)}`);
+    }
     if (f.kind === 'slow' || f.kind === 'stall' || f.kind === 'crash') {
       const w = need('worker', f.worker, 'a worker');
       if (w >= c.workers) fail('worker', `expected a worker rank below workers (${c.workers}), found ${w}`);
@@ -305,6 +308,21 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
       }
     }
   });
+  // Gradient coding runs on after crashes, within what the code tolerates; worker 0 evaluates.
+  const crashes = faults.flatMap((f, i) => (f.kind === 'crash' ? [{ f, i }] : []));
+  if (c.optimizer.kind === 'gradient-coding' && crashes.length > 0) {
+    const where = (i: number) => `${loc.where(['faults', i, 'worker'])}: faults.${i}.worker`;
+    const zero = crashes.find(({ f }) => f.kind === 'crash' && f.worker === 0);
+    if (zero) throw new UserError(`${where(zero.i)}: expected a worker other than 0 (worker 0 evaluates the model), found 0`);
+    const distinct = new Set(crashes.map(({ f }) => (f as { worker: number }).worker));
+    if (distinct.size > c.optimizer.stragglersTolerated) {
+      const last = crashes[crashes.length - 1]!;
+      throw new UserError(
+        `${where(last.i)}: expected at most optimizer.stragglersTolerated (${c.optimizer.stragglersTolerated}) crashed workers for gradient-coding, found ${distinct.size}`,
+      );
+    }
+  }
+  return faults;
 }
 
 /** Apply `--set a.b=value` overrides (value parsed as YAML) to the document. */

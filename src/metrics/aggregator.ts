@@ -64,6 +64,7 @@ export class MetricsAggregator {
   private readonly lastBytes: number[];
   readonly breakdown: WorkerBreakdown[];
   lastSimTime = 0;
+  private readonly workerEnd: number[] = [];
   lastBits = 0;
   stepsDone = 0;
 
@@ -74,6 +75,8 @@ export class MetricsAggregator {
     private readonly timeline: (e: TimelineEvent) => void = () => {},
     /** Workers expected to report `step` (fewer once the fault timeline has crashed some). */
     private readonly expected: (step: number) => number = () => workers,
+    /** True for a worker the fault timeline crashed. */
+    private readonly crashed: (worker: number) => boolean = () => false,
   ) {
     this.lastBytes = new Array<number>(workers).fill(0);
     this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0, gradWallSec: 0, gradCpuSec: 0, bytesTo: {} }));
@@ -109,6 +112,7 @@ export class MetricsAggregator {
         b.bytesSent = r.bytesSent;
         b.gradWallSec += r.gradWallSec;
         b.gradCpuSec += r.gradCpuSec;
+        this.workerEnd[r.rank] = r.simTime;
         const start = r.simTime - r.comm - r.delay - r.compute;
         this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime });
         if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
@@ -166,9 +170,15 @@ export class MetricsAggregator {
     return this.bitsByStep.get(step) ?? this.lastBits;
   }
 
-  /** Finalise the breakdown: waiting = run's simulated time minus the worker's busy time. */
+  /**
+   * Finalise the breakdown: waiting = the run's simulated time minus the worker's busy time (for
+   * a worker that crashed, up to its last step only).
+   */
   finish(): WorkerBreakdown[] {
-    for (const b of this.breakdown) b.waitSec = Math.max(0, this.lastSimTime - b.computeSec - b.delaySec - b.commSec);
+    for (const b of this.breakdown) {
+      const end = this.crashed(b.worker) ? this.workerEnd[b.worker]! : this.lastSimTime;
+      b.waitSec = Math.max(0, end - b.computeSec - b.delaySec - b.commSec);
+    }
     return this.breakdown;
   }
 }

@@ -73,7 +73,8 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   const faults = new FaultSchedule(lc.faults);
   // Only gradient coding carries on when workers crash; everything else stops with an error.
   const toleratesCrash = c.optimizer.kind === 'gradient-coding';
-  const scheduledCrash = (ranks: number[]) => ranks.length > 0 && ranks.every((r) => faults.crashStep(r) !== null);
+  // A crash counts as the fault timeline's only if the worker announced it at the scheduled step.
+  const scheduledCrash = (a: { rank: number; step: number } | null): a is { rank: number; step: number } => a !== null && faults.crashStep(a.rank) === a.step;
   const wall = () => (Date.now() - startedAt) / 1000;
   const lines: MetricsLine[] = [];
   const agg = new MetricsAggregator(
@@ -90,6 +91,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
     wall,
     (e) => dir.appendTimeline(e),
     (step) => faults.alive(c.workers, step).length,
+    (w) => faults.crashStep(w) !== null && faults.crashStep(w)! <= c.train.steps,
   );
   const manifest = runManifest(lc, startedAt);
   dir.writeJson('manifest.json', manifest);
@@ -152,7 +154,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
         local: router,
         onReport: report,
         onFailure: (e) => failNow(e),
-        expectedCrash: (ranks) => toleratesCrash && scheduledCrash(ranks),
+        expectedCrash: (a) => toleratesCrash && scheduledCrash(a),
         describe: (p) => {
           const cause = exitCause.get(p.pid);
           return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
@@ -181,12 +183,13 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
             if (child.pid !== undefined) exitCause.set(child.pid, cause);
             if (!hub || hubClosed) return;
             const info = hub.processes.find((x) => x.pid === child.pid);
-            if (info && signal === 'SIGKILL' && scheduledCrash(info.ranks)) {
+            const announced = child.pid === undefined ? null : hub.announcedCrash(child.pid);
+            if (info && signal === 'SIGKILL' && scheduledCrash(announced)) {
               if (toleratesCrash) return; // the hub marks it done; the master decodes without it
               failNow(
                 new RunError(
                   `worker process ${info.index} (pid ${child.pid}, worker ${info.ranks.join(',')}) was killed by SIGKILL: ` +
-                    `crashed by the fault timeline at step ${faults.crashStep(info.ranks[0]!)}; ${c.optimizer.kind} cannot continue without it`,
+                    `crashed by the fault timeline at step ${announced.step}; ${c.optimizer.kind} cannot continue without it`,
                 ),
               );
               return;

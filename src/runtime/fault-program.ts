@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { UserError } from '../util/user-error.ts';
 
 /** What a programmable fault function may ask for one worker's step. */
@@ -20,10 +21,14 @@ export type FaultProgram = (ctx: { worker: number; step: number; time: number })
 export async function loadFaultProgram(file: string): Promise<FaultProgram> {
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    // tsImport compiles TS wherever the file lives (outside this package too), as an ES module.
+    mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
   } catch (e) {
     throw new UserError(`faultsModule: cannot load ${file} (${(e as Error).message.split('\n')[0]})`);
   }
+  // Outside an ESM package the module is compiled as CommonJS: its default export sits one level down.
+  const inner = mod.default as { default?: unknown } | undefined;
+  if (typeof mod.default !== 'function' && inner && typeof inner === 'object' && typeof inner.default === 'function') mod = inner;
   if (typeof mod.default !== 'function') {
     throw new UserError(`faultsModule: expected ${file} to export a default function ({ worker, step, time }) => ({ slow?, stall? }), found ${typeof mod.default}`);
   }

@@ -8,6 +8,7 @@ export type ToCoordinator =
   | { t: 'ready'; backend: string; peerUrl: string }
   | { t: 'report'; r: WorkerReport }
   | { t: 'done' }
+  | { t: 'crash'; rank: number; step: number }
   | { t: 'error'; message: string };
 
 export type ToWorker =

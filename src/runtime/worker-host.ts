@@ -33,6 +33,8 @@ export class WorkerHost {
     private readonly router: InprocRouter,
     private readonly report: (r: WorkerReport) => void,
     private readonly wallTime: () => number,
+    /** ws: tell the coordinator this process is about to crash on purpose (resolves when sent). */
+    private readonly announceCrash: (rank: number, step: number) => Promise<void> = async () => {},
   ) {
     const network = networkOf(lc);
     // Endpoints exist before any data is loaded so early messages from peers are buffered.
@@ -120,6 +122,8 @@ export class WorkerHost {
             crash: async (step, tolerated) => {
               if (c.transport.kind === 'ws') {
                 // A real crash: the whole worker process dies (one worker per process, validated).
+                // Announced first, so the coordinator can tell it from an unplanned death.
+                await this.announceCrash(ep.rank, step);
                 process.kill(process.pid, 'SIGKILL');
                 await new Promise(() => {});
               }

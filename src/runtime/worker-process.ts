@@ -73,7 +73,18 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
             router?.failAll(new RunError('a peer process disconnected'));
           });
           router = new InprocRouter(mesh);
-          host = new WorkerHost(msg.lc, msg.ranks, router, (r) => send({ t: 'report', r }), () => (Date.now() - startedAt) / 1000);
+          host = new WorkerHost(
+            msg.lc,
+            msg.ranks,
+            router,
+            (r) => send({ t: 'report', r }),
+            () => (Date.now() - startedAt) / 1000,
+            (rank, step) =>
+              new Promise<void>((resolve) => {
+                if (ws.readyState !== ws.OPEN) return resolve();
+                ws.send(JSON.stringify({ t: 'crash', rank, step } satisfies ToCoordinator), () => resolve());
+              }),
+          );
           const h = host;
           void (async () => {
             try {

@@ -20,6 +20,8 @@ interface Conn {
   backend: string;
   peerUrl: string;
   lastSeen: number;
+  /** The process announced a crash scheduled by the fault timeline (rank, step). */
+  crashAnnounced: { rank: number; step: number } | null;
 }
 
 export interface HubOptions {
@@ -36,7 +38,7 @@ export interface HubOptions {
   onReport(r: WorkerReport): void;
   onFailure(err: RunError): void;
   /** A process hosting these ranks may die on purpose (fault timeline, tolerated): not a failure. */
-  expectedCrash?(ranks: number[]): boolean;
+  expectedCrash?(announced: { rank: number; step: number }): boolean;
   /** Describe a process for messages (the coordinator adds the pid and exit cause it knows). */
   describe?(conn: { index: number; pid: number; ranks: number[] }): string;
 }
@@ -82,6 +84,11 @@ export class WsHub implements MessageSink {
     return (this.wss?.address() as AddressInfo | undefined)?.address ?? '';
   }
 
+  /** The crash a process announced before dying, if any. */
+  announcedCrash(pid: number): { rank: number; step: number } | null {
+    return this.conns.find((c) => c.pid === pid)?.crashAnnounced ?? null;
+  }
+
   get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string }[] {
     return this.conns.map((c) => ({ index: c.index, pid: c.pid, host: c.host, ranks: c.ranks, backend: c.backend }));
   }
@@ -119,7 +126,7 @@ export class WsHub implements MessageSink {
           return;
         }
         const index = this.conns.length;
-        conn = { ws, index, ranks: this.o.rankSets[index]!, pid: msg.pid, host: msg.host, ready: false, done: false, backend: '', peerUrl: '', lastSeen: Date.now() };
+        conn = { ws, index, ranks: this.o.rankSets[index]!, pid: msg.pid, host: msg.host, ready: false, done: false, backend: '', peerUrl: '', crashAnnounced: null, lastSeen: Date.now() };
         this.conns.push(conn);
         for (const r of conn.ranks) this.byRank.set(r, conn);
         this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: index });
@@ -133,7 +140,7 @@ export class WsHub implements MessageSink {
     ws.on('close', (code, reason) => {
       if (!conn || this.stopping || conn.done) return;
       const c = conn;
-      if (this.o.expectedCrash?.(c.ranks)) {
+      if (c.crashAnnounced && this.o.expectedCrash?.(c.crashAnnounced)) {
         c.done = true;
         if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((x) => x.done)) this.allDone();
         return;
@@ -164,6 +171,9 @@ export class WsHub implements MessageSink {
       case 'done':
         conn.done = true;
         if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.done)) this.allDone();
+        return;
+      case 'crash':
+        conn.crashAnnounced = { rank: msg.rank, step: msg.step };
         return;
       case 'error':
         this.fail(`${this.describe(conn)} failed: ${msg.message}`);
