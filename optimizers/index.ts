@@ -5,12 +5,13 @@ import { runCompressedSgd } from './compressed-sgd.ts';
 import type { ScheduleSpec } from './lr-schedule.ts';
 import { runQsparseLocalSgd } from './qsparse-local-sgd.ts';
 import { runPowerSgd } from './powersgd.ts';
+import { runDiloco } from './diloco.ts';
 import { runGradientCodingWorker, type CodingStrategy } from './gradient-coding.ts';
 import type { WorkerContext } from './worker-context.ts';
 
 /** The optimizer block of an experiment (see src/config/schema.ts for defaults). */
 export interface OptimizerConfig {
-  kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd' | 'powersgd' | 'gradient-coding';
+  kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd' | 'powersgd' | 'gradient-coding' | 'diloco';
   lr: number;
   momentum: number;
   nesterov: boolean;
@@ -29,9 +30,12 @@ export interface OptimizerConfig {
   minCompressionRate: number;
   warmStart: boolean;
   startIter: number;
+  innerOptimizer: 'adamw' | 'sgd';
+  outerLr: number;
+  outerMomentum: number;
 }
 
-export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['allreduce-sgd', 'compressed-sgd', 'qsparse-local-sgd', 'powersgd', 'gradient-coding'];
+export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['allreduce-sgd', 'compressed-sgd', 'qsparse-local-sgd', 'powersgd', 'gradient-coding', 'diloco'];
 
 /** Run one logical worker's side of the configured algorithm. */
 export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig): Promise<void> {
@@ -46,5 +50,7 @@ export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig): Promise<
       return runPowerSgd(ctx, cfg);
     case 'gradient-coding':
       return runGradientCodingWorker(ctx, cfg, ctx.gradientCode);
+    case 'diloco':
+      return runDiloco(ctx, cfg);
   }
 }

@@ -201,7 +201,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   if (o.kind === 'powersgd') {
     if (o.errorFeedback === 'ef21') fail(['optimizer', 'errorFeedback'], 'expected ef or none for powersgd, found ef21');
     if (o.compressor.kind !== 'none') fail(['optimizer', 'compressor'], `expected no compressor for powersgd (it is its own), found ${o.compressor.kind}`);
-  } else if (o.kind !== 'allreduce-sgd' && o.kind !== 'gradient-coding') {
+  } else if (o.kind !== 'allreduce-sgd' && o.kind !== 'gradient-coding' && o.kind !== 'diloco') {
     try {
       const { bucket, ...spec } = o.compressor;
       if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');

@@ -99,12 +99,15 @@ export const experimentSchema = {
           default: 'auto',
           description: 'How compressed payloads are combined: auto = ring for dense compressors (none/fp16/bf16), ps on a star, allgather otherwise.',
         },
-        localSteps: { type: 'integer', minimum: 1, default: 4, description: 'qsparse-local-sgd: local steps H between synchronizations.' },
+        localSteps: { type: 'integer', minimum: 1, default: 4, description: 'qsparse-local-sgd, diloco: local (inner) steps H between synchronizations.' },
         syncEvery: {
           type: 'array',
           items: { type: 'integer', minimum: 1 },
           description: 'qsparse-local-sgd async: per-worker synchronization periods H_r (one per worker; default localSteps for all).',
         },
+        innerOptimizer: { enum: ['adamw', 'sgd'], default: 'adamw', description: 'diloco: inner optimizer (AdamW with weightDecay, or SGD with momentum/nesterov/weightDecay).' },
+        outerLr: { type: 'number', exclusiveMinimum: 0, default: 0.7, description: 'diloco: outer learning rate (SGD with Nesterov momentum).' },
+        outerMomentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9, description: 'diloco: outer Nesterov momentum.' },
         rank: { type: 'integer', minimum: 1, default: 2, description: 'powersgd: rank r of the low-rank approximation.' },
         minCompressionRate: {
           type: 'number',

@@ -17,7 +17,7 @@ import { initParams, type ModelDef } from '../train/models.ts';
  */
 export async function serveParameterServer(lc: LoadedConfig, server: Endpoint, model: ModelDef): Promise<void> {
   const o = lc.config.optimizer;
-  if (o.kind === 'allreduce-sgd' || o.kind === 'powersgd') return psServe(server);
+  if (o.kind === 'allreduce-sgd' || o.kind === 'powersgd' || o.kind === 'diloco') return psServe(server);
   if (o.kind === 'gradient-coding') {
     const faults = new FaultSchedule(lc.faults);
     return runGradientCodingMaster(server, o, gradientCodeOf(lc), initParams(model, lc.config.seed), lc.config.train.steps, undefined, (step) =>
