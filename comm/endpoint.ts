@@ -8,6 +8,19 @@ export interface TrafficStats {
   bytesTo: Map<number, number>;
 }
 
+/**
+ * The wire op of the n-th call in a namespace. The default namespace uses the lower half of the
+ * u32 space; every other namespace gets its own 2^27-wide block in the upper half, chosen by a
+ * hash of its name (stable in every process, unlike an order of first use).
+ */
+export function namespacedOp(namespace: string, n: number): number {
+  if (namespace === 'collective') return n;
+  let h = 5381;
+  for (let i = 0; i < namespace.length; i++) h = (Math.imul(h, 33) + namespace.charCodeAt(i)) >>> 0;
+  const block = (h % 15) + 1;
+  return (0x80000000 | (block << 27) | (n & 0x7ffffff)) >>> 0;
+}
+
 interface Waiter {
   resolve(msg: Message): void;
   reject(err: Error): void;
@@ -38,8 +51,7 @@ export class Endpoint {
   nextOp(namespace = 'collective'): number {
     const n = (this.opCounters.get(namespace) ?? 0) + 1;
     this.opCounters.set(namespace, n);
-    // Namespaces other than the default live in the upper half of the u32 op space (>>> 0: unsigned).
-    return namespace === 'collective' ? n : (n | 0x80000000) >>> 0;
+    return namespacedOp(namespace, n);
   }
 
   /** Send at the current virtual time. The payload must not be modified afterwards. */

@@ -1,6 +1,6 @@
 import { f32Bytes } from '../comm/collectives/chunks.ts';
 import type { Compressor } from '../comm/compress/compressor.ts';
-import type { Endpoint } from '../comm/endpoint.ts';
+import { namespacedOp, type Endpoint } from '../comm/endpoint.ts';
 import type { Message } from '../comm/message.ts';
 import { ASYNC_NAMESPACE, asyncPushCount } from './qsparse-local-sgd.ts';
 
@@ -32,7 +32,7 @@ export async function runQsparseAsyncMaster(
   const waiting = new Map<number, Promise<{ r: number; m: Message }>>();
   const inv = 1 / n;
   // Ops of each worker in the async namespace: the k-th push is op k (as Endpoint.nextOp numbers them).
-  const opOf = (k: number) => (k | 0x80000000) >>> 0;
+  const opOf = (k: number) => namespacedOp(ASYNC_NAMESPACE, k);
 
   const expect = (r: number) => {
     if (pending[r] || pushesLeft[r] === 0 || waiting.has(r)) return;

@@ -29,3 +29,15 @@ describe('wire codec', () => {
     expect(() => decodeMessage(new Uint8Array(WIRE_HEADER_BYTES))).toThrow(/magic/);
   });
 });
+
+describe('op numbering', () => {
+  it('gives every namespace its own block, stable across processes', async () => {
+    const { namespacedOp } = await import('../comm/endpoint.ts');
+    const names = ['ps', 'qsparse-async', 'gradient-coding'];
+    const blocks = names.map((n) => namespacedOp(n, 1) >>> 27);
+    expect(new Set(blocks).size).toBe(names.length);
+    expect(namespacedOp('collective', 7)).toBe(7);
+    for (const n of names) expect(namespacedOp(n, 5) - namespacedOp(n, 4)).toBe(1);
+    expect(namespacedOp('ps', 3)).toBeGreaterThan(0x7fffffff); // upper half, unsigned
+  });
+});
