@@ -1,4 +1,6 @@
+import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
 import { AdamW } from './adamw.ts';
+import { CompressedExchange, type ConfiguredCompressor } from './compressed-exchange.ts';
 import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
 import { sgdStep } from './sgd-update.ts';
 import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
@@ -15,6 +17,29 @@ export interface DilocoConfig {
   localSteps: number;
   outerLr: number;
   outerMomentum: number;
+  /** Streaming DiLoCo: number of fragments F synchronized in turn (1 = plain DiLoCo). */
+  fragments: number;
+  /** Streaming DiLoCo: local = alpha * local + (1 - alpha) * global after a fragment's sync. */
+  mixing: number;
+  /** Outer-gradient compression (e.g. fp16, or qsgd with 127 / 7 levels for 8 / 4 bits). */
+  compressor: ConfiguredCompressor;
+  errorFeedback: FeedbackMode;
+  aggregation: 'auto' | 'allgather' | 'ring' | 'ps';
+}
+
+/**
+ * Fragment p of F covers elements [start, end) of the flat vector (contiguous, nearly equal) and
+ * is synchronized at steps t with (t - p H / F) divisible by H, staggered so that one fragment
+ * travels every H / F steps; every fragment also synchronizes at the last step.
+ */
+export function fragmentOf(p: number, fragments: number, length: number): { start: number; end: number } {
+  return { start: Math.floor((p * length) / fragments), end: Math.floor(((p + 1) * length) / fragments) };
+}
+
+export function fragmentSyncs(p: number, fragments: number, h: number, step: number, steps: number): boolean {
+  if (step === steps) return true;
+  const offset = Math.floor((p * h) / fragments);
+  return step > offset && (step - offset) % h === 0;
 }
 
 /**
@@ -39,6 +64,14 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
   const innerVelocity = new Float32Array(d);
   const adam = cfg.innerOptimizer === 'adamw' ? new AdamW(d, 0.9, 0.999, 1e-8, cfg.weightDecay) : null;
   const inv = 1 / ctx.workers;
+  const fragments = Math.max(1, Math.min(cfg.fragments, d));
+  const parts = Array.from({ length: fragments }, (_, p) => fragmentOf(p, fragments, d));
+  // One exchange per fragment when outer gradients are compressed (each keeps its own EF memory).
+  const exchanges =
+    cfg.compressor.kind === 'none'
+      ? null
+      : parts.map((f) => new CompressedExchange(cfg, f.end - f.start, [{ offset: 0, size: f.end - f.start }], ctx.topology));
+  const avg = new Float32Array(d);
   for (let step = 1; step <= ctx.steps; step++) {
     if (ctx.crashesAt(step)) return ctx.crash(step, false);
     const loss = oracle.lossAndGrad(local, ctx.nextBatch(), grad);
@@ -48,16 +81,28 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
     const lr = learningRate(cfg.lr, cfg.schedule, step, ctx.steps);
     if (adam) adam.step(local, grad, lr);
     else sgdStep(local, grad, innerVelocity, lr, cfg.momentum, cfg.weightDecay, cfg.nesterov);
-    let comm = 0;
-    if (step % cfg.localSteps === 0 || step === ctx.steps) {
-      const commStart = ep.now;
-      for (let i = 0; i < d; i++) outerGrad[i] = global[i]! - local[i]!;
-      await ctx.allReduce(ep, outerGrad);
-      for (let i = 0; i < d; i++) outerGrad[i] = outerGrad[i]! * inv;
-      sgdStep(global, outerGrad, outerVelocity, cfg.outerLr, cfg.outerMomentum, 0, true);
-      local.set(global);
-      comm = ep.now - commStart;
+    const commStart = ep.now;
+    for (let p = 0; p < fragments; p++) {
+      if (!fragmentSyncs(p, fragments, cfg.localSteps, step, ctx.steps)) continue;
+      const { start, end } = parts[p]!;
+      const og = outerGrad.subarray(start, end);
+      const lg = local.subarray(start, end);
+      const gl = global.subarray(start, end);
+      for (let i = 0; i < og.length; i++) og[i] = gl[i]! - lg[i]!;
+      if (exchanges) {
+        const out = avg.subarray(start, end);
+        await exchanges[p]!.average(ep, og, ctx.uniform, out);
+        og.set(out);
+      } else {
+        await ctx.allReduce(ep, og);
+        for (let i = 0; i < og.length; i++) og[i] = og[i]! * inv;
+      }
+      sgdStep(gl, og, outerVelocity.subarray(start, end), cfg.outerLr, cfg.outerMomentum, 0, true);
+      // Streaming DiLoCo mixes the fresh global fragment into the local one (alpha = 0: replace).
+      const a = cfg.mixing;
+      for (let i = 0; i < lg.length; i++) lg[i] = a * lg[i]! + (1 - a) * gl[i]!;
     }
+    const comm = ep.now - commStart;
     await yieldToEventLoop();
     ctx.reportStep(step, loss, compute, delay, comm, wallSec, cpuSec);
     await evaluateIfDue(ctx, step, local);

@@ -31,6 +31,8 @@ export interface OptimizerConfig {
   warmStart: boolean;
   startIter: number;
   innerOptimizer: 'adamw' | 'sgd';
+  fragments: number;
+  mixing: number;
   outerLr: number;
   outerMomentum: number;
 }

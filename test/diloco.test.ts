@@ -80,3 +80,39 @@ describe('DiLoCo runs', () => {
     expect(d.totalBits / q.totalBits).toBeGreaterThanOrEqual(20);
   });
 });
+
+describe('Streaming DiLoCo and quantised outer gradients', () => {
+  const run = (dir: string, sets: string[]) => {
+    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...['transport.kind=inproc', 'optimizer.kind=diloco', 'optimizer.localSteps=8', 'optimizer.lr=0.01', ...sets].flatMap((s) => ['--set', s])]);
+    expect(r.stderr).toBe('');
+    const train = metrics(dir).filter((l) => l['kind'] === 'train');
+    const perStep = train.map((l, i) => (l['bits'] as number) - (i ? (train[i - 1]!['bits'] as number) : 0));
+    return { perStep, total: train[train.length - 1]!['bits'] as number, loss: json<{ finalLoss: number }>(join(dir, 'summary.json')).finalLoss };
+  };
+
+  it('F fragments lower the peak bytes per synchronization by about F, for about the same total', () => {
+    const base = tmp();
+    const plain = run(join(base, 'f1'), ['optimizer.fragments=1']);
+    const streaming = run(join(base, 'f4'), ['optimizer.fragments=4']);
+    // The last step synchronizes every fragment at once (the run ends): compare the steps before.
+    const peak = (xs: number[]) => Math.max(...xs.slice(0, -1));
+    expect(peak(plain.perStep) / peak(streaming.perStep)).toBeGreaterThan(3.5);
+    expect(peak(plain.perStep) / peak(streaming.perStep)).toBeLessThan(4.5);
+    // Syncs happen every 8/4 = 2 steps with a quarter of the model each.
+    expect(streaming.perStep.filter((b) => b > 0).length).toBeGreaterThan(3 * plain.perStep.filter((b) => b > 0).length);
+    expect(Number.isFinite(streaming.loss)).toBe(true);
+  });
+
+  it('quantised outer gradients are counted from the real bytes: fp16 halves them, 4-bit QSGD all-gathered is ~1/4', () => {
+    const base = tmp();
+    const dense = run(join(base, 'dense'), []);
+    const fp16 = run(join(base, 'fp16'), ['optimizer.compressor={kind: fp16}', 'optimizer.errorFeedback=none']);
+    const q4 = run(join(base, 'q4'), ['optimizer.compressor={kind: qsgd, levels: 7, bucket: 512}', 'optimizer.errorFeedback=ef']);
+    expect(fp16.total / dense.total).toBeGreaterThan(0.5);
+    expect(fp16.total / dense.total).toBeLessThan(0.52);
+    // 4 bits per element, every worker forwarding 3 payloads vs a dense ring's 2(n-1)/n x 32 bits.
+    expect(q4.total / dense.total).toBeGreaterThan(0.24);
+    expect(q4.total / dense.total).toBeLessThan(0.3);
+    expect(Math.abs(q4.loss - dense.loss)).toBeLessThan(0.1);
+  });
+});

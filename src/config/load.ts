@@ -201,7 +201,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   if (o.kind === 'powersgd') {
     if (o.errorFeedback === 'ef21') fail(['optimizer', 'errorFeedback'], 'expected ef or none for powersgd, found ef21');
     if (o.compressor.kind !== 'none') fail(['optimizer', 'compressor'], `expected no compressor for powersgd (it is its own), found ${o.compressor.kind}`);
-  } else if (o.kind !== 'allreduce-sgd' && o.kind !== 'gradient-coding' && o.kind !== 'diloco') {
+  } else if (o.kind !== 'allreduce-sgd' && o.kind !== 'gradient-coding') {
     try {
       const { bucket, ...spec } = o.compressor;
       if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');
@@ -217,6 +217,9 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
     }
   } else if (o.compressor.kind !== 'none') {
     fail(['optimizer', 'compressor'], `expected no compressor for ${o.kind} (use compressed-sgd or qsparse-local-sgd), found ${o.compressor.kind}`);
+  }
+  if (o.kind === 'diloco' && o.compressor.kind !== 'none' && c.topology.kind === 'star') {
+    fail(['optimizer', 'compressor'], 'expected no compressor for diloco on a star (compressed outer gradients are all-gathered or ring-reduced: use topology ring)');
   }
   if (o.kind === 'qsparse-local-sgd' && o.mode === 'async') {
     if (c.topology.kind !== 'star') fail(['optimizer', 'mode'], `expected topology star for async (the master is the parameter server), found ${c.topology.kind}`);
