@@ -30,6 +30,8 @@ export interface MessageSink {
 export interface LinkTiming {
   /** Arrival time of `bytes` of payload sent at `sendTime`; updates the link's occupancy. */
   transmit(from: number, to: number, bytes: number, sendTime: number): number;
+  /** The arrival `transmit` would give, without occupying the link. */
+  estimate?(from: number, to: number, bytes: number, sendTime: number): number;
   /** True when several senders contend for the link from->to, so only the receiver may time it. */
   isShared(from: number, to: number): boolean;
 }

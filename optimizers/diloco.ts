@@ -1,5 +1,6 @@
 import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
 import { AdamW } from './adamw.ts';
+import { dilocoPushPull } from './diloco-master.ts';
 import { CompressedExchange, type ConfiguredCompressor } from './compressed-exchange.ts';
 import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
 import { sgdStep } from './sgd-update.ts';
@@ -25,6 +26,11 @@ export interface DilocoConfig {
   compressor: ConfiguredCompressor;
   errorFeedback: FeedbackMode;
   aggregation: 'auto' | 'allgather' | 'ring' | 'ps';
+}
+
+/** On a star, DiLoCo synchronizes through a master that can leave late or down workers out. */
+export function dilocoUsesMaster(topology: string): boolean {
+  return topology === 'star';
 }
 
 /**
@@ -73,7 +79,8 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
       : parts.map((f) => new CompressedExchange(cfg, f.end - f.start, [{ offset: 0, size: f.end - f.start }], ctx.topology));
   const avg = new Float32Array(d);
   for (let step = 1; step <= ctx.steps; step++) {
-    if (ctx.crashesAt(step)) return ctx.crash(step, false);
+    // Through its master (star) DiLoCo goes on without a crashed worker; on a ring it cannot.
+    if (ctx.crashesAt(step)) return ctx.crash(step, dilocoUsesMaster(ctx.topology));
     const loss = oracle.lossAndGrad(local, ctx.nextBatch(), grad);
     const { wallSec, cpuSec } = oracle.lastTiming();
     const { compute, delay } = ctx.computeTime(step, wallSec);
@@ -82,7 +89,14 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
     if (adam) adam.step(local, grad, lr);
     else sgdStep(local, grad, innerVelocity, lr, cfg.momentum, cfg.weightDecay, cfg.nesterov);
     const commStart = ep.now;
-    for (let p = 0; p < fragments; p++) {
+    if (dilocoUsesMaster(ctx.topology)) {
+      if (step % cfg.localSteps === 0 || step === ctx.steps) {
+        for (let i = 0; i < d; i++) outerGrad[i] = global[i]! - local[i]!;
+        // The master returns the new global parameters (this worker's Δ may have been left out).
+        await dilocoPushPull(ep, outerGrad, global);
+        local.set(global);
+      }
+    } else for (let p = 0; p < fragments; p++) {
       if (!fragmentSyncs(p, fragments, cfg.localSteps, step, ctx.steps)) continue;
       const { start, end } = parts[p]!;
       const og = outerGrad.subarray(start, end);

@@ -40,9 +40,12 @@ export async function runGradientCodingMaster(
   for (let step = 1; step <= steps; step++) {
     const op = server.nextOp(CODING_NAMESPACE);
     const live = alive(step);
-    const pushes = await receivePushes(server, live, op);
+    // Only what the strategy takes goes on the link (first n-s in send order = arrival order on
+    // the FIFO ingress); replication needs copies until every partition is covered, so it takes all.
+    const need = cfg.strategy === 'wait-for-all' || cfg.strategy === 'replication' ? Infinity : n - s;
+    const pushes = await receivePushes(server, live, op, (k) => k < need);
     if (!pushes) return; // run over or failed
-    const arrivals = pushes.sort((x, y) => x.at - y.at || x.r - y.r);
+    const arrivals = pushes.sort((x, y) => Number(y.used) - Number(x.used) || x.at - y.at || x.r - y.r);
     acc.fill(0);
     let used: number[] = [];
     let decodedAt = 0;

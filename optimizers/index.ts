@@ -33,6 +33,8 @@ export interface OptimizerConfig {
   innerOptimizer: 'adamw' | 'sgd';
   fragments: number;
   mixing: number;
+  /** diloco on a star: virtual seconds after the first outer gradient within which others count. */
+  syncTimeout?: string;
   outerLr: number;
   outerMomentum: number;
 }

@@ -116,3 +116,38 @@ describe('Streaming DiLoCo and quantised outer gradients', () => {
     expect(Math.abs(q4.loss - dense.loss)).toBeLessThan(0.1);
   });
 });
+
+describe('DiLoCo through a master (star): drop-out of late and crashed workers', () => {
+  const common = [
+    'optimizer.kind=diloco',
+    'optimizer.localSteps=8',
+    'optimizer.lr=0.01',
+    'topology.kind=star',
+    // Worker 3 is always 50-60 ms late at every step.
+    'stragglers.delay={kind: shifted-exponential, shift: 50 ms, mean: 10 ms, workers: [3]}',
+  ];
+  const run = (dir: string, sets: string[]) => {
+    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return {
+      lines: metrics(dir).map(({ wallTimeSec: _w, ...rest }) => rest),
+      summary: json<{ simTimeSec: number; finalLoss: number; workers: { commSec: number }[] }>(join(dir, 'summary.json')),
+    };
+  };
+
+  it('a timeout leaves the late worker out (sooner, still converging); deterministic over ws; a crash does not stop it', () => {
+    const base = tmp();
+    const waitAll = run(join(base, 'all'), ['transport.kind=inproc']);
+    const timed = run(join(base, 'timed'), ['transport.kind=inproc', 'optimizer.syncTimeout=5 ms']);
+    const timedWs = run(join(base, 'timed-ws'), ['optimizer.syncTimeout=5 ms']);
+    expect(timedWs.lines).toEqual(timed.lines);
+    // The punctual workers no longer wait for worker 3 at synchronizations.
+    expect(timed.summary.workers[0]!.commSec).toBeLessThan(0.5 * waitAll.summary.workers[0]!.commSec);
+    expect(timed.summary.finalLoss).toBeLessThan(0.5);
+    const crashed = run(join(base, 'crash'), ['optimizer.syncTimeout=5 ms', 'faults=[{kind: crash, worker: 2, at: 20}]']);
+    const train = crashed.lines.filter((l) => l['kind'] === 'train');
+    expect(train).toHaveLength(40);
+    expect((train[30]!['lossByWorker'] as number[]).length).toBe(3);
+  });
+});

@@ -7,16 +7,36 @@ import type { Message } from '../message.ts';
  * their virtual arrival times (indexed like `ranks`), or null when the endpoint was closed.
  * Every master uses this, so contention is decided by virtual time, never by wall-clock order.
  */
-export async function receivePushes(server: Endpoint, ranks: readonly number[], op: number): Promise<{ r: number; m: Message; at: number }[] | null> {
+export async function receivePushes(
+  server: Endpoint,
+  ranks: readonly number[],
+  op: number,
+  /**
+   * Masters that ignore late pushes say which they take (k-th in send order, its would-be
+   * arrival). Ignored pushes are not put on the link: a straggler's push of this round must not
+   * delay the next round's earlier pushes (the link is FIFO in virtual send time).
+   */
+  accept: (k: number, arrival: number, taken: number[]) => boolean = () => true,
+): Promise<{ r: number; m: Message; at: number; used: boolean }[] | null> {
   let msgs: Message[];
   try {
     msgs = await Promise.all(ranks.map((r) => server.recvRaw(r, op, 0)));
   } catch {
     return null;
   }
-  const out = msgs.map((m, k) => ({ r: ranks[k]!, m, at: 0 }));
+  const out = msgs.map((m, k) => ({ r: ranks[k]!, m, at: 0, used: false }));
   const bySend = [...out].sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
-  for (const p of bySend) p.at = server.linkTiming.transmit(p.r, server.rank, p.m.payload.byteLength, p.m.sendTime);
+  const timing = server.linkTiming;
+  const taken: number[] = [];
+  bySend.forEach((p, k) => {
+    const bytes = p.m.payload.byteLength;
+    const est = timing.estimate ? timing.estimate(p.r, server.rank, bytes, p.m.sendTime) : Number.NaN;
+    if (Number.isNaN(est) || accept(k, est, taken)) {
+      p.at = timing.transmit(p.r, server.rank, bytes, p.m.sendTime);
+      p.used = true;
+      taken.push(p.at);
+    } else p.at = est;
+  });
   return out;
 }
 

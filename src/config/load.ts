@@ -179,6 +179,7 @@ function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
     delayScale: get('time', ['stragglers', 'delay', 'scale']),
     delaySlow: get('time', ['stragglers', 'delay', 'slow']),
     delayFast: get('time', ['stragglers', 'delay', 'fast']),
+    syncTimeout: c.optimizer.syncTimeout === undefined ? null : get('time', ['optimizer', 'syncTimeout']),
   };
 }
 
@@ -217,6 +218,12 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
     }
   } else if (o.compressor.kind !== 'none') {
     fail(['optimizer', 'compressor'], `expected no compressor for ${o.kind} (use compressed-sgd or qsparse-local-sgd), found ${o.compressor.kind}`);
+  }
+  if (o.kind === 'diloco' && c.topology.kind === 'star' && o.fragments !== 1) {
+    fail(['optimizer', 'fragments'], `expected 1 fragment for diloco on a star (its master averages whole models), found ${o.fragments}`);
+  }
+  if (o.syncTimeout !== undefined && !(o.kind === 'diloco' && c.topology.kind === 'star')) {
+    fail(['optimizer', 'syncTimeout'], 'expected syncTimeout only for diloco on topology star (the master decides who is late)');
   }
   if (o.kind === 'diloco' && o.compressor.kind !== 'none' && c.topology.kind === 'star') {
     fail(['optimizer', 'compressor'], 'expected no compressor for diloco on a star (compressed outer gradients are all-gathered or ring-reduced: use topology ring)');
@@ -313,12 +320,12 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
   });
   // Gradient coding runs on after crashes, within what the code tolerates; worker 0 evaluates.
   const crashes = faults.flatMap((f, i) => (f.kind === 'crash' ? [{ f, i }] : []));
-  if (c.optimizer.kind === 'gradient-coding' && crashes.length > 0) {
+  if ((c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star')) && crashes.length > 0) {
     const where = (i: number) => `${loc.where(['faults', i, 'worker'])}: faults.${i}.worker`;
     const zero = crashes.find(({ f }) => f.kind === 'crash' && f.worker === 0);
     if (zero) throw new UserError(`${where(zero.i)}: expected a worker other than 0 (worker 0 evaluates the model), found 0`);
     const distinct = new Set(crashes.map(({ f }) => (f as { worker: number }).worker));
-    if (distinct.size > c.optimizer.stragglersTolerated) {
+    if (c.optimizer.kind === 'gradient-coding' && distinct.size > c.optimizer.stragglersTolerated) {
       const last = crashes[crashes.length - 1]!;
       throw new UserError(
         `${where(last.i)}: expected at most optimizer.stragglersTolerated (${c.optimizer.stragglersTolerated}) crashed workers for gradient-coding, found ${distinct.size}`,

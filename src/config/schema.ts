@@ -107,6 +107,11 @@ export const experimentSchema = {
         },
         innerOptimizer: { enum: ['adamw', 'sgd'], default: 'adamw', description: 'diloco: inner optimizer (AdamW with weightDecay, or SGD with momentum/nesterov/weightDecay).' },
         outerLr: { type: 'number', exclusiveMinimum: 0, default: 0.7, description: 'diloco: outer learning rate (SGD with Nesterov momentum).' },
+        syncTimeout: {
+          type: 'string',
+          'x-quantity': 'time',
+          description: 'diloco on a star: outer gradients arriving later than this after the first are left out of that average (the worker continues from the new global parameters).',
+        },
         fragments: { type: 'integer', minimum: 1, default: 1, description: 'diloco: Streaming DiLoCo fragments F, synchronized in turn every H/F steps (1 = plain DiLoCo).' },
         mixing: { type: 'number', minimum: 0, maximum: 1, default: 0, description: 'diloco: alpha; after a fragment syncs, local = alpha * local + (1 - alpha) * global.' },
         outerMomentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9, description: 'diloco: outer Nesterov momentum.' },

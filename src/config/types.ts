@@ -70,6 +70,8 @@ export interface Quantities {
   delayScale: number;
   delaySlow: number;
   delayFast: number;
+  /** diloco syncTimeout in seconds, or null. */
+  syncTimeout: number | null;
 }
 
 export interface FaultConfig {

@@ -72,7 +72,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   const startedAt = Date.now();
   const faults = new FaultSchedule(lc.faults);
   // Only gradient coding carries on when workers crash; everything else stops with an error.
-  const toleratesCrash = c.optimizer.kind === 'gradient-coding';
+  const toleratesCrash = c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star');
   // A crash counts as the fault timeline's only if the worker announced it at the scheduled step.
   const scheduledCrash = (a: { rank: number; step: number } | null): a is { rank: number; step: number } => a !== null && faults.crashStep(a.rank) === a.step;
   const wall = () => (Date.now() - startedAt) / 1000;

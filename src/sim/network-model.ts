@@ -29,7 +29,15 @@ export class NetworkModel implements LinkTiming {
     return route.length === 1 && route[0]!.shared;
   }
 
+  estimate(from: number, to: number, bytes: number, sendTime: number): number {
+    return this.time(from, to, bytes, sendTime, false);
+  }
+
   transmit(from: number, to: number, bytes: number, sendTime: number): number {
+    return this.time(from, to, bytes, sendTime, true);
+  }
+
+  private time(from: number, to: number, bytes: number, sendTime: number, commit: boolean): number {
     // Across a network partition the transfer waits until it heals.
     let t = this.faults ? this.faults.partitionHeal(from, to, sendTime) : sendTime;
     for (const link of this.topology.route(from, to)) {
@@ -40,7 +48,7 @@ export class NetworkModel implements LinkTiming {
       // A link fault in force when the transfer starts sets its bandwidth / latency.
       const f = this.faults?.link(link.id, start);
       const serialization = (bytes * 8) / (f?.bandwidth ?? link.bandwidth);
-      this.busyUntil.set(key, start + serialization);
+      if (commit) this.busyUntil.set(key, start + serialization);
       t = start + serialization + (f?.latency ?? link.latency);
     }
     return t;
