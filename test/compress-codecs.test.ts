@@ -22,24 +22,9 @@ import { bf16ToF32Table, f16ToF32Table, f32BitsToBf16, f32BitsToF16 } from '../c
 import { chooseIndexCoding, deltaVarintBytes, readIndices, varintSize, writeIndices } from '../comm/compress/index-coding.ts';
 import { encodeSparse } from '../comm/compress/sparse-codec.ts';
 import { expectedVarintBytes } from '../comm/compress/bits-formula.ts';
+import { mulberry32, normals, roundUpF32 } from './helpers/prng.ts';
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function normals(n: number, rand: () => number, scale = 1): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = scale * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  return x;
-}
 
 const F = new Float32Array(1);
 const U = new Uint32Array(F.buffer);
@@ -197,11 +182,6 @@ describe('index coding', () => {
 // ---------------------------------------------------------------------------------------------
 // Reference implementations of every compressor's definition (slow and plain: sort, Set, float64).
 
-/** Smallest float32 >= v. */
-function roundUpF32(v: number): number {
-  const f = Math.fround(v);
-  return f < v ? fromBits(bitsOf(f) + 1) : f;
-}
 
 function kFor(d: number, ratio: number): number {
   if (d === 0) return 0;

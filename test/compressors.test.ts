@@ -19,27 +19,9 @@ import {
   type Compressor,
   type CompressorSpec,
 } from '../comm/compress/index.ts';
+import { mulberry32, normals, roundUpF32 } from './helpers/prng.ts';
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function normals(n: number, rand: () => number): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = 1 - rand();
-    x[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-  }
-  return x;
-}
 
 /** A uniform callback that replays `values` and fails the test if asked for more. */
 function scripted(values: number[]): { uniform: () => number; used: () => number } {
@@ -53,12 +35,6 @@ function scripted(values: number[]): { uniform: () => number; used: () => number
   };
 }
 
-/** Smallest float32 >= v (v >= 0): the norm QSGD puts on the wire. */
-function roundUpF32(v: number): number {
-  const f = new Float32Array([v]);
-  if (f[0]! < v) new Uint32Array(f.buffer)[0]! += 1;
-  return f[0]!;
-}
 
 const noUniform = () => {
   throw new Error('a deterministic compressor must not draw');

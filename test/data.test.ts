@@ -23,7 +23,9 @@ describe('IDX parsing', () => {
     expect(() => parseIdx(idx([2, 3], [1, 2]), 'g.gz')).toThrow(/g.gz: expected 6 data bytes/);
   });
 
-  it.skipIf(!findFashionMnist())('loads Fashion-MNIST: 60k/10k, 28x28, 10 balanced classes', () => {
+  // .ci/run installs the data set; without it this test fails rather than silently skipping.
+  it('loads Fashion-MNIST: 60k/10k, 28x28, 10 balanced classes', () => {
+    expect(findFashionMnist()).not.toBeNull();
     const ds = loadFashionMnist();
     expect(ds.train.n).toBe(60000);
     expect(ds.test.n).toBe(10000);

@@ -11,23 +11,9 @@ import {
   type Compressor,
   type CompressorSpec,
 } from '../comm/compress/index.ts';
+import { mulberry32, normals } from './helpers/prng.ts';
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function normals(n: number, rand: () => number, out = new Float32Array(n)): Float32Array {
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  return out;
-}
 
 const EPS32 = 2 ** -24; // unit roundoff of float32
 
@@ -59,7 +45,7 @@ describe('classic error feedback', () => {
       const memory = ef.memory;
       let sentAnything = 0;
       for (let t = 0; t < T; t++) {
-        normals(d, rand, g);
+        normals(d, rand, 1, g);
         for (let i = 0; i < d; i++) {
           sumG[i]! += g[i]!;
           budget[i]! += EPS32 * Math.abs(memory[i]! + g[i]!);
@@ -120,7 +106,7 @@ describe('EF21', () => {
       const budget = new Float64Array(d);
       for (let t = 0; t < T; t++) {
         for (const w of workers) {
-          normals(d, rand, g);
+          normals(d, rand, 1, g);
           for (let i = 0; i < d; i++) g[i]! += Math.sin(i + t / 10); // a drifting common gradient
           rx.receive(w.step(g, rand));
           for (let i = 0; i < d; i++) budget[i]! += EPS32 * (Math.abs(rx.sum[i]!) + Math.abs(w.memory[i]!));

@@ -7,15 +7,9 @@ import { NetworkModel } from '../src/sim/network-model.ts';
 import { StragglerModel } from '../src/sim/stragglers.ts';
 import { ringTopology } from '../topologies/ring.ts';
 import { dtemu, tmp } from './helpers/cli.ts';
+import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 
-interface Ev {
-  step: number;
-  worker: number;
-  start: number;
-  computeEnd: number;
-  delayEnd: number;
-  end: number;
-}
+type Ev = TimelineEvent;
 
 const BASE = 'data: { dataset: blobs }\nmodel: { kind: mlp }\noptimizer: { kind: allreduce-sgd }\n';
 

@@ -3,15 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StragglerModel } from '../src/sim/stragglers.ts';
 import { dtemu, json, tmp } from './helpers/cli.ts';
+import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 
-interface Ev {
-  step: number;
-  worker: number;
-  start: number;
-  computeEnd: number;
-  delayEnd: number;
-  end: number;
-}
+type Ev = TimelineEvent;
 
 describe('timeline (Gantt data) and time breakdown', () => {
   it('places compute, injected delays and communication exactly, and the breakdown adds up to the simulated time', () => {

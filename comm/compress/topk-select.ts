@@ -25,6 +25,8 @@
  * typical cost one sequential read of x.
  */
 import { growU32 } from './scratch.ts';
+// mix32 gives the sample a fixed jitter: no randomness is consumed.
+import { mix32 } from '../hash.ts';
 
 /** Below this length the exact path is used directly (the sample would be most of the vector). */
 const SAMPLED_MIN_LENGTH = 1 << 16;
@@ -32,16 +34,6 @@ const SAMPLE_SIZE = 1 << 14;
 
 /** Keys of x are bits & KEY_MASK. */
 const KEY_MASK = 0x7fffffff;
-
-/** murmur3 finaliser: a fixed hash for the sample's jitter (no randomness is consumed). */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 export interface TopKSelectorOptions {
   /**

@@ -7,15 +7,9 @@
  * The state is one u32 kept in a Uint32Array, so reseeding and drawing allocate nothing.
  */
 
-/** murmur3's 32-bit finaliser: an avalanching mix of a u32. */
-export function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { mix32 } from '../hash.ts';
+
+export { mix32 };
 
 /**
  * A u32 stream seed from a root seed (any safe integer, bits above 2^32 included, negative ones

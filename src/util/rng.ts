@@ -4,15 +4,7 @@
  * results never depend on which process or in which order a stream is consumed.
  */
 
-/** 32-bit mix (murmur3 finaliser) used to derive independent stream seeds. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { mix32 } from '../../comm/hash.ts';
 
 /** Derive a stream seed from a root seed and any mix of numeric / string ids. */
 export function deriveSeed(seed: number, ...ids: (number | string)[]): number {
