@@ -1,14 +1,8 @@
-import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
-import { sgdStep } from './sgd-update.ts';
-import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { learningRate } from './lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
 
-export interface AllreduceSgdConfig {
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleSpec;
-}
+export type AllreduceSgdConfig = SgdHyperparameters;
 
 /**
  * Synchronous data-parallel SGD: every step each worker computes a gradient on its own batch,
@@ -23,18 +17,11 @@ export async function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfi
   const inv = 1 / ctx.workers;
   for (let step = 1; step <= ctx.steps; step++) {
     if (ctx.crashesAt(step)) return ctx.crash(step, false);
-    const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
-    const { wallSec: gradWallSec, cpuSec: gradCpuSec } = oracle.lastTiming();
-    const { compute, delay } = ctx.computeTime(step, gradWallSec);
-    ep.now += compute + delay;
+    const local = computeGradient(ctx, step, params, grad);
     const commStart = ep.now;
     await ctx.allReduce(ep, grad);
     for (let i = 0; i < grad.length; i++) grad[i] = grad[i]! * inv;
     sgdStep(params, grad, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
-    // Let the event loop run (signals, heartbeats, progress) even when every message of the
-    // step was delivered in process; virtual time is unaffected.
-    await yieldToEventLoop();
-    ctx.reportStep(step, loss, compute, delay, ep.now - commStart, gradWallSec, gradCpuSec);
-    await evaluateIfDue(ctx, step, params);
+    await finishStep(ctx, step, local, ep.now - commStart, params);
   }
 }

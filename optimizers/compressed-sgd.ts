@@ -1,14 +1,9 @@
 import { CompressedExchange, type ExchangeConfig } from './compressed-exchange.ts';
-import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
-import { sgdStep } from './sgd-update.ts';
-import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { learningRate } from './lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
 
-export interface CompressedSgdConfig extends ExchangeConfig {
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleSpec;
+export interface CompressedSgdConfig extends ExchangeConfig, SgdHyperparameters {
 }
 
 /**
@@ -26,15 +21,10 @@ export async function runCompressedSgd(ctx: WorkerContext, cfg: CompressedSgdCon
   const exchange = new CompressedExchange(cfg, d, ctx.segments, ctx.topology);
   for (let step = 1; step <= ctx.steps; step++) {
     if (ctx.crashesAt(step)) return ctx.crash(step, false);
-    const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
-    const { wallSec, cpuSec } = oracle.lastTiming();
-    const { compute, delay } = ctx.computeTime(step, wallSec);
-    ep.now += compute + delay;
+    const local = computeGradient(ctx, step, params, grad);
     const commStart = ep.now;
     await exchange.average(ep, grad, ctx.uniform, avg);
     sgdStep(params, avg, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
-    await yieldToEventLoop();
-    ctx.reportStep(step, loss, compute, delay, ep.now - commStart, wallSec, cpuSec);
-    await evaluateIfDue(ctx, step, params);
+    await finishStep(ctx, step, local, ep.now - commStart, params);
   }
 }

@@ -2,18 +2,13 @@ import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
 import { AdamW } from './adamw.ts';
 import { dilocoPushPull } from './diloco-master.ts';
 import { CompressedExchange, type ConfiguredCompressor } from './compressed-exchange.ts';
-import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
-import { sgdStep } from './sgd-update.ts';
-import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { learningRate } from './lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
 
-export interface DilocoConfig {
+export interface DilocoConfig extends SgdHyperparameters {
   /** Inner optimizer: AdamW (default) or SGD with the optimizer's momentum / weight decay. */
   innerOptimizer: 'adamw' | 'sgd';
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleSpec;
   /** H: inner steps between synchronizations. */
   localSteps: number;
   outerLr: number;
@@ -81,10 +76,7 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
   for (let step = 1; step <= ctx.steps; step++) {
     // Through its master (star) DiLoCo goes on without a crashed worker; on a ring it cannot.
     if (ctx.crashesAt(step)) return ctx.crash(step, dilocoUsesMaster(ctx.topology));
-    const loss = oracle.lossAndGrad(local, ctx.nextBatch(), grad);
-    const { wallSec, cpuSec } = oracle.lastTiming();
-    const { compute, delay } = ctx.computeTime(step, wallSec);
-    ep.now += compute + delay;
+    const computed = computeGradient(ctx, step, local, grad);
     const lr = learningRate(cfg.lr, cfg.schedule, step, ctx.steps);
     if (adam) adam.step(local, grad, lr);
     else sgdStep(local, grad, innerVelocity, lr, cfg.momentum, cfg.weightDecay, cfg.nesterov);
@@ -117,8 +109,6 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
       for (let i = 0; i < lg.length; i++) lg[i] = a * lg[i]! + (1 - a) * gl[i]!;
     }
     const comm = ep.now - commStart;
-    await yieldToEventLoop();
-    ctx.reportStep(step, loss, compute, delay, comm, wallSec, cpuSec);
-    await evaluateIfDue(ctx, step, local);
+    await finishStep(ctx, step, computed, comm, local);
   }
 }

@@ -1,6 +1,6 @@
 import { bytesToF32 } from '../comm/collectives/chunks.ts';
-import type { ScheduleSpec } from './lr-schedule.ts';
-import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { finishStep, type WorkerContext } from './worker-context.ts';
+import type { SgdHyperparameters } from './sgd-update.ts';
 
 /**
  * Strategies against stragglers, all with a master (the parameter server, rank n) that owns the
@@ -16,15 +16,10 @@ import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-co
  */
 export type CodingStrategy = 'coded' | 'wait-for-all' | 'ignore-stragglers' | 'replication';
 
-export interface GradientCodingConfig {
+export interface GradientCodingConfig extends SgdHyperparameters {
   strategy: CodingStrategy;
   scheme: 'cyclic' | 'fractional';
   stragglersTolerated: number;
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleSpec;
 }
 
 /** The part of a gradient code the workers and the master need (src/coding implements it). */
@@ -89,8 +84,6 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
     params.set(bytesToF32(reply.payload));
     // The step ends for everyone when the new model arrives; a straggler abandons its work then.
     ep.now = reply.arrival;
-    await yieldToEventLoop();
-    ctx.reportStep(step, lossSum / parts.length, compute, t.delay, Math.max(0, ep.now - sentAt), wallSec, cpuSec);
-    await evaluateIfDue(ctx, step, params);
+    await finishStep(ctx, step, { loss: lossSum / parts.length, compute, delay: t.delay, wallSec, cpuSec }, Math.max(0, ep.now - sentAt), params);
   }
 }

@@ -2,21 +2,16 @@ import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
 import { runAllreduceSgd } from './allreduce-sgd.ts';
 import type { ConfiguredCompressor } from './compressed-exchange.ts';
 import { runCompressedSgd } from './compressed-sgd.ts';
-import type { ScheduleSpec } from './lr-schedule.ts';
 import { runQsparseLocalSgd } from './qsparse-local-sgd.ts';
 import { runPowerSgd } from './powersgd.ts';
 import { runDiloco } from './diloco.ts';
 import { runGradientCodingWorker, type CodingStrategy } from './gradient-coding.ts';
 import type { WorkerContext } from './worker-context.ts';
+import type { SgdHyperparameters } from './sgd-update.ts';
 
 /** The optimizer block of an experiment (see src/config/schema.ts for defaults). */
-export interface OptimizerConfig {
+export interface OptimizerConfig extends SgdHyperparameters {
   kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd' | 'powersgd' | 'gradient-coding' | 'diloco';
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleSpec;
   compressor: ConfiguredCompressor;
   errorFeedback: FeedbackMode;
   aggregation: 'auto' | 'allgather' | 'ring' | 'ps';

@@ -1,15 +1,10 @@
 import { PowerSgd, type PowerSgdLayer } from '../comm/powersgd/index.ts';
 import type { ModelParamShape } from './worker-context.ts';
-import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
-import { sgdStep } from './sgd-update.ts';
-import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { learningRate } from './lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
 
-export interface PowerSgdConfig {
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleSpec;
+export interface PowerSgdConfig extends SgdHyperparameters {
   rank: number;
   minCompressionRate: number;
   errorFeedback: 'none' | 'ef' | 'ef21';
@@ -78,15 +73,10 @@ export async function runPowerSgd(ctx: WorkerContext, cfg: PowerSgdConfig): Prom
   );
   for (let step = 1; step <= ctx.steps; step++) {
     if (ctx.crashesAt(step)) return ctx.crash(step, false);
-    const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
-    const { wallSec, cpuSec } = oracle.lastTiming();
-    const { compute, delay } = ctx.computeTime(step, wallSec);
-    ep.now += compute + delay;
+    const local = computeGradient(ctx, step, params, grad);
     const commStart = ep.now;
     await psgd.step(grad, avg);
     sgdStep(params, avg, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
-    await yieldToEventLoop();
-    ctx.reportStep(step, loss, compute, delay, ep.now - commStart, wallSec, cpuSec);
-    await evaluateIfDue(ctx, step, params);
+    await finishStep(ctx, step, local, ep.now - commStart, params);
   }
 }

@@ -1,15 +1,10 @@
 import { bytesToF32 } from '../comm/collectives/chunks.ts';
 import { CompressedExchange, type ExchangeConfig } from './compressed-exchange.ts';
-import { learningRate, type ScheduleSpec } from './lr-schedule.ts';
-import { sgdStep } from './sgd-update.ts';
-import { evaluateIfDue, yieldToEventLoop, type WorkerContext } from './worker-context.ts';
+import { learningRate } from './lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
 
-export interface QsparseConfig extends ExchangeConfig {
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleSpec;
+export interface QsparseConfig extends ExchangeConfig, SgdHyperparameters {
   /** Local steps between synchronizations (sync mode, and async workers without their own). */
   localSteps: number;
   /** Async: per-worker synchronization periods H_r (length = workers). */
@@ -54,10 +49,7 @@ export async function runQsparseLocalSgd(ctx: WorkerContext, cfg: QsparseConfig)
   let commSec = 0;
   for (let step = 1; step <= ctx.steps; step++) {
     if (ctx.crashesAt(step)) return ctx.crash(step, false);
-    const loss = oracle.lossAndGrad(local, ctx.nextBatch(), grad);
-    const { wallSec, cpuSec } = oracle.lastTiming();
-    const { compute, delay } = ctx.computeTime(step, wallSec);
-    ep.now += compute + delay;
+    const computed = computeGradient(ctx, step, local, grad);
     sgdStep(local, grad, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
     commSec = 0;
     if (step % period === 0 || step === ctx.steps) {
@@ -77,9 +69,7 @@ export async function runQsparseLocalSgd(ctx: WorkerContext, cfg: QsparseConfig)
       local.set(global);
       commSec = ep.now - commStart;
     }
-    await yieldToEventLoop();
-    ctx.reportStep(step, loss, compute, delay, commSec, wallSec, cpuSec);
-    await evaluateIfDue(ctx, step, local);
+    await finishStep(ctx, step, computed, commSec, local);
   }
 }
 

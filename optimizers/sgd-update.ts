@@ -1,3 +1,14 @@
+import type { ScheduleSpec } from './lr-schedule.ts';
+
+/** The SGD hyperparameters every optimizer's config shares (torch.optim.SGD + a schedule). */
+export interface SgdHyperparameters {
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: ScheduleSpec;
+}
+
 /**
  * In-place SGD step with torch.optim.SGD semantics (dampening 0):
  *   g <- g + wd * p;  v <- mu * v + g;  d = nesterov ? g + mu * v : v;  p <- p - lr * d

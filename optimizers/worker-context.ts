@@ -106,3 +106,36 @@ export async function evaluateIfDue(ctx: WorkerContext, step: number, params: Fl
   const ev = await ctx.oracle.evaluate(params);
   ctx.report({ type: 'eval', rank: 0, step, simTime: ctx.ep.now, evalLoss: ev.loss, evalAccuracy: ev.accuracy });
 }
+
+/** One step's local gradient and its virtual cost (computeGradient). */
+export interface ComputedStep {
+  loss: number;
+  compute: number;
+  delay: number;
+  wallSec: number;
+  cpuSec: number;
+}
+
+/**
+ * The local part of a step: the gradient of the next batch at `params` into `grad`, and the
+ * worker's clock advanced by the step's modelled (or measured) compute time and injected delay.
+ */
+export function computeGradient(ctx: WorkerContext, step: number, params: Float32Array, grad: Float32Array): ComputedStep {
+  const loss = ctx.oracle.lossAndGrad(params, ctx.nextBatch(), grad);
+  const { wallSec, cpuSec } = ctx.oracle.lastTiming();
+  // computeTime reads the clock as the step's start: call it before advancing.
+  const { compute, delay } = ctx.computeTime(step, wallSec);
+  ctx.ep.now += compute + delay;
+  return { loss, compute, delay, wallSec, cpuSec };
+}
+
+/**
+ * The end of every step: let the event loop run (signals, heartbeats, progress) even when all
+ * of the step's messages were delivered in process — virtual time is unaffected — then report
+ * the step and evaluate `params` if due.
+ */
+export async function finishStep(ctx: WorkerContext, step: number, c: ComputedStep, comm: number, params: Float32Array): Promise<void> {
+  await yieldToEventLoop();
+  ctx.reportStep(step, c.loss, c.compute, c.delay, comm, c.wallSec, c.cpuSec);
+  await evaluateIfDue(ctx, step, params);
+}
