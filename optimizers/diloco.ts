@@ -17,10 +17,20 @@ export interface DilocoConfig extends SgdHyperparameters {
   fragments: number;
   /** Streaming DiLoCo: local = alpha * local + (1 - alpha) * global after a fragment's sync. */
   mixing: number;
+  /** Streaming DiLoCo: tau, inner steps run while a fragment's all-reduce is in flight. */
+  overlap: number;
   /** Outer-gradient compression (e.g. fp16, or qsgd with 127 / 7 levels for 8 / 4 bits). */
   compressor: ConfiguredCompressor;
   errorFeedback: FeedbackMode;
   aggregation: 'auto' | 'allgather' | 'ring' | 'ps';
+}
+
+/** A fragment whose averaged outer gradient is on its way: merged at step mergeAt. */
+interface InFlight {
+  p: number;
+  mergeAt: number;
+  /** Virtual time at which this worker holds the fragment's average. */
+  arrives: number;
 }
 
 /** On a star, DiLoCo synchronizes through a master that can leave late or down workers out. */
@@ -73,6 +83,26 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
       ? null
       : parts.map((f) => new CompressedExchange(cfg, f.end - f.start, [{ offset: 0, size: f.end - f.start }], ctx.topology));
   const avg = new Float32Array(d);
+  const inFlight: InFlight[] = [];
+  // Streaming DiLoCo's merge of a fragment's fresh global values (alpha = 0: replace).
+  const merge = (p: number): void => {
+    const { start, end } = parts[p]!;
+    const a = cfg.mixing;
+    for (let i = start; i < end; i++) local[i] = a * local[i]! + (1 - a) * global[i]!;
+  };
+  // Fragments sent tau steps ago are merged, waiting for their all-reduce if it is late.
+  const mergeDue = (step: number): void => {
+    for (let k = 0; k < inFlight.length; ) {
+      const f = inFlight[k]!;
+      if (f.mergeAt !== step) {
+        k++;
+        continue;
+      }
+      if (f.arrives > ep.now) ep.now = f.arrives;
+      merge(f.p);
+      inFlight.splice(k, 1);
+    }
+  };
   for (let step = 1; step <= ctx.steps; step++) {
     // Through its master (star) DiLoCo goes on without a crashed worker; on a ring it cannot.
     if (ctx.crashesAt(step)) return ctx.crash(step, dilocoUsesMaster(ctx.topology));
@@ -81,6 +111,7 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
     if (adam) adam.step(local, grad, lr);
     else sgdStep(local, grad, innerVelocity, lr, cfg.momentum, cfg.weightDecay, cfg.nesterov);
     const commStart = ep.now;
+    const background: [number, number][] = [];
     if (dilocoUsesMaster(ctx.topology)) {
       if (step % cfg.localSteps === 0 || step === ctx.steps) {
         for (let i = 0; i < d; i++) outerGrad[i] = global[i]! - local[i]!;
@@ -88,27 +119,40 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
         await dilocoPushPull(ep, outerGrad, global);
         local.set(global);
       }
-    } else for (let p = 0; p < fragments; p++) {
-      if (!fragmentSyncs(p, fragments, cfg.localSteps, step, ctx.steps)) continue;
-      const { start, end } = parts[p]!;
-      const og = outerGrad.subarray(start, end);
-      const lg = local.subarray(start, end);
-      const gl = global.subarray(start, end);
-      for (let i = 0; i < og.length; i++) og[i] = gl[i]! - lg[i]!;
-      if (exchanges) {
-        const out = avg.subarray(start, end);
-        await exchanges[p]!.average(ep, og, ctx.uniform, out);
-        og.set(out);
-      } else {
-        await ctx.allReduce(ep, og);
-        for (let i = 0; i < og.length; i++) og[i] = og[i]! * inv;
+    } else {
+      // Mid-run, this step's fragments are sent before waiting for older ones (their bytes queue
+      // behind on the links); at the last step everything is merged before the final sync.
+      if (step === ctx.steps) mergeDue(step);
+      for (let p = 0; p < fragments; p++) {
+        if (!fragmentSyncs(p, fragments, cfg.localSteps, step, ctx.steps)) continue;
+        const { start, end } = parts[p]!;
+        const og = outerGrad.subarray(start, end);
+        const lg = local.subarray(start, end);
+        const gl = global.subarray(start, end);
+        for (let i = 0; i < og.length; i++) og[i] = gl[i]! - lg[i]!;
+        // The bytes move now; the clock they advance is the fragment's own until its merge.
+        const sent = ep.now;
+        if (exchanges) {
+          const out = avg.subarray(start, end);
+          await exchanges[p]!.average(ep, og, ctx.uniform, out);
+          og.set(out);
+        } else {
+          await ctx.allReduce(ep, og);
+          for (let i = 0; i < og.length; i++) og[i] = og[i]! * inv;
+        }
+        sgdStep(gl, og, outerVelocity.subarray(start, end), cfg.outerLr, cfg.outerMomentum, 0, true);
+        // The last step blocks: the run ends with every fragment merged.
+        const tau = step === ctx.steps ? 0 : Math.min(cfg.overlap, ctx.steps - step);
+        if (tau === 0) merge(p);
+        else {
+          inFlight.push({ p, mergeAt: step + tau, arrives: ep.now });
+          background.push([sent, ep.now]);
+          ep.now = sent;
+        }
       }
-      sgdStep(gl, og, outerVelocity.subarray(start, end), cfg.outerLr, cfg.outerMomentum, 0, true);
-      // Streaming DiLoCo mixes the fresh global fragment into the local one (alpha = 0: replace).
-      const a = cfg.mixing;
-      for (let i = 0; i < lg.length; i++) lg[i] = a * lg[i]! + (1 - a) * gl[i]!;
+      if (step < ctx.steps) mergeDue(step);
     }
     const comm = ep.now - commStart;
-    await finishStep(ctx, step, computed, comm, local);
+    await finishStep(ctx, step, computed, comm, local, background);
   }
 }

@@ -27,6 +27,7 @@ export interface OptimizerConfig extends SgdHyperparameters {
   startIter: number;
   innerOptimizer: 'adamw' | 'sgd';
   fragments: number;
+  overlap: number;
   mixing: number;
   /** diloco on a star: virtual seconds after the first outer gradient within which others count. */
   syncTimeout?: string;

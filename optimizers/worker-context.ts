@@ -22,6 +22,8 @@ export interface StepReport {
   gradCpuSec: number;
   /** On the last step only: cumulative payload bytes per destination rank (per link). */
   bytesTo?: [number, number][];
+  /** Communication started this step that runs on while the worker computes: [start, end] (s). */
+  background?: [number, number][];
 }
 
 export interface EvalReport {
@@ -97,7 +99,7 @@ export interface WorkerContext {
   crashesAt(step: number): boolean;
   crash(step: number, tolerated: boolean): Promise<void>;
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
-  reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number): void;
+  reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number, background?: [number, number][]): void;
 }
 
 /** Rank 0 evaluates `params` every evalEvery steps and at the last step (no virtual time). */
@@ -132,10 +134,11 @@ export function computeGradient(ctx: WorkerContext, step: number, params: Float3
 /**
  * The end of every step: let the event loop run (signals, heartbeats, progress) even when all
  * of the step's messages were delivered in process — virtual time is unaffected — then report
- * the step and evaluate `params` if due.
+ * the step and evaluate `params` if due. `comm` is the time the step was blocked communicating;
+ * `background` lists transfers it started that overlap later computation (Streaming DiLoCo).
  */
-export async function finishStep(ctx: WorkerContext, step: number, c: ComputedStep, comm: number, params: Float32Array): Promise<void> {
+export async function finishStep(ctx: WorkerContext, step: number, c: ComputedStep, comm: number, params: Float32Array, background?: [number, number][]): Promise<void> {
   await yieldToEventLoop();
-  ctx.reportStep(step, c.loss, c.compute, c.delay, comm, c.wallSec, c.cpuSec);
+  ctx.reportStep(step, c.loss, c.compute, c.delay, comm, c.wallSec, c.cpuSec, background);
   await evaluateIfDue(ctx, step, params);
 }

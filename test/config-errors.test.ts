@@ -37,6 +37,7 @@ const CORPUS: [string, string, string[], string, string, string][] = [
   ['--set wrong type', BASE, ['workers=many'], '--set workers', 'workers', 'expected an integer'],
   ['too many processes', 'workers: 2\ntransport: { processes: 3 }\n' + BASE, [], '2:25', 'transport.processes', 'at most workers'],
   ['bad backend', 'backend: tpu\n' + BASE, [], '1:10', 'backend', 'expected one of auto, node-gpu, node, wasm, cpu'],
+  ['diloco overlap not below H', 'data: { dataset: blobs }\nmodel: { kind: mlp }\noptimizer: { kind: diloco, localSteps: 4, fragments: 2, overlap: 4 }\n', [], '3:66', 'optimizer.overlap', 'below localSteps (4'],
   ['bad schedule key', 'data: { dataset: fashion-mnist }\nmodel: { kind: mlp }\noptimizer: { kind: allreduce-sgd, schedule: { knd: cosine } }\n', [], '3:47', 'optimizer.schedule.knd', "did you mean 'kind'"],
 ];
 

@@ -222,6 +222,10 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   if (o.kind === 'diloco' && c.topology.kind === 'star' && o.fragments !== 1) {
     fail(['optimizer', 'fragments'], `expected 1 fragment for diloco on a star (its master averages whole models), found ${o.fragments}`);
   }
+  if (o.kind === 'diloco' && o.overlap > 0) {
+    if (c.topology.kind === 'star') fail(['optimizer', 'overlap'], `expected overlap 0 for diloco on a star (its master replies with whole models), found ${o.overlap}`);
+    if (o.overlap >= o.localSteps) fail(['optimizer', 'overlap'], `expected overlap below localSteps (${o.localSteps}: a fragment must be merged before it syncs again), found ${o.overlap}`);
+  }
   if (o.syncTimeout !== undefined && !(o.kind === 'diloco' && c.topology.kind === 'star')) {
     fail(['optimizer', 'syncTimeout'], 'expected syncTimeout only for diloco on topology star (the master decides who is late)');
   }

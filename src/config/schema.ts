@@ -113,6 +113,12 @@ export const experimentSchema = {
           description: 'diloco on a star: outer gradients arriving later than this after the first are left out of that average (the worker continues from the new global parameters).',
         },
         fragments: { type: 'integer', minimum: 1, default: 1, description: 'diloco: Streaming DiLoCo fragments F, synchronized in turn every H/F steps (1 = plain DiLoCo).' },
+        overlap: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'diloco: tau; a fragment\'s outer gradient is sent at its sync step and merged tau inner steps later, its all-reduce overlapping those steps in virtual time (0 = blocking; below localSteps).',
+        },
         mixing: { type: 'number', minimum: 0, maximum: 1, default: 0, description: 'diloco: alpha; after a fragment syncs, local = alpha * local + (1 - alpha) * global.' },
         outerMomentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9, description: 'diloco: outer Nesterov momentum.' },
         rank: { type: 'integer', minimum: 1, default: 2, description: 'powersgd: rank r of the low-rank approximation.' },

@@ -34,6 +34,8 @@ export interface TimelineEvent {
   computeEnd: number;
   delayEnd: number;
   end: number;
+  /** Transfers started in this step that overlap later steps' computation: [start, end] (s). */
+  background?: [number, number][];
 }
 
 /** Per-worker virtual-time breakdown accumulated over the run. */
@@ -114,7 +116,7 @@ export class MetricsAggregator {
         b.gradCpuSec += r.gradCpuSec;
         this.workerEnd[r.rank] = r.simTime;
         const start = r.simTime - r.comm - r.delay - r.compute;
-        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime });
+        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime, ...(r.background ? { background: r.background } : {}) });
         if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
         this.lastBytes[r.rank] = r.bytesSent;
       }

@@ -91,7 +91,8 @@ const seg = (a, z) => t.map(e => ({ x: [e[a], e[z]], y: 'worker ' + e.worker }))
 new Chart(document.getElementById('timeline'), { type: 'bar', data: { labels: Array.from({ length: ${workers} }, (_, w) => 'worker ' + w), datasets: [
   { label: 'compute', data: seg('start', 'computeEnd'), backgroundColor: '#2ca02c', grouped: false },
   { label: 'delay / stall', data: seg('computeEnd', 'delayEnd'), backgroundColor: '#d62728', grouped: false },
-  { label: 'communication', data: seg('delayEnd', 'end'), backgroundColor: '#1f77b4', grouped: false } ] },
+  { label: 'communication', data: seg('delayEnd', 'end'), backgroundColor: '#1f77b4', grouped: false },
+  { label: 'in flight, overlapping compute', data: t.flatMap(e => (e.background || []).map(x => ({ x, y: 'worker ' + e.worker }))), backgroundColor: '#9ecae1', grouped: false, barPercentage: 0.3 } ] },
   options: { indexAxis: 'y', plugins: { title: { display: true, text: 'timeline, first 60 steps (simulated s)' } }, scales: { x: { type: 'linear', min: 0 } } } });
 `;
   writeFileSync(join(runDir, 'report.html'), page(title, body, script));

@@ -6,7 +6,7 @@ import type { TimelineEvent, WorkerBreakdown } from '../metrics/aggregator.ts';
 
 Chart.register(...registerables);
 
-const COLORS = { compute: '#2ca02c', delay: '#d62728', comm: '#1f77b4', wait: '#c7c7c7' };
+const COLORS = { compute: '#2ca02c', delay: '#d62728', comm: '#1f77b4', background: '#9ecae1', wait: '#c7c7c7' };
 
 function render(config: ChartConfiguration<'bar'>, width: number, height: number): Buffer {
   const canvas = createCanvas(width, height);
@@ -28,7 +28,8 @@ export function readTimeline(runDir: string): TimelineEvent[] {
 
 /**
  * Gantt chart of every worker over virtual time: computing (green), injected delay/stall (red),
- * communicating incl. waiting inside collectives (blue); gaps are idle time. `maxSteps` keeps
+ * communicating incl. waiting inside collectives (blue), transfers in flight while computing
+ * (thin light blue); gaps are idle time. `maxSteps` keeps
  * long runs legible (the first steps are drawn).
  */
 export function plotTimeline(events: TimelineEvent[], workers: number, out: string, title: string, maxSteps = 60): void {
@@ -36,6 +37,8 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
   const label = (w: number) => `worker ${w}`;
   const seg = (pick: (e: TimelineEvent) => [number, number]) =>
     shown.map((e) => ({ x: pick(e), y: label(e.worker) })).filter((p) => p.x[1] > p.x[0]);
+  // Transfers that run on while the worker computes (Streaming DiLoCo's overlap) as thin bars.
+  const inFlight = shown.flatMap((e) => (e.background ?? []).map((x) => ({ x, y: label(e.worker) })));
   const config: ChartConfiguration<'bar'> = {
     type: 'bar',
     data: {
@@ -44,6 +47,9 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
         { label: 'compute', data: seg((e) => [e.start, e.computeEnd]) as never, backgroundColor: COLORS.compute, grouped: false, barPercentage: 0.8 },
         { label: 'delay / stall', data: seg((e) => [e.computeEnd, e.delayEnd]) as never, backgroundColor: COLORS.delay, grouped: false, barPercentage: 0.8 },
         { label: 'communication', data: seg((e) => [e.delayEnd, e.end]) as never, backgroundColor: COLORS.comm, grouped: false, barPercentage: 0.8 },
+        ...(inFlight.length > 0
+          ? [{ label: 'in flight, overlapping compute', data: inFlight as never, backgroundColor: COLORS.background, grouped: false, barPercentage: 0.3 }]
+          : []),
       ],
     },
     options: {

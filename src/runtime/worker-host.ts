@@ -131,7 +131,7 @@ export class WorkerHost {
                 throw new RunError(`worker ${ep.rank} crashed at step ${step} (fault timeline); ${c.optimizer.kind} cannot continue without it`);
               }
             },
-            reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec) =>
+            reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background) =>
               this.report({
                 type: 'step',
                 rank: ep.rank,
@@ -145,6 +145,7 @@ export class WorkerHost {
                 wallTime: this.wallTime(),
                 gradWallSec,
                 gradCpuSec,
+                ...(background && background.length > 0 ? { background } : {}),
                 ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
               }),
           };
