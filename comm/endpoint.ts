@@ -54,6 +54,11 @@ export class Endpoint {
     return namespacedOp(namespace, n);
   }
 
+  /** Set a namespace's call count (a replacement worker resumes a sequence of rounds). */
+  setOpCount(namespace: string, n: number): void {
+    this.opCounters.set(namespace, n);
+  }
+
   /** Send at the current virtual time. The payload must not be modified afterwards. */
   send(to: number, op: number, step: number, payload: Uint8Array): void {
     if (this.failure) throw this.failure;

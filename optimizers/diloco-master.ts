@@ -1,6 +1,7 @@
 import { bytesToF32, f32Bytes } from '../comm/collectives/chunks.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
 import type { Endpoint } from '../comm/endpoint.ts';
+import { recipients } from './rejoin.ts';
 import { sgdStep } from './sgd-update.ts';
 
 export const DILOCO_NAMESPACE = 'diloco';
@@ -50,7 +51,7 @@ export async function runDilocoMaster(
     sgdStep(global, avg, velocity, outerLr, outerMomentum, 0, true);
     onRound?.({ step, used: used.map((p) => p.r) });
     const bytes = f32Bytes(global, 0, d);
-    for (const r of live) server.send(r, op, 1, bytes);
+    for (const r of recipients(live, alive(step + 1))) server.send(r, op, 1, bytes);
   }
 }
 

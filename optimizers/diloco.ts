@@ -1,6 +1,7 @@
 import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
 import { AdamW } from './adamw.ts';
-import { dilocoPushPull } from './diloco-master.ts';
+import { DILOCO_NAMESPACE, dilocoPushPull, dilocoSyncSteps } from './diloco-master.ts';
+import { receiveRejoinModel } from './rejoin.ts';
 import { CompressedExchange, type ConfiguredCompressor } from './compressed-exchange.ts';
 import { learningRate } from './lr-schedule.ts';
 import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
@@ -103,7 +104,15 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
       inFlight.splice(k, 1);
     }
   };
-  for (let step = 1; step <= ctx.steps; step++) {
+  if (ctx.startStep > 1) {
+    // A replacement for a crashed worker (star): fresh inner optimizer state, the data stream
+    // where it would have been, and the global parameters of the synchronization it joins at.
+    for (let s = 1; s < ctx.startStep; s++) ctx.nextBatch();
+    const syncs = dilocoSyncSteps(cfg.localSteps, ctx.steps);
+    await receiveRejoinModel(ep, DILOCO_NAMESPACE, syncs.indexOf(ctx.startStep - 1) + 1, global);
+    local.set(global);
+  }
+  for (let step = ctx.startStep; step <= ctx.steps; step++) {
     // Through its master (star) DiLoCo goes on without a crashed worker; on a ring it cannot.
     if (ctx.crashesAt(step)) return ctx.crash(step, dilocoUsesMaster(ctx.topology));
     const computed = computeGradient(ctx, step, local, grad);

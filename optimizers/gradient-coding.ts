@@ -1,4 +1,5 @@
 import { bytesToF32 } from '../comm/collectives/chunks.ts';
+import { receiveRejoinModel } from './rejoin.ts';
 import { finishStep, type WorkerContext } from './worker-context.ts';
 import type { SgdHyperparameters } from './sgd-update.ts';
 
@@ -57,7 +58,13 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
   // coded / uncoded: one vector; replication: the s+1 partition gradients back to back.
   const out = new Float32Array(cfg.strategy === 'replication' ? parts.length * d : d);
   const acc = new Float64Array(d);
-  for (let step = 1; step <= ctx.steps; step++) {
+  if (ctx.startStep > 1) {
+    // A replacement for a crashed worker: the data streams go on where they would have been,
+    // and the model is the one the master sends at the end of the step before.
+    for (let s = 1; s < ctx.startStep; s++) for (const j of parts) ctx.partitionBatch(j);
+    await receiveRejoinModel(ep, CODING_NAMESPACE, ctx.startStep - 1, params);
+  }
+  for (let step = ctx.startStep; step <= ctx.steps; step++) {
     // Gradient coding tolerates crashed workers: the master decodes without them.
     if (ctx.crashesAt(step)) return ctx.crash(step, true);
     acc.fill(0);
@@ -76,14 +83,19 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
     // Every partition costs one gradient computation; the straggler delay is per worker-step.
     const t = ctx.computeTime(step, wallSec);
     const compute = t.compute * parts.length;
+    const start = ep.now;
     ep.now += compute + t.delay;
     const sentAt = ep.now;
     const op = ep.nextOp(CODING_NAMESPACE);
     ep.send(ep.size, op, 0, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
     const reply = await ep.recvRaw(ep.size, op, 1);
     params.set(bytesToF32(reply.payload));
-    // The step ends for everyone when the new model arrives; a straggler abandons its work then.
+    // The step ends for everyone when the new model arrives; a straggler abandons its work then,
+    // so only the compute and delay before that instant are reported (timeline and breakdown).
     ep.now = reply.arrival;
-    await finishStep(ctx, step, { loss: lossSum / parts.length, compute, delay: t.delay, wallSec, cpuSec }, Math.max(0, ep.now - sentAt), params);
+    const ran = Math.max(0, ep.now - start);
+    const shownCompute = Math.min(compute, ran);
+    const shownDelay = Math.min(t.delay, ran - shownCompute);
+    await finishStep(ctx, step, { loss: lossSum / parts.length, compute: shownCompute, delay: shownDelay, wallSec, cpuSec }, Math.max(0, ep.now - sentAt), params);
   }
 }

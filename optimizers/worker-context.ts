@@ -97,6 +97,11 @@ export interface WorkerContext {
    * stops this worker (gradient coding) or fails the run (algorithms that cannot go on).
    */
   crashesAt(step: number): boolean;
+  /**
+   * The first step this worker runs: 1, or for a crashed worker's replacement (fault timeline
+   * `rejoin`; gradient coding and DiLoCo on a star) the step after the master round it joins at.
+   */
+  startStep: number;
   crash(step: number, tolerated: boolean): Promise<void>;
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
   reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number, background?: [number, number][]): void;

@@ -72,3 +72,89 @@ describe('a crash from the fault timeline', () => {
     }
   });
 });
+
+describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
+  const trainLines = (lines: Record<string, unknown>[]) => lines.filter((l) => l['kind'] === 'train');
+  const reporters = (lines: Record<string, unknown>[], s: number) => (trainLines(lines).find((l) => l['step'] === s)!['lossByWorker'] as number[]).length;
+
+  it('gradient coding: a new process takes over worker 4 twenty steps after its SIGKILL, from the master\'s model; identical in process', () => {
+    const base = tmp();
+    const sets = ['train.steps=130', 'faults=[{kind: crash, worker: 4, at: 100, rejoin: 20}]'].flatMap((s) => ['--set', s]);
+    const ws = join(base, 'ws');
+    const r = dtemu(['run', FILE, '--out', ws, '--quiet', ...sets]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const m = json<{ status: string; processes: { pid: number; ranks: number[]; crashedAtStep?: number }[] }>(join(ws, 'manifest.json'));
+    expect(m.status).toBe('completed');
+    const fours = m.processes.filter((p) => p.ranks.includes(4));
+    expect(fours).toHaveLength(2);
+    expect(fours[0]!.crashedAtStep).toBe(100);
+    expect(fours[1]!.crashedAtStep).toBeUndefined();
+    expect(fours[1]!.pid).not.toBe(fours[0]!.pid);
+    expect(() => process.kill(fours[0]!.pid, 0)).toThrow();
+
+    const lines = deterministicMetrics(ws);
+    expect(reporters(lines, 99)).toBe(6);
+    expect(reporters(lines, 100)).toBe(5);
+    expect(reporters(lines, 119)).toBe(5);
+    expect(reporters(lines, 120)).toBe(6);
+    expect(reporters(lines, 130)).toBe(6);
+    // Bits stay cumulative across the crash and the new process (it goes on from the old counters).
+    const bits = trainLines(lines).map((l) => l['bits'] as number);
+    for (let i = 1; i < bits.length; i++) expect(bits[i]!).toBeGreaterThan(bits[i - 1]!);
+
+    // The replacement starts when the model of step 119 reaches it: after it reached workers
+    // 0-3 and before worker 5 (the server sends in rank order on its one outgoing link).
+    const timeline = readFileSync(join(ws, 'timeline.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; worker: number; start: number; end: number });
+    const at = (s: number, w: number) => timeline.find((e) => e.step === s && e.worker === w);
+    expect(at(100, 4)).toBeUndefined();
+    expect(at(119, 4)).toBeUndefined();
+    const back = at(120, 4)!;
+    expect(back.start).toBeGreaterThan(at(119, 3)!.end);
+    expect(back.start).toBeLessThan(at(119, 5)!.end);
+
+    const inproc = join(base, 'inproc');
+    expect(dtemu(['run', FILE, '--out', inproc, '--quiet', ...sets, '--set', 'transport.kind=inproc']).code).toBe(0);
+    expect(deterministicMetrics(inproc)).toEqual(lines);
+    expect(readFileSync(join(inproc, 'timeline.jsonl'), 'utf8')).toBe(readFileSync(join(ws, 'timeline.jsonl'), 'utf8'));
+  });
+
+  it('DiLoCo on a star: the replacement joins at the first synchronization after its downtime and continues from the global parameters', () => {
+    const base = tmp();
+    // H = 10: worker 2 dies at step 12; rejoin 5 -> earliest step 16 -> the sync at step 20 -> it runs from step 21.
+    const sets = [
+      'topology.kind=star',
+      'optimizer.kind=diloco',
+      'optimizer.localSteps=10',
+      'optimizer.lr=0.01',
+      'faults=[{kind: crash, worker: 2, at: 12, rejoin: 5}]',
+    ].flatMap((s) => ['--set', s]);
+    const runIn = (t: string) => {
+      const dir = join(base, t);
+      const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', '--set', `transport.kind=${t}`, ...sets]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return dir;
+    };
+    const inproc = runIn('inproc');
+    const lines = deterministicMetrics(inproc);
+    expect(reporters(lines, 11)).toBe(4);
+    expect(reporters(lines, 12)).toBe(3);
+    expect(reporters(lines, 20)).toBe(3);
+    expect(reporters(lines, 21)).toBe(4);
+    // The replacement starts from the global parameters of step 20, not from scratch: its first
+    // loss is as low as the others' (a fresh model's is ln 4 = 1.39 on these 4 classes).
+    const firstLoss = trainLines(lines).find((l) => l['step'] === 1)!['lossByWorker'] as number[];
+    const back = trainLines(lines).find((l) => l['step'] === 21)!['lossByWorker'] as number[];
+    expect(Math.min(...firstLoss)).toBeGreaterThan(1);
+    expect(Math.max(...back)).toBeLessThan(0.05);
+    expect(json<{ finalLoss: number }>(join(inproc, 'summary.json')).finalLoss).toBeLessThan(0.5);
+    expect(deterministicMetrics(runIn('ws'))).toEqual(lines);
+  });
+
+  it('is refused at load time where nothing carries on without the worker', () => {
+    const r = dtemu(['validate', FILE, '--set', 'optimizer.kind=allreduce-sgd', '--set', 'topology.kind=ring', '--set', 'faults=[{kind: crash, worker: 4, at: 10, rejoin: 5}]']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/faults\.0\.rejoin: expected rejoin only with gradient-coding or diloco on a star/);
+  });
+});

@@ -105,7 +105,6 @@ export class MetricsAggregator {
       let lossSum = 0;
       for (const r of list) {
         simTime = Math.max(simTime, r.simTime);
-        bytes += r.bytesSent;
         lossSum += r.loss;
         const b = this.breakdown[r.rank]!;
         b.computeSec += r.compute;
@@ -120,6 +119,8 @@ export class MetricsAggregator {
         if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
         this.lastBytes[r.rank] = r.bytesSent;
       }
+      // Cumulative over every worker, including what crashed (or not yet rejoined) ones sent.
+      for (const b of this.lastBytes) bytes += b;
       this.lastSimTime = simTime;
       this.lastBits = bytes * 8;
       this.bitsByStep.set(this.nextStep, bytes * 8);

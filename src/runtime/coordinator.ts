@@ -17,7 +17,7 @@ import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { loadFaultProgram } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
-import { networkOf, preflight } from './run-setup.ts';
+import { aliveAt, masterRounds, networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
 import { powerSgdReport } from '../../optimizers/powersgd.ts';
 import { WorkerHost } from './worker-host.ts';
@@ -90,8 +90,9 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
     },
     wall,
     (e) => dir.appendTimeline(e),
-    (step) => faults.alive(c.workers, step).length,
-    (w) => faults.crashStep(w) !== null && faults.crashStep(w)! <= c.train.steps,
+    (step) => aliveAt(lc, faults, step).length,
+    // A worker that crashed for good: its time ends at its last step.
+    (w) => faults.crashStep(w) !== null && faults.crashStep(w)! <= c.train.steps && faults.rejoinRound(w, masterRounds(lc), c.train.steps) === null,
   );
   const manifest = runManifest(lc, startedAt);
   dir.writeJson('manifest.json', manifest);
@@ -155,6 +156,10 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
         onReport: report,
         onFailure: (e) => failNow(e),
         expectedCrash: (a) => toleratesCrash && scheduledCrash(a),
+        rejoinStep: (rank) => {
+          const back = faults.rejoinRound(rank, masterRounds(lc), c.train.steps);
+          return back === null ? null : back + 1;
+        },
         describe: (p) => {
           const cause = exitCause.get(p.pid);
           return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
@@ -170,11 +175,12 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
         serverDone = serveParameterServer(lc, server, pre.model).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
       }
       if (c.transport.spawn) {
-        for (let p = 0; p < processes; p++) {
+        // `replaces`: start a process in place of crashed process `replaces` (fault timeline rejoin).
+        const spawnWorker = (replaces: number | null): void => {
           const child = spawn(process.execPath, [BIN, 'worker', '--join', url], {
             // DTEMU_SPAWNED: the worker ignores Ctrl-C (sent to the whole terminal process
             // group) so the coordinator can shut it down and report the interruption itself.
-            env: { ...process.env, DTEMU_TOKEN: token, DTEMU_SPAWNED: '1' },
+            env: { ...process.env, DTEMU_TOKEN: token, DTEMU_SPAWNED: '1', ...(replaces === null ? {} : { DTEMU_REPLACES: String(replaces) }) },
             stdio: ['ignore', 'inherit', 'inherit'],
           });
           children.push(child);
@@ -185,7 +191,11 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
             const info = hub.processes.find((x) => x.pid === child.pid);
             const announced = child.pid === undefined ? null : hub.announcedCrash(child.pid);
             if (info && signal === 'SIGKILL' && scheduledCrash(announced)) {
-              if (toleratesCrash) return; // the hub marks it done; the master decodes without it
+              if (toleratesCrash) {
+                // The hub marks it done, or holds its messages until its replacement is ready.
+                if (faults.rejoinRound(announced.rank, masterRounds(lc), c.train.steps) !== null) spawnWorker(info.index);
+                return;
+              }
               failNow(
                 new RunError(
                   `worker process ${info.index} (pid ${child.pid}, worker ${info.ranks.join(',')}) was killed by SIGKILL: ` +
@@ -202,7 +212,8 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
               ),
             );
           });
-        }
+        };
+        for (let p = 0; p < processes; p++) spawnWorker(null);
         opts.onProcesses?.(children.map((ch) => ch.pid!).filter((p) => p !== undefined));
       } else {
         opts.onInfo?.(`waiting for ${processes} worker process(es): dtemu worker --join ws://<this-host>:${port} --token ${token}`);
@@ -214,6 +225,8 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
       trainStart = wall();
       await Promise.race([hub.start(startedAt), failed]);
       trainEnd = wall();
+      // Crashed processes and their replacements (fault timeline rejoin).
+      manifest.processes = hub.processes;
     }
     if (server) {
       (server as Endpoint).fail(new RunError('run over'));

@@ -1,18 +1,20 @@
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import type { PeerEntry } from './peer-mesh.ts';
+import type { ResumeState } from './worker-host.ts';
 
 /** Control messages (JSON text frames); data messages are binary frames (comm/wire-codec.ts). */
 export type ToCoordinator =
-  | { t: 'hello'; token: string; pid: number; host: string }
+  /** `replaces`: the index of a crashed process this one takes over from (fault timeline rejoin). */
+  | { t: 'hello'; token: string; pid: number; host: string; replaces?: number }
   | { t: 'ready'; backend: string; peerUrl: string }
   | { t: 'report'; r: WorkerReport }
   | { t: 'done' }
-  | { t: 'crash'; rank: number; step: number }
+  | { t: 'crash'; rank: number; step: number; bytesSent: number; messagesSent: number; bytesTo: [number, number][] }
   | { t: 'error'; message: string };
 
 export type ToWorker =
-  | { t: 'init'; ranks: number[]; lc: LoadedConfig; process: number }
+  | { t: 'init'; ranks: number[]; lc: LoadedConfig; process: number; resume?: ResumeState }
   | { t: 'start'; startedAt: number; peers: PeerEntry[] }
   | { t: 'stop' }
   | { t: 'refused'; reason: string };

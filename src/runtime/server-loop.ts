@@ -6,7 +6,7 @@ import { runQsparseAsyncMaster } from '../../optimizers/qsparse-async-master.ts'
 import { periodOf } from '../../optimizers/qsparse-local-sgd.ts';
 import { runGradientCodingMaster } from '../../optimizers/gradient-coding-master.ts';
 import { dilocoSyncSteps, runDilocoMaster } from '../../optimizers/diloco-master.ts';
-import { gradientCodeOf } from './run-setup.ts';
+import { aliveAt, gradientCodeOf } from './run-setup.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { initParams, type ModelDef } from '../train/models.ts';
@@ -21,14 +21,14 @@ export async function serveParameterServer(lc: LoadedConfig, server: Endpoint, m
   if (o.kind === 'diloco') {
     const faults = new FaultSchedule(lc.faults);
     return runDilocoMaster(server, initParams(model, lc.config.seed), dilocoSyncSteps(o.localSteps, lc.config.train.steps), o.outerLr, o.outerMomentum, lc.q.syncTimeout, (step) =>
-      faults.alive(lc.config.workers, step),
+      aliveAt(lc, faults, step),
     );
   }
   if (o.kind === 'allreduce-sgd' || o.kind === 'powersgd') return psServe(server);
   if (o.kind === 'gradient-coding') {
     const faults = new FaultSchedule(lc.faults);
     return runGradientCodingMaster(server, o, gradientCodeOf(lc), initParams(model, lc.config.seed), lc.config.train.steps, undefined, (step) =>
-      faults.alive(lc.config.workers, step),
+      aliveAt(lc, faults, step),
     );
   }
   const segments = model.params.map((p) => ({ offset: p.offset, size: p.size }));

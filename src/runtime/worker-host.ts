@@ -1,6 +1,6 @@
 import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
 import { ringAllReduce } from '../../comm/collectives/ring-allreduce.ts';
-import { Endpoint } from '../../comm/endpoint.ts';
+import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { runOptimizer } from '../../optimizers/index.ts';
 import type { GradientOracle, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
@@ -14,7 +14,17 @@ import { RunError } from '../util/user-error.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
-import { gradientCodeOf, loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
+import { gradientCodeOf, loadDataset, masterRounds, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
+
+/** What a replacement process continues from (fault timeline `rejoin`, ws). */
+export interface ResumeState {
+  /** The first step it runs (the step after the master round it joins at). */
+  step: number;
+  /** Its predecessor's traffic counters, announced before it died. */
+  bytesSent: number;
+  messagesSent: number;
+  bytesTo: [number, number][];
+}
 
 /**
  * Hosts a set of logical workers in this process: creates their endpoints on the router,
@@ -34,12 +44,20 @@ export class WorkerHost {
     private readonly report: (r: WorkerReport) => void,
     private readonly wallTime: () => number,
     /** ws: tell the coordinator this process is about to crash on purpose (resolves when sent). */
-    private readonly announceCrash: (rank: number, step: number) => Promise<void> = async () => {},
+    private readonly announceCrash: (rank: number, step: number, stats: TrafficStats) => Promise<void> = async () => {},
+    /** ws: this process replaces a crashed one (fault timeline `rejoin`). */
+    private readonly resume: ResumeState | null = null,
   ) {
     const network = networkOf(lc);
     // Endpoints exist before any data is loaded so early messages from peers are buffered.
     this.endpoints = ranks.map((r) => {
       const ep = new Endpoint(r, lc.config.workers, router, network);
+      // A replacement's traffic counters go on from its predecessor's (bits stay cumulative).
+      if (resume) {
+        ep.stats.bytesSent = resume.bytesSent;
+        ep.stats.messagesSent = resume.messagesSent;
+        for (const [to, n] of resume.bytesTo) ep.stats.bytesTo.set(to, n);
+      }
       router.attach(ep);
       return ep;
     });
@@ -81,9 +99,9 @@ export class WorkerHost {
     const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
     const code = gradientCodeOf(this.lc);
     const faults = new FaultSchedule(this.lc.faults);
-    await Promise.all(
-      this.endpoints.map((ep) => {
-        const sampler = new BatchSampler(this.shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
+    const { report, wallTime, announceCrash, program, shards } = this;
+    const makeContext = (ep: Endpoint, startStep: number, onCrash: () => void): WorkerContext => {
+        const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
         const rng = new Rng(c.seed, 'compression', ep.rank);
         const partitionSamplers = new Map<number, BatchSampler>();
         const ctx: WorkerContext = {
@@ -96,21 +114,21 @@ export class WorkerHost {
             computeTime: (step, measured) => {
               // Called at the start of the step's compute: ep.now is the step's start time.
               const t = timeModel.stepTime(ep.rank, step, c.data.batchSize);
-              const action = this.program?.({ worker: ep.rank, step, time: ep.now });
+              const action = program?.({ worker: ep.rank, step, time: ep.now });
               const slow = faults.slowdown(ep.rank, step, ep.now) * (action?.slow ?? 1);
               const stall = faults.stall(ep.rank, step, ep.now) + (action?.stall ?? 0);
               const compute = (c.compute.mode === 'measured' ? measured * stragglers.slowdown(ep.rank) : t.compute) * slow;
               return { compute, delay: t.delay + stall };
             },
-            wallTime: this.wallTime,
-            report: this.report,
+            wallTime,
+            report,
             steps: c.train.steps,
             evalEvery: c.train.evalEvery,
             allReduce,
             uniform: () => rng.next(),
             partitionBatch: (j) => {
               let s = partitionSamplers.get(j);
-              if (!s) partitionSamplers.set(j, (s = new BatchSampler(this.shards[j]!, c.data.batchSize, c.seed, j)));
+              if (!s) partitionSamplers.set(j, (s = new BatchSampler(shards[j]!, c.data.batchSize, c.seed, j)));
               return s.next();
             },
             gradientCode: code,
@@ -118,12 +136,14 @@ export class WorkerHost {
             params: trainer.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
             seed: c.seed,
             topology: c.topology.kind,
+            startStep,
             crashesAt: (step) => faults.crashStep(ep.rank) === step,
             crash: async (step, tolerated) => {
+              onCrash();
               if (c.transport.kind === 'ws') {
                 // A real crash: the whole worker process dies (one worker per process, validated).
                 // Announced first, so the coordinator can tell it from an unplanned death.
-                await this.announceCrash(ep.rank, step);
+                await announceCrash(ep.rank, step, ep.stats);
                 process.kill(process.pid, 'SIGKILL');
                 await new Promise(() => {});
               }
@@ -132,7 +152,7 @@ export class WorkerHost {
               }
             },
             reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background) =>
-              this.report({
+              report({
                 type: 'step',
                 rank: ep.rank,
                 step,
@@ -142,15 +162,28 @@ export class WorkerHost {
                 delay,
                 comm,
                 bytesSent: ep.stats.bytesSent,
-                wallTime: this.wallTime(),
+                wallTime: wallTime(),
                 gradWallSec,
                 gradCpuSec,
                 ...(background && background.length > 0 ? { background } : {}),
                 ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
               }),
           };
-        return runOptimizer(ctx, c.optimizer);
-      }),
-    );
+        return ctx;
+    };
+    const rounds = masterRounds(this.lc);
+    const runWorker = async (ep: Endpoint): Promise<void> => {
+      for (let start = this.resume?.step ?? 1; ; ) {
+        let crashed = false;
+        const ctx = makeContext(ep, start, () => (crashed = true));
+        await runOptimizer(ctx, c.optimizer);
+        // In process, a crashed worker with a rejoin is replaced by a fresh one (over ws the
+        // process is dead and the coordinator starts a new one).
+        const back = crashed ? faults.rejoinRound(ep.rank, rounds, c.train.steps) : null;
+        if (back === null) return;
+        start = back + 1;
+      }
+    };
+    await Promise.all(this.endpoints.map(runWorker));
   }
 }

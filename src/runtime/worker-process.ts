@@ -46,7 +46,9 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
       route: (msg: Message) => ws.send(encodeMessage(msg), { binary: true }),
     };
 
-    ws.on('open', () => send({ t: 'hello', token, pid: process.pid, host: hostname() }));
+    // Set by the coordinator when it starts this process in place of a crashed one.
+    const replaces = process.env['DTEMU_REPLACES'];
+    ws.on('open', () => send({ t: 'hello', token, pid: process.pid, host: hostname(), ...(replaces ? { replaces: Number(replaces) } : {}) }));
     ws.on('error', (e) => finish(1, `cannot reach the coordinator at ${url}: ${e.message}`));
     ws.on('close', () => finish(finished ? 0 : 1, 'the coordinator closed the connection'));
     ws.on('message', (data, isBinary) => {
@@ -79,11 +81,13 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
             router,
             (r) => send({ t: 'report', r }),
             () => (Date.now() - startedAt) / 1000,
-            (rank, step) =>
+            (rank, step, stats) =>
               new Promise<void>((resolve) => {
                 if (ws.readyState !== ws.OPEN) return resolve();
-                ws.send(JSON.stringify({ t: 'crash', rank, step } satisfies ToCoordinator), () => resolve());
+                const bytesTo = [...stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]);
+                ws.send(JSON.stringify({ t: 'crash', rank, step, bytesSent: stats.bytesSent, messagesSent: stats.messagesSent, bytesTo } satisfies ToCoordinator), () => resolve());
               }),
+            msg.resume ?? null,
           );
           const h = host;
           void (async () => {

@@ -20,9 +20,15 @@ interface Conn {
   backend: string;
   peerUrl: string;
   lastSeen: number;
-  /** The process announced a crash scheduled by the fault timeline (rank, step). */
-  crashAnnounced: { rank: number; step: number } | null;
+  /** The process announced a crash scheduled by the fault timeline (rank, step, its traffic). */
+  crashAnnounced: CrashAnnouncement | null;
+  /** It crashed on purpose and a replacement process is expected (fault timeline rejoin). */
+  awaitingReplacement: boolean;
+  /** It replaces a crashed process: started alone once ready. */
+  replacement: boolean;
 }
+
+type CrashAnnouncement = Omit<Extract<ToCoordinator, { t: 'crash' }>, 't'>;
 
 export interface HubOptions {
   host: string;
@@ -39,6 +45,8 @@ export interface HubOptions {
   onFailure(err: RunError): void;
   /** A process hosting these ranks may die on purpose (fault timeline, tolerated): not a failure. */
   expectedCrash?(announced: { rank: number; step: number }): boolean;
+  /** The step a crashed worker's replacement starts at (fault timeline rejoin), or null. */
+  rejoinStep?(rank: number): number | null;
   /** Describe a process for messages (the coordinator adds the pid and exit cause it knows). */
   describe?(conn: { index: number; pid: number; ranks: number[] }): string;
 }
@@ -58,6 +66,10 @@ export class WsHub implements MessageSink {
   private wss: WebSocketServer | null = null;
   private readonly conns: Conn[] = [];
   private readonly byRank = new Map<number, Conn>();
+  /** Crashed processes that a replacement took over from (kept for the manifest). */
+  private readonly retired: Conn[] = [];
+  /** Frames for the ranks of a crashed process, held until its replacement is ready. */
+  private readonly held = new Map<number, Buffer[]>();
   private heartbeat: NodeJS.Timeout | null = null;
   private failed = false;
   private stopping = false;
@@ -89,8 +101,15 @@ export class WsHub implements MessageSink {
     return this.conns.find((c) => c.pid === pid)?.crashAnnounced ?? null;
   }
 
-  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string }[] {
-    return this.conns.map((c) => ({ index: c.index, pid: c.pid, host: c.host, ranks: c.ranks, backend: c.backend }));
+  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[] {
+    return [...this.retired, ...this.conns].map((c) => ({
+      index: c.index,
+      pid: c.pid,
+      host: c.host,
+      ranks: c.ranks,
+      backend: c.backend,
+      ...(c.crashAnnounced ? { crashedAtStep: c.crashAnnounced.step } : {}),
+    }));
   }
 
   private accept(ws: WebSocket): void {
@@ -120,13 +139,17 @@ export class WsHub implements MessageSink {
           ws.close(CLOSE_BAD_TOKEN, reason);
           return;
         }
+        if (msg.replaces !== undefined) {
+          conn = this.admitReplacement(ws, msg);
+          return;
+        }
         if (this.conns.length >= this.o.rankSets.length || this.stopping) {
           this.sendJson(ws, { t: 'refused', reason: 'the run has all the workers it needs' });
           ws.close(CLOSE_NOT_NEEDED, 'not needed');
           return;
         }
         const index = this.conns.length;
-        conn = { ws, index, ranks: this.o.rankSets[index]!, pid: msg.pid, host: msg.host, ready: false, done: false, backend: '', peerUrl: '', crashAnnounced: null, lastSeen: Date.now() };
+        conn = this.newConn(ws, index, msg.pid, msg.host);
         this.conns.push(conn);
         for (const r of conn.ranks) this.byRank.set(r, conn);
         this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: index });
@@ -141,6 +164,7 @@ export class WsHub implements MessageSink {
       if (!conn || this.stopping || conn.done) return;
       const c = conn;
       if (c.crashAnnounced && this.o.expectedCrash?.(c.crashAnnounced)) {
+        if (c.awaitingReplacement || this.retired.includes(c)) return;
         c.done = true;
         if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((x) => x.done)) this.allDone();
         return;
@@ -153,6 +177,60 @@ export class WsHub implements MessageSink {
     });
   }
 
+  private newConn(ws: WebSocket, index: number, pid: number, host: string): Conn {
+    return {
+      ws,
+      index,
+      ranks: this.o.rankSets[index]!,
+      pid,
+      host,
+      ready: false,
+      done: false,
+      backend: '',
+      peerUrl: '',
+      crashAnnounced: null,
+      awaitingReplacement: false,
+      replacement: false,
+      lastSeen: Date.now(),
+    };
+  }
+
+  /**
+   * A process started in place of one that crashed on purpose: it takes over the same ranks and
+   * goes on from its predecessor's announced traffic counters, at the step its rejoin allows.
+   */
+  private admitReplacement(ws: WebSocket, msg: Extract<ToCoordinator, { t: 'hello' }>): Conn | null {
+    const old = this.conns[msg.replaces!];
+    const step = old ? this.o.rejoinStep?.(old.ranks[0]!) : null;
+    if (!old || !old.awaitingReplacement || !old.crashAnnounced || step == null || this.stopping) {
+      this.sendJson(ws, { t: 'refused', reason: `process ${msg.replaces} is not waiting for a replacement` });
+      ws.close(CLOSE_NOT_NEEDED, 'not needed');
+      return null;
+    }
+    const conn = this.newConn(ws, old.index, msg.pid, msg.host);
+    conn.replacement = true;
+    old.awaitingReplacement = false;
+    this.retired.push(old);
+    this.conns[old.index] = conn;
+    for (const r of conn.ranks) this.byRank.set(r, conn);
+    const a = old.crashAnnounced;
+    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { step, bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo } });
+    return conn;
+  }
+
+  /** Deliver to a rank's process, or hold the frame while that process is being replaced. */
+  private sendFrame(target: Conn, rank: number, frame: Buffer | Uint8Array): void {
+    if (target.awaitingReplacement || (target.replacement && !target.ready)) {
+      let list = this.held.get(rank);
+      if (!list) this.held.set(rank, (list = []));
+      list.push(Buffer.from(frame));
+      return;
+    }
+    // A process that crashed on purpose (and is not replaced) receives nothing any more.
+    if (target.ws.readyState !== target.ws.OPEN) return;
+    target.ws.send(frame, { binary: true });
+  }
+
   private describe(c: { index: number; pid: number; ranks: number[] }): string {
     return this.o.describe ? this.o.describe(c) : `worker process ${c.index} (pid ${c.pid}, worker${c.ranks.length > 1 ? 's' : ''} ${c.ranks.join(',')})`;
   }
@@ -163,6 +241,15 @@ export class WsHub implements MessageSink {
         conn.ready = true;
         conn.backend = msg.backend;
         conn.peerUrl = msg.peerUrl;
+        if (conn.replacement) {
+          // Only the master talks to it (a star): no peer links; then what was held for it.
+          this.sendJson(conn.ws, { t: 'start', startedAt: this.startedAt, peers: [] });
+          for (const r of conn.ranks) {
+            for (const frame of this.held.get(r) ?? []) conn.ws.send(frame, { binary: true });
+            this.held.delete(r);
+          }
+          return;
+        }
         if (this.allReady && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.ready)) this.allReady();
         return;
       case 'report':
@@ -173,7 +260,9 @@ export class WsHub implements MessageSink {
         if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.done)) this.allDone();
         return;
       case 'crash':
-        conn.crashAnnounced = { rank: msg.rank, step: msg.step };
+        conn.crashAnnounced = { rank: msg.rank, step: msg.step, bytesSent: msg.bytesSent, messagesSent: msg.messagesSent, bytesTo: msg.bytesTo };
+        // From now on its frames wait for the replacement, if one will come.
+        if (this.o.expectedCrash?.(conn.crashAnnounced) && conn.ranks.some((r) => this.o.rejoinStep?.(r) != null)) conn.awaitingReplacement = true;
         return;
       case 'error':
         this.fail(`${this.describe(conn)} failed: ${msg.message}`);
@@ -192,22 +281,20 @@ export class WsHub implements MessageSink {
     }
     const target = this.byRank.get(dest);
     if (!target) return this.fail(`a message was addressed to worker ${dest}, which no process hosts`);
-    target.ws.send(frame, { binary: true });
+    this.sendFrame(target, dest, frame);
   }
 
   /** Messages sent by endpoints hosted in the coordinator (the parameter server). */
   route(msg: Message): void {
     const target = this.byRank.get(msg.to);
     if (!target) throw new Error(`no process hosts worker ${msg.to}`);
-    // A process that crashed on purpose receives nothing any more.
-    if (target.ws.readyState !== target.ws.OPEN) return;
-    target.ws.send(encodeMessage(msg), { binary: true });
+    this.sendFrame(target, msg.to, encodeMessage(msg));
   }
 
   private checkLiveness(): void {
     const now = Date.now();
     for (const c of this.conns) {
-      if (c.done) continue;
+      if (c.done || c.awaitingReplacement) continue;
       if (now - c.lastSeen > this.o.heartbeatTimeoutSec * 1000) {
         this.fail(`${this.describe(c)} stopped responding for ${this.o.heartbeatTimeoutSec} s`);
         return;
@@ -230,7 +317,10 @@ export class WsHub implements MessageSink {
     });
   }
 
+  private startedAt = 0;
+
   start(startedAt: number): Promise<void> {
+    this.startedAt = startedAt;
     const done = new Promise<void>((resolve) => (this.allDone = resolve));
     const peers = this.conns.map((c) => ({ process: c.index, ranks: c.ranks, url: c.peerUrl }));
     for (const c of this.conns) this.sendJson(c.ws, { t: 'start', startedAt, peers });
