@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../src/config/load.ts';
@@ -112,5 +112,43 @@ describe('programmable faults (faultsModule)', () => {
     const bad = dtemu(['run', 'experiments/faults/programmable.yaml', '--out', join(base, 'bad'), '--set', 'faultsModule=programmable.yaml']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/faultsModule: cannot load .*programmable\.yaml|faultsModule: expected .* to export a default function/);
+  });
+});
+
+describe('generated fault timelines (a fault module\'s `timeline` export)', () => {
+  it('are validated, applied (crashes that rejoin, a link) and listed in the manifest; config.yaml keeps only the module', () => {
+    const dir = join(tmp(), 'run');
+    const r = dtemu(['run', 'experiments/faults/generated.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { generatedFaults: { kind: string; worker?: number; at: number | string; rejoin?: number }[] };
+    const crashes = m.generatedFaults.filter((f) => f.kind === 'crash');
+    expect(crashes).toHaveLength(2);
+    expect(m.generatedFaults.filter((f) => f.kind === 'link')).toHaveLength(1);
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: number; lossByWorker?: number[] });
+    // Each crashed worker is missing for exactly its 30 rejoin steps (gradient coding: one round per step).
+    const down = (s: number) => crashes.filter((c) => s >= (c.at as number) && s < (c.at as number) + 30).length;
+    const train = lines.filter((l) => l.kind === 'train');
+    expect(train).toHaveLength(200);
+    for (const l of train) expect(l.lossByWorker!.length).toBe(6 - down(l.step));
+    expect(train.some((l) => down(l.step) > 0)).toBe(true);
+    // Rerunnable: the resolved config names the module, not the generated entries.
+    const config = readFileSync(join(dir, 'config.yaml'), 'utf8');
+    expect(config).toContain('faultsModule: generated-faults.ts');
+    expect(config).toMatch(/^faults: \[\]$/m);
+  });
+
+  it('a bad generated entry is an input error naming the module and the entry; nothing is created', () => {
+    const base = tmp();
+    writeFileSync(join(base, 'gen.ts'), "export const timeline = ({ workers }: { workers: number }) => [{ kind: 'stall', worker: 1, at: 3, duration: '1 s' }, { kind: 'crash', worker: workers + 3, at: 5 }];\n");
+    writeFileSync(join(base, 'exp.yaml'), readFileSync('experiments/faults/generated.yaml', 'utf8').replace('faultsModule: generated-faults.ts', 'faultsModule: gen.ts'));
+    const out = join(base, 'run');
+    for (const cmd of [['validate', join(base, 'exp.yaml')], ['run', join(base, 'exp.yaml'), '--out', out]]) {
+      const r = dtemu(cmd);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/gen\.ts: timeline\(\)\[1\]: faults\.1\.worker: expected a worker rank below workers \(6\), found 9/);
+    }
+    expect(existsSync(out)).toBe(false);
   });
 });

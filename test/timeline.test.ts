@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { timelineWindow } from '../src/plot/timeline-window.ts';
 import { StragglerModel } from '../src/sim/stragglers.ts';
 import { dtemu, json, tmp } from './helpers/cli.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
@@ -36,5 +37,26 @@ describe('timeline (Gantt data) and time breakdown', () => {
     const s = json<{ simTimeSec: number; workers: { computeSec: number; delaySec: number; commSec: number; waitSec: number }[] }>(join(dir, 'summary.json'));
     for (const b of s.workers) expect(b.computeSec + b.delaySec + b.commSec + b.waitSec).toBeCloseTo(s.simTimeSec, 9);
     for (const p of ['timeline.png', 'breakdown.png']) expect(readFileSync(join(dir, 'plots', p)).subarray(1, 4).toString()).toBe('PNG');
+  });
+});
+
+describe('the Gantt window', () => {
+  it('shows crashed workers as down from their last step to their replacement\'s first (or the end), around the first crash', () => {
+    const ev = (step: number, worker: number): TimelineEvent => ({ step, worker, start: step - 1, computeEnd: step - 0.5, delayEnd: step - 0.5, end: step });
+    const events: TimelineEvent[] = [];
+    for (let s = 1; s <= 100; s++) {
+      events.push(ev(s, 0));
+      if (s < 30 || s >= 40) events.push(ev(s, 1)); // down for steps 30-39, back at 40
+      if (s < 50) events.push(ev(s, 2)); // down from step 50 to the end
+    }
+    const w = timelineWindow(events, 60);
+    expect([w.from, w.to]).toEqual([20, 79]);
+    expect(w.shown.every((e) => e.step >= 20 && e.step <= 79)).toBe(true);
+    // Clipped to the window's time span [19, 79].
+    expect(w.down).toEqual([
+      { worker: 1, start: 29, end: 39 },
+      { worker: 2, start: 49, end: 79 },
+    ]);
+    expect(timelineWindow(events.filter((e) => e.worker === 0), 60)).toMatchObject({ from: 1, to: 60, down: [] });
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { EvalLine, MetricsLine, TimelineEvent, TrainLine, WorkerBreakdown } from '../metrics/aggregator.ts';
+import { timelineWindow } from './timeline-window.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -68,7 +69,7 @@ ${body}
 /** report.html for one run: every chart of plots/, interactive (hover, zoom by legend toggling). */
 export function writeRunReport(runDir: string, title: string, lines: MetricsLine[], breakdown: WorkerBreakdown[], timeline: TimelineEvent[], summary: Record<string, unknown>): void {
   const run = runData(title, lines);
-  const firstSteps = timeline.filter((e) => e.step <= 60);
+  const win = timelineWindow(timeline);
   const workers = breakdown.length;
   const rows = (['finalAccuracy', 'finalLoss', 'totalBits', 'simTimeSec', 'wallTimeSec', 'steps'] as const)
     .map((k) => `<tr><td>${k}</td><td>${esc(String(summary[k] ?? ''))}</td></tr>`)
@@ -86,14 +87,16 @@ new Chart(document.getElementById('breakdown'), { type: 'bar', data: { labels: b
   { label: 'compute', data: b.map(w => w.computeSec), backgroundColor: '#2ca02c' }, { label: 'delay / stall', data: b.map(w => w.delaySec), backgroundColor: '#d62728' },
   { label: 'communication', data: b.map(w => w.commSec), backgroundColor: '#1f77b4' }, { label: 'idle', data: b.map(w => w.waitSec), backgroundColor: '#c7c7c7' } ] },
   options: { plugins: { title: { display: true, text: 'simulated seconds per worker' } }, scales: { x: { stacked: true }, y: { stacked: true } } } });
-const t = ${data(firstSteps)};
+const t = ${data(win.shown)};
+const down = ${data(win.down)};
 const seg = (a, z) => t.map(e => ({ x: [e[a], e[z]], y: 'worker ' + e.worker })).filter(p => p.x[1] > p.x[0]);
 new Chart(document.getElementById('timeline'), { type: 'bar', data: { labels: Array.from({ length: ${workers} }, (_, w) => 'worker ' + w), datasets: [
   { label: 'compute', data: seg('start', 'computeEnd'), backgroundColor: '#2ca02c', grouped: false },
   { label: 'delay / stall', data: seg('computeEnd', 'delayEnd'), backgroundColor: '#d62728', grouped: false },
   { label: 'communication', data: seg('delayEnd', 'end'), backgroundColor: '#1f77b4', grouped: false },
+  { label: 'down (crashed)', data: down.map(g => ({ x: [g.start, g.end], y: 'worker ' + g.worker })), backgroundColor: '#404040', grouped: false },
   { label: 'in flight, overlapping compute', data: t.flatMap(e => (e.background || []).map(x => ({ x, y: 'worker ' + e.worker }))), backgroundColor: '#9ecae1', grouped: false, barPercentage: 0.3 } ] },
-  options: { indexAxis: 'y', plugins: { title: { display: true, text: 'timeline, first 60 steps (simulated s)' } }, scales: { x: { type: 'linear', min: 0 } } } });
+  options: { indexAxis: 'y', plugins: { title: { display: true, text: 'timeline, steps ${win.from}-${win.to} (simulated s)' } }, scales: { x: { type: 'linear' } } } });
 `;
   writeFileSync(join(runDir, 'report.html'), page(title, body, script));
 }

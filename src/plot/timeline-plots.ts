@@ -3,10 +3,11 @@ import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TimelineEvent, WorkerBreakdown } from '../metrics/aggregator.ts';
+import { timelineWindow } from './timeline-window.ts';
 
 Chart.register(...registerables);
 
-const COLORS = { compute: '#2ca02c', delay: '#d62728', comm: '#1f77b4', background: '#9ecae1', wait: '#c7c7c7' };
+const COLORS = { compute: '#2ca02c', delay: '#d62728', comm: '#1f77b4', background: '#9ecae1', down: '#404040', wait: '#c7c7c7' };
 
 function render(config: ChartConfiguration<'bar'>, width: number, height: number): Buffer {
   const canvas = createCanvas(width, height);
@@ -29,11 +30,12 @@ export function readTimeline(runDir: string): TimelineEvent[] {
 /**
  * Gantt chart of every worker over virtual time: computing (green), injected delay/stall (red),
  * communicating incl. waiting inside collectives (blue), transfers in flight while computing
- * (thin light blue); gaps are idle time. `maxSteps` keeps
- * long runs legible (the first steps are drawn).
+ * (thin light blue), down after a crash (dark grey); gaps are idle time. `maxSteps` keeps
+ * long runs legible (timelineWindow picks which steps are drawn).
  */
-export function plotTimeline(events: TimelineEvent[], workers: number, out: string, title: string, maxSteps = 60): void {
-  const shown = events.filter((e) => e.step <= maxSteps);
+export function plotTimeline(events: TimelineEvent[], workers: number, out: string, name: string, maxSteps = 60): void {
+  const { from, to, shown, down } = timelineWindow(events, maxSteps);
+  const title = `${name}: worker timeline, steps ${from}-${Math.min(to, Math.max(...shown.map((e) => e.step)))}`;
   const label = (w: number) => `worker ${w}`;
   const seg = (pick: (e: TimelineEvent) => [number, number]) =>
     shown.map((e) => ({ x: pick(e), y: label(e.worker) })).filter((p) => p.x[1] > p.x[0]);
@@ -47,6 +49,9 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
         { label: 'compute', data: seg((e) => [e.start, e.computeEnd]) as never, backgroundColor: COLORS.compute, grouped: false, barPercentage: 0.8 },
         { label: 'delay / stall', data: seg((e) => [e.computeEnd, e.delayEnd]) as never, backgroundColor: COLORS.delay, grouped: false, barPercentage: 0.8 },
         { label: 'communication', data: seg((e) => [e.delayEnd, e.end]) as never, backgroundColor: COLORS.comm, grouped: false, barPercentage: 0.8 },
+        ...(down.length > 0
+          ? [{ label: 'down (crashed)', data: down.map((g) => ({ x: [g.start, g.end], y: label(g.worker) })) as never, backgroundColor: COLORS.down, grouped: false, barPercentage: 0.8 }]
+          : []),
         ...(inFlight.length > 0
           ? [{ label: 'in flight, overlapping compute', data: inFlight as never, backgroundColor: COLORS.background, grouped: false, barPercentage: 0.3 }]
           : []),
@@ -58,7 +63,7 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
       animation: false,
       devicePixelRatio: 1,
       plugins: { title: { display: true, text: title, font: { size: 16 } }, legend: { position: 'bottom' } },
-      scales: { x: { type: 'linear', min: 0, title: { display: true, text: 'simulated time (s)' } }, y: { type: 'category' } },
+      scales: { x: { type: 'linear', min: from === 1 ? 0 : Math.floor(Math.min(...shown.map((e) => e.start)) * 10) / 10, title: { display: true, text: 'simulated time (s)' } }, y: { type: 'category' } },
     },
   };
   writeFileSync(out, render(config, 1000, 160 + 50 * workers));

@@ -15,7 +15,7 @@ import { writeRunReport } from '../plot/html-report.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
-import { loadFaultProgram } from './fault-program.ts';
+import { loadFaultProgram, withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
 import { aliveAt, masterRounds, networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
@@ -60,11 +60,12 @@ export function rankSets(workers: number, processes: number): number[][] {
  * Run one experiment end to end: run directory, workers (in process or as OS processes over
  * ws), metrics, summary and plots. The config must already be validated.
  */
-export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise<RunResult> {
+export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Promise<RunResult> {
+  // A broken fault module is an input error: find out before anything is created.
+  const lc = await withGeneratedFaults(loaded);
+  if (lc.faultsModulePath) await loadFaultProgram(lc.faultsModulePath);
   const c = lc.config;
   const pre = preflight(lc);
-  // A broken fault program is an input error: find out before anything is created.
-  if (lc.faultsModulePath) await loadFaultProgram(lc.faultsModulePath);
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);
@@ -259,7 +260,7 @@ export async function runExperiment(lc: LoadedConfig, opts: RunOptions): Promise
   dir.writeJson('summary.json', summary);
   try {
     await plotRun(outDir, lc.config.name, lines);
-    plotTimeline(readTimeline(outDir), c.workers, join(outDir, 'plots', 'timeline.png'), `${c.name}: worker timeline (first 60 steps)`);
+    plotTimeline(readTimeline(outDir), c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
     plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
     writeRunReport(outDir, c.name, lines, breakdown, readTimeline(outDir), summary as unknown as Record<string, unknown>);
   } catch (e) {

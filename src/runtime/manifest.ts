@@ -18,7 +18,10 @@ export interface Manifest {
   error?: string;
   backend: string;
   transport: string;
-  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string }[];
+  /** Processes that ran workers; a crashed one (fault timeline) says at which step. */
+  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[];
+  /** Fault entries the fault module's `timeline` export generated (appended to `faults`). */
+  generatedFaults?: unknown[];
   versions: Record<string, string>;
   gitRevision: string | null;
   argv: string[];
@@ -62,5 +65,6 @@ export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
     },
     gitRevision: gitRevision(),
     argv: process.argv.slice(2),
+    ...(lc.generatedFaults.length > 0 ? { generatedFaults: lc.generatedFaults } : {}),
   };
 }

@@ -101,75 +101,75 @@ export class WorkerHost {
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
     const makeContext = (ep: Endpoint, startStep: number, onCrash: () => void): WorkerContext => {
-        const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
-        const rng = new Rng(c.seed, 'compression', ep.rank);
-        const partitionSamplers = new Map<number, BatchSampler>();
-        const ctx: WorkerContext = {
+      const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
+      const rng = new Rng(c.seed, 'compression', ep.rank);
+      const partitionSamplers = new Map<number, BatchSampler>();
+      const ctx: WorkerContext = {
+        rank: ep.rank,
+        workers: c.workers,
+        ep,
+        oracle,
+        initialParams: init,
+        nextBatch: () => sampler.next(),
+        computeTime: (step, measured) => {
+          // Called at the start of the step's compute: ep.now is the step's start time.
+          const t = timeModel.stepTime(ep.rank, step, c.data.batchSize);
+          const action = program?.({ worker: ep.rank, step, time: ep.now });
+          const slow = faults.slowdown(ep.rank, step, ep.now) * (action?.slow ?? 1);
+          const stall = faults.stall(ep.rank, step, ep.now) + (action?.stall ?? 0);
+          const compute = (c.compute.mode === 'measured' ? measured * stragglers.slowdown(ep.rank) : t.compute) * slow;
+          return { compute, delay: t.delay + stall };
+        },
+        wallTime,
+        report,
+        steps: c.train.steps,
+        evalEvery: c.train.evalEvery,
+        allReduce,
+        uniform: () => rng.next(),
+        partitionBatch: (j) => {
+          let s = partitionSamplers.get(j);
+          if (!s) partitionSamplers.set(j, (s = new BatchSampler(shards[j]!, c.data.batchSize, c.seed, j)));
+          return s.next();
+        },
+        gradientCode: code,
+        segments: trainer.model.params.map((p) => ({ offset: p.offset, size: p.size })),
+        params: trainer.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
+        seed: c.seed,
+        topology: c.topology.kind,
+        startStep,
+        crashesAt: (step) => faults.crashStep(ep.rank) === step,
+        crash: async (step, tolerated) => {
+          onCrash();
+          if (c.transport.kind === 'ws') {
+            // A real crash: the whole worker process dies (one worker per process, validated).
+            // Announced first, so the coordinator can tell it from an unplanned death.
+            await announceCrash(ep.rank, step, ep.stats);
+            process.kill(process.pid, 'SIGKILL');
+            await new Promise(() => {});
+          }
+          if (!tolerated) {
+            throw new RunError(`worker ${ep.rank} crashed at step ${step} (fault timeline); ${c.optimizer.kind} cannot continue without it`);
+          }
+        },
+        reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background) =>
+          report({
+            type: 'step',
             rank: ep.rank,
-            workers: c.workers,
-            ep,
-            oracle,
-            initialParams: init,
-            nextBatch: () => sampler.next(),
-            computeTime: (step, measured) => {
-              // Called at the start of the step's compute: ep.now is the step's start time.
-              const t = timeModel.stepTime(ep.rank, step, c.data.batchSize);
-              const action = program?.({ worker: ep.rank, step, time: ep.now });
-              const slow = faults.slowdown(ep.rank, step, ep.now) * (action?.slow ?? 1);
-              const stall = faults.stall(ep.rank, step, ep.now) + (action?.stall ?? 0);
-              const compute = (c.compute.mode === 'measured' ? measured * stragglers.slowdown(ep.rank) : t.compute) * slow;
-              return { compute, delay: t.delay + stall };
-            },
-            wallTime,
-            report,
-            steps: c.train.steps,
-            evalEvery: c.train.evalEvery,
-            allReduce,
-            uniform: () => rng.next(),
-            partitionBatch: (j) => {
-              let s = partitionSamplers.get(j);
-              if (!s) partitionSamplers.set(j, (s = new BatchSampler(shards[j]!, c.data.batchSize, c.seed, j)));
-              return s.next();
-            },
-            gradientCode: code,
-            segments: trainer.model.params.map((p) => ({ offset: p.offset, size: p.size })),
-            params: trainer.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
-            seed: c.seed,
-            topology: c.topology.kind,
-            startStep,
-            crashesAt: (step) => faults.crashStep(ep.rank) === step,
-            crash: async (step, tolerated) => {
-              onCrash();
-              if (c.transport.kind === 'ws') {
-                // A real crash: the whole worker process dies (one worker per process, validated).
-                // Announced first, so the coordinator can tell it from an unplanned death.
-                await announceCrash(ep.rank, step, ep.stats);
-                process.kill(process.pid, 'SIGKILL');
-                await new Promise(() => {});
-              }
-              if (!tolerated) {
-                throw new RunError(`worker ${ep.rank} crashed at step ${step} (fault timeline); ${c.optimizer.kind} cannot continue without it`);
-              }
-            },
-            reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background) =>
-              report({
-                type: 'step',
-                rank: ep.rank,
-                step,
-                loss,
-                simTime: ep.now,
-                compute,
-                delay,
-                comm,
-                bytesSent: ep.stats.bytesSent,
-                wallTime: wallTime(),
-                gradWallSec,
-                gradCpuSec,
-                ...(background && background.length > 0 ? { background } : {}),
-                ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
-              }),
-          };
-        return ctx;
+            step,
+            loss,
+            simTime: ep.now,
+            compute,
+            delay,
+            comm,
+            bytesSent: ep.stats.bytesSent,
+            wallTime: wallTime(),
+            gradWallSec,
+            gradCpuSec,
+            ...(background && background.length > 0 ? { background } : {}),
+            ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
+          }),
+        };
+      return ctx;
     };
     const rounds = masterRounds(this.lc);
     const runWorker = async (ep: Endpoint): Promise<void> => {
