@@ -43,13 +43,24 @@ export const experimentSchema = {
       additionalProperties: false,
       required: ['dataset'],
       properties: {
-        dataset: { enum: ['fashion-mnist', 'linear', 'logistic', 'blobs'], description: 'Data set: Fashion-MNIST or a synthetic one generated from the seed.' },
+        dataset: {
+          enum: ['fashion-mnist', 'linear', 'logistic', 'blobs', 'moby-dick'],
+          description: 'Data set: Fashion-MNIST, a synthetic one generated from the seed, or moby-dick (next-character prediction on the novel, shipped by an npm package).',
+        },
         partition: { enum: ['iid', 'dirichlet', 'shards'], default: 'iid', description: 'How training samples are split over workers.' },
         alpha: { type: 'number', exclusiveMinimum: 0, default: 0.5, description: 'dirichlet: concentration (small = more skewed).' },
         shardsPerWorker: { type: 'integer', minimum: 1, default: 2, description: 'shards: label-sorted shards per worker.' },
         batchSize: { type: 'integer', minimum: 1, default: 32, description: 'Per-worker mini-batch size (samples).' },
-        samples: { type: 'integer', minimum: 1, default: 10000, description: 'Synthetic: training samples.' },
-        testSamples: { type: 'integer', minimum: 1, default: 2000, description: 'Synthetic: test samples.' },
+        samples: { type: 'integer', minimum: 1, default: 10000, description: 'Synthetic: training samples; moby-dick: training windows (one drawn from the seed in each of this many equal stretches of the first 90% of the text; at most all of them).' },
+        testSamples: { type: 'integer', minimum: 1, default: 2000, description: 'Synthetic: test samples; moby-dick: test windows, evenly spaced over the last 10% of the text (the same for every seed).' },
+        context: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'moby-dick: characters of input per sample; the label is the next character.' },
+        lowercase: { type: 'boolean', default: false, description: 'moby-dick: lower-case the text first (a smaller vocabulary).' },
+        minCharCount: {
+          type: 'integer',
+          minimum: 1,
+          default: 50,
+          description: 'moby-dick: characters seen fewer times in the book become one unknown token (id 0); the rest get ids 1.. in code-point order.',
+        },
         features: { type: 'integer', minimum: 1, default: 20, description: 'Synthetic: input dimension.' },
         classes: { type: 'integer', minimum: 2, default: 4, description: 'blobs: number of clusters.' },
         noise: { type: 'number', minimum: 0, default: 0.5, description: 'Synthetic: label noise (linear) or cluster spread (blobs).' },
@@ -60,10 +71,12 @@ export const experimentSchema = {
       additionalProperties: false,
       required: ['kind'],
       properties: {
-        kind: { enum: ['logistic', 'linear', 'mlp', 'cnn'], description: 'Model family.' },
+        kind: { enum: ['logistic', 'linear', 'mlp', 'cnn', 'char-lstm'], description: 'Model family (char-lstm: embedding, one LSTM layer, dense output; for moby-dick).' },
         hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128], description: 'mlp: hidden layer sizes.' },
         channels: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [8, 16], description: 'cnn: channels of each 3x3 conv + 2x2 max-pool block.' },
         kernel: { type: 'integer', minimum: 1, default: 3, description: 'cnn: convolution kernel size.' },
+        embed: { type: 'integer', minimum: 1, default: 16, description: 'char-lstm: embedding size per character.' },
+        lstmHidden: { type: 'integer', minimum: 1, default: 128, description: 'char-lstm: LSTM hidden (and cell) size.' },
       },
     },
     optimizer: {
@@ -233,7 +246,7 @@ export const experimentSchema = {
           kind: {
             enum: ['slow', 'stall', 'link', 'crash', 'partition'],
             description:
-              'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window; crash: the worker dies at step `at`; partition: `workers` cut off from the rest for a time window.',
+              'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window; crash: the worker dies at step `at` (and optionally rejoins); partition: `workers` cut off from the rest for a time window.',
           },
           worker: { type: 'integer', minimum: 0, description: 'slow, stall, crash: the worker.' },
           workers: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 }, description: 'partition: the workers on one side.' },
@@ -241,6 +254,12 @@ export const experimentSchema = {
           at: { type: ['integer', 'string'], description: 'Start: a step number, or a virtual time with units ("1.5 s"). link: a time.' },
           for: { type: ['integer', 'string'], description: 'Window length: steps or a time (default: until the end).' },
           duration: { type: 'string', description: 'stall: how long ("2 s").' },
+          rejoin: {
+            type: 'integer',
+            minimum: 1,
+            description:
+              'crash: a fresh worker takes its place after this many steps; it gets the model the master sends at the end of the first round (step, or DiLoCo synchronization) at or after at + rejoin - 1 (gradient-coding, diloco on a star).',
+          },
           link: { type: 'string', description: 'link: "A->B" between neighbours on a ring, "server-in" / "server-out" on a star.' },
           bandwidth: { type: 'string', description: 'link: bandwidth during the window ("10 Mb/s").' },
           latency: { type: 'string', description: 'link: latency during the window ("5 ms").' },

@@ -3,6 +3,7 @@ import type { Dataset } from '../train/data/dataset.ts';
 import { loadFashionMnist } from '../train/data/fashion-mnist.ts';
 import { partitionIndices, type PartitionSpec } from '../train/data/partition.ts';
 import { makeSynthetic } from '../train/data/synthetic.ts';
+import { loadMobyDick } from '../train/data/text.ts';
 import { buildModel, type ModelDef, type ModelSpec } from '../train/models.ts';
 import { buildTopology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
@@ -12,11 +13,15 @@ import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
 import type { GradientCodeLike } from '../../optimizers/gradient-coding.ts';
 import { createGradientCode } from '../coding/index.ts';
+import { dilocoSyncSteps } from '../../optimizers/diloco-master.ts';
 
-/** Data set named by the config (Fashion-MNIST from disk, or synthetic from the seed). */
+/** Data set named by the config (Fashion-MNIST from disk, Moby-Dick from its npm package, or synthetic from the seed). */
 export function loadDataset(lc: LoadedConfig): Dataset {
   const d = lc.config.data;
   if (d.dataset === 'fashion-mnist') return loadFashionMnist();
+  if (d.dataset === 'moby-dick') {
+    return loadMobyDick({ context: d.context, samples: d.samples, testSamples: d.testSamples, lowercase: d.lowercase, minCharCount: d.minCharCount }, lc.config.seed);
+  }
   return makeSynthetic({ kind: d.dataset, samples: d.samples, testSamples: d.testSamples, features: d.features, classes: d.classes, noise: d.noise }, lc.config.seed);
 }
 
@@ -27,6 +32,8 @@ export function modelSpecOf(lc: LoadedConfig): ModelSpec {
       return { kind: 'mlp', hidden: m.hidden };
     case 'cnn':
       return { kind: 'cnn', channels: m.channels, kernel: m.kernel };
+    case 'char-lstm':
+      return { kind: 'char-lstm', embed: m.embed, hidden: m.lstmHidden };
     default:
       return { kind: m.kind };
   }
@@ -107,4 +114,19 @@ export function stragglerDelayOf(lc: LoadedConfig): StragglerConfig['delay'] {
     case 'bimodal':
       return { kind: 'bimodal', p: d.p, slowDelay: q.delaySlow, fastDelay: q.delayFast, workers: d.workers };
   }
+}
+
+/**
+ * The steps at whose end a crash-tolerant master sends the model (a crashed worker's
+ * replacement joins after one of them): every step for gradient coding (null), every
+ * synchronization for DiLoCo on a star.
+ */
+export function masterRounds(lc: LoadedConfig): number[] | null {
+  const o = lc.config.optimizer;
+  return o.kind === 'diloco' ? dilocoSyncSteps(o.localSteps, lc.config.train.steps) : null;
+}
+
+/** Workers alive at `step` under the fault timeline's crashes and rejoins. */
+export function aliveAt(lc: LoadedConfig, faults: FaultSchedule, step: number): number[] {
+  return faults.alive(lc.config.workers, step, masterRounds(lc), lc.config.train.steps);
 }

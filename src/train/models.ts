@@ -5,7 +5,8 @@ export type ModelSpec =
   | { kind: 'logistic' }
   | { kind: 'linear' }
   | { kind: 'mlp'; hidden: number[] }
-  | { kind: 'cnn'; channels: number[]; kernel: number };
+  | { kind: 'cnn'; channels: number[]; kernel: number }
+  | { kind: 'char-lstm'; embed: number; hidden: number };
 
 /** One named parameter tensor and where it lives in the flat parameter vector. */
 export interface ParamSpec {
@@ -15,7 +16,11 @@ export interface ParamSpec {
   offset: number;
   fanIn: number;
   fanOut: number;
-  init: 'glorot' | 'zeros';
+  /**
+   * glorot: uniform with limit sqrt(6 / (fanIn + fanOut)); zeros; embedding: uniform with unit
+   * variance (limit sqrt(3)); lstm-bias: zeros except the forget-gate quarter (gates i, f, g, o), 1.
+   */
+  init: 'glorot' | 'zeros' | 'embedding' | 'lstm-bias';
 }
 
 export interface ModelDef {
@@ -133,17 +138,108 @@ export function buildModel(spec: ModelSpec, inputShape: number[], classes: numbe
         },
       };
     }
+    case 'char-lstm':
+      return charLstm(spec, inputShape, classes, pl);
   }
 }
 
-/** Seeded Glorot-uniform initial parameters; identical on every worker with the same seed. */
+/** Seeded initial parameters (see ParamSpec.init); identical on every worker with the same seed. */
 export function initParams(model: ModelDef, seed: number): Float32Array {
   const out = new Float32Array(model.size);
   model.params.forEach((p, i) => {
     if (p.init === 'zeros') return;
+    if (p.init === 'lstm-bias') {
+      const h = p.size / 4;
+      out.fill(1, p.offset + h, p.offset + 2 * h);
+      return;
+    }
     const rng = new Rng(seed, 'init', i);
-    const limit = Math.sqrt(6 / (p.fanIn + p.fanOut));
+    const limit = p.init === 'embedding' ? Math.sqrt(3) : Math.sqrt(6 / (p.fanIn + p.fanOut));
     for (let j = 0; j < p.size; j++) out[p.offset + j] = (2 * rng.next() - 1) * limit;
   });
   return out;
+}
+
+/** Parameters of char-lstm: embedding V x E, LSTM kernel (E + H) x 4H + bias 4H, output H x V + V. */
+export function charLstmParamCount(vocab: number, embed: number, hidden: number): number {
+  return vocab * embed + (embed + hidden) * 4 * hidden + 4 * hidden + hidden * vocab + vocab;
+}
+
+/**
+ * Forward FLOPs per sample of char-lstm (multiply-add = 2, every elementwise op or nonlinearity 1):
+ * per time step the gate pre-activations [x_t, h] W + b (2 (E + H) 4H + 4H), the four gate
+ * nonlinearities (4H), c = f c + i g (3H), h = o tanh(c) (2H); then the output layer (2 H V + V).
+ * The embedding lookup is free. This is the cost of the textbook LSTM, which the compute-time model
+ * charges; the implementation below computes the same function in another order (one-hot rows of
+ * the projected embedding table), whose real cost differs somewhat.
+ */
+export function charLstmFlops(context: number, vocab: number, embed: number, hidden: number): number {
+  return context * (2 * (embed + hidden) * 4 * hidden + 13 * hidden) + 2 * hidden * vocab + vocab;
+}
+
+/**
+ * A character-level language model: token ids (as floats, [batch, T]) -> embedding (V x E) -> one
+ * LSTM layer (fused kernel [E + H, 4H] over [x_t, h_{t-1}], gates i, f, g, o, forget bias 1)
+ * unrolled over the T context positions -> logits over the V tokens from the last hidden state.
+ */
+function charLstm(spec: { embed: number; hidden: number }, inputShape: number[], classes: number, pl: ParamList): ModelDef {
+  if (inputShape.length !== 1 || classes < 2) throw new Error('model char-lstm needs a text data set (token windows, next-token classes)');
+  const T = inputShape[0]!;
+  const V = classes;
+  const E = spec.embed;
+  const H = spec.hidden;
+  pl.add('embedding', [V, E], V, E, 'embedding');
+  pl.add('lstm/kernel', [E + H, 4 * H], E + H, 4 * H, 'glorot');
+  pl.add('lstm/bias', [4 * H], E + H, 4 * H, 'lstm-bias');
+  pl.add('dense/kernel', [H, V], H, V, 'glorot');
+  pl.add('dense/bias', [V], H, V, 'zeros');
+  return {
+    kind: 'char-lstm',
+    params: pl.params,
+    size: pl.size,
+    flopsPerSample: charLstmFlops(T, V, E, H),
+    outputs: V,
+    regression: false,
+    forward: (p, x) => {
+      const [emb, kernel, bias, wOut, bOut] = p as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
+      const wx = tf.slice(kernel, [0, 0], [E, 4 * H]);
+      const wh = tf.slice(kernel, [E, 0], [H, 4 * H]);
+      // x_t W_x + b depends on the token only: project the V embeddings once ([V, 4H]) and pick
+      // rows with a one-hot matmul per step (its gradient is a plain matmul; on wasm, gather and
+      // unstack of [T, batch, 4H] cost more than the whole recurrence).
+      const table = tf.add(tf.matMul(emb, wx), bias) as tf.Tensor2D;
+      const ids = tf.unstack(tf.cast(tf.transpose(x), 'int32')) as tf.Tensor1D[]; // T x [batch]
+      // z = onehot table + h W_h with a hand-written gradient: tfjs's matMul gradient would also
+      // differentiate the (constant) one-hot, and would transpose W_h at every step.
+      const whT = tf.transpose(wh);
+      const gates = (oh: tf.Tensor2D, hPrev: tf.Tensor2D): tf.Tensor2D =>
+        tf.customGrad((hp, tab, w, save) => {
+          (save as tf.GradSaveFunc)([oh, hp as tf.Tensor2D, whT]);
+          const value = tf.add(tf.matMul(oh, tab as tf.Tensor2D), tf.matMul(hp as tf.Tensor2D, w as tf.Tensor2D));
+          return {
+            value,
+            gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+              const [ohS, hS, whTS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+              const d = dz as tf.Tensor2D;
+              return [tf.matMul(d, whTS), tf.matMul(ohS, d, true, false), tf.matMul(hS, d, true, false)];
+            },
+          };
+        })(hPrev, table, wh) as tf.Tensor2D;
+      let h: tf.Tensor2D | null = null;
+      let c: tf.Tensor2D | null = null;
+      for (let t = 0; t < T; t++) {
+        // Per-step tidy: only h and c (and what the tape saves for the gradient) outlive a step,
+        // which keeps a 1000-sample evaluation from holding every step's gates in memory.
+        [h, c] = tf.tidy(() => {
+          const oh = tf.oneHot(ids[t]!, V) as tf.Tensor2D;
+          const z = h ? gates(oh, h) : tf.matMul(oh, table);
+          const [zi, zf, zg, zo] = tf.split(z, 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+          const ig = tf.mul(tf.sigmoid(zi), tf.tanh(zg)) as tf.Tensor2D;
+          const cNext = c ? (tf.add(tf.mul(tf.sigmoid(zf), c), ig) as tf.Tensor2D) : ig;
+          return [tf.mul(tf.sigmoid(zo), tf.tanh(cNext)) as tf.Tensor2D, cNext];
+        });
+      }
+      return tf.add(tf.matMul(h!, wOut), bOut) as tf.Tensor2D;
+    },
+  };
 }
