@@ -48,7 +48,7 @@ describe('dtemu sweep', () => {
 
     const csv = readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(4);
-    expect(csv[0]).toBe('run,optimizer.compressor,seed,status,finalAccuracy,finalLoss,totalBits,simTimeSec,wallTimeSec,timeToTargetSimSec,timeToTargetBits');
+    expect(csv[0]).toBe('run,optimizer.compressor,seed,status,finalAccuracy,finalLoss,totalBits,peakStepBits,simTimeSec,wallTimeSec,timeToTargetSimSec,timeToTargetBits');
     expect(csv[1]).toMatch(/^001_compressor=topk\(0\.1\),topk\(0\.1\),5,skipped \(done before\),/);
     expect(csv[2]).toMatch(/^002_compressor=sign,sign,5,completed,/);
     // fp16 sends half of fp32 plus headers; sign sends ~1 bit per element: far fewer bits.

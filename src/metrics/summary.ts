@@ -7,6 +7,11 @@ export interface Summary {
   finalLoss: number | null;
   finalTrainLoss: number | null;
   totalBits: number;
+  /**
+   * The most bits all workers sent in one step, the last step excluded (there Streaming DiLoCo
+   * synchronizes every fragment to end the run): the peak bytes per synchronization.
+   */
+  peakStepBits: number;
   serverBits: number;
   simTimeSec: number;
   wallTimeSec: number;
@@ -21,6 +26,13 @@ export interface Summary {
   workers: WorkerBreakdown[];
   /** powersgd: per-layer treatment and the achieved compression ratio. */
   powersgd?: unknown;
+}
+
+function peakStepBits(train: TrainLine[]): number {
+  let peak = 0;
+  const last = train.length > 1 ? train.length - 1 : train.length;
+  for (let i = 0; i < last; i++) peak = Math.max(peak, train[i]!.bits - (i > 0 ? train[i - 1]!.bits : 0));
+  return peak;
 }
 
 /** summary.json: final numbers, and the first evaluation that met the target, if one is set. */
@@ -40,6 +52,7 @@ export function buildSummary(lc: LoadedConfig, lines: MetricsLine[], workers: Wo
     finalLoss: lastEval?.evalLoss ?? null,
     finalTrainLoss: lastTrain?.loss ?? null,
     totalBits: lastTrain?.bits ?? 0,
+    peakStepBits: peakStepBits(train),
     serverBits,
     simTimeSec: lastTrain?.simTimeSec ?? 0,
     wallTimeSec,

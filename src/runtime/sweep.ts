@@ -169,7 +169,7 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export const SWEEP_COLUMNS = ['finalAccuracy', 'finalLoss', 'totalBits', 'simTimeSec', 'wallTimeSec', 'timeToTargetSimSec', 'timeToTargetBits'] as const;
+export const SWEEP_COLUMNS = ['finalAccuracy', 'finalLoss', 'totalBits', 'peakStepBits', 'simTimeSec', 'wallTimeSec', 'timeToTargetSimSec', 'timeToTargetBits'] as const;
 
 /** sweep.csv (one row per point) and overlay plots of every completed run. */
 export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
@@ -187,6 +187,7 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
         s?.finalAccuracy,
         s?.finalLoss,
         s?.totalBits,
+        s?.peakStepBits,
         s?.simTimeSec,
         s?.wallTimeSec,
         s?.timeToTarget?.simTimeSec,
