@@ -88,6 +88,30 @@ describe('fault timeline', () => {
   });
 });
 
+describe('crash and rejoin schedule', () => {
+  const crash = (at: number, rejoin: number | null) => new FaultSchedule([{ kind: 'crash', worker: 2, at: { step: at }, rejoin }]);
+  it('a replacement joins after the first master round ending at or after at + rejoin - 1', () => {
+    expect(crash(10, 5).rejoinRound(2, null, 100)).toBe(14); // every step is a round: back at 15
+    expect(crash(10, 5).rejoinRound(2, [10, 20, 30], 100)).toBe(20); // DiLoCo H = 10: back at 21
+    expect(crash(10, 1).rejoinRound(2, null, 100)).toBe(10); // down for step 10 only
+    expect(crash(10, 5).rejoinRound(2, null, 14)).toBeNull(); // the run ends first
+    expect(crash(10, null).rejoinRound(2, null, 100)).toBeNull();
+    const alive = (s: number) => crash(10, 5).alive(4, s, null, 100);
+    expect([alive(9), alive(10), alive(14), alive(15)]).toEqual([[0, 1, 2, 3], [0, 1, 3], [0, 1, 3], [0, 1, 2, 3]]);
+  });
+
+  it('a replacement drops stalls timed while it was down', () => {
+    const f = new FaultSchedule([
+      { kind: 'stall', worker: 1, at: { time: 5 }, duration: 1 },
+      { kind: 'stall', worker: 1, at: { time: 8 }, duration: 2 },
+    ]);
+    expect(f.stall(1, 1, 4)).toBe(0);
+    f.restart(1, 7); // crashed after the step at t = 4, back at t = 7
+    expect(f.stall(1, 20, 7)).toBe(0);
+    expect(f.stall(1, 21, 8.5)).toBe(2);
+  });
+});
+
 describe('programmable faults (faultsModule)', () => {
   it('apply where the function says, identically in every transport; a broken module is an input error', () => {
     const base = tmp();

@@ -112,7 +112,9 @@ export class WorkerHost {
         initialParams: init,
         nextBatch: () => sampler.next(),
         computeTime: (step, measured) => {
-          // Called at the start of the step's compute: ep.now is the step's start time.
+          // Called at the start of the step's compute: ep.now is the step's start time. A
+          // replacement drops stalls timed while it was down (FaultSchedule.restart).
+          if (step === startStep && startStep > 1) faults.restart(ep.rank, ep.now);
           const t = timeModel.stepTime(ep.rank, step, c.data.batchSize);
           const action = program?.({ worker: ep.rank, step, time: ep.now });
           const slow = faults.slowdown(ep.rank, step, ep.now) * (action?.slow ?? 1);

@@ -82,6 +82,14 @@ export class FaultSchedule {
   }
 
   /**
+   * A replacement for crashed `worker` starts its first step at `time`: stalls timed while it
+   * was down are dropped (the same whether its predecessor lived in this process or not).
+   */
+  restart(worker: number, time: number): void {
+    this.lastStart.set(worker, time);
+  }
+
+  /**
    * Stall seconds injected into `worker`'s step `step` starting at `start`. Call once per step in
    * order (it remembers the previous step's start to find the first boundary after a time).
    */
