@@ -1,7 +1,7 @@
 import { bytesToF32, f32Bytes } from '../comm/collectives/chunks.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
 import type { Endpoint } from '../comm/endpoint.ts';
-import { recipients } from './rejoin.ts';
+import { ROUND_REPLY, sendRoundModel } from './rejoin.ts';
 import { sgdStep } from './sgd-update.ts';
 
 export const DILOCO_NAMESPACE = 'diloco';
@@ -51,7 +51,7 @@ export async function runDilocoMaster(
     sgdStep(global, avg, velocity, outerLr, outerMomentum, 0, true);
     onRound?.({ step, used: used.map((p) => p.r) });
     const bytes = f32Bytes(global, 0, d);
-    for (const r of recipients(live, alive(step + 1))) server.send(r, op, 1, bytes);
+    sendRoundModel(server, op, live, alive(step + 1), bytes);
   }
 }
 
@@ -59,6 +59,6 @@ export async function runDilocoMaster(
 export async function dilocoPushPull(ep: Endpoint, outerGrad: Float32Array, global: Float32Array): Promise<void> {
   const op = ep.nextOp(DILOCO_NAMESPACE);
   ep.send(ep.size, op, 0, f32Bytes(outerGrad, 0, outerGrad.length));
-  const reply = await ep.recv(ep.size, op, 1);
+  const reply = await ep.recv(ep.size, op, ROUND_REPLY);
   global.set(bytesToF32(reply.payload));
 }

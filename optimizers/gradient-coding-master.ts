@@ -3,7 +3,7 @@ import type { Endpoint } from '../comm/endpoint.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
 import { CODING_NAMESPACE, partitionsFor, type GradientCodeLike, type GradientCodingConfig } from './gradient-coding.ts';
 import { learningRate } from './lr-schedule.ts';
-import { recipients } from './rejoin.ts';
+import { sendRoundModel } from './rejoin.ts';
 import { sgdStep } from './sgd-update.ts';
 
 /** What the master decided in one step (exposed for tests and the timeline). */
@@ -107,6 +107,6 @@ export async function runGradientCodingMaster(
     sgdStep(model, grad, velocity, learningRate(cfg.lr, cfg.schedule, step, steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
     onRound?.({ step, used, decodedAt });
     const bytes = f32Bytes(model, 0, d);
-    for (const r of recipients(live, alive(step + 1))) server.send(r, op, 1, bytes);
+    sendRoundModel(server, op, live, alive(step + 1), bytes);
   }
 }

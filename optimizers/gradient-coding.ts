@@ -1,5 +1,5 @@
 import { bytesToF32 } from '../comm/collectives/chunks.ts';
-import { receiveRejoinModel } from './rejoin.ts';
+import { receiveRejoinModel, ROUND_REPLY } from './rejoin.ts';
 import { finishStep, type WorkerContext } from './worker-context.ts';
 import type { SgdHyperparameters } from './sgd-update.ts';
 
@@ -88,7 +88,7 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
     const sentAt = ep.now;
     const op = ep.nextOp(CODING_NAMESPACE);
     ep.send(ep.size, op, 0, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
-    const reply = await ep.recvRaw(ep.size, op, 1);
+    const reply = await ep.recvRaw(ep.size, op, ROUND_REPLY);
     params.set(bytesToF32(reply.payload));
     // The step ends for everyone when the new model arrives; a straggler abandons its work then,
     // so only the compute and delay before that instant are reported (timeline and breakdown).

@@ -157,6 +157,14 @@ describe('char-lstm model', () => {
       for (let j = p.offset; j < p.offset + p.size; j++) if (Math.abs(grad[j]!) > Math.abs(grad[best]!)) best = j;
       coords.push(best, p.offset + ((best - p.offset + Math.floor(p.size / 3)) % p.size));
     }
+    // The recurrent weights W_h (kernel rows E..E+H-1) have a hand-written gradient: check the
+    // largest of them too, whichever rows the picks above fell in.
+    const kernel = model.params.find((p) => p.name === 'lstm/kernel')!;
+    const cols = kernel.shape[1]!;
+    let bestWh = kernel.offset + E * cols;
+    for (let j = bestWh; j < kernel.offset + kernel.size; j++) if (Math.abs(grad[j]!) > Math.abs(grad[bestWh]!)) bestWh = j;
+    coords.push(bestWh);
+    expect(Math.abs(grad[bestWh]!)).toBeGreaterThan(1e-4);
     const eps = 1e-2;
     for (const j of coords) {
       const plus = Float32Array.from(params);

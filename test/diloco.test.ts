@@ -184,10 +184,16 @@ describe('Streaming DiLoCo overlap: tau inner steps while a fragment is in fligh
     expect(checked).toBe(15);
   });
 
-  it('with mixing 1 (global never merged into local) the losses do not depend on tau', () => {
+  it('merges a fragment exactly tau steps after it was sent: the local trajectory is untouched until then', () => {
     const base = tmp();
-    const loss = (tau: number) => run(join(base, `m${tau}`), ['optimizer.mixing=1', `optimizer.overlap=${tau}`]).lines.filter((l) => l['kind'] === 'train').map((l) => l['loss']);
-    expect(loss(5)).toEqual(loss(0));
+    const loss = (name: string, sets: string[]) => run(join(base, name), sets).lines.filter((l) => l['kind'] === 'train').map((l) => l['loss'] as number);
+    // mixing 1 never merges the global values into the local ones: the reference trajectory.
+    const never = loss('never', ['optimizer.mixing=1', 'optimizer.overlap=3']);
+    const firstDiff = (xs: number[]) => xs.findIndex((x, i) => x !== never[i]) + 1;
+    // Fragment 0 syncs first, at step 8; its merge changes the loss of the step after it.
+    expect(firstDiff(loss('t0', ['optimizer.overlap=0']))).toBe(9);
+    expect(firstDiff(loss('t3', ['optimizer.overlap=3']))).toBe(12);
+    expect(firstDiff(loss('t5', ['optimizer.overlap=5']))).toBe(14);
   });
 });
 

@@ -103,11 +103,12 @@ describe('crash and rejoin schedule', () => {
   it('a replacement drops stalls timed while it was down', () => {
     const f = new FaultSchedule([
       { kind: 'stall', worker: 1, at: { time: 5 }, duration: 1 },
+      { kind: 'stall', worker: 1, at: { time: 7 }, duration: 3 },
       { kind: 'stall', worker: 1, at: { time: 8 }, duration: 2 },
     ]);
     expect(f.stall(1, 1, 4)).toBe(0);
     f.restart(1, 7); // crashed after the step at t = 4, back at t = 7
-    expect(f.stall(1, 20, 7)).toBe(0);
+    expect(f.stall(1, 20, 7)).toBe(3); // timed at its first step's start: not while down
     expect(f.stall(1, 21, 8.5)).toBe(2);
   });
 });

@@ -49,7 +49,7 @@ describe('the Gantt window', () => {
       if (s < 30 || s >= 40) events.push(ev(s, 1)); // down for steps 30-39, back at 40
       if (s < 50) events.push(ev(s, 2)); // down from step 50 to the end
     }
-    const w = timelineWindow(events, 60);
+    const w = timelineWindow(events, 3, 60);
     expect([w.from, w.to]).toEqual([20, 79]);
     expect(w.shown.every((e) => e.step >= 20 && e.step <= 79)).toBe(true);
     // Clipped to the window's time span [19, 79].
@@ -57,6 +57,17 @@ describe('the Gantt window', () => {
       { worker: 1, start: 29, end: 39 },
       { worker: 2, start: 49, end: 79 },
     ]);
-    expect(timelineWindow(events.filter((e) => e.worker === 0), 60)).toMatchObject({ from: 1, to: 60, down: [] });
+    expect(timelineWindow(events.filter((e) => e.worker === 0), 1, 60)).toMatchObject({ from: 1, to: 60, down: [] });
+    // A crash at step 1 (back at step 6), a worker that never ran, and a late crash (step 95).
+    const late = events.filter((e) => e.worker === 0 && e.step < 95);
+    const early = events.filter((e) => e.worker === 0).map((e) => ({ ...e, worker: 1 })).filter((e) => e.step >= 6);
+    const v = timelineWindow([...events.filter((e) => e.worker === 0), ...early], 3, 60);
+    expect(v.from).toBe(1);
+    expect(v.down).toEqual([
+      { worker: 1, start: 0, end: 5 },
+      { worker: 2, start: 0, end: 60 },
+    ]);
+    const full = events.filter((e) => e.worker === 0).map((e) => ({ ...e, worker: 1 }));
+    expect(timelineWindow([...late, ...full], 2, 60)).toMatchObject({ from: 41, to: 100, down: [{ worker: 0, start: 94, end: 100 }] });
   });
 });

@@ -9,7 +9,8 @@ export interface Summary {
   totalBits: number;
   /**
    * The most bits all workers sent in one step, the last step excluded (there Streaming DiLoCo
-   * synchronizes every fragment to end the run): the peak bytes per synchronization.
+   * synchronizes every fragment to end the run) unless nothing was sent before it: the peak
+   * bits per synchronization.
    */
   peakStepBits: number;
   serverBits: number;
@@ -29,10 +30,10 @@ export interface Summary {
 }
 
 function peakStepBits(train: TrainLine[]): number {
-  let peak = 0;
-  const last = train.length > 1 ? train.length - 1 : train.length;
-  for (let i = 0; i < last; i++) peak = Math.max(peak, train[i]!.bits - (i > 0 ? train[i - 1]!.bits : 0));
-  return peak;
+  const sent = train.map((l, i) => l.bits - (i > 0 ? train[i - 1]!.bits : 0));
+  const beforeLast = Math.max(0, ...sent.slice(0, -1));
+  // A run whose only synchronization is its last step (e.g. DiLoCo with steps <= H) peaks there.
+  return beforeLast > 0 ? beforeLast : Math.max(0, ...sent);
 }
 
 /** summary.json: final numbers, and the first evaluation that met the target, if one is set. */

@@ -69,7 +69,7 @@ ${body}
 /** report.html for one run: every chart of plots/, interactive (hover, zoom by legend toggling). */
 export function writeRunReport(runDir: string, title: string, lines: MetricsLine[], breakdown: WorkerBreakdown[], timeline: TimelineEvent[], summary: Record<string, unknown>): void {
   const run = runData(title, lines);
-  const win = timelineWindow(timeline);
+  const win = timelineWindow(timeline, breakdown.length);
   const workers = breakdown.length;
   const rows = (['finalAccuracy', 'finalLoss', 'totalBits', 'simTimeSec', 'wallTimeSec', 'steps'] as const)
     .map((k) => `<tr><td>${k}</td><td>${esc(String(summary[k] ?? ''))}</td></tr>`)

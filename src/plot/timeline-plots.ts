@@ -34,7 +34,7 @@ export function readTimeline(runDir: string): TimelineEvent[] {
  * long runs legible (timelineWindow picks which steps are drawn).
  */
 export function plotTimeline(events: TimelineEvent[], workers: number, out: string, name: string, maxSteps = 60): void {
-  const { from, to, shown, down } = timelineWindow(events, maxSteps);
+  const { from, to, shown, down } = timelineWindow(events, workers, maxSteps);
   const title = `${name}: worker timeline, steps ${from}-${Math.min(to, Math.max(...shown.map((e) => e.step)))}`;
   const label = (w: number) => `worker ${w}`;
   const seg = (pick: (e: TimelineEvent) => [number, number]) =>

@@ -10,9 +10,9 @@ export interface DownInterval {
 /**
  * The steps a Gantt chart shows (`span` of them: from the start, or from 10 steps before the
  * first crash if there is one) and the intervals workers were down within them: from a crashed
- * worker's last step to its replacement's first (or to the end of the run).
+ * worker's last step (or the start of the run) to its replacement's first (or the end of the run).
  */
-export function timelineWindow(events: TimelineEvent[], span = 60): { from: number; to: number; shown: TimelineEvent[]; down: DownInterval[] } {
+export function timelineWindow(events: TimelineEvent[], workers: number, span = 60): { from: number; to: number; shown: TimelineEvent[]; down: DownInterval[] } {
   const byWorker = new Map<number, TimelineEvent[]>();
   let lastStep = 0;
   let runEnd = 0;
@@ -24,8 +24,14 @@ export function timelineWindow(events: TimelineEvent[], span = 60): { from: numb
     runEnd = Math.max(runEnd, e.end);
   }
   const gaps: (DownInterval & { step: number })[] = [];
-  for (const [worker, list] of byWorker) {
+  for (let worker = 0; worker < workers; worker++) {
+    const list = byWorker.get(worker) ?? [];
+    if (list.length === 0) {
+      if (lastStep > 0) gaps.push({ worker, start: 0, end: runEnd, step: 1 });
+      continue;
+    }
     list.sort((a, b) => a.step - b.step);
+    if (list[0]!.step > 1) gaps.push({ worker, start: 0, end: list[0]!.start, step: 1 });
     for (let i = 0; i < list.length; i++) {
       const next = list[i + 1];
       if (next && next.step > list[i]!.step + 1) gaps.push({ worker, start: list[i]!.end, end: next.start, step: list[i]!.step + 1 });
@@ -33,7 +39,8 @@ export function timelineWindow(events: TimelineEvent[], span = 60): { from: numb
     }
   }
   const firstGap = Math.min(...gaps.map((g) => g.step));
-  const from = Number.isFinite(firstGap) ? Math.max(1, firstGap - 10) : 1;
+  // Around the first crash, but never past the end (a late crash still shows `span` steps).
+  const from = Number.isFinite(firstGap) ? Math.max(1, Math.min(firstGap - 10, lastStep - span + 1)) : 1;
   const to = from + span - 1;
   const shown = events.filter((e) => e.step >= from && e.step <= to);
   const t0 = Math.min(...shown.map((e) => e.start));

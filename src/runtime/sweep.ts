@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { writeSweepReport } from '../plot/html-report.ts';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
+import { withGeneratedFaults } from './fault-program.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { resolvedConfigText } from '../metrics/run-dir.ts';
 import type { Summary } from '../metrics/summary.ts';
@@ -114,7 +115,9 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
   const configTexts = new Map<string, string>();
   for (const p of points) {
     try {
-      configTexts.set(p.id, resolvedConfigText(loadConfig(file, { sets: p.sets }).config));
+      // With the fault module's generated entries too: a point they make invalid fails here.
+      const lc = await withGeneratedFaults(loadConfig(file, { sets: p.sets }));
+      configTexts.set(p.id, resolvedConfigText(lc.config));
     } catch (e) {
       if (e instanceof UserError) throw new UserError(`${e.message.replace(/^--set /, `${file}: sweep point ${p.label}: `)}`);
       throw e;

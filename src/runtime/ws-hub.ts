@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage, peekDestination } from '../../comm/wire-c
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { RunError } from '../util/user-error.ts';
+import { REJOIN_MODEL } from '../../optimizers/rejoin.ts';
 import { CLOSE_BAD_TOKEN, CLOSE_NOT_NEEDED, type ToCoordinator, type ToWorker } from './protocol.ts';
 
 interface Conn {
@@ -218,14 +219,15 @@ export class WsHub implements MessageSink {
     return conn;
   }
 
+  private hold(rank: number, frame: Buffer | Uint8Array): void {
+    let list = this.held.get(rank);
+    if (!list) this.held.set(rank, (list = []));
+    list.push(Buffer.from(frame));
+  }
+
   /** Deliver to a rank's process, or hold the frame while that process is being replaced. */
   private sendFrame(target: Conn, rank: number, frame: Buffer | Uint8Array): void {
-    if (target.awaitingReplacement || (target.replacement && !target.ready)) {
-      let list = this.held.get(rank);
-      if (!list) this.held.set(rank, (list = []));
-      list.push(Buffer.from(frame));
-      return;
-    }
+    if (target.awaitingReplacement || (target.replacement && !target.ready)) return this.hold(rank, frame);
     // A process that crashed on purpose (and is not replaced) receives nothing any more.
     if (target.ws.readyState !== target.ws.OPEN) return;
     target.ws.send(frame, { binary: true });
@@ -288,6 +290,8 @@ export class WsHub implements MessageSink {
   route(msg: Message): void {
     const target = this.byRank.get(msg.to);
     if (!target) throw new Error(`no process hosts worker ${msg.to}`);
+    // A replacement's model may be sent before its predecessor has even announced its crash.
+    if (msg.step === REJOIN_MODEL && !(target.replacement && target.ready)) return this.hold(msg.to, encodeMessage(msg));
     this.sendFrame(target, msg.to, encodeMessage(msg));
   }
 

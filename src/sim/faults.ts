@@ -86,7 +86,8 @@ export class FaultSchedule {
    * was down are dropped (the same whether its predecessor lived in this process or not).
    */
   restart(worker: number, time: number): void {
-    this.lastStart.set(worker, time);
+    // Just below `time`: a stall timed exactly at the first step's start still fires.
+    this.lastStart.set(worker, time > 0 ? time * (1 - Number.EPSILON) : -Number.MIN_VALUE);
   }
 
   /**
