@@ -1,7 +1,7 @@
 import { bytesToF32, f32Bytes } from '../comm/collectives/chunks.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
 import type { Endpoint } from '../comm/endpoint.ts';
-import { ROUND_REPLY, sendRoundModel } from './rejoin.ts';
+import { Membership, releaseWaiting, ROUND_REPLY, sendRoundModel } from './rejoin.ts';
 import { sgdStep } from './sgd-update.ts';
 
 export const DILOCO_NAMESPACE = 'diloco';
@@ -27,16 +27,16 @@ export async function runDilocoMaster(
   outerLr: number,
   outerMomentum: number,
   timeout: number | null,
-  alive: (step: number) => number[],
+  membership: Membership,
   onRound?: (r: { step: number; used: number[] }) => void,
 ): Promise<void> {
   const d = initialParams.length;
   const global = Float32Array.from(initialParams);
   const velocity = new Float32Array(d);
   const avg = new Float32Array(d);
-  for (const step of syncSteps) {
+  for (const [i, step] of syncSteps.entries()) {
     const op = server.nextOp(DILOCO_NAMESPACE);
-    const live = alive(step);
+    const live = membership.alive(step);
     // Pushes arrive in send order (one FIFO ingress): the first one sets the deadline.
     const pushes = await receivePushes(server, live, op, (k, at, taken) => timeout === null || k === 0 || at <= taken[0]! + timeout);
     if (!pushes) return;
@@ -51,8 +51,9 @@ export async function runDilocoMaster(
     sgdStep(global, avg, velocity, outerLr, outerMomentum, 0, true);
     onRound?.({ step, used: used.map((p) => p.r) });
     const bytes = f32Bytes(global, 0, d);
-    sendRoundModel(server, op, live, alive(step + 1), bytes);
+    sendRoundModel(server, op, step, i + 1, live, membership, bytes);
   }
+  releaseWaiting(server, membership);
 }
 
 /** The worker side of one master synchronization: push Δ, continue from the returned θ. */

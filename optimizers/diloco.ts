@@ -1,6 +1,6 @@
 import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
 import { AdamW } from './adamw.ts';
-import { DILOCO_NAMESPACE, dilocoPushPull, dilocoSyncSteps } from './diloco-master.ts';
+import { DILOCO_NAMESPACE, dilocoPushPull } from './diloco-master.ts';
 import { receiveRejoinModel } from './rejoin.ts';
 import { CompressedExchange, type ConfiguredCompressor } from './compressed-exchange.ts';
 import { learningRate } from './lr-schedule.ts';
@@ -104,15 +104,17 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
       inFlight.splice(k, 1);
     }
   };
-  if (ctx.startStep > 1) {
-    // A replacement for a crashed worker (star): fresh inner optimizer state, the data stream
-    // where it would have been, and the global parameters of the synchronization it joins at.
-    for (let s = 1; s < ctx.startStep; s++) ctx.nextBatch();
-    const syncs = dilocoSyncSteps(cfg.localSteps, ctx.steps);
-    await receiveRejoinModel(ep, DILOCO_NAMESPACE, syncs.indexOf(ctx.startStep - 1) + 1, global);
+  let first = 1;
+  if (ctx.replacement) {
+    // A replacement for a crashed worker (star): the global parameters of the synchronization
+    // it joins at, a fresh inner optimizer, the data stream where it would have been.
+    const round = await receiveRejoinModel(ep, DILOCO_NAMESPACE, global);
+    if (round === null) return;
     local.set(global);
+    first = round + 1;
+    for (let s = 1; s < first; s++) ctx.nextBatch();
   }
-  for (let step = ctx.startStep; step <= ctx.steps; step++) {
+  for (let step = first; step <= ctx.steps; step++) {
     // Through its master (star) DiLoCo goes on without a crashed worker; on a ring it cannot.
     if (ctx.crashesAt(step)) return ctx.crash(step, dilocoUsesMaster(ctx.topology));
     const computed = computeGradient(ctx, step, local, grad);

@@ -3,7 +3,7 @@ import type { Endpoint } from '../comm/endpoint.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
 import { CODING_NAMESPACE, partitionsFor, type GradientCodeLike, type GradientCodingConfig } from './gradient-coding.ts';
 import { learningRate } from './lr-schedule.ts';
-import { sendRoundModel } from './rejoin.ts';
+import { Membership, releaseWaiting, sendRoundModel } from './rejoin.ts';
 import { sgdStep } from './sgd-update.ts';
 
 /** What the master decided in one step (exposed for tests and the timeline). */
@@ -28,8 +28,8 @@ export async function runGradientCodingMaster(
   initialParams: Float32Array,
   steps: number,
   onRound?: (r: CodingRound) => void,
-  /** Workers alive at a step (the fault timeline's crashes). */
-  alive: (step: number) => number[] = () => Array.from({ length: server.size }, (_, r) => r),
+  /** Who takes part in which step (the fault timeline's crashes and rejoins). */
+  membership: Membership = new Membership(server.size, steps, []),
 ): Promise<void> {
   const n = server.size;
   const s = cfg.stragglersTolerated;
@@ -40,7 +40,7 @@ export async function runGradientCodingMaster(
   const acc = new Float64Array(d);
   for (let step = 1; step <= steps; step++) {
     const op = server.nextOp(CODING_NAMESPACE);
-    const live = alive(step);
+    const live = membership.alive(step);
     // Only what the strategy takes goes on the link (first n-s in send order = arrival order on
     // the FIFO ingress); replication needs copies until every partition is covered, so it takes all.
     const need = cfg.strategy === 'wait-for-all' || cfg.strategy === 'replication' ? Infinity : n - s;
@@ -107,6 +107,7 @@ export async function runGradientCodingMaster(
     sgdStep(model, grad, velocity, learningRate(cfg.lr, cfg.schedule, step, steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
     onRound?.({ step, used, decodedAt });
     const bytes = f32Bytes(model, 0, d);
-    sendRoundModel(server, op, live, alive(step + 1), bytes);
+    sendRoundModel(server, op, step, step, live, membership, bytes);
   }
+  releaseWaiting(server, membership);
 }

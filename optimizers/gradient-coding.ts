@@ -58,13 +58,16 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
   // coded / uncoded: one vector; replication: the s+1 partition gradients back to back.
   const out = new Float32Array(cfg.strategy === 'replication' ? parts.length * d : d);
   const acc = new Float64Array(d);
-  if (ctx.startStep > 1) {
-    // A replacement for a crashed worker: the data streams go on where they would have been,
-    // and the model is the one the master sends at the end of the step before.
-    for (let s = 1; s < ctx.startStep; s++) for (const j of parts) ctx.partitionBatch(j);
-    await receiveRejoinModel(ep, CODING_NAMESPACE, ctx.startStep - 1, params);
+  let first = 1;
+  if (ctx.replacement) {
+    // A replacement for a crashed worker: the model is the one the master sends at the end of
+    // the step before its first; the data streams go on where they would have been.
+    const round = await receiveRejoinModel(ep, CODING_NAMESPACE, params);
+    if (round === null) return;
+    first = round + 1;
+    for (let s = 1; s < first; s++) for (const j of parts) ctx.partitionBatch(j);
   }
-  for (let step = ctx.startStep; step <= ctx.steps; step++) {
+  for (let step = first; step <= ctx.steps; step++) {
     // Gradient coding tolerates crashed workers: the master decodes without them.
     if (ctx.crashesAt(step)) return ctx.crash(step, true);
     acc.fill(0);

@@ -98,10 +98,11 @@ export interface WorkerContext {
    */
   crashesAt(step: number): boolean;
   /**
-   * The first step this worker runs: 1, or for a crashed worker's replacement (fault timeline
-   * `rejoin`; gradient coding and DiLoCo on a star) the step after the master round it joins at.
+   * This worker replaces a crashed one (fault timeline `rejoin`; gradient coding and DiLoCo on a
+   * star): it waits for the model its master sends it (optimizers/rejoin.ts) and runs from the
+   * step after that round, or not at all if the run ends first.
    */
-  startStep: number;
+  replacement: boolean;
   crash(step: number, tolerated: boolean): Promise<void>;
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
   reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number, background?: [number, number][]): void;

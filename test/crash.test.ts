@@ -152,6 +152,33 @@ describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
     expect(deterministicMetrics(runIn('ws'))).toEqual(lines);
   });
 
+  it('after a virtual time, as the master decides it: identical over ws and in process; a replacement that never joins ends with the run', () => {
+    const base = tmp();
+    const runIn = (name: string, rejoin: string, transport: string) => {
+      const dir = join(base, name);
+      const r = dtemu(['run', FILE, '--out', dir, '--quiet', '--set', 'train.steps=130', '--set', `faults=[{kind: crash, worker: 4, at: 100, rejoin: "${rejoin}"}]`, '--set', `transport.kind=${transport}`]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return dir;
+    };
+    const ws = deterministicMetrics(runIn('ws', '0.5 s', 'ws'));
+    expect(deterministicMetrics(runIn('inproc', '0.5 s', 'inproc'))).toEqual(ws);
+    const train = trainLines(ws);
+    const back = train.find((l) => (l['step'] as number) > 100 && (l['lossByWorker'] as number[]).length === 6)!['step'] as number;
+    expect(train.filter((l) => (l['step'] as number) >= 100 && (l['step'] as number) < back).every((l) => (l['lossByWorker'] as number[]).length === 5)).toBe(true);
+    // The first round it missed is step 100's; it joins after the first round ending 0.5 s later
+    // (train lines carry the model's arrival at the last worker: the same offset every step, to
+    // one message's serialization).
+    const t = (s: number) => train.find((l) => l['step'] === s)!['simTimeSec'] as number;
+    expect(t(back - 1) - t(100)).toBeGreaterThan(0.5 - 1e-3);
+    expect(t(back - 2) - t(100)).toBeLessThan(0.5 + 1e-3);
+
+    const neverDir = runIn('never', '100 s', 'ws');
+    expect(trainLines(deterministicMetrics(neverDir)).filter((l) => (l['step'] as number) >= 100).every((l) => (l['lossByWorker'] as number[]).length === 5)).toBe(true);
+    const m = json<{ processes: { ranks: number[] }[] }>(join(neverDir, 'manifest.json'));
+    expect(m.processes.filter((p) => p.ranks.includes(4))).toHaveLength(2); // its replacement started, then was told the run ended
+  });
+
   it('is refused at load time where nothing carries on without the worker', () => {
     const r = dtemu(['validate', FILE, '--set', 'optimizer.kind=allreduce-sgd', '--set', 'topology.kind=ring', '--set', 'faults=[{kind: crash, worker: 4, at: 10, rejoin: 5}]']);
     expect(r.code).toBe(2);

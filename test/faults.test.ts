@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../src/config/load.ts';
 import { FaultSchedule } from '../src/sim/faults.ts';
+import { Membership } from '../optimizers/rejoin.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { StragglerModel } from '../src/sim/stragglers.ts';
 import { ringTopology } from '../topologies/ring.ts';
@@ -89,15 +90,40 @@ describe('fault timeline', () => {
 });
 
 describe('crash and rejoin schedule', () => {
-  const crash = (at: number, rejoin: number | null) => new FaultSchedule([{ kind: 'crash', worker: 2, at: { step: at }, rejoin }]);
-  it('a replacement joins after the first master round ending at or after at + rejoin - 1', () => {
-    expect(crash(10, 5).rejoinRound(2, null, 100)).toBe(14); // every step is a round: back at 15
-    expect(crash(10, 5).rejoinRound(2, [10, 20, 30], 100)).toBe(20); // DiLoCo H = 10: back at 21
-    expect(crash(10, 1).rejoinRound(2, null, 100)).toBe(10); // down for step 10 only
-    expect(crash(10, 5).rejoinRound(2, null, 14)).toBeNull(); // the run ends first
-    expect(crash(10, null).rejoinRound(2, null, 100)).toBeNull();
-    const alive = (s: number) => crash(10, 5).alive(4, s, null, 100);
-    expect([alive(9), alive(10), alive(14), alive(15)]).toEqual([[0, 1, 2, 3], [0, 1, 3], [0, 1, 3], [0, 1, 2, 3]]);
+  type Rejoin = { steps: number } | { time: number } | null;
+  const crash = (at: number, rejoin: Rejoin, steps = 100) => new Membership(4, steps, [{ worker: 2, at, rejoin }]);
+  /** Feed rounds (step, end time) to the master's membership; the round after which worker 2 joined. */
+  const joinedAfter = (m: Membership, rounds: [number, number][]) => {
+    for (const [s, t] of rounds) if (m.endRound(s, t).includes(2)) return s;
+    return null;
+  };
+  const everyStep = (n: number): [number, number][] => Array.from({ length: n }, (_, i) => [i + 1, 0.1 * (i + 1)]);
+
+  it('after N steps: at the first round ending at or after step at + N - 1; never at the last step', () => {
+    expect(joinedAfter(crash(10, { steps: 5 }), everyStep(100))).toBe(14); // gradient coding: back at 15
+    expect(joinedAfter(crash(10, { steps: 5 }), [10, 20, 30].map((s) => [s, s / 10]))).toBe(20); // DiLoCo H = 10: back at 21
+    expect(joinedAfter(crash(10, { steps: 1 }), everyStep(100))).toBe(10); // down for step 10 only
+    expect(joinedAfter(crash(10, { steps: 5 }, 14), everyStep(14))).toBeNull(); // the run ends first
+    expect(joinedAfter(crash(10, null), everyStep(100))).toBeNull();
+    const m = crash(10, { steps: 5 });
+    const alive: number[][] = [];
+    for (const [s, t] of everyStep(20)) {
+      alive.push(m.alive(s));
+      m.endRound(s, t);
+    }
+    expect([alive[8], alive[9], alive[13], alive[14]]).toEqual([[0, 1, 2, 3], [0, 1, 3], [0, 1, 3], [0, 1, 2, 3]]);
+    expect(m.backAfter(2)).toBe(14);
+    expect(m.waiting()).toEqual([]);
+  });
+
+  it('after a virtual time: at the first round ending that long after the first round it missed', () => {
+    // Rounds every 0.1 s; it misses round 10 (ends at 1.0 s); back 0.35 s later: the round ending at 1.4 s.
+    expect(joinedAfter(crash(10, { time: 0.35 }), everyStep(100))).toBe(14);
+    // DiLoCo: it crashes at step 12 and misses the sync at 20 (2.0 s); the one at 30 ends 1 s later.
+    expect(joinedAfter(crash(12, { time: 0.5 }), [10, 20, 30, 40].map((s) => [s, s / 10]))).toBe(30);
+    const never = crash(10, { time: 100 });
+    expect(joinedAfter(never, everyStep(100))).toBeNull();
+    expect(never.waiting()).toEqual([2]); // told at the end of the run that it will not rejoin
   });
 
   it('a replacement drops stalls timed while it was down', () => {

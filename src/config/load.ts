@@ -311,7 +311,12 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
         if (f.rejoin !== undefined && c.transport.kind === 'ws' && !c.transport.spawn) {
           fail('rejoin', 'expected transport.spawn true for a rejoin in ws mode (the coordinator starts the replacement process), found false');
         }
-        return { kind: 'crash', worker: f.worker!, at: { step: f.at as number }, rejoin: f.rejoin ?? null };
+        let rejoin: { steps: number } | { time: number } | null = null;
+        if (typeof f.rejoin === 'number') {
+          if (!(f.rejoin >= 1)) fail('rejoin', `expected a number of steps >= 1 or a time with units, found ${f.rejoin}`);
+          rejoin = { steps: f.rejoin };
+        } else if (f.rejoin !== undefined) rejoin = { time: time('rejoin', f.rejoin) };
+        return { kind: 'crash', worker: f.worker!, at: { step: f.at as number }, rejoin };
       }
       case 'link': {
         const id = need('link', f.link, 'a link');

@@ -255,10 +255,9 @@ export const experimentSchema = {
           for: { type: ['integer', 'string'], description: 'Window length: steps or a time (default: until the end).' },
           duration: { type: 'string', description: 'stall: how long ("2 s").' },
           rejoin: {
-            type: 'integer',
-            minimum: 1,
+            type: ['integer', 'string'],
             description:
-              'crash: a fresh worker takes its place after this many steps; it gets the model the master sends at the end of the first round (step, or DiLoCo synchronization) at or after at + rejoin - 1 (gradient-coding, diloco on a star).',
+              'crash: a fresh worker takes its place at a round of the master (every step for gradient-coding, every synchronization for diloco on a star): N steps = the first round ending at or after step at + N - 1; a time ("2 s") = the first round ending that long after the first round it missed (virtual time).',
           },
           link: { type: 'string', description: 'link: "A->B" between neighbours on a ring, "server-in" / "server-out" on a star.' },
           bandwidth: { type: 'string', description: 'link: bandwidth during the window ("10 Mb/s").' },

@@ -85,7 +85,7 @@ export interface FaultConfig {
   at: number | string;
   for?: number | string;
   duration?: string;
-  rejoin?: number;
+  rejoin?: number | string;
   link?: string;
   bandwidth?: string;
   latency?: string;

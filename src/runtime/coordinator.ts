@@ -17,7 +17,7 @@ import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { loadFaultProgram, withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
-import { aliveAt, masterRounds, networkOf, preflight } from './run-setup.ts';
+import { membershipOf, networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
 import { powerSgdReport } from '../../optimizers/powersgd.ts';
 import { WorkerHost } from './worker-host.ts';
@@ -72,6 +72,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   dir.writeConfig(c);
   const startedAt = Date.now();
   const faults = new FaultSchedule(lc.faults);
+  // Shared by the master (which decides rejoins) and the aggregator (who reports each step).
+  const membership = membershipOf(lc);
   // Only gradient coding carries on when workers crash; everything else stops with an error.
   const toleratesCrash = c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star');
   // A crash counts as the fault timeline's only if the worker announced it at the scheduled step.
@@ -91,9 +93,9 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     },
     wall,
     (e) => dir.appendTimeline(e),
-    (step) => aliveAt(lc, faults, step).length,
+    (step) => membership.alive(step).length,
     // A worker that crashed for good: its time ends at its last step.
-    (w) => faults.crashStep(w) !== null && faults.crashStep(w)! <= c.train.steps && faults.rejoinRound(w, masterRounds(lc), c.train.steps) === null,
+    (w) => faults.crashStep(w) !== null && faults.crashStep(w)! <= c.train.steps && membership.backAfter(w) === null,
   );
   const manifest = runManifest(lc, startedAt);
   dir.writeJson('manifest.json', manifest);
@@ -125,7 +127,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     if (c.topology.kind === 'star') {
       server = new Endpoint(c.workers, c.workers, router, network);
       router.attach(server);
-      serverDone = serveParameterServer(lc, server, pre.model).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
+      serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
     }
   };
 
@@ -157,10 +159,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         onReport: report,
         onFailure: (e) => failNow(e),
         expectedCrash: (a) => toleratesCrash && scheduledCrash(a),
-        rejoinStep: (rank) => {
-          const back = faults.rejoinRound(rank, masterRounds(lc), c.train.steps);
-          return back === null ? null : back + 1;
-        },
+        rejoins: (rank) => faults.rejoins(rank),
         describe: (p) => {
           const cause = exitCause.get(p.pid);
           return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
@@ -173,7 +172,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
         router.attach(server);
-        serverDone = serveParameterServer(lc, server, pre.model).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
+        serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
       }
       if (c.transport.spawn) {
         // `replaces`: start a process in place of crashed process `replaces` (fault timeline rejoin).
@@ -194,7 +193,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
             if (info && signal === 'SIGKILL' && scheduledCrash(announced)) {
               if (toleratesCrash) {
                 // The hub marks it done, or holds its messages until its replacement is ready.
-                if (faults.rejoinRound(announced.rank, masterRounds(lc), c.train.steps) !== null) spawnWorker(info.index);
+                if (faults.rejoins(announced.rank)) spawnWorker(info.index);
                 return;
               }
               failNow(

@@ -13,7 +13,7 @@ import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
 import type { GradientCodeLike } from '../../optimizers/gradient-coding.ts';
 import { createGradientCode } from '../coding/index.ts';
-import { dilocoSyncSteps } from '../../optimizers/diloco-master.ts';
+import { Membership } from '../../optimizers/rejoin.ts';
 
 /** Data set named by the config (Fashion-MNIST from disk, Moby-Dick from its npm package, or synthetic from the seed). */
 export function loadDataset(lc: LoadedConfig): Dataset {
@@ -116,17 +116,7 @@ export function stragglerDelayOf(lc: LoadedConfig): StragglerConfig['delay'] {
   }
 }
 
-/**
- * The steps at whose end a crash-tolerant master sends the model (a crashed worker's
- * replacement joins after one of them): every step for gradient coding (null), every
- * synchronization for DiLoCo on a star.
- */
-export function masterRounds(lc: LoadedConfig): number[] | null {
-  const o = lc.config.optimizer;
-  return o.kind === 'diloco' ? dilocoSyncSteps(o.localSteps, lc.config.train.steps) : null;
-}
-
-/** Workers alive at `step` under the fault timeline's crashes and rejoins. */
-export function aliveAt(lc: LoadedConfig, faults: FaultSchedule, step: number): number[] {
-  return faults.alive(lc.config.workers, step, masterRounds(lc), lc.config.train.steps);
+/** Who takes part in which step: the fault timeline's crashes, and rejoins decided by the master. */
+export function membershipOf(lc: LoadedConfig): Membership {
+  return new Membership(lc.config.workers, lc.config.train.steps, new FaultSchedule(lc.faults).crashes());
 }

@@ -6,8 +6,8 @@ import { runQsparseAsyncMaster } from '../../optimizers/qsparse-async-master.ts'
 import { periodOf } from '../../optimizers/qsparse-local-sgd.ts';
 import { runGradientCodingMaster } from '../../optimizers/gradient-coding-master.ts';
 import { dilocoSyncSteps, runDilocoMaster } from '../../optimizers/diloco-master.ts';
-import { aliveAt, gradientCodeOf } from './run-setup.ts';
-import { FaultSchedule } from '../sim/faults.ts';
+import { gradientCodeOf } from './run-setup.ts';
+import type { Membership } from '../../optimizers/rejoin.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { initParams, type ModelDef } from '../train/models.ts';
 
@@ -16,20 +16,14 @@ import { initParams, type ModelDef } from '../train/models.ts';
  * algorithm on a star: dense push/pull sums, compressed push/pull averages, or the asynchronous
  * Qsparse master. Resolves when the run no longer needs it.
  */
-export async function serveParameterServer(lc: LoadedConfig, server: Endpoint, model: ModelDef): Promise<void> {
+export async function serveParameterServer(lc: LoadedConfig, server: Endpoint, model: ModelDef, membership: Membership): Promise<void> {
   const o = lc.config.optimizer;
   if (o.kind === 'diloco') {
-    const faults = new FaultSchedule(lc.faults);
-    return runDilocoMaster(server, initParams(model, lc.config.seed), dilocoSyncSteps(o.localSteps, lc.config.train.steps), o.outerLr, o.outerMomentum, lc.q.syncTimeout, (step) =>
-      aliveAt(lc, faults, step),
-    );
+    return runDilocoMaster(server, initParams(model, lc.config.seed), dilocoSyncSteps(o.localSteps, lc.config.train.steps), o.outerLr, o.outerMomentum, lc.q.syncTimeout, membership);
   }
   if (o.kind === 'allreduce-sgd' || o.kind === 'powersgd') return psServe(server);
   if (o.kind === 'gradient-coding') {
-    const faults = new FaultSchedule(lc.faults);
-    return runGradientCodingMaster(server, o, gradientCodeOf(lc), initParams(model, lc.config.seed), lc.config.train.steps, undefined, (step) =>
-      aliveAt(lc, faults, step),
-    );
+    return runGradientCodingMaster(server, o, gradientCodeOf(lc), initParams(model, lc.config.seed), lc.config.train.steps, undefined, membership);
   }
   const segments = model.params.map((p) => ({ offset: p.offset, size: p.size }));
   const compressor = compressorFor(o.compressor, segments, model.size, o.errorFeedback);

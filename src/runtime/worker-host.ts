@@ -14,13 +14,11 @@ import { RunError } from '../util/user-error.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
-import { gradientCodeOf, loadDataset, masterRounds, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
+import { gradientCodeOf, loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
 
-/** What a replacement process continues from (fault timeline `rejoin`, ws). */
+/** What a replacement process continues from (fault timeline `rejoin`, ws): its predecessor's
+ * traffic counters, announced before it died. */
 export interface ResumeState {
-  /** The first step it runs (the step after the master round it joins at). */
-  step: number;
-  /** Its predecessor's traffic counters, announced before it died. */
   bytesSent: number;
   messagesSent: number;
   bytesTo: [number, number][];
@@ -100,7 +98,8 @@ export class WorkerHost {
     const code = gradientCodeOf(this.lc);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
-    const makeContext = (ep: Endpoint, startStep: number, onCrash: () => void): WorkerContext => {
+    const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
+      let started = false;
       const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
       const rng = new Rng(c.seed, 'compression', ep.rank);
       const partitionSamplers = new Map<number, BatchSampler>();
@@ -114,7 +113,8 @@ export class WorkerHost {
         computeTime: (step, measured) => {
           // Called at the start of the step's compute: ep.now is the step's start time. A
           // replacement drops stalls timed while it was down (FaultSchedule.restart).
-          if (step === startStep && startStep > 1) faults.restart(ep.rank, ep.now);
+          if (replacement && !started) faults.restart(ep.rank, ep.now);
+          started = true;
           const t = timeModel.stepTime(ep.rank, step, c.data.batchSize);
           const action = program?.({ worker: ep.rank, step, time: ep.now });
           const slow = faults.slowdown(ep.rank, step, ep.now) * (action?.slow ?? 1);
@@ -138,7 +138,7 @@ export class WorkerHost {
         params: trainer.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
         seed: c.seed,
         topology: c.topology.kind,
-        startStep,
+        replacement,
         crashesAt: (step) => faults.crashStep(ep.rank) === step,
         crash: async (step, tolerated) => {
           onCrash();
@@ -173,17 +173,13 @@ export class WorkerHost {
         };
       return ctx;
     };
-    const rounds = masterRounds(this.lc);
     const runWorker = async (ep: Endpoint): Promise<void> => {
-      for (let start = this.resume?.step ?? 1; ; ) {
+      for (let replacement = this.resume !== null; ; replacement = true) {
         let crashed = false;
-        const ctx = makeContext(ep, start, () => (crashed = true));
-        await runOptimizer(ctx, c.optimizer);
+        await runOptimizer(makeContext(ep, replacement, () => (crashed = true)), c.optimizer);
         // In process, a crashed worker with a rejoin is replaced by a fresh one (over ws the
         // process is dead and the coordinator starts a new one).
-        const back = crashed ? faults.rejoinRound(ep.rank, rounds, c.train.steps) : null;
-        if (back === null) return;
-        start = back + 1;
+        if (!crashed || !faults.rejoins(ep.rank)) return;
       }
     };
     await Promise.all(this.endpoints.map(runWorker));

@@ -46,8 +46,8 @@ export interface HubOptions {
   onFailure(err: RunError): void;
   /** A process hosting these ranks may die on purpose (fault timeline, tolerated): not a failure. */
   expectedCrash?(announced: { rank: number; step: number }): boolean;
-  /** The step a crashed worker's replacement starts at (fault timeline rejoin), or null. */
-  rejoinStep?(rank: number): number | null;
+  /** True if a crashed worker gets a replacement process (fault timeline rejoin). */
+  rejoins?(rank: number): boolean;
   /** Describe a process for messages (the coordinator adds the pid and exit cause it knows). */
   describe?(conn: { index: number; pid: number; ranks: number[] }): string;
 }
@@ -198,12 +198,11 @@ export class WsHub implements MessageSink {
 
   /**
    * A process started in place of one that crashed on purpose: it takes over the same ranks and
-   * goes on from its predecessor's announced traffic counters, at the step its rejoin allows.
+   * goes on from its predecessor's announced traffic counters; it waits for the master's model.
    */
   private admitReplacement(ws: WebSocket, msg: Extract<ToCoordinator, { t: 'hello' }>): Conn | null {
     const old = this.conns[msg.replaces!];
-    const step = old ? this.o.rejoinStep?.(old.ranks[0]!) : null;
-    if (!old || !old.awaitingReplacement || !old.crashAnnounced || step == null || this.stopping) {
+    if (!old || !old.awaitingReplacement || !old.crashAnnounced || this.stopping) {
       this.sendJson(ws, { t: 'refused', reason: `process ${msg.replaces} is not waiting for a replacement` });
       ws.close(CLOSE_NOT_NEEDED, 'not needed');
       return null;
@@ -215,7 +214,7 @@ export class WsHub implements MessageSink {
     this.conns[old.index] = conn;
     for (const r of conn.ranks) this.byRank.set(r, conn);
     const a = old.crashAnnounced;
-    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { step, bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo } });
+    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo } });
     return conn;
   }
 
@@ -264,7 +263,7 @@ export class WsHub implements MessageSink {
       case 'crash':
         conn.crashAnnounced = { rank: msg.rank, step: msg.step, bytesSent: msg.bytesSent, messagesSent: msg.messagesSent, bytesTo: msg.bytesTo };
         // From now on its frames wait for the replacement, if one will come.
-        if (this.o.expectedCrash?.(conn.crashAnnounced) && conn.ranks.some((r) => this.o.rejoinStep?.(r) != null)) conn.awaitingReplacement = true;
+        if (this.o.expectedCrash?.(conn.crashAnnounced) && conn.ranks.some((r) => this.o.rejoins?.(r) === true)) conn.awaitingReplacement = true;
         return;
       case 'error':
         this.fail(`${this.describe(conn)} failed: ${msg.message}`);

@@ -7,10 +7,9 @@
  *          `at` (a step number, or a virtual time)
  * - crash: `worker` dies at the start of step `at` (a real SIGKILL of its process over ws);
  *          gradient coding and DiLoCo through a master carry on without it, synchronous
- *          algorithms stop with an error. With `rejoin: N` a fresh worker (a new process over
- *          ws) takes its place: it receives the model the master sends at the end of the first
- *          round (every step for gradient coding, every synchronization for DiLoCo) ending at
- *          or after step at + N - 1, and continues from the next step
+ *          algorithms stop with an error. With `rejoin` (N steps, or a virtual time) a fresh
+ *          worker (a new process over ws) takes its place at a round of the master, which
+ *          decides when (optimizers/rejoin.ts, Membership)
  * - partition: for virtual times in [at, at + for) the listed workers are cut off from the
  *          others (and from the parameter server): a transfer between the two sides waits until
  *          the partition heals
@@ -23,7 +22,7 @@ export type Fault =
   | { kind: 'slow'; worker: number; factor: number; at: When; for: When | null }
   | { kind: 'stall'; worker: number; at: When; duration: number }
   | { kind: 'link'; link: string; bandwidth: number | null; latency: number | null; at: number; for: number | null }
-  | { kind: 'crash'; worker: number; at: { step: number }; rejoin: number | null }
+  | { kind: 'crash'; worker: number; at: { step: number }; rejoin: { steps: number } | { time: number } | null }
   | { kind: 'partition'; workers: number[]; at: number; for: number };
 
 function within(at: When, span: When | null, step: number, time: number): boolean {
@@ -47,27 +46,14 @@ export class FaultSchedule {
     return at;
   }
 
-  /**
-   * The round after which a crashed `worker`'s replacement joins (it starts at that step + 1),
-   * or null if it never does within `steps`. `rounds` are the steps at whose end the master
-   * sends the model (null: every step).
-   */
-  rejoinRound(worker: number, rounds: readonly number[] | null, steps: number): number | null {
-    const crash = this.faults.find((x): x is Extract<Fault, { kind: 'crash' }> => x.kind === 'crash' && x.worker === worker);
-    if (!crash || crash.rejoin === null) return null;
-    const earliest = crash.at.step + crash.rejoin - 1;
-    const round = rounds === null ? earliest : rounds.find((s) => s >= earliest);
-    return round !== undefined && round < steps ? round : null;
+  /** The crashes, for the masters' membership (optimizers/rejoin.ts). */
+  crashes(): { worker: number; at: number; rejoin: { steps: number } | { time: number } | null }[] {
+    return this.faults.flatMap((x) => (x.kind === 'crash' ? [{ worker: x.worker, at: x.at.step, rejoin: x.rejoin }] : []));
   }
 
-  /** Workers alive at `step`: not between their crash and the step after their rejoin round. */
-  alive(workers: number, step: number, rounds: readonly number[] | null = null, steps = Infinity): number[] {
-    return Array.from({ length: workers }, (_, w) => w).filter((w) => {
-      const c = this.crashStep(w);
-      if (c === null || step < c) return true;
-      const back = this.rejoinRound(w, rounds, steps);
-      return back !== null && step > back;
-    });
+  /** True if `worker` crashes and a replacement may take its place. */
+  rejoins(worker: number): boolean {
+    return this.faults.some((x) => x.kind === 'crash' && x.worker === worker && x.rejoin !== null);
   }
 
   get empty(): boolean {
