@@ -1,4 +1,4 @@
-import { namespacedOp, type Endpoint } from '../comm/endpoint.ts';
+import type { Endpoint } from '../comm/endpoint.ts';
 
 /*
  * Crashes and rejoins (fault timeline `crash` with `rejoin`), for the algorithms whose master
@@ -16,8 +16,11 @@ export const ROUND_REPLY = 1;
  * swallow them.
  */
 export const REJOIN_MODEL = 2;
-/** The wire op of that message (one crash per worker, so one op serves every worker). */
-const REJOIN_OP = namespacedOp('rejoin', 1);
+/**
+ * The wire op of that message (one crash per worker, so one op serves every worker): block 0 of
+ * the upper half, which no namespace uses (namespacedOp hands out blocks 1-15).
+ */
+export const REJOIN_OP = 0x80000001;
 /** Its header: the round's step and the round's 1-based index among the master's rounds. */
 const HEADER_BYTES = 16;
 
@@ -76,7 +79,9 @@ export class Membership {
       if (c.rejoin === null || step < c.at || this.back.has(c.worker)) continue;
       if (!this.missedAt.has(c.worker)) this.missedAt.set(c.worker, time);
       if (step >= this.steps) continue;
-      const due = 'steps' in c.rejoin ? step >= c.at + c.rejoin.steps - 1 : time >= this.missedAt.get(c.worker)! + c.rejoin.time;
+      // (A round ending within a nanosecond of the deadline counts, so float rounding of sums of
+      // link times does not decide ties.)
+      const due = 'steps' in c.rejoin ? step >= c.at + c.rejoin.steps - 1 : time >= this.missedAt.get(c.worker)! + c.rejoin.time - 1e-9;
       if (due) {
         this.back.set(c.worker, step);
         joining.push(c.worker);
@@ -87,7 +92,10 @@ export class Membership {
 
   /** Crashed workers with a rejoin whose replacement has not joined (told at the end of the run). */
   waiting(): number[] {
-    return this.crashes.filter((c) => c.rejoin !== null && c.at <= this.steps && !this.back.has(c.worker)).map((c) => c.worker);
+    return this.crashes
+      .filter((c) => c.rejoin !== null && c.at <= this.steps && !this.back.has(c.worker))
+      .map((c) => c.worker)
+      .sort((a, b) => a - b);
   }
 }
 

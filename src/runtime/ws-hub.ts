@@ -7,7 +7,7 @@ import { decodeMessage, encodeMessage, peekDestination } from '../../comm/wire-c
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { RunError } from '../util/user-error.ts';
-import { REJOIN_MODEL } from '../../optimizers/rejoin.ts';
+import { REJOIN_MODEL, REJOIN_OP } from '../../optimizers/rejoin.ts';
 import { CLOSE_BAD_TOKEN, CLOSE_NOT_NEEDED, type ToCoordinator, type ToWorker } from './protocol.ts';
 
 interface Conn {
@@ -290,7 +290,7 @@ export class WsHub implements MessageSink {
     const target = this.byRank.get(msg.to);
     if (!target) throw new Error(`no process hosts worker ${msg.to}`);
     // A replacement's model may be sent before its predecessor has even announced its crash.
-    if (msg.step === REJOIN_MODEL && !(target.replacement && target.ready)) return this.hold(msg.to, encodeMessage(msg));
+    if (msg.op === REJOIN_OP && msg.step === REJOIN_MODEL && !(target.replacement && target.ready)) return this.hold(msg.to, encodeMessage(msg));
     this.sendFrame(target, msg.to, encodeMessage(msg));
   }
 
