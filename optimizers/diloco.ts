@@ -64,6 +64,12 @@ export function fragmentSyncs(p: number, fragments: number, h: number, step: num
  * With H = 1, outer lr 1, outer momentum 0 and an SGD inner optimizer without momentum, θ
  * becomes the mean of the workers' one-step results, i.e. exactly synchronous SGD on the
  * averaged gradient (tested).
+ *
+ * On a ring, Streaming DiLoCo (Douillard et al. 2025): F fragments synchronized in turn, each
+ * merged into the local parameters with mixing alpha, `overlap` tau inner steps after it was sent
+ * (its all-reduce in flight meanwhile, in virtual time). On a star, through the master
+ * (diloco-master.ts), which leaves late or crashed workers out and decides when a crashed
+ * worker's replacement joins (rejoin.ts).
  */
 export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<void> {
   const { ep, oracle } = ctx;
