@@ -38,6 +38,8 @@ const CORPUS: [string, string, string[], string, string, string][] = [
   ['too many processes', 'workers: 2\ntransport: { processes: 3 }\n' + BASE, [], '2:25', 'transport.processes', 'at most workers'],
   ['bad backend', 'backend: tpu\n' + BASE, [], '1:10', 'backend', 'expected one of auto, node-gpu, node, wasm, cpu'],
   ['diloco overlap not below H', 'data: { dataset: blobs }\nmodel: { kind: mlp }\noptimizer: { kind: diloco, localSteps: 4, fragments: 2, overlap: 4 }\n', [], '3:66', 'optimizer.overlap', 'below localSteps (4'],
+  ['rejoin of the wrong type', BASE + 'faults:\n  - { kind: crash, worker: 1, at: 5, rejoin: [2] }\n', [], '5:46', 'faults.0.rejoin', 'expected a number of steps or a time with units, found a list'],
+  ['rejoin without a master', BASE + 'faults:\n  - { kind: crash, worker: 1, at: 5, rejoin: 3 }\n', [], '5:46', 'faults.0.rejoin', 'expected rejoin only with gradient-coding or diloco on a star'],
   ['bad schedule key', 'data: { dataset: fashion-mnist }\nmodel: { kind: mlp }\noptimizer: { kind: allreduce-sgd, schedule: { knd: cosine } }\n', [], '3:47', 'optimizer.schedule.knd', "did you mean 'kind'"],
 ];
 

@@ -150,8 +150,10 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
       if (typeof qk === 'string') {
         return new UserError(`${loc.where(path)}: ${key(path)}: ${parseQuantity(qk as QuantityKind, found)}`);
       }
-      const t = (err.params as { type: string }).type;
-      const expected = t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `${t === 'integer' ? 'an' : 'a'} ${t}`;
+      // ajv reports a list of types as "integer,string" (the fault timeline's steps-or-time keys).
+      const types = String((err.params as { type: string | string[] }).type);
+      const one = (t: string) => (t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `${t === 'integer' ? 'an' : 'a'} ${t}`);
+      const expected = types === 'integer,string' ? 'a number of steps or a time with units' : types.split(',').map(one).join(' or ');
       return new UserError(`${loc.where(path)}: ${key(path)}: expected ${expected}, found ${describe(found)}`);
     }
     case 'minimum':
