@@ -1,5 +1,5 @@
 import { allGatherAverage } from '../comm/collectives/compressed-allgather.ts';
-import { psPushPullAverage } from '../comm/collectives/compressed-parameter-server.ts';
+import { psPushPull } from '../comm/collectives/parameter-server.ts';
 import { codecRingAllReduce } from '../comm/collectives/codec-ring-allreduce.ts';
 import { createCompressor, type CompressorSpec } from '../comm/compress/factory.ts';
 import type { Compressor, Uniform } from '../comm/compress/compressor.ts';
@@ -106,7 +106,7 @@ export class CompressedExchange {
         return;
       }
       case 'ps':
-        await psPushPullAverage(ep, payload, out);
+        await psPushPull(ep, payload, out);
         return;
       case 'ring': {
         // Reduce the decoded vectors hop by hop; partial sums are re-encoded at every hop.

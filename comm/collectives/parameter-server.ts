@@ -2,39 +2,58 @@ import type { Endpoint } from '../endpoint.ts';
 import { bytesToF32, f32Bytes } from './chunks.ts';
 import { allWorkers, receivePushes } from './server-ingress.ts';
 
-/**
- * Parameter-server all-reduce over a star: every worker pushes its vector to the server
- * (rank === size), the server sums in rank order and sends the sum back to everyone.
- * The server's link is shared: the server times the contending pushes itself, in order of
- * (virtual send time, rank), so the result is deterministic whatever order bytes arrive in.
+/*
+ * Parameter server over a star (the server is rank === size): every worker pushes a payload, the
+ * server combines the payloads in rank order into one dense fp32 vector and sends it back to
+ * everyone. The server's link is shared: the server times the contending pushes itself, in order
+ * of (virtual send time, rank), so the result is deterministic whatever order bytes arrive in.
  */
-export async function psAllReduce(ep: Endpoint, data: Float32Array): Promise<void> {
+
+/** The worker side of one round: push `payload`, receive the server's vector into `out`. */
+export async function psPushPull(ep: Endpoint, payload: Uint8Array, out: Float32Array): Promise<void> {
   const op = ep.nextOp('ps');
   const server = ep.size;
-  ep.send(server, op, 0, f32Bytes(data, 0, data.length));
+  ep.send(server, op, 0, payload);
   const reply = await ep.recv(server, op, 1);
-  data.set(bytesToF32(reply.payload));
+  out.set(bytesToF32(reply.payload));
 }
 
-/** One server round; returns false when the endpoint was closed. */
-export async function psServeRound(server: Endpoint): Promise<boolean> {
+/** Parameter-server all-reduce (sum) of a dense vector, in place. */
+export function psAllReduce(ep: Endpoint, data: Float32Array): Promise<void> {
+  return psPushPull(ep, f32Bytes(data, 0, data.length), data);
+}
+
+/**
+ * The server side of one round: `combine` turns the pushed payloads (rank order) into the vector
+ * sent back to every worker. Returns false when the endpoint was closed.
+ */
+export async function psServeRoundWith(server: Endpoint, combine: (payloads: Uint8Array[]) => Float32Array): Promise<boolean> {
   const op = server.nextOp('ps');
-  const n = server.size;
   const pushes = await receivePushes(server, allWorkers(server), op);
   if (!pushes) return false;
-  const msgs = pushes.map((p) => p.m);
   const ready = Math.max(server.now, ...pushes.map((p) => p.at));
-  const len = msgs[0]!.payload.byteLength / 4;
+  const result = combine(pushes.map((p) => p.m.payload));
+  server.now = ready;
+  const bytes = f32Bytes(result, 0, result.length);
+  for (let r = 0; r < server.size; r++) server.send(r, op, 1, bytes);
+  return true;
+}
+
+/** The sum of dense fp32 payloads (psAllReduce's server). */
+function sumF32(payloads: Uint8Array[]): Float32Array {
+  const len = payloads[0]!.byteLength / 4;
   const sum = new Float32Array(len);
-  for (let r = 0; r < n; r++) {
-    const v = bytesToF32(msgs[r]!.payload);
+  payloads.forEach((p, r) => {
+    const v = bytesToF32(p);
     if (v.length !== len) throw new Error(`parameter server: rank ${r} pushed ${v.length} values, rank 0 pushed ${len}`);
     for (let i = 0; i < len; i++) sum[i] = sum[i]! + v[i]!;
-  }
-  server.now = ready;
-  const bytes = f32Bytes(sum, 0, len);
-  for (let r = 0; r < n; r++) server.send(r, op, 1, bytes);
-  return true;
+  });
+  return sum;
+}
+
+/** One psAllReduce server round; returns false when the endpoint was closed. */
+export function psServeRound(server: Endpoint): Promise<boolean> {
+  return psServeRoundWith(server, sumF32);
 }
 
 /** Serve rounds until the endpoint fails (run over). */
