@@ -52,4 +52,13 @@ describe('determinism', () => {
     const loss = (m: Record<string, unknown>[]) => m.filter((l) => l['kind'] === 'train').map((l) => (l['loss'] as number).toFixed(4));
     expect(loss(inproc)).toEqual(loss(ring));
   });
+
+  it('compressed payloads through the parameter server: the same over ws, and the server returns the dense average', () => {
+    const sets = ['topology.kind=star', 'optimizer.kind=compressed-sgd', 'optimizer.compressor={kind: topk, ratio: 0.1}'];
+    const inproc = run(join(base, 'cin'), 'transport.kind=inproc', ...sets);
+    expect(run(join(base, 'cws'), 'transport.processes=2', ...sets)).toEqual(inproc);
+    // The server's bytes: every step, the fp32 average (d = 16*32+32+32*4+4 = 676 values) to each of 4 workers.
+    const s = json<{ serverBits: number; steps: number }>(join(base, 'cin', 'summary.json'));
+    expect(s.serverBits).toBe(s.steps * 4 * 676 * 4 * 8);
+  });
 });
