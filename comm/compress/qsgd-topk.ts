@@ -9,21 +9,19 @@
  */
 import { sparseFamilyBitsPerElement } from './bits-formula.ts';
 import type { Compressor, Uniform } from './compressor.ts';
-import { chooseIndexCoding, readIndices, writeIndices } from './index-coding.ts';
 import { checkLevels, l2NormF32, packedBytes, quantizePack, unpackAdd } from './qsgd.ts';
 import { checkRatio, countForRatio, fmtRatio } from './ratio.ts';
-import { growF32, growU32 } from './scratch.ts';
-import { TopKSelector } from './topk-select.ts';
-import { checkEnd, checkSparseHeader, dataView, FLAG_VARINT_INDICES, Format, SPARSE_HEADER_BYTES, writeSparseHeader } from './wire-format.ts';
+import { readSparseFamily, sparseFamilyPayload } from './sparse-codec.ts';
+import { TopKGather } from './topk-select.ts';
+import { dataView, Format, SPARSE_HEADER_BYTES } from './wire-format.ts';
 
 const HEADER = SPARSE_HEADER_BYTES + 8; // + u32 s + f32 norm
 
 export class QsgdTopK implements Compressor {
   readonly name: string;
   readonly dense = false;
-  private readonly selector = new TopKSelector();
+  private readonly top = new TopKGather();
   private idx = new Uint32Array(0);
-  private vals = new Float32Array(0);
 
   constructor(
     readonly ratio: number,
@@ -42,20 +40,14 @@ export class QsgdTopK implements Compressor {
     const d = x.length;
     const k = this.count(d);
     const s = this.levels;
-    const idx = (this.idx = growU32(this.idx, k));
-    const vals = (this.vals = growF32(this.vals, k));
-    this.selector.select(x, k, idx);
-    for (let j = 0; j < k; j++) vals[j] = x[idx[j]!]!;
+    this.top.gather(x, k);
+    const vals = this.top.vals;
     const norm = l2NormF32(vals, k);
-    const { varint, bytes } = chooseIndexCoding(idx, k);
-    const fixed = packedBytes(k, s);
-    const p = new Uint8Array(HEADER + fixed + bytes);
-    writeSparseHeader(p, Format.qsgdTopk, d, varint ? FLAG_VARINT_INDICES : 0, k);
+    const p = sparseFamilyPayload(Format.qsgdTopk, d, k, this.top.idx, 0, 8 + packedBytes(k, s));
     const dv = dataView(p);
     dv.setUint32(SPARSE_HEADER_BYTES, s, true);
     dv.setFloat32(SPARSE_HEADER_BYTES + 4, norm, true);
     quantizePack(vals, k, norm, s, uniform, p, HEADER);
-    writeIndices(idx, k, d, varint, p, HEADER + fixed);
     return p;
   }
 
@@ -65,15 +57,11 @@ export class QsgdTopK implements Compressor {
   }
 
   decodeAdd(payload: Uint8Array, out: Float32Array, scale: number): void {
-    const d = out.length;
-    const { dv, k, flags } = checkSparseHeader(payload, Format.qsgdTopk, d, this.name, HEADER, FLAG_VARINT_INDICES);
-    const s = checkLevels(dv.getUint32(SPARSE_HEADER_BYTES, true), this.name);
-    const norm = dv.getFloat32(SPARSE_HEADER_BYTES + 4, true);
-    const fixed = packedBytes(k, s);
-    if (HEADER + fixed > payload.byteLength) throw new Error(`${this.name}: corrupt payload (truncated levels)`);
-    const idx = (this.idx = growU32(this.idx, k));
-    checkEnd(payload, readIndices(payload, HEADER + fixed, k, d, (flags & FLAG_VARINT_INDICES) !== 0, idx), this.name);
-    unpackAdd(payload, HEADER, k, norm, s, out, scale, idx);
+    // The levels s (validated) size the packed section before the indices.
+    const levels = (dv: DataView) => checkLevels(dv.getUint32(SPARSE_HEADER_BYTES, true), this.name);
+    const { dv, k, idx } = readSparseFamily(payload, Format.qsgdTopk, out.length, this.name, HEADER, 0, (n, v) => 8 + packedBytes(n, levels(v)), 'levels', this.idx);
+    this.idx = idx;
+    unpackAdd(payload, HEADER, k, dv.getFloat32(SPARSE_HEADER_BYTES + 4, true), levels(dv), out, scale, idx);
   }
 }
 

@@ -9,10 +9,10 @@
  * bitmap kept between calls (cleared while reading it out), and reading the bitmap word by word
  * yields the indices already sorted, as the delta index coding wants, in O(k + d/32).
  */
-import type { Compressor, Uniform } from './compressor.ts';
+import type { Uniform } from './compressor.ts';
 import { checkRatio, countForRatio, fmtRatio } from './ratio.ts';
 import { growF32, growU32 } from './scratch.ts';
-import { encodeSparse, sparseDecodeAdd, type ValueType } from './sparse-codec.ts';
+import { encodeSparse, SparseCompressor, type ValueType } from './sparse-codec.ts';
 import { checkValueType, sparseBitsPerElement, type SparseOptions } from './topk.ts';
 
 export interface RandomKOptions extends SparseOptions {
@@ -20,19 +20,18 @@ export interface RandomKOptions extends SparseOptions {
   scaled?: boolean;
 }
 
-export class RandomK implements Compressor {
+export class RandomK extends SparseCompressor {
   readonly name: string;
-  readonly dense = false;
   readonly values: ValueType;
   readonly scaled: boolean;
   private bitmap = new Uint32Array(0);
-  private idx = new Uint32Array(0);
   private vals = new Float32Array(0);
 
   constructor(
     readonly ratio: number,
     options: RandomKOptions = {},
   ) {
+    super();
     checkRatio(ratio, 'randomk');
     this.values = checkValueType(options.values, 'randomk');
     this.scaled = options.scaled === true;
@@ -79,15 +78,6 @@ export class RandomK implements Compressor {
     if (this.scaled) for (let j = 0; j < k; j++) vals[j] = x[idx[j]!]! * s;
     else for (let j = 0; j < k; j++) vals[j] = x[idx[j]!]!;
     return encodeSparse(d, k, idx, vals, this.values);
-  }
-
-  decode(payload: Uint8Array, out: Float32Array): void {
-    out.fill(0);
-    this.decodeAdd(payload, out, 1);
-  }
-
-  decodeAdd(payload: Uint8Array, out: Float32Array, scale: number): void {
-    this.idx = sparseDecodeAdd(payload, out, scale, this.idx, this.name);
   }
 }
 

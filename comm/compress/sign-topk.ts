@@ -8,21 +8,24 @@
  */
 import { sparseFamilyBitsPerElement } from './bits-formula.ts';
 import type { Compressor, Uniform } from './compressor.ts';
-import { chooseIndexCoding, readIndices, writeIndices } from './index-coding.ts';
 import { checkRatio, countForRatio, fmtRatio } from './ratio.ts';
-import { growF32, growU32 } from './scratch.ts';
 import { packSigns, unpackSignsAdd } from './sign.ts';
-import { TopKSelector } from './topk-select.ts';
-import { checkEnd, checkSparseHeader, dataView, FLAG_VARINT_INDICES, Format, SPARSE_HEADER_BYTES, writeSparseHeader } from './wire-format.ts';
+import { readSparseFamily, sparseFamilyPayload } from './sparse-codec.ts';
+import { TopKGather } from './topk-select.ts';
+import { dataView, Format, SPARSE_HEADER_BYTES } from './wire-format.ts';
 
 const HEADER = SPARSE_HEADER_BYTES + 4; // + f32 scale
+
+/** The bytes between the sparse header and the indices: the scale and k sign bits. */
+function fixedBytes(k: number): number {
+  return 4 + Math.ceil(k / 8);
+}
 
 export class SignTopK implements Compressor {
   readonly name: string;
   readonly dense = false;
-  private readonly selector = new TopKSelector();
+  private readonly top = new TopKGather();
   private idx = new Uint32Array(0);
-  private vals = new Float32Array(0);
 
   constructor(readonly ratio: number) {
     checkRatio(ratio, 'sign-topk');
@@ -36,22 +39,13 @@ export class SignTopK implements Compressor {
   encode(x: Float32Array, _uniform?: Uniform): Uint8Array {
     const d = x.length;
     const k = this.count(d);
-    const idx = (this.idx = growU32(this.idx, k));
-    const vals = (this.vals = growF32(this.vals, k));
-    this.selector.select(x, k, idx);
+    this.top.gather(x, k);
+    const vals = this.top.vals;
     let l1 = 0;
-    for (let j = 0; j < k; j++) {
-      const v = x[idx[j]!]!;
-      vals[j] = v;
-      l1 += Math.abs(v);
-    }
-    const { varint, bytes } = chooseIndexCoding(idx, k);
-    const fixed = Math.ceil(k / 8);
-    const p = new Uint8Array(HEADER + fixed + bytes);
-    writeSparseHeader(p, Format.signTopk, d, varint ? FLAG_VARINT_INDICES : 0, k);
+    for (let j = 0; j < k; j++) l1 += Math.abs(vals[j]!);
+    const p = sparseFamilyPayload(Format.signTopk, d, k, this.top.idx, 0, fixedBytes(k));
     dataView(p).setFloat32(SPARSE_HEADER_BYTES, k === 0 ? 0 : l1 / k, true);
     packSigns(vals, k, p, HEADER);
-    writeIndices(idx, k, d, varint, p, HEADER + fixed);
     return p;
   }
 
@@ -61,14 +55,9 @@ export class SignTopK implements Compressor {
   }
 
   decodeAdd(payload: Uint8Array, out: Float32Array, scale: number): void {
-    const d = out.length;
-    const { dv, k, flags } = checkSparseHeader(payload, Format.signTopk, d, this.name, HEADER, FLAG_VARINT_INDICES);
-    const mag = dv.getFloat32(SPARSE_HEADER_BYTES, true);
-    const fixed = Math.ceil(k / 8);
-    if (HEADER + fixed > payload.byteLength) throw new Error(`${this.name}: corrupt payload (truncated signs)`);
-    const idx = (this.idx = growU32(this.idx, k));
-    checkEnd(payload, readIndices(payload, HEADER + fixed, k, d, (flags & FLAG_VARINT_INDICES) !== 0, idx), this.name);
-    unpackSignsAdd(payload, HEADER, k, mag, out, scale, idx);
+    const { dv, k, idx } = readSparseFamily(payload, Format.signTopk, out.length, this.name, HEADER, 0, fixedBytes, 'signs', this.idx);
+    this.idx = idx;
+    unpackSignsAdd(payload, HEADER, k, dv.getFloat32(SPARSE_HEADER_BYTES, true), out, scale, idx);
   }
 }
 

@@ -2,9 +2,9 @@
  * Threshold sparsification: keep every x_i with |x_i| >= tau (NaN is never >= tau: dropped). The
  * number kept depends on the data, from 0 to d; the payload is the sparse format.
  */
-import type { Compressor, Uniform } from './compressor.ts';
+import type { Uniform } from './compressor.ts';
 import { growF32, growU32 } from './scratch.ts';
-import { encodeSparse, sparseDecodeAdd, type ValueType } from './sparse-codec.ts';
+import { encodeSparse, SparseCompressor, type ValueType } from './sparse-codec.ts';
 import { checkValueType, sparseBitsPerElement, type SparseOptions } from './topk.ts';
 
 export function checkTau(tau: unknown, who: string): number {
@@ -14,17 +14,16 @@ export function checkTau(tau: unknown, who: string): number {
   return tau;
 }
 
-export class Threshold implements Compressor {
+export class Threshold extends SparseCompressor {
   readonly name: string;
-  readonly dense = false;
   readonly values: ValueType;
-  private idx = new Uint32Array(0);
   private vals = new Float32Array(0);
 
   constructor(
     readonly tau: number,
     options: SparseOptions = {},
   ) {
+    super();
     checkTau(tau, 'threshold');
     this.values = checkValueType(options.values, 'threshold');
     this.name = `threshold(${tau}${this.values === 'f16' ? ',f16' : ''})`;
@@ -49,15 +48,6 @@ export class Threshold implements Compressor {
       }
     }
     return encodeSparse(d, k, idx, vals, this.values);
-  }
-
-  decode(payload: Uint8Array, out: Float32Array): void {
-    out.fill(0);
-    this.decodeAdd(payload, out, 1);
-  }
-
-  decodeAdd(payload: Uint8Array, out: Float32Array, scale: number): void {
-    this.idx = sparseDecodeAdd(payload, out, scale, this.idx, this.name);
   }
 }
 

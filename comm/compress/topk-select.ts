@@ -24,7 +24,7 @@
  * sorted result. Worst case O(d) whatever the data (no pivots to defeat, ties cost nothing extra);
  * typical cost one sequential read of x.
  */
-import { growU32 } from './scratch.ts';
+import { growF32, growU32 } from './scratch.ts';
 // mix32 gives the sample a fixed jitter: no randomness is consumed.
 import { mix32 } from '../hash.ts';
 
@@ -239,5 +239,22 @@ export class TopKSelector {
     }
     this.tiesNeeded = r;
     return (prefix << 10) | b3;
+  }
+}
+
+/**
+ * The top-k of a vector gathered for a compressor (top-k, sign∘top-k, QSGD∘top-k): the indices
+ * (increasing) in `idx[0..k)` and their values in `vals[0..k)`, in scratch kept between calls.
+ */
+export class TopKGather {
+  private readonly selector = new TopKSelector();
+  idx = new Uint32Array(0);
+  vals = new Float32Array(0);
+
+  gather(x: Float32Array, k: number): void {
+    const idx = (this.idx = growU32(this.idx, k));
+    const vals = (this.vals = growF32(this.vals, k));
+    this.selector.select(x, k, idx);
+    for (let j = 0; j < k; j++) vals[j] = x[idx[j]!]!;
   }
 }

@@ -4,11 +4,10 @@
  * Selection is a linear-time radix threshold (topk-select.ts), never a sort.
  */
 import { sparseFamilyBitsPerElement } from './bits-formula.ts';
-import type { Compressor, Uniform } from './compressor.ts';
+import type { Uniform } from './compressor.ts';
 import { checkRatio, countForRatio, fmtRatio } from './ratio.ts';
-import { growF32, growU32 } from './scratch.ts';
-import { encodeSparse, sparseDecodeAdd, type ValueType, valueBytes } from './sparse-codec.ts';
-import { TopKSelector } from './topk-select.ts';
+import { encodeSparse, SparseCompressor, type ValueType, valueBytes } from './sparse-codec.ts';
+import { TopKGather } from './topk-select.ts';
 import { SPARSE_HEADER_BYTES } from './wire-format.ts';
 
 export interface SparseOptions {
@@ -22,18 +21,16 @@ export function checkValueType(values: unknown, who: string): ValueType {
   return values;
 }
 
-export class TopK implements Compressor {
+export class TopK extends SparseCompressor {
   readonly name: string;
-  readonly dense = false;
   readonly values: ValueType;
-  private readonly selector = new TopKSelector();
-  private idx = new Uint32Array(0);
-  private vals = new Float32Array(0);
+  private readonly top = new TopKGather();
 
   constructor(
     readonly ratio: number,
     options: SparseOptions = {},
   ) {
+    super();
     checkRatio(ratio, 'topk');
     this.values = checkValueType(options.values, 'topk');
     this.name = `topk(${fmtRatio(ratio)}${this.values === 'f16' ? ',f16' : ''})`;
@@ -47,20 +44,8 @@ export class TopK implements Compressor {
   encode(x: Float32Array, _uniform?: Uniform): Uint8Array {
     const d = x.length;
     const k = this.count(d);
-    const idx = (this.idx = growU32(this.idx, k));
-    const vals = (this.vals = growF32(this.vals, k));
-    this.selector.select(x, k, idx);
-    for (let j = 0; j < k; j++) vals[j] = x[idx[j]!]!;
-    return encodeSparse(d, k, idx, vals, this.values);
-  }
-
-  decode(payload: Uint8Array, out: Float32Array): void {
-    out.fill(0);
-    this.decodeAdd(payload, out, 1);
-  }
-
-  decodeAdd(payload: Uint8Array, out: Float32Array, scale: number): void {
-    this.idx = sparseDecodeAdd(payload, out, scale, this.idx, this.name);
+    this.top.gather(x, k);
+    return encodeSparse(d, k, this.top.idx, this.top.vals, this.values);
   }
 }
 
