@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
-import { loadFaultProgram, withGeneratedFaults } from '../src/runtime/fault-program.ts';
+import { withGeneratedFaults } from '../src/runtime/fault-program.ts';
 import { ROOT } from './helpers/cli.ts';
 
 describe('docs', () => {
@@ -22,7 +22,6 @@ describe('docs', () => {
     // What `dtemu validate` does, in this process (a process per file would cost ~2 s each).
     for (const f of files) {
       const lc = await withGeneratedFaults(loadConfig(join(ROOT, f)));
-      if (lc.faultsModulePath) await loadFaultProgram(lc.faultsModulePath);
       expect(lc.config.train.steps).toBeGreaterThan(0);
     }
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'dtemu.js'), 'validate', files[0]!], { cwd: ROOT, encoding: 'utf8' });

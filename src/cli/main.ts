@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig } from '../config/load.ts';
-import { loadFaultProgram, withGeneratedFaults } from '../runtime/fault-program.ts';
+import { withGeneratedFaults } from '../runtime/fault-program.ts';
 import type { MetricsLine } from '../metrics/aggregator.ts';
 import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
@@ -138,8 +138,8 @@ await yargs(hideBin(process.argv))
     'check an experiment file without running it',
     (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
     async (a) => {
+      // Also loads and checks the fault module, if any.
       const lc = await withGeneratedFaults(loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] }));
-      if (lc.faultsModulePath) await loadFaultProgram(lc.faultsModulePath);
       process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset})\n`);
     },
   )

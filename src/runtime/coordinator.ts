@@ -15,7 +15,7 @@ import { writeRunReport } from '../plot/html-report.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
-import { loadFaultProgram, withGeneratedFaults } from './fault-program.ts';
+import { withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
 import { membershipOf, networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
@@ -61,9 +61,9 @@ export function rankSets(workers: number, processes: number): number[][] {
  * ws), metrics, summary and plots. The config must already be validated.
  */
 export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Promise<RunResult> {
-  // A broken fault module is an input error: find out before anything is created.
+  // A broken fault module is an input error: found here (it is loaded and checked) before
+  // anything is created.
   const lc = await withGeneratedFaults(loaded);
-  if (lc.faultsModulePath) await loadFaultProgram(lc.faultsModulePath);
   const c = lc.config;
   const pre = preflight(lc);
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
@@ -73,7 +73,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const startedAt = Date.now();
   const faults = new FaultSchedule(lc.faults);
   // Shared by the master (which decides rejoins) and the aggregator (who reports each step).
-  const membership = membershipOf(lc);
+  const membership = membershipOf(lc, faults);
   // Only gradient coding carries on when workers crash; everything else stops with an error.
   const toleratesCrash = c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star');
   // A crash counts as the fault timeline's only if the worker announced it at the scheduled step.

@@ -83,7 +83,8 @@ export async function loadFaultProgram(file: string): Promise<FaultProgram | nul
 /**
  * The experiment with the fault entries its module's `timeline` export generates appended to
  * its fault timeline (validated like YAML entries; errors name the module and the entry).
- * Unchanged if there is no module or no `timeline` export.
+ * Unchanged if there is no module or no `timeline` export. The module is loaded and its exports
+ * checked either way, so a broken module is reported here, before a run starts.
  */
 export async function withGeneratedFaults(lc: LoadedConfig): Promise<LoadedConfig> {
   if (!lc.faultsModulePath) return lc;

@@ -117,6 +117,6 @@ export function stragglerDelayOf(lc: LoadedConfig): StragglerConfig['delay'] {
 }
 
 /** Who takes part in which step: the fault timeline's crashes, and rejoins decided by the master. */
-export function membershipOf(lc: LoadedConfig): Membership {
-  return new Membership(lc.config.workers, lc.config.train.steps, new FaultSchedule(lc.faults).crashes());
+export function membershipOf(lc: LoadedConfig, faults: FaultSchedule): Membership {
+  return new Membership(lc.config.workers, lc.config.train.steps, faults.crashes());
 }
