@@ -259,9 +259,10 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   dir.writeJson('summary.json', summary);
   try {
     await plotRun(outDir, lc.config.name, lines);
-    plotTimeline(readTimeline(outDir), c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
+    const timeline = readTimeline(outDir);
+    plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
     plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
-    writeRunReport(outDir, c.name, lines, breakdown, readTimeline(outDir), summary as unknown as Record<string, unknown>);
+    writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
   } catch (e) {
     // Plots are a convenience: a failure to draw must not lose a finished run's results.
     opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);
