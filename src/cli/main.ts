@@ -1,17 +1,13 @@
-import { SingleBar } from 'cli-progress';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { loadConfig } from '../config/load.ts';
-import { withGeneratedFaults } from '../runtime/fault-program.ts';
 import type { MetricsLine } from '../metrics/aggregator.ts';
-import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
-import { runExperiment } from '../runtime/coordinator.ts';
-import { formatSweepTable, runSweep } from '../runtime/sweep.ts';
-import { runWorkerProcess } from '../runtime/worker-process.ts';
-import { fetchData } from './data-fetch.ts';
+import type { XAxis, YAxis } from '../plot/run-plots.ts';
 import { RunError, UserError } from '../util/user-error.ts';
+
+// Every command imports what it needs when it runs: tfjs, chart.js, the canvas binding and the
+// ws stack are only loaded by the paths that use them, so `--help` and `validate` start fast.
 
 const debug = process.argv.includes('--debug');
 
@@ -45,6 +41,11 @@ process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
 async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
+  const [{ loadConfig }, { runExperiment }, { SingleBar }] = await Promise.all([
+    import('../config/load.ts'),
+    import('../runtime/coordinator.ts'),
+    import('cli-progress'),
+  ]);
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
   let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
   const quiet = argv.quiet === true;
@@ -113,6 +114,7 @@ await yargs(hideBin(process.argv))
         .option('parallel', { type: 'number', describe: 'runs at once (default sweep.parallel)' })
         .option('quiet', { type: 'boolean' }),
     async (a) => {
+      const { formatSweepTable, runSweep } = await import('../runtime/sweep.ts');
       const quiet = a.quiet === true;
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
@@ -138,6 +140,7 @@ await yargs(hideBin(process.argv))
     'check an experiment file without running it',
     (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
     async (a) => {
+      const [{ loadConfig }, { withGeneratedFaults }] = await Promise.all([import('../config/load.ts'), import('../runtime/fault-program.ts')]);
       // Also loads and checks the fault module, if any.
       const lc = await withGeneratedFaults(loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] }));
       process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset})\n`);
@@ -161,6 +164,7 @@ await yargs(hideBin(process.argv))
         throw new UserError(`worker --join: expected a URL like ws://HOST:PORT, found "${a.join}"`);
       }
       if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UserError(`worker --join: expected a ws:// URL, found "${a.join}"`);
+      const { runWorkerProcess } = await import('../runtime/worker-process.ts');
       process.exit(await runWorkerProcess(a.join, token));
     },
   )
@@ -174,6 +178,7 @@ await yargs(hideBin(process.argv))
         .option('y', { choices: ['loss', 'accuracy'] as const, default: 'accuracy' as const })
         .option('out', { type: 'string', default: 'overlay.png' }),
     async (a) => {
+      const { plotOverlay, readMetrics } = await import('../plot/run-plots.ts');
       const runs = (a.runs as string[]).map((r) => {
         if (!existsSync(resolve(r, 'metrics.jsonl'))) throw new UserError(`${r}: not a run directory (no metrics.jsonl)`);
         return { label: basename(resolve(r)), lines: readMetrics(r) };
@@ -190,7 +195,7 @@ await yargs(hideBin(process.argv))
     'data fetch',
     'install Fashion-MNIST (apt-get where possible)',
     () => {},
-    async () => fetchData(),
+    async () => (await import('./data-fetch.ts')).fetchData(),
   )
   .demandCommand(1)
   .fail((msg, err) => {

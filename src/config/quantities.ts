@@ -1,15 +1,11 @@
-import { all, create, type Unit } from 'mathjs';
-
-/** mathjs with the units the field speaks: bits and bytes (b, B with prefixes), s, and FLOP. */
-const math = create(all);
-math.createUnit('FLOP', { prefixes: 'short', aliases: ['FLOPs', 'flop'] } as never);
+import { parseUnitQuantity, type Dimension } from './unit-parser.ts';
 
 export type QuantityKind = 'bandwidth' | 'time' | 'flops';
 
-const TARGET: Record<QuantityKind, { unit: string; example: string }> = {
-  bandwidth: { unit: 'b/s', example: '"1 Gb/s" or "100 MB/s"' },
-  time: { unit: 's', example: '"50 us", "10 ms" or "0 s"' },
-  flops: { unit: 'FLOP/s', example: '"1 TFLOP/s"' },
+const TARGET: Record<QuantityKind, { dimension: Dimension; example: string }> = {
+  bandwidth: { dimension: 'bit/s', example: '"1 Gb/s" or "100 MB/s"' },
+  time: { dimension: 's', example: '"50 us", "10 ms" or "0 s"' },
+  flops: { dimension: 'FLOP/s', example: '"1 TFLOP/s"' },
 };
 
 /** "expected ..." text for error messages. */
@@ -23,18 +19,10 @@ export function quantityExpectation(kind: QuantityKind): string {
  */
 export function parseQuantity(kind: QuantityKind, raw: unknown): number | string {
   if (typeof raw !== 'string') return `expected ${quantityExpectation(kind)}, found ${JSON.stringify(raw)}`;
-  let u: Unit;
-  try {
-    u = math.unit(raw.trim());
-  } catch {
-    return `expected ${quantityExpectation(kind)}, found "${raw}"`;
-  }
-  let value: number;
-  try {
-    value = u.toNumber(TARGET[kind].unit);
-  } catch {
-    return `expected ${quantityExpectation(kind)}, found "${raw}" (wrong units)`;
-  }
+  const q = parseUnitQuantity(raw);
+  if (q === null) return `expected ${quantityExpectation(kind)}, found "${raw}"`;
+  if (q.dimension !== TARGET[kind].dimension) return `expected ${quantityExpectation(kind)}, found "${raw}" (wrong units)`;
+  let value = q.value;
   // Round away binary noise from unit prefixes (50 us -> 5e-5, not 4.9999999999999996e-5).
   value = Number(value.toPrecision(15));
   if (!Number.isFinite(value) || value < 0) return `expected a non-negative ${kind}, found "${raw}"`;

@@ -1,6 +1,6 @@
 import { COMPRESSOR_KINDS } from '../../comm/compress/factory.ts';
 import { OPTIMIZER_KINDS } from '../../optimizers/index.ts';
-import { BACKEND_CHOICES } from '../train/backend.ts';
+import { BACKEND_CHOICES } from '../train/backend-choices.ts';
 
 /**
  * The experiment schema (JSON Schema, validated by ajv). Every key has a description with its

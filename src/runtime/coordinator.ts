@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Endpoint } from '../../comm/endpoint.ts';
 import { InprocRouter } from '../../comm/inproc-router.ts';
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
@@ -22,6 +21,7 @@ import { serveParameterServer } from './server-loop.ts';
 import { powerSgdReport } from '../../optimizers/powersgd.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
+import { DTEMU_BIN } from '../util/package-root.ts';
 
 export interface RunOptions {
   /** Run directory; must not exist or be empty. Default: a fresh runs/<name>-<time>. */
@@ -45,7 +45,7 @@ export interface RunResult {
   summary: Summary;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/dtemu.js', import.meta.url));
+const BIN = DTEMU_BIN;
 
 /** Contiguous blocks of ranks per process: process p hosts ranks [p*n/P, (p+1)*n/P). */
 export function rankSets(workers: number, processes: number): number[][] {

@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { buildTopology } from '../../topologies/index.ts';
 import { loadConfigText } from '../config/load.ts';
 import type { LoadedConfig } from '../config/types.ts';
@@ -48,6 +47,7 @@ async function importFaultModule(file: string): Promise<FaultModule> {
   let mod: FaultModule & { default?: unknown };
   try {
     // tsImport compiles TS wherever the file lives (outside this package too), as an ES module.
+    const { tsImport } = await import('tsx/esm/api');
     mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as FaultModule;
   } catch (e) {
     throw new UserError(`faultsModule: cannot load ${file} (${(e as Error).message.split('\n')[0]})`);

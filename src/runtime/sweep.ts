@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeSweepReport } from '../plot/html-report.ts';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import type { LoadedConfig } from '../config/types.ts';
@@ -10,8 +9,9 @@ import { resolvedConfigText } from '../metrics/run-dir.ts';
 import type { Summary } from '../metrics/summary.ts';
 import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
 import { RunError, UserError } from '../util/user-error.ts';
+import { DTEMU_BIN } from '../util/package-root.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/dtemu.js', import.meta.url));
+const BIN = DTEMU_BIN;
 
 export interface SweepPoint {
   /** Directory name inside the sweep directory, stable across reruns. */

@@ -4,8 +4,8 @@ import { registerConv2DBackpropFilter } from './kernels/conv2d-backprop-filter.t
 import { registerTransposedMatMul } from './kernels/transposed-matmul.ts';
 import { registerUnsortedSegmentSum } from './kernels/unsorted-segment-sum.ts';
 
-export type BackendChoice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+import type { BackendChoice } from './backend-choices.ts';
+export { BACKEND_CHOICES, type BackendChoice } from './backend-choices.ts';
 
 const require = createRequire(import.meta.url);
 let active: string | null = null;
