@@ -112,6 +112,33 @@ export class Endpoint {
     this.failure = err;
     for (const w of this.waiters.values()) w.reject(err);
     this.waiters.clear();
+    for (const l of this.failureListeners) l(err);
+    this.failureListeners.length = 0;
+  }
+
+  private readonly failureListeners: ((err: Error) => void)[] = [];
+
+  /** The error the endpoint failed with, or null. */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  /** Call `listener` when the endpoint fails (a batched collective waiting for peers gives up). */
+  onFailure(listener: (err: Error) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failureListeners.push(listener);
+  }
+
+  /**
+   * Count `messages` sends of `bytes` payload bytes in total to `to` without routing them: a
+   * batched in-process collective that moved the data itself (the counters are what `send`
+   * would have recorded).
+   */
+  countSends(to: number, bytes: number, messages: number): void {
+    if (this.failure) throw this.failure;
+    this.stats.bytesSent += bytes;
+    this.stats.messagesSent += messages;
+    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
   }
 
   /** Traffic timing the endpoint uses; exposed for collectives that order shared links. */

@@ -35,6 +35,12 @@ export const experimentSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'ws: port (0 = any free port).' },
         spawn: { type: 'boolean', default: true, description: 'ws: spawn local worker processes; false waits for `dtemu worker --join` from other hosts.' },
         maxMessageBytes: { type: 'integer', minimum: 1024, default: 268435456, description: 'ws: largest frame accepted (bytes).' },
+        batchCollectives: {
+          type: 'boolean',
+          default: true,
+          description:
+            'When every worker of a ring lives in one process, run each all-reduce as one batched operation (the same values, bits and virtual times as sending every message; false sends them one by one).',
+        },
         heartbeatTimeout: quantity('time', '30 s', 'ws: a worker silent this long (wall clock) is reported dead (>= 1 s; spawned workers that exit are reported at once).'),
       },
     },

@@ -16,6 +16,7 @@ export interface ExperimentConfig {
     spawn: boolean;
     maxMessageBytes: number;
     heartbeatTimeout: string;
+    batchCollectives: boolean;
   };
   data: {
     dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs' | 'moby-dick';

@@ -1,5 +1,6 @@
 import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
 import { ringAllReduce } from '../../comm/collectives/ring-allreduce.ts';
+import { LocalRingAllReduce } from '../../comm/collectives/local-ring-allreduce.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { runOptimizer } from '../../optimizers/index.ts';
@@ -94,7 +95,9 @@ export class WorkerHost {
       evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
       lastTiming: () => trainer.timing,
     };
-    const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
+    // All ranks of the ring here: one batched all-reduce instead of 2n(n-1) routed messages.
+    const batched = c.topology.kind === 'ring' && c.transport.batchCollectives && this.ranks.length === c.workers;
+    const allReduce = c.topology.kind === 'star' ? psAllReduce : batched ? new LocalRingAllReduce(c.workers).allReduce : ringAllReduce;
     const code = gradientCodeOf(this.lc);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
