@@ -22,6 +22,9 @@ export function ringTopology(workers: number, spec: LinkSpec): Topology {
       link(i, (i - 1 + workers) % workers);
     }
   }
+  // Neighbour routes built once: the ring collectives ask for them 2n(n-1) times per all-reduce.
+  const toRight = Array.from({ length: workers }, (_, i) => (workers > 1 ? [link(i, (i + 1) % workers)] : []));
+  const toLeft = Array.from({ length: workers }, (_, i) => (workers > 1 ? [link(i, (i - 1 + workers) % workers)] : []));
   return {
     kind: 'ring',
     workers,
@@ -29,7 +32,8 @@ export function ringTopology(workers: number, spec: LinkSpec): Topology {
     links: [...links.values()],
     route(from, to) {
       if (from === to) return [];
-      if ((from - 1 + workers) % workers === to) return [link(from, to)];
+      if ((from - 1 + workers) % workers === to) return toLeft[from]!.slice();
+      if ((from + 1) % workers === to) return toRight[from]!.slice();
       const path: Link[] = [];
       for (let i = from; i !== to; i = (i + 1) % workers) path.push(link(i, (i + 1) % workers));
       return path;

@@ -40,17 +40,19 @@ function fmtLine(l: MetricsLine): string {
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
-async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
-  const [{ loadConfig }, { runExperiment }, { SingleBar }] = await Promise.all([
+async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }, timeOnly = false): Promise<void> {
+  const [{ loadConfig }, { runExperiment }, { SingleBar }, { checkTimeOnly }] = await Promise.all([
     import('../config/load.ts'),
     import('../runtime/coordinator.ts'),
     import('cli-progress'),
+    import('../runtime/time-only.ts'),
   ]);
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
+  if (timeOnly) checkTimeOnly(lc);
   let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
   const quiet = argv.quiet === true;
   const tty = process.stderr.isTTY && !quiet;
-  const bar = tty ? new SingleBar({ format: 'training [{bar}] {value}/{total} steps | {info}', hideCursor: true, clearOnComplete: true }) : null;
+  const bar = tty ? new SingleBar({ format: (timeOnly ? 'simulating' : 'training') + ' [{bar}] {value}/{total} steps | {info}', hideCursor: true, clearOnComplete: true }) : null;
   bar?.start(lc.config.train.steps, 0, { info: 'starting workers' });
   let lastInfo = '';
   let abort: ((reason: string, exitCode: number) => void) | null = null;
@@ -69,9 +71,15 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
       },
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
+      timeOnly,
     });
     bar?.stop();
-    if (!quiet) {
+    if (!quiet && timeOnly) {
+      process.stdout.write(
+        `${summary.name}: ${summary.steps} steps simulated (time only, no training), simulated ${summary.simTimeSec.toFixed(3)} s, ` +
+          `${(summary.totalBits / 8e6).toFixed(1)} MB sent, wall ${summary.wallTimeSec.toFixed(1)} s\nresults in ${dir}\n`,
+      );
+    } else if (!quiet) {
       const acc = summary.finalAccuracy === null ? 'n/a' : `${num(100 * summary.finalAccuracy, 2)}%`;
       process.stdout.write(
         `${summary.name}: ${summary.steps} steps, test accuracy ${acc}, test loss ${num(summary.finalLoss, 4)}, ` +
@@ -103,6 +111,18 @@ await yargs(hideBin(process.argv))
         .option('seed', { type: 'number', describe: 'override the seed' })
         .option('quiet', { type: 'boolean', describe: 'no progress output' }),
     (a) => cmdRun(a as never),
+  )
+  .command(
+    'simulate <file>',
+    'time-only run: the same schedule, network, stragglers and faults, no training (simTimeSec, bits, timeline)',
+    (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true })
+        .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
+        .option('set', { type: 'string', array: true, describe: 'override a key: --set workers=1024' })
+        .option('seed', { type: 'number', describe: 'override the seed' })
+        .option('quiet', { type: 'boolean', describe: 'no progress output' }),
+    (a) => cmdRun(a as never, true),
   )
   .command(
     'sweep <file>',

@@ -36,6 +36,12 @@ export interface RunOptions {
   onInfo?: (msg: string) => void;
   /** Register an abort hook (Ctrl-C); the coordinator tears everything down on call. */
   onAbortHook?: (abort: (reason: string, exitCode: number) => void) => void;
+  /**
+   * Time-only mode (`dtemu simulate`): in process, no training and no tfjs backend; the same
+   * schedule, network model, stragglers and faults, with zero payloads of the real sizes
+   * (src/runtime/time-only.ts says which configurations qualify). Losses are null.
+   */
+  timeOnly?: boolean;
   /** Extra process-level observers (tests): worker pids once spawned. */
   onProcesses?: (pids: number[]) => void;
 }
@@ -132,9 +138,10 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   };
 
   try {
-    if (c.transport.kind === 'inproc') {
-      manifest.backend = await selectBackend(c.backend);
+    if (c.transport.kind === 'inproc' || opts.timeOnly) {
+      manifest.backend = opts.timeOnly ? 'none (time-only)' : await selectBackend(c.backend);
       const host = new WorkerHost(lc, Array.from({ length: c.workers }, (_, r) => r), router, report, wall);
+      host.timeOnly = opts.timeOnly === true;
       startServer();
       await host.prepare();
       manifest.processes = [{ index: 0, pid: process.pid, host: 'coordinator', ranks: host.ranks, backend: manifest.backend }];
@@ -249,6 +256,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const breakdown: WorkerBreakdown[] = agg.finish();
   const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
   summary.trainWallSec = trainEnd - trainStart;
+  // Time-only: NaN losses are the absence of training, not a divergence.
+  if (opts.timeOnly) summary.divergedAtStep = null;
   if (c.optimizer.kind === 'powersgd') {
     summary.powersgd = powerSgdReport(
       pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
@@ -258,11 +267,12 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   }
   dir.writeJson('summary.json', summary);
   try {
-    await plotRun(outDir, lc.config.name, lines);
+    // Time-only runs have no losses: only the timeline and the time breakdown are drawn.
+    if (!opts.timeOnly) await plotRun(outDir, lc.config.name, lines);
     const timeline = readTimeline(outDir);
     plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
     plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
-    writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
+    if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
   } catch (e) {
     // Plots are a convenience: a failure to draw must not lose a finished run's results.
     opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);

@@ -13,7 +13,7 @@ import { FaultSchedule } from '../sim/faults.ts';
 import { loadFaultProgram, type FaultProgram } from './fault-program.ts';
 import { RunError } from '../util/user-error.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
-import { initParams } from '../train/models.ts';
+import { initParams, type ModelDef } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
 import { gradientCodeOf, loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
 
@@ -32,6 +32,14 @@ export interface ResumeState {
 export class WorkerHost {
   readonly endpoints: Endpoint[];
   private trainer: Trainer | null = null;
+  private model: ModelDef | null = null;
+  private oracle: GradientOracle | null = null;
+  /**
+   * Time-only mode (`dtemu simulate`): the same schedule, clocks and payload sizes with no
+   * training. The oracle returns a zero gradient and NaN losses, so payloads are all-zero
+   * vectors of the real lengths; set before `prepare`.
+   */
+  timeOnly = false;
   private shards: Int32Array[] = [];
   private init: Float32Array | null = null;
   private program: FaultProgram | null = null;
@@ -67,19 +75,33 @@ export class WorkerHost {
     if (this.lc.faultsModulePath) this.program = await loadFaultProgram(this.lc.faultsModulePath);
     const ds = loadDataset(this.lc);
     const model = modelOf(this.lc, ds);
-    this.trainer = new Trainer(model, ds, this.lc.config.data.batchSize);
+    this.model = model;
     this.shards = shardsOf(this.lc, ds);
     this.init = initParams(model, this.lc.config.seed);
+    if (this.timeOnly) {
+      this.oracle = timeOnlyOracle(model.size);
+      return;
+    }
+    const trainer = new Trainer(model, ds, this.lc.config.data.batchSize);
+    this.trainer = trainer;
+    const c = this.lc.config;
+    this.oracle = {
+      paramCount: model.size,
+      lossAndGrad: (p, b, g) => trainer.lossAndGrad(p, b, g),
+      evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
+      lastTiming: () => trainer.timing,
+    };
   }
 
   get modelSize(): number {
-    return this.trainer?.model.size ?? 0;
+    return this.model?.size ?? 0;
   }
 
   async run(): Promise<void> {
-    const trainer = this.trainer;
+    const model = this.model;
+    const oracle = this.oracle;
     const init = this.init;
-    if (!trainer || !init) throw new Error('WorkerHost.run before prepare');
+    if (!model || !oracle || !init) throw new Error('WorkerHost.run before prepare');
     const c = this.lc.config;
     const stragglers = new StragglerModel(
       {
@@ -88,13 +110,7 @@ export class WorkerHost {
       },
       c.seed,
     );
-    const timeModel = new ComputeTimeModel(trainer.model.flopsPerSample, this.lc.q.speed, stragglers);
-    const oracle: GradientOracle = {
-      paramCount: trainer.model.size,
-      lossAndGrad: (p, b, g) => trainer.lossAndGrad(p, b, g),
-      evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
-      lastTiming: () => trainer.timing,
-    };
+    const timeModel = new ComputeTimeModel(model.flopsPerSample, this.lc.q.speed, stragglers);
     // All ranks of the ring here: one batched all-reduce instead of 2n(n-1) routed messages.
     const batched = c.topology.kind === 'ring' && c.transport.batchCollectives && this.ranks.length === c.workers;
     const allReduce = c.topology.kind === 'star' ? psAllReduce : batched ? new LocalRingAllReduce(c.workers).allReduce : ringAllReduce;
@@ -137,8 +153,8 @@ export class WorkerHost {
           return s.next();
         },
         gradientCode: code,
-        segments: trainer.model.params.map((p) => ({ offset: p.offset, size: p.size })),
-        params: trainer.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
+        segments: model.params.map((p) => ({ offset: p.offset, size: p.size })),
+        params: model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
         seed: c.seed,
         topology: c.topology.kind,
         replacement,
@@ -187,4 +203,17 @@ export class WorkerHost {
     };
     await Promise.all(this.endpoints.map(runWorker));
   }
+}
+
+/** The time-only oracle: no computation, a zero gradient, NaN loss and accuracy. */
+function timeOnlyOracle(paramCount: number): GradientOracle {
+  return {
+    paramCount,
+    lossAndGrad: (_p, _b, grad) => {
+      grad.fill(0);
+      return Number.NaN;
+    },
+    evaluate: async () => ({ loss: Number.NaN, accuracy: Number.NaN }),
+    lastTiming: () => ({ wallSec: 0, cpuSec: 0 }),
+  };
 }
