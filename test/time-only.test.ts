@@ -26,6 +26,8 @@ async function both(file: string, sets: string[], name: string) {
 describe('time-only mode equals full emulation', () => {
   const cases: [string, string, string[]][] = [
     ['quickstart', 'experiments/quickstart.yaml', ['train.steps=8', 'train.evalEvery=4']],
+    // Ring all-reduce SGD with a slow worker and random delays: the time-only shortcut's path.
+    ['straggler ring', 'test/fixtures/tiny-blobs.yaml', ['train.steps=8', 'train.evalEvery=4']],
     ['straggler star', 'experiments/stragglers-star.yaml', ['train.steps=8', 'train.evalEvery=4']],
     ['gradient coding', 'experiments/gradient-coding/coded-vs-baselines.yaml', ['train.steps=8', 'train.evalEvery=4', 'optimizer.stragglersTolerated=1']],
     ['diloco', 'experiments/diloco/h-sweep.yaml', ['train.steps=8', 'train.evalEvery=4', 'optimizer.localSteps=3']],

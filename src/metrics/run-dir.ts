@@ -70,15 +70,27 @@ export class RunDir {
     renameSync(tmp, join(this.path, name));
   }
 
+  /** Timeline lines of the step being aggregated: one write per step, not one per worker. */
+  private timelineBuf: string[] = [];
+
   appendTimeline(e: TimelineEvent): void {
-    writeSync(this.timelineFd, JSON.stringify(e) + '\n');
+    this.timelineBuf.push(JSON.stringify(e) + '\n');
+  }
+
+  private flushTimeline(): void {
+    if (this.timelineBuf.length === 0) return;
+    writeSync(this.timelineFd, this.timelineBuf.join(''));
+    this.timelineBuf = [];
   }
 
   appendMetric(line: MetricsLine): void {
+    // A step's timeline events precede its metrics line: both are on disk once it is written.
+    this.flushTimeline();
     writeSync(this.fd, JSON.stringify(line) + '\n');
   }
 
   close(): void {
+    this.flushTimeline();
     closeSync(this.timelineFd);
     closeSync(this.fd);
   }
