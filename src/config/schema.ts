@@ -21,7 +21,7 @@ export const experimentSchema = {
   properties: {
     name: { type: 'string', description: 'Run name (defaults to the file name).' },
     seed: { type: 'integer', minimum: 0, default: 1, description: 'Root seed of every random stream.' },
-    workers: { type: 'integer', minimum: 1, maximum: 1024, default: 4, description: 'Number of logical workers.' },
+    workers: { type: 'integer', minimum: 1, maximum: 100000, default: 4, description: 'Number of logical workers (`dtemu run`: at most 1024; `dtemu simulate`: at most 100000).' },
     backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu.' },
     transport: {
       type: 'object',

@@ -22,6 +22,7 @@ import { powerSgdReport } from '../../optimizers/powersgd.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 import { ringSgdShortcutApplies, runRingSgdTimeOnly } from './time-only-ring.ts';
+import { checkEmulationSize, checkTimeOnly } from './time-only.ts';
 import { DTEMU_BIN } from '../util/package-root.ts';
 
 export interface RunOptions {
@@ -73,6 +74,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   // anything is created.
   const lc = await withGeneratedFaults(loaded);
   const c = lc.config;
+  if (opts.timeOnly) checkTimeOnly(lc);
+  else checkEmulationSize(lc);
   const pre = preflight(lc);
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
