@@ -139,7 +139,7 @@ export const experimentSchema = {
           type: 'number',
           exclusiveMinimum: 0,
           default: 2,
-          description: 'powersgd: matrices whose rate n m / ((n + m) r) is below this are all-reduced dense (as are 1-D tensors).',
+          description: 'powersgd: matrices are compressed only when their rate n m / ((n + m) r) is strictly greater than this (as PyTorch\'s powerSGD_hook); the others, and 1-D tensors, are all-reduced dense.',
         },
         warmStart: { type: 'boolean', default: true, description: 'powersgd: reuse Q from the previous step (else a fresh seeded Q each step).' },
         startIter: { type: 'integer', minimum: 0, default: 0, description: 'powersgd: uncompressed (dense) steps before compression starts.' },
