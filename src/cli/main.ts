@@ -10,7 +10,7 @@ import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-pl
 import { runExperiment } from '../runtime/coordinator.ts';
 import { formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
-import { fetchData } from './data-fetch.ts';
+import { ensureFashionMnist, fetchData } from './data-fetch.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 
 const debug = process.argv.includes('--debug');
@@ -46,6 +46,8 @@ process.on('unhandledRejection', (e) => fail(e));
 
 async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
+  // A fresh machine's first `npm start`: get the data set rather than fail for want of it.
+  if (lc.config.data.dataset === 'fashion-mnist') ensureFashionMnist();
   let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
   const quiet = argv.quiet === true;
   const tty = process.stderr.isTTY && !quiet;
