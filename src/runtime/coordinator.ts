@@ -247,7 +247,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   await teardown();
 
   const breakdown: WorkerBreakdown[] = agg.finish();
-  const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
+  const serverStats = server ? (server as Endpoint).stats : null;
+  const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, serverStats ? serverStats.bytesSent * 8 : 0, serverStats?.bytesTo);
   summary.trainWallSec = trainEnd - trainStart;
   if (c.optimizer.kind === 'powersgd') {
     summary.powersgd = powerSgdReport(

@@ -10,7 +10,7 @@ export type ToCoordinator =
   | { t: 'ready'; backend: string; peerUrl: string }
   | { t: 'report'; r: WorkerReport }
   | { t: 'done' }
-  | { t: 'crash'; rank: number; step: number; bytesSent: number; messagesSent: number; bytesTo: [number, number][] }
+  | { t: 'crash'; rank: number; step: number; bytesSent: number; messagesSent: number; bytesTo: [number, number][]; bytesFrom?: [number, number][] }
   | { t: 'error'; message: string };
 
 export type ToWorker =

@@ -85,7 +85,8 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
               new Promise<void>((resolve) => {
                 if (ws.readyState !== ws.OPEN) return resolve();
                 const bytesTo = [...stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]);
-                ws.send(JSON.stringify({ t: 'crash', rank, step, bytesSent: stats.bytesSent, messagesSent: stats.messagesSent, bytesTo } satisfies ToCoordinator), () => resolve());
+                const bytesFrom = [...stats.bytesFrom.entries()].sort((x, y) => x[0] - y[0]);
+                ws.send(JSON.stringify({ t: 'crash', rank, step, bytesSent: stats.bytesSent, messagesSent: stats.messagesSent, bytesTo, bytesFrom } satisfies ToCoordinator), () => resolve());
               }),
             msg.resume ?? null,
           );

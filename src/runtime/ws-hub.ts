@@ -214,7 +214,7 @@ export class WsHub implements MessageSink {
     this.conns[old.index] = conn;
     for (const r of conn.ranks) this.byRank.set(r, conn);
     const a = old.crashAnnounced;
-    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo } });
+    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo, ...(a.bytesFrom ? { bytesFrom: a.bytesFrom } : {}) } });
     return conn;
   }
 
@@ -261,7 +261,7 @@ export class WsHub implements MessageSink {
         if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.done)) this.allDone();
         return;
       case 'crash':
-        conn.crashAnnounced = { rank: msg.rank, step: msg.step, bytesSent: msg.bytesSent, messagesSent: msg.messagesSent, bytesTo: msg.bytesTo };
+        conn.crashAnnounced = { rank: msg.rank, step: msg.step, bytesSent: msg.bytesSent, messagesSent: msg.messagesSent, bytesTo: msg.bytesTo, ...(msg.bytesFrom ? { bytesFrom: msg.bytesFrom } : {}) };
         // From now on its frames wait for the replacement, if one will come.
         if (this.o.expectedCrash?.(conn.crashAnnounced) && conn.ranks.some((r) => this.o.rejoins?.(r) === true)) conn.awaitingReplacement = true;
         return;
