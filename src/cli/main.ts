@@ -8,7 +8,7 @@ import { withGeneratedFaults } from '../runtime/fault-program.ts';
 import type { MetricsLine } from '../metrics/aggregator.ts';
 import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
-import { formatSweepTable, runSweep } from '../runtime/sweep.ts';
+import { checkSweep, formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
 import { ensureFashionMnist, fetchData } from './data-fetch.ts';
 import { RunError, UserError } from '../util/user-error.ts';
@@ -46,6 +46,10 @@ process.on('unhandledRejection', (e) => fail(e));
 
 async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
+  // (Quiet runs, such as a sweep's own points, say nothing.)
+  if (lc.config.sweep && argv.quiet !== true) {
+    process.stderr.write(`dtemu: ${argv.file} has a sweep block; running its base point only ('dtemu sweep ${argv.file}' runs every point)\n`);
+  }
   // A fresh machine's first `npm start`: get the data set rather than fail for want of it.
   if (lc.config.data.dataset === 'fashion-mnist') ensureFashionMnist();
   let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
@@ -112,6 +116,7 @@ await yargs(hideBin(process.argv))
       y
         .positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'sweep directory (default runs/<name>-sweep)' })
+        .option('set', { type: 'string', array: true, describe: 'override a key in every point: --set train.steps=200' })
         .option('parallel', { type: 'number', describe: 'runs at once (default sweep.parallel)' })
         .option('quiet', { type: 'boolean' }),
     async (a) => {
@@ -121,6 +126,7 @@ await yargs(hideBin(process.argv))
       process.on('SIGINT', onSigint);
       try {
         const { dir, rows } = await runSweep(a.file, {
+          sets: (a.set as string[] | undefined) ?? [],
           ...(a.out ? { outDir: a.out } : {}),
           ...(a.parallel ? { parallel: a.parallel } : {}),
           onAbortHook: (f) => (abort = f),
@@ -141,8 +147,11 @@ await yargs(hideBin(process.argv))
     (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
     async (a) => {
       // Also loads and checks the fault module, if any.
-      const lc = await withGeneratedFaults(loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] }));
-      process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset})\n`);
+      const sets = (a.set as string[] | undefined) ?? [];
+      const lc = await withGeneratedFaults(loadConfig(a.file, { sets }));
+      // A sweep file: every grid point (x seed) must be valid too.
+      const sweep = lc.config.sweep ? `; sweep of ${(await checkSweep(a.file, sets)).points.length} points checked` : '';
+      process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset}${sweep})\n`);
     },
   )
   .command(

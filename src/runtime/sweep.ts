@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Node } from 'yaml';
 import { writeSweepReport } from '../plot/html-report.ts';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.ts';
@@ -22,6 +23,8 @@ export interface SweepPoint {
   sets: string[];
   values: Record<string, unknown>;
   seed: number;
+  /** "file:line:col" of the grid entry (or seed) behind each override, for error messages. */
+  origins: Record<string, string>;
 }
 
 export interface SweepRow {
@@ -47,12 +50,27 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._=,()-]+/g, '_').slice(0, 120);
 }
 
+/** "file:line:col" of the YAML node at `path` in the experiment's source, if it is there. */
+function locateIn(lc: LoadedConfig): (path: (string | number)[]) => string | undefined {
+  const counter = new LineCounter();
+  const doc = parseDocument(lc.src, { lineCounter: counter });
+  return (path) => {
+    const node = doc.getIn(path, true) as Node | undefined;
+    if (!node?.range) return undefined;
+    const { line, col } = counter.linePos(node.range[0]);
+    return `${lc.file}:${line}:${col} (${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1)})`;
+  };
+}
+
 /** Every combination of the grid (in file order, last key fastest), times every seed. */
 export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
   const sweep = lc.config.sweep;
   if (!sweep) throw new UserError(`${lc.file}: sweep: expected a sweep block (grid and/or seeds) for dtemu sweep`);
   const keys = Object.keys(sweep.grid);
   const seeds = sweep.seeds ?? [lc.config.seed];
+  const locate = locateIn(lc);
+  // Index of each value in its grid list, to locate the entry a point took.
+  const indexOf = (k: string, v: unknown) => sweep.grid[k]!.indexOf(v);
   let combos: Record<string, unknown>[] = [{}];
   for (const k of keys) combos = combos.flatMap((c) => sweep.grid[k]!.map((v) => ({ ...c, [k]: v })));
   const points: SweepPoint[] = [];
@@ -67,6 +85,12 @@ export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
         sets: [...keys.map((k) => `${k}=${JSON.stringify(combo[k])}`), `seed=${seed}`],
         values: combo,
         seed,
+        origins: Object.fromEntries(
+          [
+            ...keys.map((k) => [k, locate(['sweep', 'grid', k, indexOf(k, combo[k])])] as const),
+            ['seed', sweep.seeds ? locate(['sweep', 'seeds', seeds.indexOf(seed)]) : undefined] as const,
+          ].filter((e): e is readonly [string, string] => e[1] !== undefined),
+        ),
       });
     }
   }
@@ -96,7 +120,26 @@ function runChild(file: string, dir: string, sets: string[], onChild: (kill: () 
   });
 }
 
+/**
+ * Load a sweep file and resolve every point (grid x seeds, with `sets` from the command line
+ * applied to all), fault modules included, before anything runs: a bad grid value is a located
+ * input error naming its grid entry's line. `dtemu validate` and `dtemu sweep` share it.
+ */
+export async function checkSweep(file: string, sets: string[] = []): Promise<{ base: LoadedConfig; points: SweepPoint[]; configTexts: Map<string, string> }> {
+  const base = loadConfig(file, { sets });
+  const points = sweepPoints(base);
+  const configTexts = new Map<string, string>();
+  for (const p of points) {
+    // With the fault module's generated entries too: a point they make invalid fails here.
+    const lc = await withGeneratedFaults(loadConfig(file, { sets: [...sets, ...p.sets], setOrigins: p.origins }));
+    configTexts.set(p.id, resolvedConfigText(lc.config));
+  }
+  return { base, points, configTexts };
+}
+
 export interface SweepOptions {
+  /** `--set` overrides applied to every point (before the grid's). */
+  sets?: string[];
   outDir?: string;
   parallel?: number;
   onProgress?: (done: number, total: number, row: SweepRow) => void;
@@ -110,19 +153,8 @@ export interface SweepOptions {
  * runs, so a bad grid value exits 2 without touching the sweep directory.
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
-  const base = loadConfig(file);
-  const points = sweepPoints(base);
-  const configTexts = new Map<string, string>();
-  for (const p of points) {
-    try {
-      // With the fault module's generated entries too: a point they make invalid fails here.
-      const lc = await withGeneratedFaults(loadConfig(file, { sets: p.sets }));
-      configTexts.set(p.id, resolvedConfigText(lc.config));
-    } catch (e) {
-      if (e instanceof UserError) throw new UserError(`${e.message.replace(/^--set /, `${file}: sweep point ${p.label}: `)}`);
-      throw e;
-    }
-  }
+  const cliSets = opts.sets ?? [];
+  const { base, points, configTexts } = await checkSweep(file, cliSets);
   const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
   mkdirSync(dir, { recursive: true });
   const parallel = opts.parallel ?? base.config.sweep?.parallel ?? 1;
@@ -146,7 +178,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
       } else {
         rmSync(runDir, { recursive: true, force: true });
         let kill: () => void = () => {};
-        const r = await runChild(file, runDir, p.sets, (k) => {
+        const r = await runChild(file, runDir, [...cliSets, ...p.sets], (k) => {
           kill = k;
           kills.add(k);
         });
