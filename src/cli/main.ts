@@ -6,7 +6,9 @@ import { hideBin } from 'yargs/helpers';
 import { loadConfig } from '../config/load.ts';
 import { withGeneratedFaults } from '../runtime/fault-program.ts';
 import type { MetricsLine } from '../metrics/aggregator.ts';
-import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import { plotGroups, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import { plotFormatOf } from '../plot/chart-output.ts';
+import { curvesOf } from '../plot/plot-inputs.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
 import { checkSweep, formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
@@ -177,21 +179,22 @@ await yargs(hideBin(process.argv))
   )
   .command(
     'plot <runs..>',
-    'redraw or overlay runs',
+    'overlay runs and sweeps (a sweep\'s seeds: mean and min-max band); .png, .svg or .pdf from --out',
     (y) =>
       y
         .positional('runs', { type: 'string', array: true, demandOption: true })
         .option('x', { choices: ['bits', 'time', 'step'] as const, default: 'step' as const })
         .option('y', { choices: ['loss', 'accuracy'] as const, default: 'accuracy' as const })
-        .option('out', { type: 'string', default: 'overlay.png' }),
+        .option('out', { type: 'string', default: 'overlay.png', describe: 'output file: .png, .svg or .pdf' })
+        .option('title', { type: 'string', describe: 'chart title' })
+        .option('label', { type: 'string', array: true, describe: 'curve labels, one per run or sweep point, in order' }),
     async (a) => {
-      const runs = (a.runs as string[]).map((r) => {
-        if (!existsSync(resolve(r, 'metrics.jsonl'))) throw new UserError(`${r}: not a run directory (no metrics.jsonl)`);
-        return { label: basename(resolve(r)), lines: readMetrics(r) };
-      });
+      plotFormatOf(a.out); // an unknown extension is refused before anything is read
+      const groups = curvesOf(a.runs as string[], (a.label as string[] | undefined) ?? []);
       try {
-        plotOverlay(runs, a.x as XAxis, a.y as YAxis, a.out);
+        plotGroups(groups, a.x as XAxis, a.y as YAxis, a.out, a.title as string | undefined);
       } catch (e) {
+        if (e instanceof UserError) throw e;
         throw new UserError(`plot --out ${a.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       process.stdout.write(`wrote ${a.out}\n`);

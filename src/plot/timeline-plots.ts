@@ -1,23 +1,14 @@
-import { createCanvas } from '@napi-rs/canvas';
-import { Chart, registerables, type ChartConfiguration } from 'chart.js';
+import type { ChartConfiguration } from 'chart.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TimelineEvent, WorkerBreakdown } from '../metrics/aggregator.ts';
+import { renderChart } from './chart-output.ts';
 import { timelineWindow } from './timeline-window.ts';
-
-Chart.register(...registerables);
 
 const COLORS = { compute: '#2ca02c', delay: '#d62728', comm: '#1f77b4', background: '#9ecae1', down: '#404040', wait: '#c7c7c7' };
 
 function render(config: ChartConfiguration<'bar'>, width: number, height: number): Buffer {
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  const chart = new Chart(ctx as unknown as CanvasRenderingContext2D, config);
-  const png = canvas.toBuffer('image/png');
-  chart.destroy();
-  return png;
+  return renderChart(config, width, height, 'png');
 }
 
 export function readTimeline(runDir: string): TimelineEvent[] {

@@ -12,6 +12,7 @@ import { buildSummary, type Summary } from '../metrics/summary.ts';
 import { plotRun } from '../plot/run-plots.ts';
 import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
 import { writeRunReport } from '../plot/html-report.ts';
+import { writeChromeTrace } from '../plot/chrome-trace.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
@@ -261,6 +262,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   try {
     await plotRun(outDir, lc.config.name, lines);
     const timeline = readTimeline(outDir);
+    writeChromeTrace(join(outDir, 'trace.json'), timeline, c.workers, c.name);
     plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
     plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
     writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);

@@ -9,7 +9,8 @@ import { withGeneratedFaults } from './fault-program.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { resolvedConfigText } from '../metrics/run-dir.ts';
 import type { Summary } from '../metrics/summary.ts';
-import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import { plotGroups, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import type { CurveGroup } from '../plot/seed-aggregate.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dtemu.js', import.meta.url));
@@ -206,7 +207,62 @@ function csvCell(v: unknown): string {
 
 export const SWEEP_COLUMNS = ['finalAccuracy', 'finalLoss', 'totalBits', 'peakStepBits', 'simTimeSec', 'wallTimeSec', 'timeToTargetSimSec', 'timeToTargetBits'] as const;
 
-/** sweep.csv (one row per point) and overlay plots of every completed run. */
+/** The summary values of SWEEP_COLUMNS for one run (undefined where it has none). */
+function columnValues(s: Summary | null): (number | null | undefined)[] {
+  return [s?.finalAccuracy, s?.finalLoss, s?.totalBits, s?.peakStepBits, s?.simTimeSec, s?.wallTimeSec, s?.timeToTarget?.simTimeSec, s?.timeToTarget?.bits];
+}
+
+/** Label of a point without its seed: the seeds of one grid combination form one group. */
+export function groupLabel(p: SweepPoint): string {
+  return p.label.replace(/ ?seed=\S+$/, '') || 'base';
+}
+
+/** Rows of the same grid combination (several seeds), in the order they first appear. */
+function seedGroups(rows: SweepRow[]): SweepRow[][] {
+  const groups = new Map<string, SweepRow[]>();
+  for (const r of rows) {
+    const k = JSON.stringify(r.point.values);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Aggregate rows of a group with several completed seeds: mean, sample std, min and max of
+ * every column over the seeds that have a value (the status says how many seeds there are).
+ */
+function aggregateRows(group: SweepRow[], keys: string[]): string[][] {
+  const done = group.filter((r) => r.summary);
+  if (done.length < 2) return [];
+  const cols = done.map((r) => columnValues(r.summary));
+  const stats = { mean: [] as string[], std: [] as string[], min: [] as string[], max: [] as string[] };
+  SWEEP_COLUMNS.forEach((_, c) => {
+    const v = cols.map((row) => row[c]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+    const put = (k: keyof typeof stats, x: number) => stats[k].push(v.length ? String(x) : '');
+    put('mean', mean);
+    put('std', std);
+    put('min', Math.min(...v));
+    put('max', Math.max(...v));
+  });
+  const p = done[0]!.point;
+  return (Object.keys(stats) as (keyof typeof stats)[]).map((k) => [
+    `${k}(${groupLabel(p)})`,
+    ...keys.map((key) => (typeof p.values[key] === 'object' ? describeValue(p.values[key]) : String(p.values[key]))),
+    k,
+    `${done.length} of ${group.length} seeds`,
+    ...stats[k],
+  ]);
+}
+
+/**
+ * sweep.csv (one row per run, then for each grid combination with several seeds its mean, std,
+ * min and max rows: seed column = the statistic) and overlay plots of every completed run
+ * (several seeds: their mean with a min-max band).
+ */
 export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
   const keys = Object.keys(rows[0]?.point.values ?? {});
   const header = ['run', ...keys, 'seed', 'status', ...SWEEP_COLUMNS];
@@ -231,8 +287,19 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
     cellsRows.push(cells);
     lines.push(cells.map(csvCell).join(','));
   }
+  const groups = seedGroups(rows);
+  for (const g of groups) {
+    for (const cells of aggregateRows(g, keys)) {
+      cellsRows.push(cells);
+      lines.push(cells.map(csvCell).join(','));
+    }
+  }
   writeFileSync(join(dir, 'sweep.csv'), lines.join('\n') + '\n');
   const runs = rows.filter((r) => r.summary).map((r) => ({ label: r.point.label, lines: readMetrics(join(dir, r.point.id)) }));
+  const curves: CurveGroup[] = groups
+    .map((g) => g.filter((r) => r.summary))
+    .filter((g) => g.length > 0)
+    .map((g) => ({ label: g.length > 1 ? groupLabel(g[0]!.point) : g[0]!.point.label, runs: g.map((r) => readMetrics(join(dir, r.point.id))) }));
   mkdirSync(join(dir, 'plots'), { recursive: true });
   const plots: [XAxis, YAxis][] = [
     ['bits', 'accuracy'],
@@ -240,7 +307,7 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
     ['time', 'accuracy'],
     ['step', 'accuracy'],
   ];
-  for (const [x, y] of plots) plotOverlay(runs, x, y, join(dir, 'plots', `${y}_vs_${x}.png`));
+  for (const [x, y] of plots) plotGroups(curves, x, y, join(dir, 'plots', `${y}_vs_${x}.png`));
   writeSweepReport(dir, `sweep: ${basename(dir)}`, runs, header, cellsRows);
 }
 
