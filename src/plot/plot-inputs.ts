@@ -5,7 +5,7 @@ import { readMetrics } from './run-plots.ts';
 import type { CurveGroup } from './seed-aggregate.ts';
 
 /** A sweep's run directories are named NNN_<label>[_seed=S] (runtime/sweep.ts). */
-const SWEEP_RUN = /^\d{3}_(.*?)(?:_seed=-?\d+)?$/;
+const SWEEP_RUN = /^\d{3}_(.*?)(?:_?seed=-?\d+)?$/;
 
 /**
  * `dtemu plot` inputs -> curve groups: a run directory is one curve; a sweep directory gives one
