@@ -1,4 +1,3 @@
-import { SingleBar } from 'cli-progress';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import yargs from 'yargs';
@@ -13,6 +12,7 @@ import { runExperiment } from '../runtime/coordinator.ts';
 import { checkSweep, formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
 import { ensureFashionMnist, fetchData } from './data-fetch.ts';
+import { num, Progress, sentText } from './progress.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 
 const debug = process.argv.includes('--debug');
@@ -29,18 +29,6 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
-/** A number for humans; NaN/Infinity (a diverged run) arrive as null through JSON. */
-function num(v: number | null | undefined, digits: number): string {
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
-}
-
-function fmtLine(l: MetricsLine): string {
-  if (l.kind === 'eval') {
-    const acc = l.evalAccuracy === null ? '' : ` acc ${num(100 * l.evalAccuracy, 2)}%`;
-    return `step ${l.step}: test loss ${num(l.evalLoss, 4)}${acc}, sim ${num(l.simTimeSec, 3)} s, ${num(l.bits / 8 / 1e6, 1)} MB sent`;
-  }
-  return '';
-}
 
 // Last resort: a bug must still end in one line and a non-zero exit, not a dump.
 process.on('uncaughtException', (e) => fail(e));
@@ -56,10 +44,8 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
   if (lc.config.data.dataset === 'fashion-mnist') ensureFashionMnist();
   let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
   const quiet = argv.quiet === true;
-  const tty = process.stderr.isTTY && !quiet;
-  const bar = tty ? new SingleBar({ format: 'training [{bar}] {value}/{total} steps | {info}', hideCursor: true, clearOnComplete: true }) : null;
-  bar?.start(lc.config.train.steps, 0, { info: 'starting workers' });
-  let lastInfo = '';
+  // A bar on a terminal; one line per evaluation when piped or logged (stdout, with the summary).
+  const progress = new Progress(lc.config.train.steps, quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'lines', (l) => process.stdout.write(l + '\n'));
   let abort: ((reason: string, exitCode: number) => void) | null = null;
   const onSigint = () => abort?.('interrupted (Ctrl-C); metrics so far are in ' + outDir, 130);
   const onSigterm = () => abort?.('terminated (SIGTERM); metrics so far are in ' + outDir, 143);
@@ -69,27 +55,23 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
     const { summary, dir } = await runExperiment(lc, {
       ...(argv.out ? { outDir } : {}),
       onDir: (d) => (outDir = d),
-      onLine: (l) => {
-        // Progress only on a terminal; piped output stays quiet until the summary line.
-        if (l.kind === 'train') bar?.update(l.step, { info: lastInfo });
-        else lastInfo = fmtLine(l);
-      },
+      onLine: (l) => progress.line(l),
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
     });
-    bar?.stop();
+    progress.stop();
     if (!quiet) {
       const acc = summary.finalAccuracy === null ? 'n/a' : `${num(100 * summary.finalAccuracy, 2)}%`;
       process.stdout.write(
         `${summary.name}: ${summary.steps} steps, test accuracy ${acc}, test loss ${num(summary.finalLoss, 4)}, ` +
           (summary.divergedAtStep !== null ? `DIVERGED (non-finite loss from step ${summary.divergedAtStep}), ` : '') +
-          `simulated ${summary.simTimeSec.toFixed(3)} s, ${(summary.totalBits / 8e6).toFixed(1)} MB sent, wall ${summary.wallTimeSec.toFixed(1)} s` +
+          `simulated ${summary.simTimeSec.toFixed(3)} s, ${sentText({ bits: summary.totalBits, uplinkBits: summary.uplinkBits, downlinkBits: summary.downlinkBits })}, wall ${summary.wallTimeSec.toFixed(1)} s` +
           (summary.timeToTarget ? `, target reached at step ${summary.timeToTarget.step} (${summary.timeToTarget.simTimeSec.toFixed(3)} s simulated)` : '') +
           `\nresults in ${dir}\n`,
       );
     }
   } finally {
-    bar?.stop();
+    progress.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
   }
