@@ -1,13 +1,26 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, tmp } from './helpers/cli.ts';
+import { dtemu, ROOT, tmp } from './helpers/cli.ts';
 
 // npm's own CLI, next to the node that runs the tests (Debian's nodejs or a nvm install).
 const NPM_CLI = [join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')].find((f) => existsSync(f));
 
 describe('first run on a fresh machine', () => {
+  it.skipIf(existsSync(join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node-gpu')))('backend node-gpu without its package is a located input error before any run directory exists', () => {
+    const dir = tmp();
+    const file = join(dir, 'gpu.yaml');
+    writeFileSync(file, 'name: gpu\nbackend: node-gpu\nworkers: 2\ndata: { dataset: blobs, samples: 200 }\nmodel: { kind: mlp }\noptimizer: { kind: allreduce-sgd }\n');
+    const r = dtemu(['run', file, '--out', join(dir, 'run')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `dtemu: ${file}:2:10: backend: expected a backend installed here, found node-gpu without @tensorflow/tfjs-node-gpu ` +
+        '(README "GPU and native backends" says how to install it; backend: auto uses the fastest one present)',
+    );
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
   it.skipIf(!NPM_CLI)('`npm start` without Fashion-MNIST and without apt-get exits 2 with one line naming the command to run', () => {
     const dir = tmp('dtemu-fresh-');
     const bin = join(dir, 'bin');

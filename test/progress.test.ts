@@ -22,5 +22,7 @@ describe('progress when not on a terminal', () => {
     expect(lines[4]).toMatch(new RegExp(`^tiny-blobs: 40 steps, test accuracy [\\d.]+%, test loss [\\d.]+, simulated [\\d.]+ s, ${mb(s.totalBits)} MB sent \\(up ${mb(s.uplinkBits)}, down ${mb(s.downlinkBits)}\\), wall [\\d.]+ s$`));
     expect(lines[5]).toBe(`results in ${dir}`);
     expect(lines).toHaveLength(6);
+    // The manifest records the device the backend reports.
+    expect(json<{ backend: string; device: string }>(join(dir, 'manifest.json'))).toMatchObject({ backend: 'wasm', device: 'CPU (WebAssembly, one thread)' });
   });
 });

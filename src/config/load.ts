@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Document, type Node } from 'yaml';
 import { UserError } from '../util/user-error.ts';
+import { backendPackage, isInstalled } from '../train/backend.ts';
 import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import { buildTopology } from '../../topologies/index.ts';
@@ -201,6 +202,12 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   });
   for (const [i, w] of (c.stragglers.delay.workers ?? []).entries()) {
     if (w >= c.workers) fail(['stragglers', 'delay', 'workers', i], `expected a worker rank below workers (${c.workers}), found ${w}`);
+  }
+  // A native backend that is not installed here, where the workers run (in process or spawned;
+  // remote workers may have it): an input error now, before any run directory exists.
+  const pkg = backendPackage(c.backend);
+  if (pkg && (c.transport.kind === 'inproc' || c.transport.spawn) && !isInstalled(pkg)) {
+    fail(['backend'], `expected a backend installed here, found ${c.backend} without ${pkg} (README "GPU and native backends" says how to install it; backend: auto uses the fastest one present)`);
   }
   if (q.heartbeatTimeout < 1) fail(['transport', 'heartbeatTimeout'], `expected at least 1 s, found "${c.transport.heartbeatTimeout}"`);
   if (c.transport.processes !== undefined && c.transport.processes > c.workers) {

@@ -13,7 +13,7 @@ import { plotRun } from '../plot/run-plots.ts';
 import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
 import { writeRunReport } from '../plot/html-report.ts';
 import { writeChromeTrace } from '../plot/chrome-trace.ts';
-import { selectBackend } from '../train/backend.ts';
+import { backendDevice, selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { withGeneratedFaults } from './fault-program.ts';
@@ -135,6 +135,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   try {
     if (c.transport.kind === 'inproc') {
       manifest.backend = await selectBackend(c.backend);
+      manifest.device = backendDevice();
       const host = new WorkerHost(lc, Array.from({ length: c.workers }, (_, r) => r), router, report, wall);
       startServer();
       await host.prepare();

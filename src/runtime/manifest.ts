@@ -17,6 +17,8 @@ export interface Manifest {
   status: 'running' | 'completed' | 'failed';
   error?: string;
   backend: string;
+  /** The device the backend reports (GPU or CPU, and through which package), in process. */
+  device?: string;
   transport: string;
   /** Processes that ran workers; a crashed one (fault timeline) says at which step. */
   processes: { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[];
@@ -61,6 +63,7 @@ export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
       '@tensorflow/tfjs': versionOf('@tensorflow/tfjs'),
       '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
       '@tensorflow/tfjs-node': versionOf('@tensorflow/tfjs-node'),
+      '@tensorflow/tfjs-node-gpu': versionOf('@tensorflow/tfjs-node-gpu'),
       ws: versionOf('ws'),
     },
     gitRevision: gitRevision(),
