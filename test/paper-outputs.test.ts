@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 import { chromeTrace } from '../src/plot/chrome-trace.ts';
@@ -19,6 +20,7 @@ stragglers: { delay: { kind: shifted-exponential, shift: 1 ms, mean: 5 ms } }
 train: { steps: 400, evalEvery: 10 }
 sweep:
   seeds: [1, 2, 3]
+  parallel: 3
 `;
 
 /** Well-formedness of the SVG's markup: one <svg> root in the SVG namespace, every tag closed in order. */
@@ -119,6 +121,18 @@ describe('outputs for papers', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe(`dtemu: ${join(dir, 'loss.jpg')}: cannot write a plot as ".jpg"; expected a file ending in .png, .svg or .pdf`);
     expect(() => curvesOf([out], ['a', 'b'])).toThrow(/^plot --label: expected 1 labels \(one per curve: base\), found 2$/);
+
+    // report.html (run and sweep): the page's own script compiles; numbers carry units; the config is shown.
+    for (const html of [join(out, runs[0]!, 'report.html'), join(out, 'report.html')]) {
+      const text = readFileSync(html, 'utf8');
+      const scripts = [...text.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+      expect(scripts).toHaveLength(2); // chart.js, then the page's
+      expect(() => new Script(scripts[1]!)).not.toThrow();
+      expect(text).toMatch(/<td>final test accuracy<\/td>|<th>final test accuracy<\/th>/);
+      expect(text).toMatch(/\d+\.\d{2} %<\/td>/);
+      expect(text).toMatch(/ kbit \([\d.]+ kB\)<\/td>/);
+    }
+    expect(readFileSync(join(out, runs[0]!, 'report.html'), 'utf8')).toContain('<h2>Resolved configuration (config.yaml)</h2><pre>name: seeds\nseed: 1\n');
 
     // trace.json: one complete event per non-empty timeline interval, one track per worker.
     const run = join(out, runs[0]!);

@@ -107,7 +107,7 @@ const b = ${data(breakdown)};
 new Chart(document.getElementById('breakdown'), { type: 'bar', data: { labels: b.map(w => 'worker ' + w.worker), datasets: [
   { label: 'compute', data: b.map(w => w.computeSec), backgroundColor: '#2ca02c' }, { label: 'delay / stall', data: b.map(w => w.delaySec), backgroundColor: '#d62728' },
   { label: 'communication', data: b.map(w => w.commSec), backgroundColor: '#1f77b4' }, { label: 'idle', data: b.map(w => w.waitSec), backgroundColor: '#c7c7c7' } ] },
-  options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' }, title: { display: true, text: 'where each worker\'s simulated time went' } }, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'simulated seconds' } } } } });
+  options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' }, title: { display: true, text: "where each worker's simulated time went" } }, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'simulated seconds' } } } } });
 const t = ${data(win.shown)};
 const down = ${data(win.down)};
 const seg = (a, z) => t.map(e => ({ x: [e[a], e[z]], y: 'worker ' + e.worker })).filter(p => p.x[1] > p.x[0]);

@@ -3,6 +3,7 @@
 /** Bits as bit/kbit/Mbit/Gbit with 3 significant digits, and bytes in brackets. */
 export function fmtBits(bits: number): string {
   if (!Number.isFinite(bits)) return 'n/a';
+  if (bits === 0) return '0 bit';
   const units: [number, string, string][] = [
     [1e9, 'Gbit', 'GB'],
     [1e6, 'Mbit', 'MB'],
