@@ -22,7 +22,7 @@ export const experimentSchema = {
     name: { type: 'string', description: 'Run name (defaults to the file name).' },
     seed: { type: 'integer', minimum: 0, default: 1, description: 'Root seed of every random stream.' },
     workers: { type: 'integer', minimum: 1, maximum: 1024, default: 4, description: 'Number of logical workers.' },
-    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu.' },
+    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu; node-gpu and node need their npm package installed (README, GPU and native backends), else the config is rejected.' },
     transport: {
       type: 'object',
       additionalProperties: false,
@@ -84,7 +84,7 @@ export const experimentSchema = {
       additionalProperties: false,
       required: ['kind'],
       properties: {
-        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: dense synchronous SGD, SGD on compressed gradients, or Qsparse-local-SGD.' },
+        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: allreduce-sgd (dense synchronous SGD), compressed-sgd (SGD on compressed gradients with error feedback), qsparse-local-sgd (local steps + compressed synchronization, sync or async), powersgd (rank-r low-rank gradients), gradient-coding (coded redundancy against stragglers, on a star), diloco (inner AdamW / outer Nesterov, Streaming DiLoCo with fragments).' },
         lr: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'Learning rate.' },
         momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'Heavy-ball momentum (torch.optim.SGD semantics).' },
         nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum.' },
