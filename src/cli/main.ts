@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig } from '../config/load.ts';
 import { withGeneratedFaults } from '../runtime/fault-program.ts';
-import type { MetricsLine } from '../metrics/aggregator.ts';
 import { plotGroups, type XAxis, type YAxis } from '../plot/run-plots.ts';
 import { plotFormatOf } from '../plot/chart-output.ts';
 import { curvesOf } from '../plot/plot-inputs.ts';
@@ -28,7 +26,6 @@ function fail(e: unknown): never {
   else process.stderr.write('dtemu: rerun with --debug for the stack trace\n');
   process.exit(1);
 }
-
 
 // Last resort: a bug must still end in one line and a non-zero exit, not a dump.
 process.on('uncaughtException', (e) => fail(e));

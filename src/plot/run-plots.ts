@@ -4,7 +4,7 @@ import type { EvalLine, MetricsLine, TrainLine } from '../metrics/aggregator.ts'
 import { renderLineChart, type Series } from './render-chart.ts';
 import { UserError } from '../util/user-error.ts';
 import { plotFormatOf } from './chart-output.ts';
-import { BAND_KIND, groupCurve, xOf, type CurveGroup, type XAxis, type YAxis } from './seed-aggregate.ts';
+import { BAND_KIND, groupCurve, onAxis, xOf, type CurveGroup, type XAxis, type YAxis } from './seed-aggregate.ts';
 
 export type { XAxis, YAxis } from './seed-aggregate.ts';
 
@@ -26,8 +26,8 @@ export function readMetrics(runDir: string): MetricsLine[] {
 
 /** Train loss (thin, smoothed by averaging windows), test loss and test accuracy against one x axis. */
 export function runSeries(lines: MetricsLine[], x: XAxis, label = ''): Series[] {
-  const train = lines.filter((l): l is TrainLine => l.kind === 'train');
-  const evals = lines.filter((l): l is EvalLine => l.kind === 'eval');
+  const train = lines.filter((l): l is TrainLine => l.kind === 'train' && onAxis(l, x));
+  const evals = lines.filter((l): l is EvalLine => l.kind === 'eval' && onAxis(l, x));
   const win = Math.max(1, Math.floor(train.length / 100));
   const smooth: { x: number; y: number }[] = [];
   for (let i = 0; i + win <= train.length; i += win) {
