@@ -33,6 +33,10 @@ describe('bits: uplink, downlink, total', () => {
     const inproc = run(join(base, 'in'), 'topology.kind=star', 'transport.kind=inproc');
     const ws = run(join(base, 'ws'), 'topology.kind=star', 'transport.processes=2');
     expect(ws.lines).toEqual(inproc.lines);
+    // Each worker process reports the device its backend runs on (the manifest records it).
+    const m = json<{ device: string; processes: { device: string }[] }>(join(base, 'ws', 'manifest.json'));
+    expect(m.device).toBe('CPU (WebAssembly, one thread)');
+    expect(m.processes.map((p) => p.device)).toEqual(['CPU (WebAssembly, one thread)', 'CPU (WebAssembly, one thread)']);
     for (const { lines, summary } of [inproc, ws]) {
       // Dense parameter server: every step each of 4 workers pushes d floats and gets d back.
       for (const l of lines) {

@@ -223,6 +223,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       await Promise.race([hub.whenReady(), failed]);
       manifest.processes = hub.processes;
       manifest.backend = [...new Set(hub.processes.map((p) => p.backend))].join(',');
+      manifest.device = [...new Set(hub.processes.map((p) => p.device ?? 'unknown'))].join(', ');
       dir.writeJson('manifest.json', manifest);
       trainStart = wall();
       await Promise.race([hub.start(startedAt), failed]);

@@ -17,11 +17,11 @@ export interface Manifest {
   status: 'running' | 'completed' | 'failed';
   error?: string;
   backend: string;
-  /** The device the backend reports (GPU or CPU, and through which package), in process. */
+  /** The device the backend reports (GPU or CPU, and through which package); over ws, every process's, distinct ones joined. */
   device?: string;
   transport: string;
   /** Processes that ran workers; a crashed one (fault timeline) says at which step. */
-  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[];
+  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string; device?: string; crashedAtStep?: number }[];
   /** Fault entries the fault module's `timeline` export generated (appended to `faults`). */
   generatedFaults?: unknown[];
   versions: Record<string, string>;

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { InprocRouter } from '../../comm/inproc-router.ts';
 import type { Message, MessageSink } from '../../comm/message.ts';
 import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
-import { selectBackend } from '../train/backend.ts';
+import { backendDevice, selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import type { ToCoordinator, ToWorker } from './protocol.ts';
 import { PeerMesh, zeroMask } from './peer-mesh.ts';
@@ -100,7 +100,7 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
               const local = (sock.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
               const port = await mesh!.listen(local);
               const hostPart = local.includes(':') ? `[${local}]` : local;
-              send({ t: 'ready', backend, peerUrl: `ws://${hostPart}:${port}` });
+              send({ t: 'ready', backend, device: backendDevice(), peerUrl: `ws://${hostPart}:${port}` });
             } catch (e) {
               send({ t: 'error', message: (e as Error).message });
               finish(e instanceof UserError ? 2 : 1);

@@ -19,6 +19,8 @@ interface Conn {
   ready: boolean;
   done: boolean;
   backend: string;
+  /** The device its backend reports (manifest). */
+  device?: string;
   peerUrl: string;
   lastSeen: number;
   /** The process announced a crash scheduled by the fault timeline (rank, step, its traffic). */
@@ -102,13 +104,14 @@ export class WsHub implements MessageSink {
     return this.conns.find((c) => c.pid === pid)?.crashAnnounced ?? null;
   }
 
-  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[] {
+  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string; device?: string; crashedAtStep?: number }[] {
     return [...this.retired, ...this.conns].map((c) => ({
       index: c.index,
       pid: c.pid,
       host: c.host,
       ranks: c.ranks,
       backend: c.backend,
+      ...(c.device !== undefined ? { device: c.device } : {}),
       ...(c.crashAnnounced ? { crashedAtStep: c.crashAnnounced.step } : {}),
     }));
   }
@@ -241,6 +244,7 @@ export class WsHub implements MessageSink {
       case 'ready':
         conn.ready = true;
         conn.backend = msg.backend;
+        if (typeof msg.device === 'string') conn.device = msg.device;
         conn.peerUrl = msg.peerUrl;
         if (conn.replacement) {
           // Only the master talks to it (a star): no peer links; then what was held for it.
