@@ -155,6 +155,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         lc,
         rankSets: sets,
         heartbeatTimeoutSec: lc.q.heartbeatTimeout,
+        startupTimeoutSec: lc.q.startupTimeout,
+        joinTimeoutSec: c.transport.spawn ? lc.q.startupTimeout : null,
         local: router,
         onReport: report,
         onFailure: (e) => failNow(e),

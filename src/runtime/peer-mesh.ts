@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Message, MessageSink } from '../../comm/message.ts';
 import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
+import { parsePeerHello } from './protocol-parse.ts';
+import { limitUnadmitted, UNADMITTED_LIMITS } from './socket-guard.ts';
 
 export interface PeerEntry {
   process: number;
@@ -17,6 +19,12 @@ export interface PeerEntry {
  */
 export function zeroMask(mask: Uint8Array): void {
   mask.fill(0);
+}
+
+function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** One outgoing connection to a peer process; frames queue until it is open and admitted. */
@@ -75,22 +83,40 @@ export class PeerMesh implements MessageSink {
       this.server!.once('listening', resolve);
       this.server!.once('error', reject);
     });
+    let pending = 0;
     this.server.on('connection', (ws) => {
+      // A stranger gets one small hello within a few seconds, and only so many wait at once.
+      if (pending >= UNADMITTED_LIMITS.maxPending || this.closing) {
+        ws.terminate();
+        return;
+      }
+      pending++;
       let admitted = false;
+      let counted = true;
+      const settle = () => {
+        if (counted) pending--;
+        counted = false;
+        clearTimeout(timer);
+      };
+      const restore = limitUnadmitted(ws);
+      const timer = setTimeout(() => {
+        if (!admitted) ws.terminate();
+      }, UNADMITTED_LIMITS.helloTimeoutMs);
       ws.on('message', (data, isBinary) => {
         if (!admitted) {
-          try {
-            const hello = JSON.parse(String(data)) as { t: string; token: string };
-            const a = Buffer.from(String(hello.token));
-            const b = Buffer.from(this.token);
-            admitted = hello.t === 'peer-hello' && a.length === b.length && timingSafeEqual(a, b);
-          } catch {
-            admitted = false;
-          }
+          const hello = isBinary ? null : parsePeerHello(String(data));
+          admitted = hello !== null && hello.ok && tokensEqual(hello.msg.token, this.token);
+          settle();
           if (!admitted) ws.close(4001, 'wrong or missing run token');
+          else restore();
           return;
         }
-        if (!isBinary) return;
+        // Only binary data frames follow an admitted hello; anything else is a broken peer.
+        if (!isBinary) {
+          ws.close(1003, 'unexpected text frame');
+          this.onLost('a peer sent an unexpected text frame');
+          return;
+        }
         const buf = data as Buffer;
         let msg: Message;
         try {
@@ -102,6 +128,7 @@ export class PeerMesh implements MessageSink {
         }
         this.deliver(msg);
       });
+      ws.on('close', settle);
       ws.on('error', () => {});
     });
     return (this.server.address() as AddressInfo).port;
