@@ -106,7 +106,8 @@ class Locator {
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
+  // Long strings are cut: an error line stays one short line (no pasted file, no binary dump).
+  if (typeof v === 'string') return v.length > 60 ? `${JSON.stringify(v.slice(0, 40))}... (${v.length} characters)` : JSON.stringify(v);
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'number' && !Number.isFinite(v)) return `${String(v)} (not a finite number)`;
@@ -166,6 +167,11 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
     case 'exclusiveMaximum': {
       const p = err.params as { comparison: string; limit: number };
       return new UserError(`${loc.where(path)}: ${key(path)}: expected a number ${p.comparison} ${p.limit}, found ${describe(found)}`);
+    }
+    case 'maxLength':
+    case 'minLength': {
+      const limit = (err.params as { limit: number }).limit;
+      return new UserError(`${loc.where(path)}: ${key(path)}: expected ${err.keyword === 'maxLength' ? 'at most' : 'at least'} ${limit} characters, found ${describe(found)}`);
     }
     default:
       return new UserError(`${loc.where(path)}: ${key(path)}: expected a value that ${err.message ?? 'is valid'}, found ${describe(found)}`);

@@ -69,7 +69,6 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);
-  dir.writeConfig(c);
   const startedAt = Date.now();
   const faults = new FaultSchedule(lc.faults);
   // Shared by the master (which decides rejoins) and the aggregator (who reports each step).
@@ -98,7 +97,25 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     (w) => faults.crashStep(w) !== null && faults.crashStep(w)! <= c.train.steps && membership.backAfter(w) === null,
   );
   const manifest = runManifest(lc, startedAt);
-  dir.writeJson('manifest.json', manifest);
+  /** Every ending other than success: the manifest says failed or interrupted, with the reason. */
+  const endFailed = (err: RunError | UserError): void => {
+    manifest.status = err instanceof RunError && (err.exitCode === 130 || err.exitCode === 143) ? 'interrupted' : 'failed';
+    manifest.error = err.message;
+    manifest.endedAt = new Date().toISOString();
+    try {
+      dir.writeFinalManifest(manifest);
+    } catch (e) {
+      err.message += `; and the final manifest could not be written either (${(e as Error).message})`;
+    }
+    dir.close();
+  };
+  try {
+    dir.writeConfig(c);
+    dir.writeJson('manifest.json', manifest);
+  } catch (e) {
+    endFailed(e as RunError);
+    throw e;
+  }
 
   let failure: RunError | null = null;
   let failNow: (e: RunError) => void = () => {};
@@ -111,6 +128,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     };
   });
   failed.catch(() => {});
+  // A full disk (or any failed append) fails the run; what was written stays whole.
+  dir.onWriteError = (e) => failNow(e);
   opts.onAbortHook?.((reason, exitCode) => failNow(new RunError(reason, exitCode)));
 
   const router = new InprocRouter(null);
@@ -234,46 +253,53 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       (server as Endpoint).fail(new RunError('run over'));
       await serverDone;
     }
+    if (dir.writeError) throw dir.writeError;
   } catch (e) {
     const err = e instanceof RunError || e instanceof UserError ? e : new RunError(`${(e as Error).message}`);
     router.failAll(err);
     await teardown();
-    manifest.status = 'failed';
-    manifest.error = err.message;
-    manifest.endedAt = new Date().toISOString();
-    dir.writeJson('manifest.json', manifest);
-    dir.close();
+    endFailed(err);
     if (!(e instanceof RunError)) (err as Error & { cause?: unknown }).cause = e;
     throw err;
   }
   await teardown();
-
-  const breakdown: WorkerBreakdown[] = agg.finish();
-  const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
-  summary.trainWallSec = trainEnd - trainStart;
-  if (c.optimizer.kind === 'powersgd') {
-    summary.powersgd = powerSgdReport(
-      pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
-      c.optimizer,
-      c.workers,
-    );
-  }
-  dir.writeJson('summary.json', summary);
   try {
-    await plotRun(outDir, lc.config.name, lines);
-    const timeline = readTimeline(outDir);
-    plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
-    plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
-    writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
+    return await finishRun();
   } catch (e) {
-    // Plots are a convenience: a failure to draw must not lose a finished run's results.
-    opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);
+    const err = e instanceof RunError || e instanceof UserError ? e : new RunError(`${(e as Error).message}`);
+    endFailed(err);
+    throw err;
   }
-  manifest.status = 'completed';
-  manifest.endedAt = new Date().toISOString();
-  dir.writeJson('manifest.json', manifest);
-  dir.close();
-  return { dir: outDir, summary };
+
+  async function finishRun(): Promise<RunResult> {
+    const breakdown: WorkerBreakdown[] = agg.finish();
+    const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
+    summary.trainWallSec = trainEnd - trainStart;
+    if (c.optimizer.kind === 'powersgd') {
+      summary.powersgd = powerSgdReport(
+        pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
+        c.optimizer,
+        c.workers,
+      );
+    }
+    dir.writeJson('summary.json', summary);
+    try {
+      await plotRun(outDir, lc.config.name, lines);
+      const timeline = readTimeline(outDir);
+      plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
+      plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
+      writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
+    } catch (e) {
+      // Plots are a convenience: a failure to draw must not lose a finished run's results.
+      opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);
+    }
+    if (dir.writeError) throw dir.writeError;
+    manifest.status = 'completed';
+    manifest.endedAt = new Date().toISOString();
+    dir.writeFinalManifest(manifest);
+    dir.close();
+    return { dir: outDir, summary };
+  }
 
   async function teardown(): Promise<void> {
     hubClosed = true;
