@@ -38,6 +38,9 @@ export interface RunOptions {
   onAbortHook?: (abort: (reason: string, exitCode: number) => void) => void;
   /** Extra process-level observers (tests): worker pids once spawned. */
   onProcesses?: (pids: number[]) => void;
+  /** ws: the hub's port once it listens, and every worker process's peer URL once all are ready (diagnostics, tests). */
+  onHubPort?: (port: number) => void;
+  onPeersReady?: (peerUrls: string[]) => void;
 }
 
 export interface RunResult {
@@ -189,6 +192,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       // The server endpoint's outgoing messages go through the hub to worker processes.
       const hubRouter = new InprocRouter(hub);
       const port = await hub.listen();
+      opts.onHubPort?.(port);
       const url = `ws://${c.transport.host === '0.0.0.0' ? '127.0.0.1' : c.transport.host}:${port}`;
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
@@ -240,6 +244,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         opts.onInfo?.(`waiting for ${processes} worker process(es): dtemu worker --join ws://<this-host>:${port} --token ${token}`);
       }
       await Promise.race([hub.whenReady(), failed]);
+      opts.onPeersReady?.(hub.peerUrls);
       manifest.processes = hub.processes;
       manifest.backend = [...new Set(hub.processes.map((p) => p.backend))].join(',');
       dir.writeJson('manifest.json', manifest);

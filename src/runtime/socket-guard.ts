@@ -1,5 +1,10 @@
 import type { WebSocket } from 'ws';
 
+function helloTimeoutFromEnv(): number {
+  const v = Number(process.env['DTEMU_HELLO_TIMEOUT_MS']);
+  return Number.isFinite(v) && v >= 100 && v <= 600_000 ? v : 5000;
+}
+
 /**
  * Limits for sockets that have not yet presented the run's token (coordinator hub and peer
  * ports): they may send one small hello within a few seconds, and only so many may wait at once.
@@ -8,8 +13,13 @@ import type { WebSocket } from 'ws';
 export const UNADMITTED_LIMITS = {
   /** Largest frame a stranger may send (a hello is ~200 bytes). */
   maxFrameBytes: 16 * 1024,
-  /** Wall ms to present the hello before the socket is closed. */
-  helloTimeoutMs: 5000,
+  /**
+   * Wall ms to present the hello before the socket is closed (5 s; DTEMU_HELLO_TIMEOUT_MS
+   * overrides it for this process and the workers it spawns, e.g. in tests).
+   */
+  get helloTimeoutMs(): number {
+    return helloTimeoutFromEnv();
+  },
   /** Unadmitted sockets held at once; more are dropped on arrival. */
   maxPending: 64,
 };

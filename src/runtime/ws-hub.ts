@@ -114,6 +114,11 @@ export class WsHub implements MessageSink {
     return (this.wss?.address() as AddressInfo | undefined)?.address ?? '';
   }
 
+  /** The peer URL each ready worker process listens on. */
+  get peerUrls(): string[] {
+    return this.conns.filter((c) => c.ready).map((c) => c.peerUrl);
+  }
+
   /** The crash a process announced before dying, if any. */
   announcedCrash(pid: number): { rank: number; step: number } | null {
     return this.conns.find((c) => c.pid === pid)?.crashAnnounced ?? null;
