@@ -79,7 +79,8 @@ class Locator {
   where(path: Path, keyName?: string): string {
     const dotted = [...path, ...(keyName !== undefined ? [keyName] : [])].join('.');
     const g = this.generated;
-    if (g && path[0] === 'faults' && typeof path[1] === 'number' && path[1] >= g.from) return `${g.source}: timeline()[${path[1] - g.from}]`;
+    // A generated entry: where the config names the module, then the module and the entry.
+    if (g && path[0] === 'faults' && typeof path[1] === 'number' && path[1] >= g.from) return `${this.where(['faultsModule'])}: ${g.source} timeline()[${path[1] - g.from}]`;
     for (const sp of this.setPaths) if (dotted === sp || dotted.startsWith(sp + '.')) return `--set ${sp}`;
     if (keyName !== undefined) {
       const parent = this.doc.getIn(path, true) as Node | undefined;
@@ -508,7 +509,7 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
     throw new UserError(`${loc.at(at)}: YAML aliases: expected at most ${YAML_MAX_ALIASES} alias expansions, found more (${(e as Error).message.split('\n')[0]!.slice(0, 80)})`);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new UserError(`${file}:1:1: (top level): expected a mapping of experiment keys, found ${describe(data)}`);
+    throw new UserError(`${loc.at(loc.doc.contents?.range?.[0] ?? 0)}: (top level): expected a mapping of experiment keys, found ${describe(data)}`);
   }
   if (!validateSchema(data)) throw schemaError(loc, data, validateSchema.errors![0]!);
   const config = data as ExperimentConfig;

@@ -51,6 +51,12 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._=,()-]+/g, '_').slice(0, 120);
 }
 
+/** A grid value as `--set` text (YAML): JSON, except that .inf / .nan stay what they are (JSON would make them null). */
+function setValue(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  return JSON.stringify(v);
+}
+
 /**
  * Every combination of the grid (in file order, last key fastest), times every seed. The count
  * is checked against `maxPoints` before a single point is built (8 keys x 10 values = 10^8).
@@ -78,7 +84,7 @@ export function sweepPoints(lc: LoadedConfig, maxPoints = SWEEP_MAX_POINTS): Swe
       points.push({
         id: `${String(points.length + 1).padStart(3, '0')}_${safeName(parts.join('_') || 'base')}`,
         label,
-        sets: [...keys.map((k) => `${k}=${JSON.stringify(combo[k])}`), `seed=${seed}`],
+        sets: [...keys.map((k) => `${k}=${setValue(combo[k])}`), `seed=${seed}`],
         values: combo,
         seed,
       });
