@@ -172,7 +172,7 @@ export class WsHub implements MessageSink {
       if (!parsed.ok) {
         // A stranger's garbage closes its socket only; an admitted process's is its fault.
         if (!conn) return refuse(1008, parsed.reason.slice(0, 100));
-        return this.fail(`${this.describe(conn)} sent a ${parsed.reason}`);
+        return this.fail(`${this.describe(conn)} sent a bad message: ${parsed.reason}`);
       }
       const msg = parsed.msg;
       if (!conn) {
