@@ -126,7 +126,12 @@ export class PeerMesh implements MessageSink {
           this.onLost(`a peer sent a malformed frame (${(e as Error).message})`);
           return;
         }
-        this.deliver(msg);
+        try {
+          this.deliver(msg);
+        } catch (e) {
+          ws.close(1003, 'undeliverable frame');
+          this.onLost(`a peer sent a frame this process cannot deliver (${(e as Error).message})`);
+        }
       });
       ws.on('close', settle);
       ws.on('error', () => {});
