@@ -80,7 +80,7 @@ class Locator {
     const dotted = [...path, ...(keyName !== undefined ? [keyName] : [])].join('.');
     const g = this.generated;
     // A generated entry: where the config names the module, then the module and the entry.
-    if (g && path[0] === 'faults' && typeof path[1] === 'number' && path[1] >= g.from) return `${this.where(['faultsModule'])}: ${g.source} timeline()[${path[1] - g.from}]`;
+    if (g && path[0] === 'faults' && typeof path[1] === 'number' && path[1] >= g.from) return `${this.where(['faultsModule'])}: ${g.source}: timeline()[${path[1] - g.from}]`;
     for (const sp of this.setPaths) if (dotted === sp || dotted.startsWith(sp + '.')) return `--set ${sp}`;
     if (keyName !== undefined) {
       const parent = this.doc.getIn(path, true) as Node | undefined;

@@ -75,8 +75,8 @@ export async function loadFaultProgram(file: string): Promise<FaultProgram | nul
     const a = fn(ctx) ?? undefined;
     if (a === undefined) return undefined;
     if (typeof a !== 'object') throw new Error(`faultsModule ${file}: expected an object { slow?, stall? } for worker ${ctx.worker} step ${ctx.step}, found ${typeof a}`);
-    if (a.slow !== undefined && !(typeof a.slow === 'number' && a.slow >= 1)) throw new Error(`faultsModule ${file}: slow must be a number >= 1, found ${String(a.slow)} (worker ${ctx.worker}, step ${ctx.step})`);
-    if (a.stall !== undefined && !(typeof a.stall === 'number' && a.stall >= 0)) throw new Error(`faultsModule ${file}: stall must be seconds >= 0, found ${String(a.stall)} (worker ${ctx.worker}, step ${ctx.step})`);
+    if (a.slow !== undefined && !(typeof a.slow === 'number' && Number.isFinite(a.slow) && a.slow >= 1)) throw new Error(`faultsModule ${file}: slow must be a finite number >= 1, found ${String(a.slow)} (worker ${ctx.worker}, step ${ctx.step})`);
+    if (a.stall !== undefined && !(typeof a.stall === 'number' && Number.isFinite(a.stall) && a.stall >= 0)) throw new Error(`faultsModule ${file}: stall must be finite seconds >= 0, found ${String(a.stall)} (worker ${ctx.worker}, step ${ctx.step})`);
     return a;
   };
 }

@@ -32,10 +32,10 @@ class PeerLink {
   private readonly ws: WebSocket;
   private queue: Uint8Array[] | null = [];
 
-  constructor(url: string, token: string, maxPayload: number, onLost: (why: string) => void) {
+  constructor(url: string, token: string, maxPayload: number, self: number, onLost: (why: string) => void) {
     this.ws = new WebSocket(url, { maxPayload, perMessageDeflate: false, generateMask: zeroMask });
     this.ws.on('open', () => {
-      this.ws.send(JSON.stringify({ t: 'peer-hello', token }));
+      this.ws.send(JSON.stringify({ t: 'peer-hello', token, process: self }));
       for (const f of this.queue ?? []) this.ws.send(f, { binary: true });
       this.queue = null;
     });
@@ -67,6 +67,7 @@ export class PeerMesh implements MessageSink {
   private readonly links = new Map<number, PeerLink>();
   private readonly rankToProcess = new Map<number, PeerEntry>();
   private closing = false;
+  private self = -1;
 
   constructor(
     private readonly token: string,
@@ -75,6 +76,8 @@ export class PeerMesh implements MessageSink {
     private readonly fallback: MessageSink,
     private readonly deliver: (msg: Message) => void,
     private readonly onLost: (why: string) => void,
+    /** An admitted peer broke the protocol (garbage after its hello): a fault of that peer, to report. */
+    private readonly onFault: (why: string) => void = onLost,
   ) {}
 
   async listen(host: string): Promise<number> {
@@ -92,6 +95,7 @@ export class PeerMesh implements MessageSink {
       }
       pending++;
       let admitted = false;
+      let peer = 'a peer process';
       let counted = true;
       const settle = () => {
         if (counted) pending--;
@@ -106,6 +110,7 @@ export class PeerMesh implements MessageSink {
         if (!admitted) {
           const hello = isBinary ? null : parsePeerHello(String(data));
           admitted = hello !== null && hello.ok && tokensEqual(hello.msg.token, this.token);
+          if (admitted && hello?.ok && hello.msg.process !== undefined) peer = `worker process ${hello.msg.process}`;
           settle();
           if (!admitted) ws.close(4001, 'wrong or missing run token');
           else restore();
@@ -114,7 +119,7 @@ export class PeerMesh implements MessageSink {
         // Only binary data frames follow an admitted hello; anything else is a broken peer.
         if (!isBinary) {
           ws.close(1003, 'unexpected text frame');
-          this.onLost('a peer sent an unexpected text frame');
+          this.onFault(`${peer} sent an unexpected text frame to a peer`);
           return;
         }
         const buf = data as Buffer;
@@ -123,14 +128,14 @@ export class PeerMesh implements MessageSink {
           msg = decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
         } catch (e) {
           ws.close(1003, 'malformed frame');
-          this.onLost(`a peer sent a malformed frame (${(e as Error).message})`);
+          this.onFault(`${peer} sent a malformed data frame to a peer (${(e as Error).message})`);
           return;
         }
         try {
           this.deliver(msg);
         } catch (e) {
           ws.close(1003, 'undeliverable frame');
-          this.onLost(`a peer sent a frame this process cannot deliver (${(e as Error).message})`);
+          this.onFault(`${peer} sent a data frame a peer cannot deliver (${(e as Error).message})`);
         }
       });
       ws.on('close', settle);
@@ -141,6 +146,7 @@ export class PeerMesh implements MessageSink {
 
   /** Learn where every rank lives; `self` is this process's index. */
   connect(table: PeerEntry[], self: number): void {
+    this.self = self;
     for (const e of table) {
       if (e.process === self) continue;
       for (const r of e.ranks) this.rankToProcess.set(r, e);
@@ -155,7 +161,7 @@ export class PeerMesh implements MessageSink {
     }
     let link = this.links.get(peer.process);
     if (!link) {
-      link = new PeerLink(peer.url, this.token, this.maxPayload, (why) => {
+      link = new PeerLink(peer.url, this.token, this.maxPayload, this.self, (why) => {
         if (!this.closing) this.onLost(why);
       });
       this.links.set(peer.process, link);

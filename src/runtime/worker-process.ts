@@ -73,10 +73,22 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
           return;
         case 'init': {
           myIndex = msg.process;
-          mesh = new PeerMesh(token, msg.lc.config.transport.maxMessageBytes, remote, (m) => router?.deliverLocal(m), () => {
-            peerLost = true;
-            router?.failAll(new RunError('a peer process disconnected'));
-          });
+          mesh = new PeerMesh(
+            token,
+            msg.lc.config.transport.maxMessageBytes,
+            remote,
+            (m) => router?.deliverLocal(m),
+            () => {
+              peerLost = true;
+              router?.failAll(new RunError('a peer process disconnected'));
+            },
+            // A peer that broke the protocol: the coordinator fails the run naming it.
+            (why) => {
+              send({ t: 'error', message: why });
+              peerLost = true;
+              router?.failAll(new RunError(why));
+            },
+          );
           router = new InprocRouter(mesh);
           host = new WorkerHost(
             msg.lc,
