@@ -112,8 +112,11 @@ export class PeerMesh implements MessageSink {
           admitted = hello !== null && hello.ok && tokensEqual(hello.msg.token, this.token);
           if (admitted && hello?.ok && hello.msg.process !== undefined) peer = `worker process ${hello.msg.process}`;
           settle();
-          if (!admitted) ws.close(4001, 'wrong or missing run token');
-          else restore();
+          if (!admitted) {
+            ws.close(4001, 'wrong or missing run token');
+            // A stranger that never answers the close handshake is cut off (ws would wait 30 s).
+            setTimeout(() => ws.terminate(), 1000).unref();
+          } else restore();
           return;
         }
         // Only binary data frames follow an admitted hello; anything else is a broken peer.

@@ -156,6 +156,8 @@ export class WsHub implements MessageSink {
       clearTimeout(helloTimer);
       this.pending.delete(ws);
       ws.close(code, reason);
+      // A peer that never answers the close handshake is cut off (ws would wait 30 s).
+      setTimeout(() => ws.terminate(), 1000).unref();
     };
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (conn) conn.lastSeen = Date.now();
