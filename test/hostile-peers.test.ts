@@ -131,5 +131,5 @@ describe('hostile peers', () => {
     expect(result.summary.finalAccuracy).toBe(ref.summary.finalAccuracy);
     const manifest = JSON.parse(readFileSync(join(result.dir, 'manifest.json'), 'utf8')) as { status: string };
     expect(manifest.status).toBe('completed');
-  }, 120_000);
+  }, 300_000);
 });
