@@ -105,7 +105,7 @@ describe('output directories', () => {
     expect(again.stderr).toMatch(/the directory exists and is not empty \(it holds a run: failed, the run its coordinator .* is gone/);
   }, 120_000);
 
-  it('a disk that fills up mid-run: run fails with the reason, manifest says failed, every JSONL file ends with a whole line', async (ctx) => {
+  it('a disk that fills up mid-run: run fails with the reason, manifest says failed, every JSONL file ends with a whole line; a read-only --out is exit 2', async (ctx) => {
     const mnt = tmp('dtemu-enospc-');
     try {
       // Room for the run directory's first files and the status reserve, not for 1500 steps.
@@ -132,6 +132,12 @@ describe('output directories', () => {
       const timeline = jsonlLines(join(dir, 'timeline.jsonl'));
       expect(train.length + timeline.length).toBeGreaterThan(0);
       expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+
+      // The same file system read-only: --out there is a user error naming the flag, exit 2.
+      execFileSync('mount', ['-o', 'remount,ro', mnt]);
+      const ro = await cliInProcess(['run', join(ROOT, 'test', 'fixtures', 'valid-tiny.yaml'), '--out', join(mnt, 'ro')]);
+      expect(ro.code).toBe(2);
+      expect(ro.stderr).toMatch(/^dtemu: --out .*ro: cannot create the directory \(read-only file system\)\n$/);
     } finally {
       execFileSync('umount', [mnt]);
       rmSync(mnt, { recursive: true, force: true });

@@ -1,8 +1,8 @@
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import type { ExperimentConfig } from '../config/types.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { MetricsLine, TimelineEvent } from './aggregator.ts';
 import { DirLock, LOCK_FILE } from './dir-lock.ts';
@@ -45,8 +45,24 @@ export function prepareOutputDir(path: string, flag: string): void {
   try {
     mkdirSync(path, { recursive: true });
   } catch (e) {
-    const code = errCode(e);
+    const code = whyNotCreated(path) ?? errCode(e);
     throw new UserError(`${flag}: cannot create the directory (${WHY[code] ?? code})`);
+  }
+}
+
+/**
+ * The real reason a recursive mkdir failed, found at the nearest existing ancestor (Node reports
+ * ENOENT for a read-only file system there): a file in the way, or no write permission.
+ */
+function whyNotCreated(path: string): string | null {
+  let p = dirname(path);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  try {
+    if (!statSync(p).isDirectory()) return 'ENOTDIR';
+    accessSync(p, constants.W_OK);
+    return null;
+  } catch (e) {
+    return errCode(e);
   }
 }
 
