@@ -101,7 +101,21 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   );
   const manifest = runManifest(lc, startedAt);
   /** Every ending other than success: the manifest says failed or interrupted, with the reason. */
+  // A coordinator that exits mid-run (an internal error ends the process from a socket or
+  // timer callback) still leaves an honest manifest; only SIGKILL escapes this (see dtemu status).
+  const onProcessExit = () => {
+    manifest.status = 'failed';
+    manifest.error = 'the coordinator exited before the run ended (an internal error; see its output)';
+    manifest.endedAt = new Date().toISOString();
+    try {
+      dir.writeFinalManifest(manifest);
+    } catch {
+      /* nothing more can be done while exiting */
+    }
+  };
+  process.once('exit', onProcessExit);
   const endFailed = (err: RunError | UserError): void => {
+    process.off('exit', onProcessExit);
     manifest.status = err instanceof RunError && (err.exitCode === 130 || err.exitCode === 143) ? 'interrupted' : 'failed';
     manifest.error = err.message;
     manifest.endedAt = new Date().toISOString();
@@ -301,6 +315,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     if (dir.writeError) throw dir.writeError;
     manifest.status = 'completed';
     manifest.endedAt = new Date().toISOString();
+    process.off('exit', onProcessExit);
     dir.writeFinalManifest(manifest);
     dir.close();
     return { dir: outDir, summary };
