@@ -145,7 +145,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
       throw e;
     }
   }
-  const flag = `--out ${opts.outDir ?? join('runs', `${base.config.name}-sweep`)}`;
+  const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${base.config.name}-sweep`);
   const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
   prepareOutputDir(dir, flag);
   // One sweep per directory: a second one would delete the first one's point in progress.
