@@ -24,7 +24,7 @@ describe('sweep files', () => {
     const dir = tmp();
     const file = join(dir, 'grid.yaml');
     writeFileSync(file, SWEEP);
-    const where = `${file}:14:9 (sweep.grid.optimizer.compressor[1]): optimizer.compressor: expected a valid compressor`;
+    const where = `${file}:14:9: sweep point compressor=topk(2) seed=1: optimizer.compressor: expected a valid compressor`;
     const v = dtemu(['validate', file]);
     expect(v.code).toBe(2);
     expect(v.stdout).toBe('');

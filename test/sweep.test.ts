@@ -76,7 +76,7 @@ describe('dtemu sweep', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     // Located at the grid entry, not at the base point or at a --set.
-    expect(r.stderr).toContain(`${file}:11:72 (sweep.grid.optimizer.compressor[2]): optimizer.compressor.kind: expected one of`);
+    expect(r.stderr).toContain(`${file}:11:72: sweep point compressor=fp8: optimizer.compressor.kind: expected one of`);
     expect(r.stderr).toContain('found "fp8"');
     expect(existsSync(join(dir, 'sweep'))).toBe(false);
   });

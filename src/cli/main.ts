@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -12,6 +13,9 @@ import { runWorkerProcess } from '../runtime/worker-process.ts';
 import { ensureFashionMnist, fetchData } from './data-fetch.ts';
 import { num, Progress, sentText } from './progress.ts';
 import { RunError, UserError } from '../util/user-error.ts';
+import { integerFlag } from './flags.ts';
+import { statusCommand } from './status.ts';
+import { readRunState } from '../metrics/run-state.ts';
 
 const debug = process.argv.includes('--debug');
 
@@ -31,8 +35,9 @@ function fail(e: unknown): never {
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
-async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
-  const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
+async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean }): Promise<void> {
+  const seed = integerFlag('--seed', argv.seed, 0);
+  const lc = loadConfig(argv.file, { sets: argv.set ?? [], ...(seed === undefined ? {} : { seed }) });
   // (Quiet runs, such as a sweep's own points, say nothing.)
   if (lc.config.sweep && argv.quiet !== true) {
     process.stderr.write(`dtemu: ${argv.file} has a sweep block; running its base point only ('dtemu sweep ${argv.file}' runs every point)\n`);
@@ -86,7 +91,7 @@ await yargs(hideBin(process.argv))
         .positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
         .option('set', { type: 'string', array: true, describe: 'override a key: --set optimizer.lr=0.05' })
-        .option('seed', { type: 'number', describe: 'override the seed' })
+        .option('seed', { type: 'string', describe: 'override the seed (an integer >= 0)' })
         .option('quiet', { type: 'boolean', describe: 'no progress output' }),
     (a) => cmdRun(a as never),
   )
@@ -98,10 +103,13 @@ await yargs(hideBin(process.argv))
         .positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'sweep directory (default runs/<name>-sweep)' })
         .option('set', { type: 'string', array: true, describe: 'override a key in every point: --set train.steps=200' })
-        .option('parallel', { type: 'number', describe: 'runs at once (default sweep.parallel)' })
+        .option('parallel', { type: 'string', describe: 'runs at once (default sweep.parallel)' })
+        .option('max-points', { type: 'string', describe: 'refuse grids with more points than this (default 10000)' })
         .option('quiet', { type: 'boolean' }),
     async (a) => {
       const quiet = a.quiet === true;
+      const parallel = integerFlag('--parallel', a.parallel, 1, 64);
+      const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
       process.on('SIGINT', onSigint);
@@ -109,7 +117,8 @@ await yargs(hideBin(process.argv))
         const { dir, rows } = await runSweep(a.file, {
           sets: (a.set as string[] | undefined) ?? [],
           ...(a.out ? { outDir: a.out } : {}),
-          ...(a.parallel ? { parallel: a.parallel } : {}),
+          ...(parallel !== undefined ? { parallel } : {}),
+          ...(maxPoints !== undefined ? { maxPoints } : {}),
           onAbortHook: (f) => (abort = f),
           onProgress: (done, total, row) => {
             if (!quiet) process.stderr.write(`[${done}/${total}] ${row.point.label}: ${row.status}${row.error ? ` (${row.error})` : ''}\n`);
@@ -169,6 +178,11 @@ await yargs(hideBin(process.argv))
         .option('label', { type: 'string', array: true, describe: 'curve labels, one per run or sweep point, in order' }),
     async (a) => {
       plotFormatOf(a.out); // an unknown extension is refused before anything is read
+      for (const r of a.runs as string[]) {
+        if (!existsSync(resolve(r, 'metrics.jsonl'))) continue; // a sweep directory (curvesOf checks)
+        const st = readRunState(r);
+        if (st.status === 'dead') process.stderr.write(`dtemu: warning: ${r}: ${st.detail}; plotting what it wrote\n`);
+      }
       const groups = curvesOf(a.runs as string[], (a.label as string[] | undefined) ?? []);
       try {
         plotGroups(groups, a.x as XAxis, a.y as YAxis, a.out, a.title as string | undefined);
@@ -177,6 +191,14 @@ await yargs(hideBin(process.argv))
         throw new UserError(`plot --out ${a.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       process.stdout.write(`wrote ${a.out}\n`);
+    },
+  )
+  .command(
+    'status <dirs..>',
+    'what a run (or sweep) directory holds: completed, running, failed, interrupted, or dead (coordinator gone)',
+    (y) => y.positional('dirs', { type: 'string', array: true, demandOption: true }),
+    async (a) => {
+      process.exitCode = statusCommand(a.dirs as string[], (l) => process.stdout.write(l + '\n'));
     },
   )
   .command(

@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Node } from 'yaml';
 import { writeSweepReport } from '../plot/html-report.ts';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, locateKey } from '../config/load.ts';
+import { SWEEP_MAX_POINTS } from '../config/limits.ts';
+import { DirLock } from '../metrics/dir-lock.ts';
+import { prepareOutputDir } from '../metrics/run-dir.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { resolvedConfigText } from '../metrics/run-dir.ts';
@@ -51,7 +55,7 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._=,()-]+/g, '_').slice(0, 120);
 }
 
-/** "file:line:col" of the YAML node at `path` in the experiment's source, if it is there. */
+/** "file:line:col" of the YAML node at `path` in the experiment's source (parsed once), if it is there. */
 function locateIn(lc: LoadedConfig): (path: (string | number)[]) => string | undefined {
   const counter = new LineCounter();
   const doc = parseDocument(lc.src, { lineCounter: counter });
@@ -59,19 +63,36 @@ function locateIn(lc: LoadedConfig): (path: (string | number)[]) => string | und
     const node = doc.getIn(path, true) as Node | undefined;
     if (!node?.range) return undefined;
     const { line, col } = counter.linePos(node.range[0]);
-    return `${lc.file}:${line}:${col} (${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1)})`;
+    return `${lc.file}:${line}:${col}`;
   };
 }
 
-/** Every combination of the grid (in file order, last key fastest), times every seed. */
-export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
+/** A grid value as `--set` text (YAML): JSON, except that .inf / .nan stay what they are (JSON would make them null). */
+function setValue(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  return JSON.stringify(v);
+}
+
+/**
+ * Every combination of the grid (in file order, last key fastest), times every seed. The count
+ * is checked against `maxPoints` before a single point is built (8 keys x 10 values = 10^8).
+ */
+export function sweepPoints(lc: LoadedConfig, maxPoints = SWEEP_MAX_POINTS): SweepPoint[] {
   const sweep = lc.config.sweep;
   if (!sweep) throw new UserError(`${lc.file}: sweep: expected a sweep block (grid and/or seeds) for dtemu sweep`);
   const keys = Object.keys(sweep.grid);
   const seeds = sweep.seeds ?? [lc.config.seed];
+  const sizes = [...keys.map((k) => sweep.grid[k]!.length), seeds.length];
+  const count = sizes.reduce((a, b) => a * b, 1);
+  if (count > maxPoints) {
+    throw new UserError(
+      `${locateKey(lc.file, lc.src, ['sweep', 'grid'])}: sweep.grid: expected at most ${maxPoints} points (raise with --max-points), found ${sizes.join(' x ')} = ${count}`,
+    );
+  }
   const locate = locateIn(lc);
-  // Index of each value in its grid list, to locate the entry a point took.
-  const indexOf = (k: string, v: unknown) => sweep.grid[k]!.indexOf(v);
+  // Where each grid entry (and seed) is written, for error messages naming the point's entry.
+  const gridAt = new Map(keys.map((k) => [k, sweep.grid[k]!.map((_, i) => locate(['sweep', 'grid', k, i]))]));
+  const seedAt = sweep.seeds ? sweep.seeds.map((_, i) => locate(['sweep', 'seeds', i])) : null;
   let combos: Record<string, unknown>[] = [{}];
   for (const k of keys) combos = combos.flatMap((c) => sweep.grid[k]!.map((v) => ({ ...c, [k]: v })));
   const points: SweepPoint[] = [];
@@ -83,14 +104,16 @@ export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
       points.push({
         id: `${String(points.length + 1).padStart(3, '0')}_${safeName(parts.join('_') || 'base')}`,
         label,
-        sets: [...keys.map((k) => `${k}=${JSON.stringify(combo[k])}`), `seed=${seed}`],
+        sets: [...keys.map((k) => `${k}=${setValue(combo[k])}`), `seed=${seed}`],
         values: combo,
         seed,
         origins: Object.fromEntries(
           [
-            ...keys.map((k) => [k, locate(['sweep', 'grid', k, indexOf(k, combo[k])])] as const),
-            ['seed', sweep.seeds ? locate(['sweep', 'seeds', seeds.indexOf(seed)]) : undefined] as const,
-          ].filter((e): e is readonly [string, string] => e[1] !== undefined),
+            ...keys.map((k) => [k, gridAt.get(k)![sweep.grid[k]!.indexOf(combo[k])]] as const),
+            ['seed', seedAt?.[seeds.indexOf(seed)]] as const,
+          ]
+            .filter((e): e is readonly [string, string] => e[1] !== undefined)
+            .map(([k, at]) => [k, `${at}: sweep point ${label}`]),
         ),
       });
     }
@@ -126,14 +149,25 @@ function runChild(file: string, dir: string, sets: string[], onChild: (kill: () 
  * applied to all), fault modules included, before anything runs: a bad grid value is a located
  * input error naming its grid entry's line. `dtemu validate` and `dtemu sweep` share it.
  */
-export async function checkSweep(file: string, sets: string[] = []): Promise<{ base: LoadedConfig; points: SweepPoint[]; configTexts: Map<string, string> }> {
+export async function checkSweep(
+  file: string,
+  sets: string[] = [],
+  maxPoints?: number,
+): Promise<{ base: LoadedConfig; points: SweepPoint[]; configTexts: Map<string, string> }> {
   const base = loadConfig(file, { sets });
-  const points = sweepPoints(base);
+  const points = sweepPoints(base, maxPoints);
   const configTexts = new Map<string, string>();
   for (const p of points) {
-    // With the fault module's generated entries too: a point they make invalid fails here.
-    const lc = await withGeneratedFaults(loadConfig(file, { sets: [...sets, ...p.sets], setOrigins: p.origins }));
-    configTexts.set(p.id, resolvedConfigText(lc.config));
+    try {
+      // With the fault module's generated entries too: a point they make invalid fails here.
+      // A grid value's error is located at its entry (setOrigins: "file:line:col: sweep point ...").
+      const lc = await withGeneratedFaults(loadConfig(file, { sets: [...sets, ...p.sets], setOrigins: p.origins }));
+      configTexts.set(p.id, resolvedConfigText(lc.config));
+    } catch (e) {
+      // An error located elsewhere (a key the point's values make invalid) still names the point.
+      if (e instanceof UserError && !e.message.includes(': sweep point ')) throw new UserError(`${e.message} (sweep point ${p.label})`);
+      throw e;
+    }
   }
   return { base, points, configTexts };
 }
@@ -143,6 +177,8 @@ export interface SweepOptions {
   sets?: string[];
   outDir?: string;
   parallel?: number;
+  /** Refuse grids with more points (default SWEEP_MAX_POINTS). */
+  maxPoints?: number;
   onProgress?: (done: number, total: number, row: SweepRow) => void;
   onAbortHook?: (abort: () => void) => void;
 }
@@ -155,9 +191,27 @@ export interface SweepOptions {
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
   const cliSets = opts.sets ?? [];
-  const { base, points, configTexts } = await checkSweep(file, cliSets);
+  const { base, points, configTexts } = await checkSweep(file, cliSets, opts.maxPoints);
+  const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${base.config.name}-sweep`);
   const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
-  mkdirSync(dir, { recursive: true });
+  prepareOutputDir(dir, flag);
+  // One sweep per directory: a second one would delete the first one's point in progress.
+  const lock = DirLock.acquire(dir, 'sweep', flag);
+  try {
+    return await runPoints(file, dir, points, configTexts, base, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runPoints(
+  file: string,
+  dir: string,
+  points: SweepPoint[],
+  configTexts: Map<string, string>,
+  base: LoadedConfig,
+  opts: SweepOptions,
+): Promise<{ dir: string; rows: SweepRow[] }> {
   const parallel = opts.parallel ?? base.config.sweep?.parallel ?? 1;
   const rows: SweepRow[] = new Array(points.length);
   const kills = new Set<() => void>();
@@ -179,7 +233,7 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
       } else {
         rmSync(runDir, { recursive: true, force: true });
         let kill: () => void = () => {};
-        const r = await runChild(file, runDir, [...cliSets, ...p.sets], (k) => {
+        const r = await runChild(file, runDir, [...(opts.sets ?? []), ...p.sets], (k) => {
           kill = k;
           kills.add(k);
         });
@@ -294,7 +348,7 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
       lines.push(cells.map(csvCell).join(','));
     }
   }
-  writeFileSync(join(dir, 'sweep.csv'), lines.join('\n') + '\n');
+  writeFileAtomic(join(dir, 'sweep.csv'), lines.join('\n') + '\n');
   const runs = rows.filter((r) => r.summary).map((r) => ({ label: r.point.label, lines: readMetrics(join(dir, r.point.id)) }));
   const curves: CurveGroup[] = groups
     .map((g) => g.filter((r) => r.summary))
