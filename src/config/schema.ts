@@ -19,10 +19,27 @@ export const experimentSchema = {
   additionalProperties: false,
   required: ['data', 'model', 'optimizer'],
   properties: {
-    name: { type: 'string', description: 'Run name (defaults to the file name).' },
+    name: { type: 'string', minLength: 1, maxLength: 100, description: 'Run name (defaults to the file name; at most 100 characters, it names the run directory).' },
     seed: { type: 'integer', minimum: 0, default: 1, description: 'Root seed of every random stream.' },
-    workers: { type: 'integer', minimum: 1, maximum: 100000, default: 4, description: 'Number of logical workers (`dtemu run`: at most 1024; `dtemu simulate`: at most 100000).' },
-    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu.' },
+    workers: { type: 'integer', minimum: 1, default: 4, description: 'Number of logical workers (at most limits.maxWorkers).' },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Caps that catch a typo before it costs hours or all memory; raise them deliberately.',
+      properties: {
+        maxWorkers: { type: 'integer', minimum: 1, default: 1024, description: 'Largest accepted workers.' },
+        maxSteps: { type: 'integer', minimum: 1, default: 1000000, description: 'Largest accepted train.steps.' },
+        memoryFraction: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 4,
+          default: 0.5,
+          description: "Estimated bytes of data and model state (every worker's copies) may use at most this fraction of the machine's total memory.",
+        },
+      },
+    },
+    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu; node-gpu and node need their npm package installed (README, GPU and native backends), else the config is rejected.' },
     transport: {
       type: 'object',
       additionalProperties: false,
@@ -41,7 +58,12 @@ export const experimentSchema = {
           description:
             'When every worker of a ring lives in one process, run each all-reduce as one batched operation (the same values, bits and virtual times as sending every message; false sends them one by one).',
         },
-        heartbeatTimeout: quantity('time', '30 s', 'ws: a worker silent this long (wall clock) is reported dead (>= 1 s; spawned workers that exit are reported at once).'),
+        heartbeatTimeout: quantity(
+          'time',
+          '60 s',
+          'ws: a worker silent this long (wall clock) once it is ready is reported dead (>= 1 s; spawned workers that exit are reported at once). Start-up is timed by startupTimeout.',
+        ),
+        startupTimeout: quantity('time', '300 s', 'ws: wall time a worker process may take from joining to ready (backend, data loading) before it is reported stuck; spawned processes must also all join within it.'),
       },
     },
     data: {
@@ -90,7 +112,7 @@ export const experimentSchema = {
       additionalProperties: false,
       required: ['kind'],
       properties: {
-        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: dense synchronous SGD, SGD on compressed gradients, or Qsparse-local-SGD.' },
+        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: allreduce-sgd (dense synchronous SGD), compressed-sgd (SGD on compressed gradients with error feedback), qsparse-local-sgd (local steps + compressed synchronization, sync or async), powersgd (rank-r low-rank gradients), gradient-coding (coded redundancy against stragglers, on a star), diloco (inner AdamW / outer Nesterov, Streaming DiLoCo with fragments).' },
         lr: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'Learning rate.' },
         momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'Heavy-ball momentum (torch.optim.SGD semantics).' },
         nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum.' },
@@ -145,7 +167,7 @@ export const experimentSchema = {
           type: 'number',
           exclusiveMinimum: 0,
           default: 2,
-          description: 'powersgd: matrices whose rate n m / ((n + m) r) is below this are all-reduced dense (as are 1-D tensors).',
+          description: 'powersgd: matrices are compressed only when their rate n m / ((n + m) r) is strictly greater than this (as PyTorch\'s powerSGD_hook); the others, and 1-D tensors, are all-reduced dense.',
         },
         warmStart: { type: 'boolean', default: true, description: 'powersgd: reuse Q from the previous step (else a fresh seeded Q each step).' },
         startIter: { type: 'integer', minimum: 0, default: 0, description: 'powersgd: uncompressed (dense) steps before compression starts.' },

@@ -16,8 +16,10 @@ export interface ExperimentConfig {
     spawn: boolean;
     maxMessageBytes: number;
     heartbeatTimeout: string;
+    startupTimeout: string;
     batchCollectives: boolean;
   };
+  limits: { maxWorkers: number; maxSteps: number; memoryFraction: number };
   data: {
     dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs' | 'moby-dick';
     partition: 'iid' | 'dirichlet' | 'shards';
@@ -69,6 +71,7 @@ export interface Quantities {
   latency: number;
   speed: number;
   heartbeatTimeout: number;
+  startupTimeout: number;
   delayShift: number;
   delayMean: number;
   delayScale: number;

@@ -13,18 +13,6 @@ export const DATA_DEPENDENT_SIZE = ['topk', 'threshold', 'qsgd-topk', 'sign-topk
 /** Algorithms that put `optimizer.compressor` on the wire. */
 const USES_COMPRESSOR = new Set(['compressed-sgd', 'qsparse-local-sgd', 'diloco']);
 
-/** Logical workers a full emulation (`dtemu run`) takes; time-only runs take the schema's maximum. */
-export const MAX_EMULATED_WORKERS = 1024;
-
-/** A full emulation of more than MAX_EMULATED_WORKERS workers is refused before anything starts. */
-export function checkEmulationSize(lc: LoadedConfig): void {
-  if (lc.config.workers > MAX_EMULATED_WORKERS) {
-    throw new UserError(
-      `${lc.file}: workers: expected at most ${MAX_EMULATED_WORKERS} for dtemu run (dtemu simulate takes up to 100000 without training), found ${lc.config.workers}`,
-    );
-  }
-}
-
 /**
  * Refuse configurations a time-only run could not reproduce exactly: measured compute times (a
  * function of the wall clock) and payloads whose size depends on the gradient's values.
