@@ -13,7 +13,7 @@ for (const [workers, steps] of points) {
   // 60,000 Fashion-MNIST samples over 10,000 workers are 6 each: the batch must fit a shard.
   const batch = Math.min(32, Math.floor(60000 / workers));
   const sets = [`workers=${workers}`, `limits.maxWorkers=${workers}`, `data.batchSize=${batch}`, `train.steps=${steps}`, `train.evalEvery=${steps}`, 'stragglers.delay={kind: shifted-exponential, shift: 1 ms, mean: 5 ms}'];
-  const lc = loadConfig(join(BENCH_DIR, '..', 'experiments', 'quickstart.yaml'), { sets });
+  const lc = loadConfig(join(BENCH_DIR, '..', 'experiments', 'quickstart.yaml'), { sets, timeOnly: true });
   const outDir = join(BENCH_DIR, 'results', 'runs', `simulate-${workers}x${steps}`);
   rmSync(outDir, { recursive: true, force: true });
   const t0 = performance.now();

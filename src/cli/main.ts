@@ -36,7 +36,7 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
     import('../runtime/time-only.ts'),
   ]);
   const seed = integerFlag('--seed', argv.seed, 0);
-  const lc = loadConfig(argv.file, { sets: argv.set ?? [], ...(seed === undefined ? {} : { seed }) });
+  const lc = loadConfig(argv.file, { sets: argv.set ?? [], ...(seed === undefined ? {} : { seed }), ...(timeOnly ? { timeOnly } : {}) });
   if (timeOnly) checkTimeOnly(lc);
   // (Quiet runs, such as a sweep's own points, say nothing.)
   if (lc.config.sweep && argv.quiet !== true) {

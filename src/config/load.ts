@@ -205,13 +205,13 @@ function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
 }
 
 /** Rules that involve several keys. */
-function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
+function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, timeOnly = false): void {
   const fail = (path: Path, msg: string) => {
     throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${msg}`);
   };
   if (c.workers > c.limits.maxWorkers) fail(['workers'], `expected at most limits.maxWorkers (${c.limits.maxWorkers}) workers, found ${c.workers}; raise limits.maxWorkers if you mean it`);
   if (c.train.steps > c.limits.maxSteps) fail(['train', 'steps'], `expected at most limits.maxSteps (${c.limits.maxSteps}) steps, found ${c.train.steps}; raise limits.maxSteps if you mean it`);
-  checkMemory(loc, c);
+  checkMemory(loc, timeOnly ? timeOnlyFootprint(c) : c);
   if (c.transport.kind === 'ws') {
     // The largest message is a whole fp32 model (a parameter-server reply, a one-worker chunk).
     const need = estimateParams(c) * 4 + WIRE_HEADER_BYTES;
@@ -298,6 +298,16 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
 }
 
 /** Refuse a config whose data and model state would not fit in memory (estimated from its keys). */
+/**
+ * What a `dtemu simulate` run holds, as the memory estimate sees it: one process (one copy of
+ * the data), and for all-reduce SGD on a ring without faults (the clock-array shortcut,
+ * src/runtime/time-only-ring.ts) no per-worker model state.
+ */
+function timeOnlyFootprint(c: ExperimentConfig): ExperimentConfig {
+  const shortcut = c.optimizer.kind === 'allreduce-sgd' && c.topology.kind === 'ring' && (c.faults ?? []).length === 0 && !c.faultsModule;
+  return { ...c, transport: { ...c.transport, kind: 'inproc' }, workers: shortcut ? 1 : c.workers };
+}
+
 function checkMemory(loc: Locator, c: ExperimentConfig): void {
   const m = estimateMemory(c);
   if (m.totalBytes <= m.budgetBytes) return;
@@ -475,6 +485,8 @@ export interface LoadOptions {
    * (a sweep's grid entries and seeds: "file:line:col"), keyed by the override's key.
    */
   setOrigins?: Record<string, string>;
+  /** A time-only run (`dtemu simulate`): memory is estimated for what it holds (timeOnlyFootprint). */
+  timeOnly?: boolean;
 }
 
 export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
@@ -530,7 +542,7 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   const config = data as ExperimentConfig;
   if (!config.name) config.name = basename(file, extname(file));
   const q = parseQuantities(loc, config);
-  crossChecks(loc, config, q);
+  crossChecks(loc, config, q, opts.timeOnly === true);
   const faults = parseFaults(loc, config);
   let faultsModulePath: string | null = null;
   if (config.faultsModule !== undefined) {
