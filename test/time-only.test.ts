@@ -53,7 +53,7 @@ describe('time-only mode equals full emulation', () => {
 
   it('more workers than a full emulation takes: 2000, with limits.maxWorkers raised', async () => {
     const sim = join(base, 'many');
-    const sets = ['workers=2000', 'limits.maxWorkers=2000', 'train.steps=2'];
+    const sets = ['workers=2000', 'limits.maxWorkers=2000', 'data.batchSize=16', 'train.steps=2'];
     const { summary } = await runExperiment(loadConfig('experiments/quickstart.yaml', { sets, timeOnly: true }), { outDir: sim, timeOnly: true });
     expect(summary.steps).toBe(2);
     expect(metrics(sim).filter((l) => l['kind'] === 'train')).toHaveLength(2);
