@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf, type TF } from './tf.ts';
 import { createRequire } from 'node:module';
 import { registerConv2DBackpropFilter } from './kernels/conv2d-backprop-filter.ts';
 import { registerTransposedMatMul } from './kernels/transposed-matmul.ts';
@@ -58,7 +58,8 @@ export async function selectBackend(choice: BackendChoice): Promise<string> {
         uncaught: new Set(process.listeners('uncaughtException')),
         unhandled: new Set(process.listeners('unhandledRejection')),
       };
-      await import('@tensorflow/tfjs-backend-wasm');
+      // require, not import: no ESM export lexing of the bundle (see ./tf.ts).
+      require('@tensorflow/tfjs-backend-wasm');
       const name = backendNameOf(c);
       const ok = await activate(name);
       for (const l of process.listeners('uncaughtException')) if (!before.uncaught.has(l)) process.off('uncaughtException', l);

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf, type TF } from './tf.ts';
 import { Rng } from '../util/rng.ts';
 
 export type ModelSpec =
@@ -33,7 +33,7 @@ export interface ModelDef {
   outputs: number;
   regression: boolean;
   /** Logits (classification) or predictions (regression), shape [batch, outputs]. */
-  forward(p: tf.Tensor[], x: tf.Tensor2D): tf.Tensor2D;
+  forward(p: TF.Tensor[], x: TF.Tensor2D): TF.Tensor2D;
 }
 
 class ParamList {
@@ -71,7 +71,7 @@ export function buildModel(spec: ModelSpec, inputShape: number[], classes: numbe
         flopsPerSample: 2 * inputSize * outputs,
         outputs,
         regression,
-        forward: (p, x) => tf.add(tf.matMul(x, p[0] as tf.Tensor2D), p[1]!) as tf.Tensor2D,
+        forward: (p, x) => tf.add(tf.matMul(x, p[0] as TF.Tensor2D), p[1]!) as TF.Tensor2D,
       };
     }
     case 'mlp': {
@@ -91,9 +91,9 @@ export function buildModel(spec: ModelSpec, inputShape: number[], classes: numbe
         outputs,
         regression,
         forward: (p, x) => {
-          let h: tf.Tensor2D = x;
+          let h: TF.Tensor2D = x;
           for (let l = 0; l < layers; l++) {
-            h = tf.add(tf.matMul(h, p[2 * l] as tf.Tensor2D), p[2 * l + 1]!) as tf.Tensor2D;
+            h = tf.add(tf.matMul(h, p[2 * l] as TF.Tensor2D), p[2 * l + 1]!) as TF.Tensor2D;
             if (l < layers - 1) h = tf.relu(h);
           }
           return h;
@@ -128,13 +128,13 @@ export function buildModel(spec: ModelSpec, inputShape: number[], classes: numbe
         outputs,
         regression,
         forward: (p, x) => {
-          let t: tf.Tensor4D = tf.reshape(x, [-1, ...shape]);
+          let t: TF.Tensor4D = tf.reshape(x, [-1, ...shape]);
           for (let l = 0; l < convs; l++) {
-            t = tf.relu(tf.add(tf.conv2d(t, p[2 * l] as tf.Tensor4D, 1, 'same'), p[2 * l + 1]!)) as tf.Tensor4D;
+            t = tf.relu(tf.add(tf.conv2d(t, p[2 * l] as TF.Tensor4D, 1, 'same'), p[2 * l + 1]!)) as TF.Tensor4D;
             t = tf.maxPool(t, 2, 2, 'same');
           }
-          const f = tf.reshape(t, [-1, flat]) as tf.Tensor2D;
-          return tf.add(tf.matMul(f, p[2 * convs] as tf.Tensor2D), p[2 * convs + 1]!) as tf.Tensor2D;
+          const f = tf.reshape(t, [-1, flat]) as TF.Tensor2D;
+          return tf.add(tf.matMul(f, p[2 * convs] as TF.Tensor2D), p[2 * convs + 1]!) as TF.Tensor2D;
         },
       };
     }
@@ -201,45 +201,45 @@ function charLstm(spec: { embed: number; hidden: number }, inputShape: number[],
     outputs: V,
     regression: false,
     forward: (p, x) => {
-      const [emb, kernel, bias, wOut, bOut] = p as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
+      const [emb, kernel, bias, wOut, bOut] = p as [TF.Tensor2D, TF.Tensor2D, TF.Tensor1D, TF.Tensor2D, TF.Tensor1D];
       const wx = tf.slice(kernel, [0, 0], [E, 4 * H]);
       const wh = tf.slice(kernel, [E, 0], [H, 4 * H]);
       // x_t W_x + b depends on the token only: project the V embeddings once ([V, 4H]) and pick
       // rows with a one-hot matmul per step (its gradient is a plain matmul; on wasm, gather and
       // unstack of [T, batch, 4H] cost more than the whole recurrence).
-      const table = tf.add(tf.matMul(emb, wx), bias) as tf.Tensor2D;
-      const ids = tf.unstack(tf.cast(tf.transpose(x), 'int32')) as tf.Tensor1D[]; // T x [batch]
+      const table = tf.add(tf.matMul(emb, wx), bias) as TF.Tensor2D;
+      const ids = tf.unstack(tf.cast(tf.transpose(x), 'int32')) as TF.Tensor1D[]; // T x [batch]
       // z = onehot table + h W_h with a hand-written gradient: tfjs's matMul gradient would also
       // differentiate the (constant) one-hot, and would transpose W_h at every step.
       const whT = tf.transpose(wh);
-      const gates = (oh: tf.Tensor2D, hPrev: tf.Tensor2D): tf.Tensor2D =>
+      const gates = (oh: TF.Tensor2D, hPrev: TF.Tensor2D): TF.Tensor2D =>
         tf.customGrad((hp, tab, w, save) => {
-          (save as tf.GradSaveFunc)([oh, hp as tf.Tensor2D, whT]);
-          const value = tf.add(tf.matMul(oh, tab as tf.Tensor2D), tf.matMul(hp as tf.Tensor2D, w as tf.Tensor2D));
+          (save as TF.GradSaveFunc)([oh, hp as TF.Tensor2D, whT]);
+          const value = tf.add(tf.matMul(oh, tab as TF.Tensor2D), tf.matMul(hp as TF.Tensor2D, w as TF.Tensor2D));
           return {
             value,
-            gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
-              const [ohS, hS, whTS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-              const d = dz as tf.Tensor2D;
+            gradFunc: (dz: TF.Tensor, saved: TF.Tensor[]) => {
+              const [ohS, hS, whTS] = saved as [TF.Tensor2D, TF.Tensor2D, TF.Tensor2D];
+              const d = dz as TF.Tensor2D;
               return [tf.matMul(d, whTS), tf.matMul(ohS, d, true, false), tf.matMul(hS, d, true, false)];
             },
           };
-        })(hPrev, table, wh) as tf.Tensor2D;
-      let h: tf.Tensor2D | null = null;
-      let c: tf.Tensor2D | null = null;
+        })(hPrev, table, wh) as TF.Tensor2D;
+      let h: TF.Tensor2D | null = null;
+      let c: TF.Tensor2D | null = null;
       for (let t = 0; t < T; t++) {
         // Per-step tidy: only h and c (and what the tape saves for the gradient) outlive a step,
         // which keeps a 1000-sample evaluation from holding every step's gates in memory.
         [h, c] = tf.tidy(() => {
-          const oh = tf.oneHot(ids[t]!, V) as tf.Tensor2D;
+          const oh = tf.oneHot(ids[t]!, V) as TF.Tensor2D;
           const z = h ? gates(oh, h) : tf.matMul(oh, table);
-          const [zi, zf, zg, zo] = tf.split(z, 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-          const ig = tf.mul(tf.sigmoid(zi), tf.tanh(zg)) as tf.Tensor2D;
-          const cNext = c ? (tf.add(tf.mul(tf.sigmoid(zf), c), ig) as tf.Tensor2D) : ig;
-          return [tf.mul(tf.sigmoid(zo), tf.tanh(cNext)) as tf.Tensor2D, cNext];
+          const [zi, zf, zg, zo] = tf.split(z, 4, 1) as [TF.Tensor2D, TF.Tensor2D, TF.Tensor2D, TF.Tensor2D];
+          const ig = tf.mul(tf.sigmoid(zi), tf.tanh(zg)) as TF.Tensor2D;
+          const cNext = c ? (tf.add(tf.mul(tf.sigmoid(zf), c), ig) as TF.Tensor2D) : ig;
+          return [tf.mul(tf.sigmoid(zo), tf.tanh(cNext)) as TF.Tensor2D, cNext];
         });
       }
-      return tf.add(tf.matMul(h!, wOut), bOut) as tf.Tensor2D;
+      return tf.add(tf.matMul(h!, wOut), bOut) as TF.Tensor2D;
     },
   };
 }

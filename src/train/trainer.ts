@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf, type TF } from './tf.ts';
 import { fillBatch, type Dataset, type Split } from './data/dataset.ts';
 import type { ModelDef } from './models.ts';
 
@@ -8,7 +8,7 @@ import type { ModelDef } from './models.ts';
  * share it; each passes its own parameters.
  */
 export class Trainer {
-  private readonly vars: tf.Variable[];
+  private readonly vars: TF.Variable[];
   private readonly xBuf: Float32Array;
   private readonly yBuf: Float32Array | Int32Array;
 
@@ -32,10 +32,10 @@ export class Trainer {
     }
   }
 
-  private lossOf(logits: tf.Tensor2D, y: tf.Tensor): tf.Scalar {
-    if (this.model.regression) return tf.mean(tf.square(tf.sub(tf.reshape(logits, [-1]), y))) as tf.Scalar;
-    const onehot = tf.oneHot(y as tf.Tensor1D, this.model.outputs);
-    return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+  private lossOf(logits: TF.Tensor2D, y: TF.Tensor): TF.Scalar {
+    if (this.model.regression) return tf.mean(tf.square(tf.sub(tf.reshape(logits, [-1]), y))) as TF.Scalar;
+    const onehot = tf.oneHot(y as TF.Tensor1D, this.model.outputs);
+    return tf.losses.softmaxCrossEntropy(onehot, logits) as TF.Scalar;
   }
 
   /** Wall and CPU seconds of the last lossAndGrad call. */

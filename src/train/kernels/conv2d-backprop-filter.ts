@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf, type TF } from '../tf.ts';
 import { readValues, writeOutput } from './backend-io.ts';
 
 interface Attrs {
@@ -24,7 +24,7 @@ export function registerConv2DBackpropFilter(backendName: string): void {
     kernelName: 'Conv2DBackpropFilter',
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const { x, dy } = inputs as { x: TF.TensorInfo; dy: TF.TensorInfo };
       const a = attrs as unknown as Attrs;
       if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter: only NHWC is supported');
       const info = tf.backend_util.computeConv2DInfo(
@@ -68,7 +68,7 @@ export function registerConv2DBackpropFilter(backendName: string): void {
       }
       const colsInfo = writeOutput(backend, [1, K, P], 'float32', colsT);
       const dyInfo = writeOutput(backend, [1, P, outChannels], 'float32', dyv);
-      const prod = mm({ inputs: { a: colsInfo, b: dyInfo }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+      const prod = mm({ inputs: { a: colsInfo, b: dyInfo }, backend, attrs: { transposeA: false, transposeB: false } }) as TF.TensorInfo;
       const values = readValues(backend, prod) as Float32Array;
       const out = writeOutput(backend, [filterHeight, filterWidth, inChannels, outChannels], 'float32', values.slice());
       const be = backend as unknown as { disposeData(id: object): void };

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf, type TF } from '../tf.ts';
 
 /**
  * wasm's BatchMatMul runs XNNPACK only when neither input is transposed; the transposed forms
@@ -16,15 +16,15 @@ export function registerTransposedMatMul(backendName: string): void {
     kernelName: 'BatchMatMul',
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { a, b } = inputs as { a: TF.TensorInfo; b: TF.TensorInfo };
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
       if (!transposeA && !transposeB) return fastMatMul({ inputs, backend, attrs });
-      const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
+      const swapLast = (t: TF.TensorInfo): TF.TensorInfo => {
         const rank = t.shape.length;
         const perm = Array.from({ length: rank }, (_, i) => i);
         perm[rank - 1] = rank - 2;
         perm[rank - 2] = rank - 1;
-        return transposeFn({ inputs: { x: t }, backend, attrs: { perm } }) as tf.TensorInfo;
+        return transposeFn({ inputs: { x: t }, backend, attrs: { perm } }) as TF.TensorInfo;
       };
       const ta = transposeA ? swapLast(a) : a;
       const tb = transposeB ? swapLast(b) : b;

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf, type TF } from '../tf.ts';
 import { readValues, writeOutput } from './backend-io.ts';
 
 /**
@@ -12,7 +12,7 @@ export function registerUnsortedSegmentSum(backendName: string): void {
     kernelName: 'UnsortedSegmentSum',
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+      const { x, segmentIds } = inputs as { x: TF.TensorInfo; segmentIds: TF.TensorInfo };
       const { numSegments } = attrs as unknown as { numSegments: number };
       const xv = readValues(backend, x);
       const ids = readValues(backend, segmentIds);
