@@ -29,7 +29,7 @@ describe('determinism', () => {
 
   it('ws worker processes (4, 2 and 1 process) give the same metrics as in-process', () => {
     const inproc = run(join(base, 'in'), 'transport.kind=inproc');
-    const ws4 = run(join(base, 'ws4'));
+    const ws4 = run(join(base, 'ws4'), 'transport.processes=4');
     const ws2 = run(join(base, 'ws2'), 'transport.processes=2');
     const ws1 = run(join(base, 'ws1'), 'transport.processes=1');
     expect(ws4).toEqual(inproc);

@@ -16,7 +16,7 @@ async function until<T>(f: () => T | null | undefined, timeoutMs: number): Promi
 describe('a worker process killed mid-run', () => {
   it('stops the run within 10 s, names the worker, keeps metrics parseable, exits non-zero', async () => {
     const dir = join(tmp(), 'run');
-    const child = dtemuAsync(['run', 'test/fixtures/long-fmnist.yaml', '--out', dir, '--quiet']);
+    const child = dtemuAsync(['run', 'test/fixtures/long-fmnist.yaml', '--out', dir, '--quiet', '--set', 'transport.processes=4']);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));

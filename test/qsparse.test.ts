@@ -25,7 +25,7 @@ describe('asynchronous Qsparse-local-SGD', () => {
     const base = tmp();
     const a = run(join(base, 'a'), FIXTURE, [...ASYNC, 'transport.kind=inproc']);
     const b = run(join(base, 'b'), FIXTURE, [...ASYNC, 'transport.kind=inproc']);
-    const ws4 = run(join(base, 'ws4'), FIXTURE, ASYNC);
+    const ws4 = run(join(base, 'ws4'), FIXTURE, [...ASYNC, 'transport.processes=4']);
     const ws2 = run(join(base, 'ws2'), FIXTURE, [...ASYNC, 'transport.processes=2']);
     expect(b).toEqual(a);
     expect(ws4).toEqual(a);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -46,7 +47,8 @@ describe('quickstart end to end (4 ws worker processes, Fashion-MNIST MLP)', () 
     const manifest = json<Record<string, unknown>>(join(dir, 'manifest.json'));
     expect(manifest['status']).toBe('completed');
     expect(['wasm', 'tensorflow', 'cpu']).toContain(manifest['backend']);
-    expect((manifest['processes'] as unknown[]).length).toBe(4);
+    // One worker process per core by default (src/runtime/process-packing.ts).
+    expect((manifest['processes'] as unknown[]).length).toBe(Math.min(4, availableParallelism()));
     // The self-contained HTML report: chart.js inlined, the run's data embedded, no external fetch.
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).toContain('<canvas id="acc-bits">');

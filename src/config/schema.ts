@@ -47,7 +47,7 @@ export const experimentSchema = {
       description: 'How workers exchange bytes.',
       properties: {
         kind: { enum: ['ws', 'inproc'], default: 'ws', description: 'ws: worker OS processes over WebSocket; inproc: all workers in the coordinator process.' },
-        processes: { type: 'integer', minimum: 1, description: 'ws: number of worker processes; logical workers are packed in contiguous blocks (default one process per worker).' },
+        processes: { type: 'integer', minimum: 1, description: 'ws: number of worker processes; logical workers are packed in contiguous blocks (default one per core, at most one per worker; one per worker with crash faults or spawn: false).' },
         host: { type: 'string', default: '127.0.0.1', description: 'ws: address the coordinator binds.' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'ws: port (0 = any free port).' },
         spawn: { type: 'boolean', default: true, description: 'ws: spawn local worker processes; false waits for `dtemu worker --join` from other hosts.' },

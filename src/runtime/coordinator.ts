@@ -24,6 +24,7 @@ import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 import { ringSgdShortcutApplies, runRingSgdTimeOnly } from './time-only-ring.ts';
 import { checkTimeOnly } from './time-only.ts';
+import { defaultProcessCount } from './process-packing.ts';
 import { DTEMU_BIN } from '../util/package-root.ts';
 
 export interface RunOptions {
@@ -197,7 +198,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       trainEnd = wall();
     } else {
       const token = randomBytes(16).toString('hex');
-      const processes = c.transport.processes ?? c.workers;
+      const processes = defaultProcessCount(lc);
       const sets = rankSets(c.workers, processes);
       const exitCause = new Map<number, string>();
       hub = new WsHub({
