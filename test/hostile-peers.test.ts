@@ -95,7 +95,8 @@ describe('hostile peers', () => {
     const started = Date.now();
     let lastStepAt = 0;
     let peersReadyAt = 0;
-    const run = runExperiment(loadConfigText('hostile.yaml', YAML), {
+    // One process per worker (the default is one per core): three peer ports to attack.
+    const run = runExperiment(loadConfigText('hostile.yaml', YAML + 'transport: { processes: 3 }\n'), {
       outDir: join(tmp(), 'attacked'),
       onLine: (l) => {
         if (l.kind === 'train') lastStepAt = Date.now();
