@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { findFashionMnist } from '../train/data/fashion-mnist.ts';
+import { fashionMnistCandidates, findFashionMnist } from '../train/data/fashion-mnist.ts';
 import { UserError } from '../util/user-error.ts';
 
 const FASHION_MNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com';
@@ -54,6 +54,9 @@ function installFashionMnist(say: (line: string) => void, lead: string): string 
   run(['apt-get', 'update', '-qq']);
   const r = run(['apt-get', 'install', '-y', '-qq', 'dataset-fashion-mnist']);
   const dir = findFashionMnist();
+  if (r.status === 0 && !dir) {
+    throw new UserError(`apt-get installed dataset-fashion-mnist, but Fashion-MNIST is not in ${fashionMnistCandidates().join(', ')} ($DTEMU_SYSTEM_DATA or $DTEMU_DATA pointing elsewhere?)`);
+  }
   if (r.status !== 0 || !dir) {
     const why = `${r.stderr ?? ''}`.trim().split('\n').pop() ?? '';
     throw new UserError(`apt-get install dataset-fashion-mnist failed (exit ${r.status ?? r.signal}${why ? `: ${why}` : ''}); run it by hand, or: ${MANUAL_FETCH_COMMAND}`);
