@@ -22,6 +22,7 @@ import { serveParameterServer } from './server-loop.ts';
 import { powerSgdReport } from '../../optimizers/powersgd.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
+import { checkSlurmRun, launchSlurmWorkers, reachableAddress, type Launcher, type SlurmWorkerStep } from './launchers/slurm.ts';
 
 export interface RunOptions {
   /** Run directory; must not exist or be empty. Default: a fresh runs/<name>-<time>. */
@@ -38,6 +39,10 @@ export interface RunOptions {
   onAbortHook?: (abort: (reason: string, exitCode: number) => void) => void;
   /** Extra process-level observers (tests): worker pids once spawned. */
   onProcesses?: (pids: number[]) => void;
+  /** Who starts the worker processes: `local` (spawned here, default) or `slurm` (one srun step). */
+  launcher?: Launcher;
+  /** Extra srun options (--slurm-arg) under the Slurm launcher. */
+  slurmArgs?: string[];
 }
 
 export interface RunResult {
@@ -66,6 +71,9 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const lc = await withGeneratedFaults(loaded);
   const c = lc.config;
   const pre = preflight(lc);
+  // Slurm's commands and the allocation are inputs too: checked before the run directory exists.
+  const slurm = opts.launcher === 'slurm';
+  if (slurm) checkSlurmRun(lc);
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);
@@ -147,8 +155,11 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       const processes = c.transport.processes ?? c.workers;
       const sets = rankSets(c.workers, processes);
       const exitCause = new Map<number, string>();
+      // Under Slurm, tasks on other nodes must reach the hub: the node's address unless one is configured.
+      const hubHost = slurm && c.transport.host === '127.0.0.1' ? reachableAddress() : c.transport.host;
+      let step: SlurmWorkerStep | null = null;
       hub = new WsHub({
-        host: c.transport.host,
+        host: hubHost,
         port: c.transport.port,
         token,
         maxPayload: c.transport.maxMessageBytes,
@@ -161,20 +172,28 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         expectedCrash: (a) => toleratesCrash && scheduledCrash(a),
         rejoins: (rank) => faults.rejoins(rank),
         describe: (p) => {
-          const cause = exitCause.get(p.pid);
+          const cause = step ? step.causeOf(p.index) : exitCause.get(p.pid);
           return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
         },
       });
       // The server endpoint's outgoing messages go through the hub to worker processes.
       const hubRouter = new InprocRouter(hub);
       const port = await hub.listen();
-      const url = `ws://${c.transport.host === '0.0.0.0' ? '127.0.0.1' : c.transport.host}:${port}`;
+      const url = `ws://${hubHost === '0.0.0.0' ? '127.0.0.1' : hubHost}:${port}`;
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
         router.attach(server);
         serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
       }
-      if (c.transport.spawn) {
+      if (slurm) {
+        const h = hub;
+        const describe = (i: number) => {
+          const p = h.processes.find((x) => x.index === i);
+          return p ? `worker process ${i} (pid ${p.pid} on ${p.host}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')}) ${step?.causeOf(i) ?? 'ended'}` : null;
+        };
+        step = launchSlurmWorkers({ bin: BIN, url, token, processes, extraArgs: opts.slurmArgs ?? [], over: () => hubClosed, describe, fail: (m) => failNow(new RunError(m)) });
+        children.push(step.child);
+      } else if (c.transport.spawn) {
         // `replaces`: start a process in place of crashed process `replaces` (fault timeline rejoin).
         const spawnWorker = (replaces: number | null): void => {
           const child = spawn(process.execPath, [BIN, 'worker', '--join', url], {

@@ -74,7 +74,7 @@ export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
 }
 
 /** Completed, and with exactly the configuration this point resolves to now (else rerun). */
-function isComplete(dir: string, configText?: string): boolean {
+export function isComplete(dir: string, configText?: string): boolean {
   try {
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { status: string };
     if (m.status !== 'completed' || !existsSync(join(dir, 'summary.json'))) return false;
@@ -110,20 +110,7 @@ export interface SweepOptions {
  * runs, so a bad grid value exits 2 without touching the sweep directory.
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
-  const base = loadConfig(file);
-  const points = sweepPoints(base);
-  const configTexts = new Map<string, string>();
-  for (const p of points) {
-    try {
-      // With the fault module's generated entries too: a point they make invalid fails here.
-      const lc = await withGeneratedFaults(loadConfig(file, { sets: p.sets }));
-      configTexts.set(p.id, resolvedConfigText(lc.config));
-    } catch (e) {
-      if (e instanceof UserError) throw new UserError(`${e.message.replace(/^--set /, `${file}: sweep point ${p.label}: `)}`);
-      throw e;
-    }
-  }
-  const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
+  const { base, points, configTexts, dir } = await prepareSweep(file, opts.outDir);
   mkdirSync(dir, { recursive: true });
   const parallel = opts.parallel ?? base.config.sweep?.parallel ?? 1;
   const rows: SweepRow[] = new Array(points.length);
@@ -139,23 +126,12 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
     while (!aborted && next < points.length) {
       const i = next++;
       const p = points[i]!;
-      const runDir = join(dir, p.id);
-      let row: SweepRow;
-      if (isComplete(runDir, configTexts.get(p.id))) {
-        row = { point: p, status: 'skipped (done before)', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary };
-      } else {
-        rmSync(runDir, { recursive: true, force: true });
-        let kill: () => void = () => {};
-        const r = await runChild(file, runDir, p.sets, (k) => {
-          kill = k;
-          kills.add(k);
-        });
-        kills.delete(kill);
-        row =
-          r.code === 0 && isComplete(runDir)
-            ? { point: p, status: 'completed', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary }
-            : { point: p, status: 'failed', summary: null, error: r.stderr.split('\n').pop() ?? `exit ${r.code}` };
-      }
+      let kill: () => void = () => {};
+      const row = await runSweepPoint(file, dir, p, configTexts.get(p.id), (k) => {
+        kill = k;
+        kills.add(k);
+      });
+      kills.delete(kill);
       rows[i] = row;
       done++;
       opts.onProgress?.(done, points.length, row);
@@ -165,6 +141,55 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
   if (aborted) throw new RunError(`sweep interrupted; rerun 'dtemu sweep ${file}' to complete the missing runs`, 130);
   writeSweepOutputs(dir, rows);
   return { dir, rows };
+}
+
+export interface PreparedSweep {
+  base: LoadedConfig;
+  points: SweepPoint[];
+  /** Each point's resolved config text (what a complete run of it must have). */
+  configTexts: Map<string, string>;
+  /** Absolute sweep directory (not created here). */
+  dir: string;
+  /** Each point's loaded config. */
+  configs: Map<string, LoadedConfig>;
+}
+
+/** Every point validated (exit 2 on a bad one, before anything is written) and the sweep directory's path. */
+export async function prepareSweep(file: string, outDir?: string): Promise<PreparedSweep> {
+  const base = loadConfig(file);
+  const points = sweepPoints(base);
+  const configTexts = new Map<string, string>();
+  const configs = new Map<string, LoadedConfig>();
+  for (const p of points) {
+    try {
+      // With the fault module's generated entries too: a point they make invalid fails here.
+      const lc = await withGeneratedFaults(loadConfig(file, { sets: p.sets }));
+      configTexts.set(p.id, resolvedConfigText(lc.config));
+      configs.set(p.id, lc);
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${e.message.replace(/^--set /, `${file}: sweep point ${p.label}: `)}`);
+      throw e;
+    }
+  }
+  const dir = resolve(outDir ?? join('runs', `${base.config.name}-sweep`));
+  return { base, points, configTexts, dir, configs };
+}
+
+/**
+ * One point of a sweep: skipped if its run directory holds a complete run of this exact config,
+ * else (re)run from scratch as a child `dtemu run`. Used by the local sweep and by each Slurm
+ * array task (`dtemu sweep FILE --point I`).
+ */
+export async function runSweepPoint(file: string, dir: string, p: SweepPoint, configText: string | undefined, onChild: (kill: () => void) => void = () => {}): Promise<SweepRow> {
+  const runDir = join(dir, p.id);
+  if (isComplete(runDir, configText)) {
+    return { point: p, status: 'skipped (done before)', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary };
+  }
+  rmSync(runDir, { recursive: true, force: true });
+  const r = await runChild(file, runDir, p.sets, onChild);
+  return r.code === 0 && isComplete(runDir)
+    ? { point: p, status: 'completed', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary }
+    : { point: p, status: 'failed', summary: null, error: r.stderr.split('\n').pop() ?? `exit ${r.code}` };
 }
 
 function csvCell(v: unknown): string {
