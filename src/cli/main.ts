@@ -10,6 +10,7 @@ import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-pl
 import { runExperiment } from '../runtime/coordinator.ts';
 import { formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
+import { slurmSweepCommand, SLURM_SWEEP_OPTIONS } from './slurm-commands.ts';
 import { fetchData } from './data-fetch.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 
@@ -44,7 +45,7 @@ function fmtLine(l: MetricsLine): string {
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
-async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
+async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean; launcher?: 'local' | 'slurm'; slurmArg?: string[] }): Promise<void> {
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
   let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
   const quiet = argv.quiet === true;
@@ -68,6 +69,7 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
       },
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
+      ...(argv.launcher ? { launcher: argv.launcher, slurmArgs: argv.slurmArg ?? [] } : {}),
     });
     bar?.stop();
     if (!quiet) {
@@ -100,7 +102,9 @@ await yargs(hideBin(process.argv))
         .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
         .option('set', { type: 'string', array: true, describe: 'override a key: --set optimizer.lr=0.05' })
         .option('seed', { type: 'number', describe: 'override the seed' })
-        .option('quiet', { type: 'boolean', describe: 'no progress output' }),
+        .option('quiet', { type: 'boolean', describe: 'no progress output' })
+        .option('launcher', { choices: ['local', 'slurm'] as const, describe: 'who starts the worker processes (slurm: srun tasks of the current allocation)' })
+        .option('slurm-arg', { type: 'string', array: true, describe: 'extra srun option under --launcher slurm (repeatable)' }),
     (a) => cmdRun(a as never),
   )
   .command(
@@ -111,8 +115,10 @@ await yargs(hideBin(process.argv))
         .positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'sweep directory (default runs/<name>-sweep)' })
         .option('parallel', { type: 'number', describe: 'runs at once (default sweep.parallel)' })
-        .option('quiet', { type: 'boolean' }),
+        .option('quiet', { type: 'boolean' })
+        .options(SLURM_SWEEP_OPTIONS),
     async (a) => {
+      if (await slurmSweepCommand(a)) return;
       const quiet = a.quiet === true;
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
