@@ -68,12 +68,12 @@ export function rankSets(workers: number, processes: number): number[][] {
 export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Promise<RunResult> {
   // A broken fault module is an input error: found here (it is loaded and checked) before
   // anything is created.
+  // Slurm's commands and the allocation are inputs too: checked before anything is loaded or created.
+  const slurm = opts.launcher === 'slurm';
+  if (slurm) checkSlurmRun(loaded, opts.slurmArgs ?? []);
   const lc = await withGeneratedFaults(loaded);
   const c = lc.config;
   const pre = preflight(lc);
-  // Slurm's commands and the allocation are inputs too: checked before the run directory exists.
-  const slurm = opts.launcher === 'slurm';
-  if (slurm) checkSlurmRun(lc);
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);

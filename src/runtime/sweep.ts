@@ -126,12 +126,23 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
     while (!aborted && next < points.length) {
       const i = next++;
       const p = points[i]!;
-      let kill: () => void = () => {};
-      const row = await runSweepPoint(file, dir, p, configTexts.get(p.id), (k) => {
-        kill = k;
-        kills.add(k);
-      });
-      kills.delete(kill);
+      const runDir = join(dir, p.id);
+      let row: SweepRow;
+      if (isComplete(runDir, configTexts.get(p.id))) {
+        row = { point: p, status: 'skipped (done before)', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary };
+      } else {
+        rmSync(runDir, { recursive: true, force: true });
+        let kill: () => void = () => {};
+        const r = await runChild(file, runDir, p.sets, (k) => {
+          kill = k;
+          kills.add(k);
+        });
+        kills.delete(kill);
+        row =
+          r.code === 0 && isComplete(runDir)
+            ? { point: p, status: 'completed', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary }
+            : { point: p, status: 'failed', summary: null, error: r.stderr.split('\n').pop() ?? `exit ${r.code}` };
+      }
       rows[i] = row;
       done++;
       opts.onProgress?.(done, points.length, row);
@@ -173,23 +184,6 @@ export async function prepareSweep(file: string, outDir?: string): Promise<Prepa
   }
   const dir = resolve(outDir ?? join('runs', `${base.config.name}-sweep`));
   return { base, points, configTexts, dir, configs };
-}
-
-/**
- * One point of a sweep: skipped if its run directory holds a complete run of this exact config,
- * else (re)run from scratch as a child `dtemu run`. Used by the local sweep and by each Slurm
- * array task (`dtemu sweep FILE --point I`).
- */
-export async function runSweepPoint(file: string, dir: string, p: SweepPoint, configText: string | undefined, onChild: (kill: () => void) => void = () => {}): Promise<SweepRow> {
-  const runDir = join(dir, p.id);
-  if (isComplete(runDir, configText)) {
-    return { point: p, status: 'skipped (done before)', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary };
-  }
-  rmSync(runDir, { recursive: true, force: true });
-  const r = await runChild(file, runDir, p.sets, onChild);
-  return r.code === 0 && isComplete(runDir)
-    ? { point: p, status: 'completed', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary }
-    : { point: p, status: 'failed', summary: null, error: r.stderr.split('\n').pop() ?? `exit ${r.code}` };
 }
 
 function csvCell(v: unknown): string {

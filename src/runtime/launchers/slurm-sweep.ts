@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedConfig } from '../../config/types.ts';
 import type { Summary } from '../../metrics/summary.ts';
-import { UserError } from '../../util/user-error.ts';
-import { isComplete, prepareSweep, runSweepPoint, writeSweepOutputs, type PreparedSweep, type SweepRow } from '../sweep.ts';
+import { loadConfig } from '../../config/load.ts';
+import { RunError, UserError } from '../../util/user-error.ts';
+import { runExperiment } from '../coordinator.ts';
+import { isComplete, prepareSweep, writeSweepOutputs, type PreparedSweep, type SweepRow } from '../sweep.ts';
 import { checkPartition, requireSlurmCommands } from './slurm.ts';
 
 /**
@@ -183,18 +185,31 @@ export async function submitSlurmSweep(file: string, o: SlurmSweepOptions = {}):
   return { dir, submission, rows: collectSweepRows(prep, true) };
 }
 
-/** The array task's work: run point `index` of the sweep (skipped if already complete). */
+/**
+ * The array task's work: run point `index` of the sweep, unless its run directory already holds
+ * a complete run of this exact config. The run happens in this process (an array task is a
+ * process of its own; a child `dtemu run` would only add a second start-up), through the same
+ * runExperiment as `dtemu run`, so its metrics are those of the local sweep.
+ */
 export async function runSweepPointByIndex(file: string, outDir: string | undefined, index: number): Promise<SweepRow> {
   const prep = await prepareSweep(file, outDir);
   const p = prep.points[index];
   if (!p) throw new UserError(`sweep --point ${index}: expected 0..${prep.points.length - 1} (${file} has ${prep.points.length} points)`);
+  const runDir = join(prep.dir, p.id);
+  const summaryOf = () => JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary;
+  if (isComplete(runDir, prep.configTexts.get(p.id))) return { point: p, status: 'skipped (done before)', summary: summaryOf() };
   mkdirSync(prep.dir, { recursive: true });
-  let kill: () => void = () => {};
-  const onTerm = () => kill();
-  // scancel sends SIGTERM first: pass it on so the run records itself as interrupted.
+  rmSync(runDir, { recursive: true, force: true });
+  let abort: ((reason: string, exitCode: number) => void) | null = null;
+  // scancel (and a time limit) send SIGTERM first: the run records itself as interrupted.
+  const onTerm = () => abort?.(`terminated (SIGTERM, e.g. scancel or the time limit); rerun the sweep to complete it`, 143);
   process.on('SIGTERM', onTerm);
   try {
-    return await runSweepPoint(file, prep.dir, p, prep.configTexts.get(p.id), (k) => (kill = k));
+    await runExperiment(loadConfig(file, { sets: p.sets }), { outDir: runDir, onAbortHook: (a) => (abort = a) });
+    return { point: p, status: 'completed', summary: summaryOf() };
+  } catch (e) {
+    if (e instanceof UserError || e instanceof RunError) return { point: p, status: 'failed', summary: null, error: e.message };
+    throw e;
   } finally {
     process.off('SIGTERM', onTerm);
   }

@@ -58,11 +58,19 @@ export function slurmAllocation(env: NodeJS.ProcessEnv = process.env): SlurmAllo
 }
 
 /** Everything `dtemu run --launcher slurm` needs before it creates the run directory. */
-export function checkSlurmRun(lc: LoadedConfig, env: NodeJS.ProcessEnv = process.env): SlurmAllocation {
+export function checkSlurmRun(lc: LoadedConfig, srunArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): SlurmAllocation {
   requireSlurmCommands('run', ['srun'], env);
   const alloc = slurmAllocation(env);
-  if (lc.config.transport.kind !== 'ws') {
-    throw new UserError(`${lc.file}: transport.kind: expected ws with --launcher slurm (its workers are srun tasks), found ${lc.config.transport.kind}`);
+  const c = lc.config;
+  if (c.transport.kind !== 'ws') {
+    throw new UserError(`${lc.file}: transport.kind: expected ws with --launcher slurm (its workers are srun tasks), found ${c.transport.kind}`);
+  }
+  // srun would refuse the step only after the run directory exists: say it here, in one line.
+  const processes = c.transport.processes ?? c.workers;
+  if (alloc.tasks !== null && processes > alloc.tasks && !srunArgs.some((a) => /^(--overcommit|-O)$/.test(a))) {
+    throw new UserError(
+      `${lc.file}: transport.processes: ${processes} worker processes, but allocation ${alloc.jobId} has ${alloc.tasks} task(s); ask for --ntasks=${processes}, lower transport.processes, or pass --slurm-arg=--overcommit`,
+    );
   }
   return alloc;
 }
