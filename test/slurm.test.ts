@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { checkSlurmRun, srunTaskFailures } from '../src/runtime/launchers/slurm.ts';
-import { BIN, ROOT, deterministicMetrics, dtemu, json, tmp } from './helpers/cli.ts';
+import { BIN, ROOT, deterministicMetrics, json, tmp } from './helpers/cli.ts';
 
 // These run on a one-node Slurm cluster that scripts/slurm-local.sh starts (and installs, as
 // root, from Debian's slurm-wlm and munge). Where it cannot start, the tests fail with its reason.
@@ -142,6 +142,9 @@ describe('Slurm launcher (one-node cluster)', () => {
     const file = join(dir, 'three.yaml');
     writeFileSync(file, SWEEP);
     const out = join(dir, 'slurm-sweep');
+    // The same sweep with the local launcher, meanwhile: the reference for sweep.csv and metrics.
+    const local = join(dir, 'local-sweep');
+    const localDone = cli(['sweep', file, '--out', local, '--quiet']);
 
     // One array task at a time, so the cancel finds point 0 done and the others not.
     const sub = await cli(['sweep', file, '--out', out, '--launcher', 'slurm', '--parallel', '1']);
@@ -173,8 +176,7 @@ describe('Slurm launcher (one-node cluster)', () => {
     expect(statSync(summary0).mtimeMs).toBe(mtime0);
 
     // The same sweep with the local launcher: identical sweep.csv (but wall time) and metrics.
-    const local = join(dir, 'local-sweep');
-    const l = dtemu(['sweep', file, '--out', local, '--quiet']);
+    const l = await localDone;
     expect(l.code, l.stderr).toBe(0);
     expect(csvWithoutWall(join(out, 'sweep.csv'))).toEqual(csvWithoutWall(join(local, 'sweep.csv')));
     for (const d of readdirSync(local).filter((x) => /^\d{3}_/.test(x))) expect(deterministicMetrics(join(out, d))).toEqual(deterministicMetrics(join(local, d)));
@@ -187,7 +189,7 @@ describe('Slurm launcher (one-node cluster)', () => {
     const log = join(dir, 'job.log');
     const job = sbatch(['--ntasks=2', `--output=${log}`, `--chdir=${ROOT}`, '--wrap', `'${process.execPath}' '${BIN}' run experiments/quickstart.yaml --launcher slurm --out '${slurmRun}' ${QUICK.join(' ')}`]);
     const local = join(dir, 'local');
-    const l = dtemu(['run', 'experiments/quickstart.yaml', '--out', local, ...QUICK]);
+    const l = await cli(['run', 'experiments/quickstart.yaml', '--out', local, ...QUICK]);
     expect(l.code, l.stderr).toBe(0);
     await until(() => !inQueue(job), 120_000, 'the sbatch job');
     const m = json<{ status: string; processes: { index: number; ranks: number[]; pid: number }[] }>(join(slurmRun, 'manifest.json'));
@@ -211,7 +213,10 @@ describe('Slurm launcher (one-node cluster)', () => {
     await until(() => !inQueue(job), 15_000, 'the job to end');
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     const text = readFileSync(log, 'utf8').trim();
-    expect(text).toMatch(/^dtemu: worker process [01] \(pid \d+ on [^,]+, workers (0,1|2,3)\) ended \(srun: task [01]: Killed\)/m);
+    // Named by index, pid, node and logical workers; with srun's cause when it reported before the
+    // hub saw the connection drop.
+    expect(text).toMatch(/^dtemu: worker process [01] \(pid \d+ on [^,]+, workers (0,1|2,3)\)( ended \(srun: task [01]: Killed\)| disconnected)/m);
+    expect(text.split('\n').filter((l) => l.startsWith('dtemu:'))).toHaveLength(1);
     const m = json<{ status: string; error: string }>(join(run, 'manifest.json'));
     expect(m.status).toBe('failed');
     expect(m.error).toMatch(/^worker process [01] /);

@@ -66,11 +66,11 @@ export function rankSets(workers: number, processes: number): number[][] {
  * ws), metrics, summary and plots. The config must already be validated.
  */
 export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Promise<RunResult> {
-  // A broken fault module is an input error: found here (it is loaded and checked) before
-  // anything is created.
-  // Slurm's commands and the allocation are inputs too: checked before anything is loaded or created.
+  // Slurm's commands and the allocation are inputs: checked before anything is loaded or created.
   const slurm = opts.launcher === 'slurm';
   if (slurm) checkSlurmRun(loaded, opts.slurmArgs ?? []);
+  // A broken fault module is an input error: found here (it is loaded and checked) before
+  // anything is created.
   const lc = await withGeneratedFaults(loaded);
   const c = lc.config;
   const pre = preflight(lc);
@@ -158,6 +158,12 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       // Under Slurm, tasks on other nodes must reach the hub: the node's address unless one is configured.
       const hubHost = slurm && c.transport.host === '127.0.0.1' ? reachableAddress() : c.transport.host;
       let step: SlurmWorkerStep | null = null;
+      // An srun task by its index, with the node it ran on and what srun said about its end.
+      const describeTask = (i: number): string | null => {
+        const p = hub?.processes.find((x) => x.index === i);
+        const cause = step?.causeOf(i);
+        return p ? `worker process ${i} (pid ${p.pid} on ${p.host}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}` : null;
+      };
       hub = new WsHub({
         host: hubHost,
         port: c.transport.port,
@@ -172,26 +178,22 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         expectedCrash: (a) => toleratesCrash && scheduledCrash(a),
         rejoins: (rank) => faults.rejoins(rank),
         describe: (p) => {
-          const cause = step ? step.causeOf(p.index) : exitCause.get(p.pid);
+          if (step) return describeTask(p.index) ?? `worker process ${p.index}`;
+          const cause = exitCause.get(p.pid);
           return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
         },
       });
       // The server endpoint's outgoing messages go through the hub to worker processes.
       const hubRouter = new InprocRouter(hub);
       const port = await hub.listen();
-      const url = `ws://${hubHost === '0.0.0.0' ? '127.0.0.1' : hubHost}:${port}`;
+      const url = `ws://${hubHost === '0.0.0.0' ? (slurm ? reachableAddress() : '127.0.0.1') : hubHost}:${port}`;
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
         router.attach(server);
         serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
       }
       if (slurm) {
-        const h = hub;
-        const describe = (i: number) => {
-          const p = h.processes.find((x) => x.index === i);
-          return p ? `worker process ${i} (pid ${p.pid} on ${p.host}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')}) ${step?.causeOf(i) ?? 'ended'}` : null;
-        };
-        step = launchSlurmWorkers({ bin: BIN, url, token, processes, extraArgs: opts.slurmArgs ?? [], over: () => hubClosed, describe, fail: (m) => failNow(new RunError(m)) });
+        step = launchSlurmWorkers({ bin: BIN, url, token, processes, extraArgs: opts.slurmArgs ?? [], over: () => hubClosed, describe: describeTask, fail: (m) => failNow(new RunError(m)) });
         children.push(step.child);
       } else if (c.transport.spawn) {
         // `replaces`: start a process in place of crashed process `replaces` (fault timeline rejoin).
