@@ -165,15 +165,22 @@ describe('Slurm launcher (one-node cluster)', () => {
     expect(states.slice(1).every((s) => s === 'pending' || s === 'failed' || s === 'done'), status.stdout).toBe(true);
     expect(states.filter((s) => s !== 'done').length).toBeGreaterThan(0);
 
-    const again = await cli(['sweep', file, '--out', out, '--launcher', 'slurm', '--wait']);
+    // Resubmitted: only the unfinished points, and the dependent collect job writes sweep.csv.
+    const again = await cli(['sweep', file, '--out', out, '--launcher', 'slurm']);
     expect(again.code, again.stderr).toBe(0);
-    const subs = readFileSync(join(out, 'slurm', 'jobs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { arrays: { points: number[] }[]; collect: string | null });
-    expect(subs).toHaveLength(2);
-    const rerun = subs[1]!.arrays.flatMap((a) => a.points);
+    const subs = () => readFileSync(join(out, 'slurm', 'jobs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { arrays: { points: number[] }[]; collect: string });
+    expect(subs()).toHaveLength(2);
+    const rerun = subs()[1]!.arrays.flatMap((a) => a.points);
     expect(rerun).not.toContain(0);
     expect(rerun).toContain(2);
-    expect(subs[1]!.collect).toBeNull();
+    await until(() => !inQueue(subs()[1]!.collect), 120_000, 'the collect job');
     expect(statSync(summary0).mtimeMs).toBe(mtime0);
+    expect(readFileSync(join(out, 'slurm', 'collect.log'), 'utf8')).toBe('');
+    // Everything done: --wait submits nothing and collects at once.
+    const done = await cli(['sweep', file, '--out', out, '--launcher', 'slurm', '--wait']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/compressor=fp16 .* completed/);
+    expect(subs()).toHaveLength(2);
 
     // The same sweep with the local launcher: identical sweep.csv (but wall time) and metrics.
     const l = await localDone;
@@ -181,7 +188,7 @@ describe('Slurm launcher (one-node cluster)', () => {
     expect(csvWithoutWall(join(out, 'sweep.csv'))).toEqual(csvWithoutWall(join(local, 'sweep.csv')));
     for (const d of readdirSync(local).filter((x) => /^\d{3}_/.test(x))) expect(deterministicMetrics(join(out, d))).toEqual(deterministicMetrics(join(local, d)));
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('003_compressor=fp16');
-  });
+  }, 300_000);
 
   it('a 4-worker quickstart in an sbatch job: 2 srun tasks of 2 logical workers, metrics identical to the local ws run', async () => {
     const dir = tmp();

@@ -89,7 +89,11 @@ function queued(jobIds: string[]): Map<string, string> {
   // squeue errors on ids it already forgot: ask one at a time so one purged id hides nothing.
   for (const id of jobIds) {
     const r = spawnSync('squeue', ['-h', '-r', '-j', id, '-o', '%F|%K|%T'], { encoding: 'utf8' });
-    if (r.status !== 0) continue;
+    if (r.status !== 0) {
+      // A job the controller already purged is simply over; anything else (controller down) is not an answer.
+      if (/invalid job id/i.test(r.stderr ?? '')) continue;
+      throw new RunError(`squeue -j ${id} failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop()}`);
+    }
     for (const line of r.stdout.split('\n')) {
       const [job, task, state] = line.trim().split('|');
       if (!job || !state) continue;
@@ -261,7 +265,12 @@ export async function sweepStatus(file: string, outDir?: string): Promise<{ dir:
   const jobOf = new Map<number, string>();
   for (const s of subs) for (const a of s.arrays) for (const i of a.points) jobOf.set(i, `${a.jobId}_${i}`);
   const slurmKnown = subs.length > 0 && spawnSync('squeue', ['--version'], { encoding: 'utf8' }).status === 0;
-  const q = slurmKnown ? queued([...new Set(subs.flatMap((s) => s.arrays.map((a) => a.jobId)))]) : new Map<string, string>();
+  let q = new Map<string, string>();
+  try {
+    if (slurmKnown) q = queued([...new Set(subs.flatMap((s) => s.arrays.map((a) => a.jobId)))]);
+  } catch {
+    // The controller is unreachable: the run directories still tell done and failed points.
+  }
   const points = prep.points.map((p, i): PointStatus => {
     const runDir = join(prep.dir, p.id);
     const job = jobOf.get(i) ?? null;

@@ -65,6 +65,11 @@ export function checkSlurmRun(lc: LoadedConfig, srunArgs: string[] = [], env: No
   if (c.transport.kind !== 'ws') {
     throw new UserError(`${lc.file}: transport.kind: expected ws with --launcher slurm (its workers are srun tasks), found ${c.transport.kind}`);
   }
+  // A crash of the fault timeline ends its process, and srun (--kill-on-bad-exit) the whole step;
+  // replacements are spawned by the local launcher only.
+  if (lc.faults.some((f) => f.kind === 'crash')) {
+    throw new UserError(`${lc.file}: faults: crash entries need the local launcher (a crashed srun task ends the step); found a crash with --launcher slurm`);
+  }
   // srun would refuse the step only after the run directory exists: say it here, in one line.
   const processes = c.transport.processes ?? c.workers;
   if (alloc.tasks !== null && processes > alloc.tasks && !srunArgs.some((a) => /^(--overcommit|-O)$/.test(a))) {
