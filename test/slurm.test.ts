@@ -119,11 +119,11 @@ describe('Slurm launcher (one-node cluster)', () => {
       cli(['run', 'experiments/quickstart.yaml', '--out', join(dir, 'b'), '--launcher', 'slurm', ...QUICK]),
       cli(['sweep', file, '--out', join(dir, 'c'), '--launcher', 'slurm', '--partition', 'nope']),
     ]);
-    expect(noSlurm.code).toBe(2);
+    expect(noSlurm.code, noSlurm.stderr).toBe(2);
     expect(noSlurm.stderr.trim().split('\n')).toEqual(["dtemu: sweep --launcher slurm: sbatch, squeue, sinfo not found on the PATH (install Slurm's client commands or load its module)"]);
-    expect(outside.code).toBe(2);
+    expect(outside.code, outside.stderr).toBe(2);
     expect(outside.stderr.trim().split('\n')).toEqual(['dtemu: run --launcher slurm: not inside a Slurm allocation (SLURM_JOB_ID is not set); start it from salloc or an sbatch script']);
-    expect(partition.code).toBe(2);
+    expect(partition.code, partition.stderr).toBe(2);
     expect(partition.stderr.trim().split('\n')).toEqual(['dtemu: --partition nope: no such Slurm partition (the cluster has: debug)']);
     for (const d of ['a', 'b', 'c']) expect(existsSync(join(dir, d))).toBe(false);
     // srun missing, and an allocation with fewer tasks than worker processes (the same check
