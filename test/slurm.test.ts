@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { checkSlurmRun, srunTaskFailures } from '../src/runtime/launchers/slurm.ts';
+import { formatSweepStatus, submitSlurmSweep, sweepStatus } from '../src/runtime/launchers/slurm-sweep.ts';
 import { BIN, ROOT, deterministicMetrics, json, tmp } from './helpers/cli.ts';
 
 // These run on a one-node Slurm cluster that scripts/slurm-local.sh starts (and installs, as
@@ -88,6 +89,8 @@ function csvWithoutWall(file: string): string[][] {
 const QUICK = ['--set', 'transport.kind=ws', '--set', 'transport.processes=2', '--set', 'train.steps=20', '--set', 'train.evalEvery=10', '--quiet'];
 
 beforeAll(() => {
+  // squeue and sbatch called from this process (status, collect) find the cluster too.
+  process.env['SLURM_CONF'] = env['SLURM_CONF'];
   const r = sh('bash', [SCRIPT, 'start'], 600_000);
   if (r.code !== 0) throw new Error(`the one-node Slurm cluster did not start (scripts/slurm-local.sh start, exit ${r.code}): ${(r.stderr || r.error?.message || '').trim()}`);
 }, 660_000);
@@ -158,12 +161,15 @@ describe('Slurm launcher (one-node cluster)', () => {
     await until(() => !inQueue(first.arrays[0]!.jobId) && !inQueue(first.collect), 30_000, 'the cancelled jobs to leave the queue');
     const mtime0 = statSync(summary0).mtimeMs;
 
-    const status = await cli(['sweep', file, '--out', out, '--status']);
-    expect(status.code).toBe(0);
-    const states = status.stdout.split('\n').filter((l) => /^\d+  /.test(l)).map((l) => l.split(/\s{2,}/)[2]);
-    expect(states[0]).toBe('done');
-    expect(states.slice(1).every((s) => s === 'pending' || s === 'failed' || s === 'done'), status.stdout).toBe(true);
-    expect(states.filter((s) => s !== 'done').length).toBeGreaterThan(0);
+    // What `dtemu sweep --status` prints (in this process: a CLI start costs more than the check).
+    const status = await sweepStatus(file, out);
+    const table = formatSweepStatus(status.points);
+    expect(status.points.map((p) => p.job)).toEqual([0, 1, 2].map((i) => `${first.arrays[0]!.jobId}_${i}`));
+    expect(status.points[0]!.state, table).toBe('done');
+    // Cancelled before or while running: pending (never started) or failed (with its last line).
+    for (const p of status.points.slice(1)) expect(['pending', 'failed', 'done'], table).toContain(p.state);
+    expect(status.points.some((p) => p.state !== 'done'), table).toBe(true);
+    expect(table.split('\n')[1]).toMatch(/^0 {2}compressor=topk\(0\.1\) {2}done +\d+_0$/);
 
     // Resubmitted: only the unfinished points, and the dependent collect job writes sweep.csv.
     const again = await cli(['sweep', file, '--out', out, '--launcher', 'slurm']);
@@ -176,10 +182,10 @@ describe('Slurm launcher (one-node cluster)', () => {
     await until(() => !inQueue(subs()[1]!.collect), 120_000, 'the collect job');
     expect(statSync(summary0).mtimeMs).toBe(mtime0);
     expect(readFileSync(join(out, 'slurm', 'collect.log'), 'utf8')).toBe('');
-    // Everything done: --wait submits nothing and collects at once.
-    const done = await cli(['sweep', file, '--out', out, '--launcher', 'slurm', '--wait']);
-    expect(done.code, done.stderr).toBe(0);
-    expect(done.stdout).toMatch(/compressor=fp16 .* completed/);
+    // Everything done: a resubmission submits nothing and collects at once.
+    const done = await submitSlurmSweep(file, { outDir: out, wait: true });
+    expect(done.submission).toBeNull();
+    expect(done.rows!.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
     expect(subs()).toHaveLength(2);
 
     // The same sweep with the local launcher: identical sweep.csv (but wall time) and metrics.
