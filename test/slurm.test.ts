@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { checkSlurmRun, srunTaskFailures } from '../src/runtime/launchers/slurm.ts';
-import { formatSweepStatus, submitSlurmSweep, sweepStatus } from '../src/runtime/launchers/slurm-sweep.ts';
+import { cpusOf, formatSweepStatus, submitSlurmSweep, sweepStatus } from '../src/runtime/launchers/slurm-sweep.ts';
+import { prepareSweep } from '../src/runtime/sweep.ts';
 import { BIN, ROOT, deterministicMetrics, json, tmp } from './helpers/cli.ts';
 
 // These run on a one-node Slurm cluster that scripts/slurm-local.sh starts (and installs, as
@@ -88,17 +89,6 @@ function csvWithoutWall(file: string): string[][] {
 
 const QUICK = ['--set', 'transport.kind=ws', '--set', 'transport.processes=2', '--set', 'train.steps=20', '--set', 'train.evalEvery=10', '--quiet'];
 
-beforeAll(() => {
-  // squeue and sbatch called from this process (status, collect) find the cluster too.
-  process.env['SLURM_CONF'] = env['SLURM_CONF'];
-  const r = sh('bash', [SCRIPT, 'start'], 600_000);
-  if (r.code !== 0) throw new Error(`the one-node Slurm cluster did not start (scripts/slurm-local.sh start, exit ${r.code}): ${(r.stderr || r.error?.message || '').trim()}`);
-}, 660_000);
-
-afterAll(() => {
-  sh('bash', [SCRIPT, 'stop']);
-});
-
 describe('srun task failure lines', () => {
   it('name every task srun reports dead, with its cause', () => {
     expect([...srunTaskFailures('srun: error: node7: task 1: Killed')]).toEqual([[1, 'Killed']]);
@@ -112,7 +102,53 @@ describe('srun task failure lines', () => {
   });
 });
 
+describe('sweep status and CPUs per point (no cluster needed)', () => {
+  it('reads done, failed (with its error line) and pending points from the run directories', async () => {
+    const dir = tmp();
+    const file = join(dir, 'three.yaml');
+    writeFileSync(file, SWEEP);
+    const out = join(dir, 'sweep');
+    const prep = await prepareSweep(file, out);
+    const [p0, p1] = prep.points;
+    // Point 0: a complete run of its current config; point 1: a run that failed; point 2: nothing.
+    mkdirSync(join(out, p0!.id), { recursive: true });
+    writeFileSync(join(out, p0!.id, 'manifest.json'), JSON.stringify({ status: 'completed' }));
+    writeFileSync(join(out, p0!.id, 'summary.json'), '{}');
+    writeFileSync(join(out, p0!.id, 'config.yaml'), prep.configTexts.get(p0!.id)!);
+    mkdirSync(join(out, p1!.id), { recursive: true });
+    writeFileSync(join(out, p1!.id, 'manifest.json'), JSON.stringify({ status: 'failed', error: 'worker process 1 (pid 7 on n2, worker 1) ended (srun: task 1: Killed)' }));
+    const { points } = await sweepStatus(file, out);
+    expect(points.map((p) => [p.state, p.detail])).toEqual([
+      ['done', ''],
+      ['failed', 'worker process 1 (pid 7 on n2, worker 1) ended (srun: task 1: Killed)'],
+      ['pending', 'not started'],
+    ]);
+    expect(formatSweepStatus(points).split('\n').pop()).toBe('1 done, 0 running, 1 pending, 1 failed');
+    // A changed config makes the finished point pending again.
+    writeFileSync(file, SWEEP.replace('steps: 40', 'steps: 41'));
+    expect((await sweepStatus(file, out)).points[0]).toMatchObject({ state: 'pending', detail: 'config changed since its run' });
+  });
+
+  it('asks for one CPU per worker process (1 in process)', () => {
+    const q = join(ROOT, 'experiments/quickstart.yaml');
+    expect(cpusOf(loadConfig(q, { sets: ['transport.kind=inproc'] }))).toBe(1);
+    expect(cpusOf(loadConfig(q, { sets: ['transport.kind=ws'] }))).toBe(4);
+    expect(cpusOf(loadConfig(q, { sets: ['transport.kind=ws', 'transport.processes=2'] }))).toBe(2);
+  });
+});
+
 describe('Slurm launcher (one-node cluster)', () => {
+  beforeAll(() => {
+    // squeue and sbatch called from this process (status, collect) find the cluster too.
+    process.env['SLURM_CONF'] = env['SLURM_CONF'];
+    const r = sh('bash', [SCRIPT, 'start'], 600_000);
+    if (r.code !== 0) throw new Error(`the one-node Slurm cluster did not start (scripts/slurm-local.sh start, exit ${r.code}): ${(r.stderr || r.error?.message || '').trim()}`);
+  }, 660_000);
+
+  afterAll(() => {
+    sh('bash', [SCRIPT, 'stop']);
+  });
+
   it('bad input exits 2 with one line: no sbatch on the PATH, run outside an allocation, unknown partition, too few tasks', async () => {
     const dir = tmp();
     const file = join(dir, 'three.yaml');

@@ -284,6 +284,8 @@ export async function sweepStatus(file: string, outDir?: string): Promise<{ dir:
     } catch {
       status = undefined;
     }
+    // Finished, but for a config the point no longer resolves to: it runs again on resubmission.
+    if (status === 'completed') return { ...base, state: 'pending', detail: 'config changed since its run' };
     // A local sweep's run in progress (no Slurm job for it): its manifest says running.
     if (status === 'running' && !job) return { ...base, state: 'running', detail: '' };
     if (status !== undefined || (job && existsSync(join(slurmDir(prep.dir), `point-${i}.log`)))) return { ...base, state: 'failed', detail: failureOf(prep.dir, p.id, i) };
