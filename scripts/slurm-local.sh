@@ -118,15 +118,14 @@ cmd_status() {
 }
 
 cmd_start() {
-  [ "$(id -u)" = "0" ] || die "start needs root (SlurmUser=root, munged runs as user munge)"
-  ensure_packages
-  mkdir -p "$DIR"
   if alive "$DIR/slurmctld.pid" && alive "$DIR/slurmd.pid"; then
     wait_idle
-    cmd_status >/dev/null
     say "already running; SLURM_CONF=$CONF"
     return 0
   fi
+  [ "$(id -u)" = "0" ] || die "start needs root (SlurmUser=root, munged runs as user munge)"
+  ensure_packages
+  mkdir -p "$DIR"
   # A half-started cluster (one daemon died): stop what is left, then start clean.
   stop_daemons
   write_conf
