@@ -104,7 +104,7 @@ await yargs(hideBin(process.argv))
         .option('seed', { type: 'number', describe: 'override the seed' })
         .option('quiet', { type: 'boolean', describe: 'no progress output' })
         .option('launcher', { choices: ['local', 'slurm'] as const, describe: 'who starts the worker processes (slurm: srun tasks of the current allocation)' })
-        .option('slurm-arg', { type: 'string', array: true, describe: 'extra srun option under --launcher slurm (repeatable)' }),
+        .option('slurm-arg', { type: 'string', array: true, nargs: 1, describe: 'extra srun option under --launcher slurm (repeatable)' }),
     (a) => cmdRun(a as never),
   )
   .command(

@@ -7,7 +7,7 @@ export const SLURM_SWEEP_OPTIONS = {
   launcher: { choices: ['local', 'slurm'] as const, describe: 'where the points run (slurm: one job-array task per pending point)' },
   partition: { type: 'string', describe: 'Slurm partition (--launcher slurm)' },
   time: { type: 'string', describe: 'time limit of each array task, as sbatch --time takes it' },
-  'slurm-arg': { type: 'string', array: true, describe: 'extra sbatch option (repeatable), e.g. --slurm-arg=--account=abc' },
+  'slurm-arg': { type: 'string', array: true, nargs: 1, describe: 'extra sbatch option (repeatable), e.g. --slurm-arg=--account=abc' },
   wait: { type: 'boolean', describe: 'with --launcher slurm: wait for the array and collect here instead of a dependent job' },
   status: { type: 'boolean', describe: "show each point's state (pending, running, done, failed) and exit" },
   point: { type: 'number', describe: 'run only point N (0-based; what each array task runs)' },
