@@ -3,7 +3,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
-import { checkSlurmRun, srunTaskFailures } from '../src/runtime/launchers/slurm.ts';
+import WebSocket from 'ws';
+import { InprocRouter } from '../comm/inproc-router.ts';
+import { loadConfigText } from '../src/config/load.ts';
+import { WsHub } from '../src/runtime/ws-hub.ts';
+import { checkSlurmRun, reachableAddress, slurmProcessIndex, srunTaskFailures } from '../src/runtime/launchers/slurm.ts';
 import { cpusOf, formatSweepStatus, submitSlurmSweep, sweepStatus } from '../src/runtime/launchers/slurm-sweep.ts';
 import { prepareSweep } from '../src/runtime/sweep.ts';
 import { BIN, ROOT, deterministicMetrics, json, tmp } from './helpers/cli.ts';
@@ -127,6 +131,28 @@ describe('sweep status and CPUs per point (no cluster needed)', () => {
     // A changed config makes the finished point pending again.
     writeFileSync(file, SWEEP.replace('steps: 40', 'steps: 41'));
     expect((await sweepStatus(file, out)).points[0]).toMatchObject({ state: 'pending', detail: 'config changed since its run' });
+  });
+
+  it('the hub gives an srun task the block of its SLURM_PROCID, whatever the join order, on a reachable address', async () => {
+    const lc = loadConfigText('t.yaml', 'data: { dataset: blobs }\nmodel: { kind: mlp }\noptimizer: { kind: allreduce-sgd }\nworkers: 4\n');
+    const host = reachableAddress({});
+    const hub = new WsHub({ host, port: 0, token: 'tok', maxPayload: 1 << 20, lc, rankSets: [[0, 1], [2, 3]], heartbeatTimeoutSec: 5, local: new InprocRouter(), onReport: () => {}, onFailure: () => {} });
+    const port = await hub.listen();
+    expect(hub.boundAddress).toBe(host);
+    const hello = (process?: number) =>
+      new Promise<{ t: string; ranks?: number[]; process?: number; reason?: string }>((resolve, reject) => {
+        const ws = new WebSocket(`ws://${host}:${port}`);
+        ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', token: 'tok', pid: 1, host: 'h', ...(process === undefined ? {} : { process }) })));
+        ws.on('message', (d) => resolve(JSON.parse(String(d))));
+        ws.on('error', reject);
+      });
+    // Task 1 joins first, then task 0; a second "task 1" is refused.
+    expect(await hello(1)).toMatchObject({ t: 'init', ranks: [2, 3], process: 1 });
+    expect(await hello(0)).toMatchObject({ t: 'init', ranks: [0, 1], process: 0 });
+    expect((await hello(1)).t).toBe('refused');
+    expect(slurmProcessIndex({ DTEMU_LAUNCHER: 'slurm', SLURM_PROCID: '3' })).toBe(3);
+    expect(slurmProcessIndex({ SLURM_PROCID: '3' })).toBeUndefined();
+    await hub.close();
   });
 
   it('asks for one CPU per worker process (1 in process)', () => {
