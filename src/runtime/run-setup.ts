@@ -56,7 +56,7 @@ export function shardsOf(lc: LoadedConfig, ds: Dataset): Int32Array[] {
 }
 
 export function networkOf(lc: LoadedConfig): NetworkModel {
-  return new NetworkModel(buildTopology(lc.config.topology.kind, lc.config.workers, { bandwidth: lc.q.bandwidth, latency: lc.q.latency }), new FaultSchedule(lc.faults));
+  return new NetworkModel(buildTopology(lc.config.topology.kind, lc.config.workers, { bandwidth: lc.q.bandwidth, latency: lc.q.latency }, lc.topology), new FaultSchedule(lc.faults));
 }
 
 export interface Preflight {

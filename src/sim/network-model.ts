@@ -40,6 +40,7 @@ export class NetworkModel implements LinkTiming {
   private time(from: number, to: number, bytes: number, sendTime: number, commit: boolean): number {
     // Across a network partition the transfer waits until it heals.
     let t = this.faults ? this.faults.partitionHeal(from, to, sendTime) : sendTime;
+    if (this.topology.forwarding === 'cut') return this.cutThrough(from, to, bytes, t, commit);
     for (const link of this.topology.route(from, to)) {
       // Unshared links: occupancy per original sender (exact for neighbour traffic, which is all
       // the ring collectives send; multi-hop relays do not contend with the relay's own sends).
@@ -52,5 +53,27 @@ export class NetworkModel implements LinkTiming {
       t = start + serialization + (f?.latency ?? link.latency);
     }
     return t;
+  }
+
+  /**
+   * Cut-through route (switches, trees, tori, graphs): the message starts when every link of its
+   * route is free (for this sender), streams at the slowest link's rate and arrives after the
+   * route's summed latency: start + 8m/min(B) + sum(a). One hop is exactly a + 8m/B.
+   */
+  private cutThrough(from: number, to: number, bytes: number, t: number, commit: boolean): number {
+    const route = this.topology.route(from, to);
+    let start = t;
+    for (const link of route) start = Math.max(start, this.busyUntil.get(link.shared ? link.id : `${link.id}#${from}`) ?? 0);
+    let bandwidth = Infinity;
+    let latency = 0;
+    for (const link of route) {
+      const f = this.faults?.link(link.id, start);
+      bandwidth = Math.min(bandwidth, f?.bandwidth ?? link.bandwidth);
+      latency += f?.latency ?? link.latency;
+    }
+    if (route.length === 0) return start;
+    const serialization = (bytes * 8) / bandwidth;
+    if (commit) for (const link of route) this.busyUntil.set(link.shared ? link.id : `${link.id}#${from}`, start + serialization);
+    return start + serialization + latency;
   }
 }
