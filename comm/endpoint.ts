@@ -60,8 +60,11 @@ export class Endpoint {
     this.opCounters.set(namespace, n);
   }
 
-  /** Send at the current virtual time. The payload must not be modified afterwards. */
-  send(to: number, op: number, step: number, payload: Uint8Array): void {
+  /**
+   * Send at the current virtual time. The payload must not be modified afterwards. Returns the
+   * virtual arrival (NaN when the receiver times a shared link).
+   */
+  send(to: number, op: number, step: number, payload: Uint8Array): number {
     if (this.failure) throw this.failure;
     const bytes = payload.byteLength;
     const arrival = this.timing.isShared(this.rank, to) ? Number.NaN : this.timing.transmit(this.rank, to, bytes, this.now);
@@ -69,6 +72,7 @@ export class Endpoint {
     this.stats.messagesSent += 1;
     this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
     this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival, payload });
+    return arrival;
   }
 
   /** Receive and advance the clock to the arrival time (if the sender timed it). */

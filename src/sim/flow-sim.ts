@@ -128,6 +128,13 @@ export function simulateFlows(topology: Topology, flows: readonly FlowRequest[],
     for (let x = byStart.peek(); x !== undefined && readyAt[x]! <= now; x = byStart.peek()) {
       byStart.pop();
       start[x] = now;
+      if (flows[x]!.from === flows[x]!.to) {
+        // A transfer to oneself (a rank's clock join) takes no time and no link.
+        end[x] = now;
+        arrival[x] = now;
+        arrivals.push(x);
+        continue;
+      }
       remaining[x] = flows[x]!.bytes * 8;
       active.push(x);
       changed = true;

@@ -1,0 +1,68 @@
+import type { Endpoint } from '../endpoint.ts';
+import { bytesToF32 } from './chunks.ts';
+import type { Schedule, Transfer } from './schedules/schedule.ts';
+
+/** One rank's part of a schedule: its sends and receives per round. */
+export interface RankPlan {
+  sends: Transfer[][];
+  recvs: Transfer[][];
+}
+
+const plans = new WeakMap<Schedule, Map<number, RankPlan>>();
+
+/** The rank's sends and receives per round (cached per schedule). */
+export function planOf(schedule: Schedule, rank: number): RankPlan {
+  let byRank = plans.get(schedule);
+  if (!byRank) {
+    byRank = new Map();
+    plans.set(schedule, byRank);
+  }
+  let plan = byRank.get(rank);
+  if (!plan) {
+    plan = { sends: [], recvs: [] };
+    for (const round of schedule.rounds) {
+      plan.sends.push(round.transfers.filter((t) => t.from === rank));
+      plan.recvs.push(round.transfers.filter((t) => t.to === rank));
+    }
+    byRank.set(rank, plan);
+  }
+  return plan;
+}
+
+/**
+ * Run an all-reduce schedule on real bytes, in place: round by round, send the round's ranges
+ * (copies of the values at the start of the round), then receive and add or copy. Virtual time
+ * follows the alpha-beta step model: a transfer starts when its sender and its receiver have
+ * both reached the round (a receiver that is late delays it), and sends are blocking, so the
+ * rank's next round starts when its receives and its own sends (as the sender timed them) have
+ * arrived. Element ranges must be whole (floorCut schedules).
+ */
+export async function runSchedule(ep: Endpoint, data: Float32Array, schedule: Schedule, op: number, onRound?: (round: number, phase: string, start: number, end: number) => void): Promise<void> {
+  const plan = planOf(schedule, ep.rank);
+  for (let k = 0; k < schedule.rounds.length; k++) {
+    const sends = plan.sends[k]!;
+    const recvs = plan.recvs[k]!;
+    if (sends.length === 0 && recvs.length === 0) continue;
+    const begin = ep.now;
+    let clock = ep.now;
+    for (const t of sends) {
+      const bytes = new Uint8Array(data.buffer.slice(data.byteOffset + t.start * 4, data.byteOffset + t.end * 4));
+      const arrival = ep.send(t.to, op, k, bytes);
+      if (arrival > clock) clock = arrival;
+    }
+    for (const t of recvs) {
+      // Rendezvous: the transfer starts when both sides have reached the round, so a message
+      // sent before this rank was ready arrives that much later (what lockstep closed forms assume).
+      const msg = await ep.recvRaw(t.from, op, k);
+      if (Number.isNaN(msg.arrival)) throw new Error(`${schedule.algorithm}: a shared link from ${t.from} (collectives run between workers, not through a star's server)`);
+      const arrival = msg.arrival + Math.max(0, begin - msg.sendTime);
+      if (arrival > ep.now) ep.now = arrival;
+      const incoming = bytesToF32(msg.payload);
+      if (incoming.length !== t.end - t.start) throw new Error(`${schedule.algorithm}: round ${k} from ${t.from} has ${incoming.length} values, expected ${t.end - t.start}`);
+      if (t.reduce) for (let i = t.start, j = 0; i < t.end; i++, j++) data[i] = incoming[j]! + data[i]!;
+      else data.set(incoming, t.start);
+    }
+    if (clock > ep.now) ep.now = clock;
+    onRound?.(k, schedule.rounds[k]!.phase, begin, ep.now);
+  }
+}
