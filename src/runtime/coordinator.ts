@@ -18,6 +18,7 @@ import { FaultSchedule } from '../sim/faults.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
 import { membershipOf, networkOf, preflight } from './run-setup.ts';
+import { collectiveReport } from './collective-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
 import { powerSgdReport } from '../../optimizers/powersgd.ts';
 import { WorkerHost } from './worker-host.ts';
@@ -256,6 +257,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       c.workers,
     );
   }
+  if (c.topology.kind !== 'star') summary.collective = collectiveReport(lc, pre.model.size);
   dir.writeJson('summary.json', summary);
   try {
     await plotRun(outDir, lc.config.name, lines);

@@ -1,5 +1,6 @@
 import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
-import { ringAllReduce } from '../../comm/collectives/ring-allreduce.ts';
+import { allReduce as configuredAllReduce } from '../../comm/collectives/all-reduce.ts';
+import { collectiveOptionsOf } from './collective-setup.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { runOptimizer } from '../../optimizers/index.ts';
@@ -94,7 +95,8 @@ export class WorkerHost {
       evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
       lastTiming: () => trainer.timing,
     };
-    const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
+    const collective = collectiveOptionsOf(this.lc);
+    const allReduce = c.topology.kind === 'star' ? psAllReduce : (ep: Endpoint, data: Float32Array) => configuredAllReduce(ep, data, collective);
     const code = gradientCodeOf(this.lc);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;

@@ -1,0 +1,83 @@
+import type { Endpoint } from '../endpoint.ts';
+import type { CollectiveChoice, CollectiveKind } from './choices.ts';
+import { ringAllReduce } from './ring-allreduce.ts';
+import { runSchedule } from './run-schedule.ts';
+import { allReduceSchedule, applicableCollectives, type NetworkShape } from './schedules/index.ts';
+import type { Schedule } from './schedules/schedule.ts';
+
+/** How the workers' all-reduce is chosen (topology.collective) and what it knows of the network. */
+export interface CollectiveOptions {
+  collective: CollectiveChoice;
+  shape: NetworkShape;
+  /**
+   * Virtual duration of a schedule with every rank entering at 0, under the run's network model
+   * (a pure time-only simulation the runtime injects; comm/ knows no network model). `auto` needs it.
+   */
+  estimate?: (schedule: Schedule) => number;
+}
+
+interface Cache {
+  schedules: Map<string, Schedule>;
+  choices: Map<string, CollectiveKind>;
+}
+const caches = new WeakMap<CollectiveOptions, Cache>();
+
+function cacheOf(o: CollectiveOptions): Cache {
+  let c = caches.get(o);
+  if (!c) {
+    c = { schedules: new Map(), choices: new Map() };
+    caches.set(o, c);
+  }
+  return c;
+}
+
+/** The schedule of `kind` for n ranks and `length` elements (cached per options object). */
+export function scheduleFor(o: CollectiveOptions, kind: CollectiveKind, n: number, length: number): Schedule {
+  const cache = cacheOf(o).schedules;
+  const key = `${kind}:${n}:${length}`;
+  let s = cache.get(key);
+  if (!s) {
+    s = allReduceSchedule(kind, n, length, o.shape);
+    cache.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * The collective that runs for a vector of `length` elements: the configured one, or for `auto`
+ * the fastest under the network model (ties to the earlier in ring, tree, recursive-doubling,
+ * halving-doubling, hierarchical, 2d-ring). A pure function of (options, n, length), so every
+ * rank, in every process, picks the same.
+ */
+export function chooseCollective(o: CollectiveOptions, n: number, length: number): CollectiveKind {
+  if (o.collective !== 'auto') return o.collective;
+  const cache = cacheOf(o).choices;
+  const key = `${n}:${length}`;
+  let best = cache.get(key);
+  if (best === undefined) {
+    if (!o.estimate) throw new Error('collective auto needs a network model estimate');
+    let bestTime = Infinity;
+    for (const kind of applicableCollectives(o.shape, n)) {
+      const t = o.estimate(allReduceSchedule(kind, n, length, o.shape));
+      if (t < bestTime) {
+        bestTime = t;
+        best = kind;
+      }
+    }
+    cache.set(key, best!);
+  }
+  return best!;
+}
+
+/**
+ * Sum all-reduce in place with the configured collective. Every call takes one collective op
+ * number on every rank, whichever algorithm runs. `ring` is ringAllReduce itself (so ring
+ * experiments keep their exact metrics); the others run their schedule through runSchedule.
+ */
+export async function allReduce(ep: Endpoint, data: Float32Array, o: CollectiveOptions): Promise<void> {
+  const kind = chooseCollective(o, ep.size, data.length);
+  if (kind === 'ring') return ringAllReduce(ep, data);
+  const op = ep.nextOp();
+  if (ep.size === 1 || data.length === 0) return;
+  await runSchedule(ep, data, scheduleFor(o, kind, ep.size, data.length), op);
+}
