@@ -75,6 +75,27 @@ export class Endpoint {
     return arrival;
   }
 
+  /**
+   * Send payload bytes (counted like any send) without timing them on the links: the caller
+   * times the whole exchange itself (a collective timed as a unit by the flow simulator).
+   */
+  sendUntimed(to: number, op: number, step: number, payload: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    this.stats.bytesSent += payload.byteLength;
+    this.stats.messagesSent += 1;
+    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + payload.byteLength);
+    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival: Number.NaN, payload });
+  }
+
+  /**
+   * Send coordination metadata (entry times of a collective): not payload, so neither counted
+   * as communication nor timed.
+   */
+  sendMeta(to: number, op: number, step: number, payload: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival: Number.NaN, payload });
+  }
+
   /** Receive and advance the clock to the arrival time (if the sender timed it). */
   async recv(from: number, op: number, step: number): Promise<Message> {
     const msg = await this.recvRaw(from, op, step);

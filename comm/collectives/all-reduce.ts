@@ -1,7 +1,7 @@
 import type { Endpoint } from '../endpoint.ts';
 import type { CollectiveChoice, CollectiveKind } from './choices.ts';
 import { ringAllReduce } from './ring-allreduce.ts';
-import { runSchedule } from './run-schedule.ts';
+import { runSchedule, runScheduleAsUnit } from './run-schedule.ts';
 import { allReduceSchedule, applicableCollectives, type NetworkShape } from './schedules/index.ts';
 import type { Schedule } from './schedules/schedule.ts';
 
@@ -14,6 +14,12 @@ export interface CollectiveOptions {
    * (a pure time-only simulation the runtime injects; comm/ knows no network model). `auto` needs it.
    */
   estimate?: (schedule: Schedule) => number;
+  /**
+   * Per-rank finish times of a schedule given every rank's entry time, under max-min sharing
+   * (injected by the runtime). When present, collectives other than the ring are timed as a
+   * unit (runScheduleAsUnit); without it each message is timed by the link model.
+   */
+  timeAsUnit?: (schedule: Schedule, entries: readonly number[]) => ArrayLike<number>;
 }
 
 interface Cache {
@@ -71,13 +77,18 @@ export function chooseCollective(o: CollectiveOptions, n: number, length: number
 
 /**
  * Sum all-reduce in place with the configured collective. Every call takes one collective op
- * number on every rank, whichever algorithm runs. `ring` is ringAllReduce itself (so ring
- * experiments keep their exact metrics); the others run their schedule through runSchedule.
+ * number on every rank, whichever algorithm runs. `ring` is ringAllReduce itself, timed message
+ * by message (its flows never share a link, so max-min and fifo agree, and ring experiments
+ * keep their exact metrics); the others run their schedule, timed as a unit under max-min
+ * sharing or message by message under fifo.
  */
 export async function allReduce(ep: Endpoint, data: Float32Array, o: CollectiveOptions): Promise<void> {
   const kind = chooseCollective(o, ep.size, data.length);
   if (kind === 'ring') return ringAllReduce(ep, data);
   const op = ep.nextOp();
   if (ep.size === 1 || data.length === 0) return;
-  await runSchedule(ep, data, scheduleFor(o, kind, ep.size, data.length), op);
+  const schedule = scheduleFor(o, kind, ep.size, data.length);
+  const unit = o.timeAsUnit;
+  if (unit) await runScheduleAsUnit(ep, data, schedule, op, (entries) => unit(schedule, entries));
+  else await runSchedule(ep, data, schedule, op);
 }

@@ -66,3 +66,41 @@ export async function runSchedule(ep: Endpoint, data: Float32Array, schedule: Sc
     onRound?.(k, schedule.rounds[k]!.phase, begin, ep.now);
   }
 }
+
+/** Wire step of the entry-time metadata of a unit-timed collective (after every round's step). */
+const ENTRY_STEP = 0x7ffffff0;
+
+/**
+ * Run a schedule whose virtual time is decided as a unit: every rank tells every other its entry
+ * time (metadata, not payload), computes the same per-rank finish times with the same pure
+ * function (`time`: the max-min flow simulation of the whole schedule), moves the bytes
+ * untimed, and leaves at its finish time. Contention between the collective's own flows (incast,
+ * shared WAN links) is thereby shared max-min fairly, identically in every process.
+ */
+export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedule: Schedule, op: number, time: (entries: readonly number[]) => ArrayLike<number>): Promise<void> {
+  const n = schedule.n;
+  const me = ep.rank;
+  const stamp = new Uint8Array(8);
+  new DataView(stamp.buffer).setFloat64(0, ep.now, true);
+  for (let r = 0; r < n; r++) if (r !== me) ep.sendMeta(r, op, ENTRY_STEP, stamp);
+  const entries = new Array<number>(n);
+  entries[me] = ep.now;
+  for (let r = 0; r < n; r++) {
+    if (r === me) continue;
+    const msg = await ep.recvRaw(r, op, ENTRY_STEP);
+    if (msg.payload.byteLength !== 8) throw new Error(`${schedule.algorithm}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
+    entries[r] = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
+  }
+  const finish = time(entries)[me]!;
+  const plan = planOf(schedule, me);
+  for (let k = 0; k < schedule.rounds.length; k++) {
+    for (const t of plan.sends[k]!) ep.sendUntimed(t.to, op, k, new Uint8Array(data.buffer.slice(data.byteOffset + t.start * 4, data.byteOffset + t.end * 4)));
+    for (const t of plan.recvs[k]!) {
+      const incoming = bytesToF32((await ep.recvRaw(t.from, op, k)).payload);
+      if (incoming.length !== t.end - t.start) throw new Error(`${schedule.algorithm}: round ${k} from ${t.from} has ${incoming.length} values, expected ${t.end - t.start}`);
+      if (t.reduce) for (let i = t.start, j = 0; i < t.end; i++, j++) data[i] = incoming[j]! + data[i]!;
+      else data.set(incoming, t.start);
+    }
+  }
+  if (finish > ep.now) ep.now = finish;
+}

@@ -1,5 +1,5 @@
 import { chooseCollective, type CollectiveOptions } from '../../comm/collectives/all-reduce.ts';
-import { allReduceSchedule, applicableCollectives } from '../../comm/collectives/schedules/index.ts';
+import { allReduceSchedule, applicableCollectives, type Schedule } from '../../comm/collectives/schedules/index.ts';
 import type { Topology } from '../../topologies/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { timeSchedule } from '../sim/collective-time.ts';
@@ -13,6 +13,7 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     collective: lc.config.topology.collective,
     shape,
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
+    ...(sharing === 'max-min' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min').finish } : {}),
   };
 }
 
