@@ -89,12 +89,54 @@ export function simulateFlows(topology: Topology, flows: readonly FlowRequest[],
     return r;
   };
   const remaining = new Float64Array(n);
+  const rateOf = new Float64Array(n);
+  const updated = new Float64Array(n);
   const doneAt = new Float64Array(n);
+  const version = new Int32Array(n);
   const arrivals = new IndexHeap((a, b) => arrival[a]! < arrival[b]! || (arrival[a] === arrival[b] && tieLess(flows, a, b)));
-  const scratch = { cap: new Float64Array(bandwidth.length), count: new Int32Array(bandwidth.length), touched: new Int32Array(bandwidth.length), newly: new Int32Array(16) };
-  let active: number[] = [];
-  let activeRoutes: Int32Array[] = [];
+  // Completion events with lazy invalidation: an entry is live while its version is current.
+  const doneHeap: { t: number; f: number; v: number }[] = [];
+  const doneLess = (x: { t: number; f: number }, y: { t: number; f: number }) => x.t < y.t || (x.t === y.t && x.f < y.f);
+  const pushDone = (e: { t: number; f: number; v: number }) => {
+    doneHeap.push(e);
+    for (let i = doneHeap.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!doneLess(doneHeap[i]!, doneHeap[p]!)) break;
+      [doneHeap[i], doneHeap[p]] = [doneHeap[p]!, doneHeap[i]!];
+      i = p;
+    }
+  };
+  const popDone = () => {
+    const top = doneHeap[0]!;
+    const last = doneHeap.pop()!;
+    if (doneHeap.length > 0) {
+      doneHeap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < doneHeap.length && doneLess(doneHeap[l]!, doneHeap[m]!)) m = l;
+        if (r < doneHeap.length && doneLess(doneHeap[r]!, doneHeap[m]!)) m = r;
+        if (m === i) break;
+        [doneHeap[i], doneHeap[m]] = [doneHeap[m]!, doneHeap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  const liveDone = () => {
+    while (doneHeap.length > 0 && doneHeap[0]!.v !== version[doneHeap[0]!.f]) popDone();
+    return doneHeap[0];
+  };
+  const L = bandwidth.length;
+  // Active flows on each link (insertion-ordered, so iteration order is deterministic).
+  const onLink: Set<number>[] = Array.from({ length: L }, () => new Set<number>());
+  const flowLinks: (Int32Array | null)[] = new Array(n).fill(null);
+  const scratch = { cap: new Float64Array(L), count: new Int32Array(L), touched: new Int32Array(L), newly: new Int32Array(16) };
+  const linkSeen = new Uint8Array(L);
+  const flowSeen = new Uint8Array(n);
   let rate = new Float64Array(16);
+  const dirty: number[] = [];
   let now = 0;
   for (;;) {
     let t = Infinity;
@@ -102,23 +144,23 @@ export function simulateFlows(topology: Topology, flows: readonly FlowRequest[],
     if (s !== undefined) t = readyAt[s]!;
     const a = arrivals.peek();
     if (a !== undefined && arrival[a]! < t) t = arrival[a]!;
-    for (const f of active) if (doneAt[f]! < t) t = doneAt[f]!;
+    const d = liveDone();
+    if (d && d.t < t) t = d.t;
     if (t === Infinity) break;
-    if (t > now) for (let k = 0; k < active.length; k++) remaining[active[k]!] -= rate[k]! * (t - now);
     now = t;
-    let changed = false;
+    dirty.length = 0;
     // Flows whose last bit leaves now.
-    if (active.length > 0) {
-      const still: number[] = [];
-      for (const f of active) {
-        if (doneAt[f]! <= now) {
-          end[f] = now;
-          arrival[f] = now + routeOf(flows[f]!.from, flows[f]!.to).latency;
-          arrivals.push(f);
-          changed = true;
-        } else still.push(f);
+    for (let e = liveDone(); e && e.t <= now; e = liveDone()) {
+      popDone();
+      const f = e.f;
+      version[f]!++;
+      end[f] = now;
+      arrival[f] = now + routeOf(flows[f]!.from, flows[f]!.to).latency;
+      arrivals.push(f);
+      for (const l of flowLinks[f]!) {
+        onLink[l]!.delete(f);
+        dirty.push(l);
       }
-      active = still;
     }
     // Arrivals release the flows waiting for them.
     for (let x = arrivals.peek(); x !== undefined && arrival[x]! <= now; x = arrivals.peek()) {
@@ -135,19 +177,59 @@ export function simulateFlows(topology: Topology, flows: readonly FlowRequest[],
         arrivals.push(x);
         continue;
       }
+      const links = routeOf(flows[x]!.from, flows[x]!.to).links;
+      flowLinks[x] = links;
       remaining[x] = flows[x]!.bytes * 8;
-      active.push(x);
-      changed = true;
-    }
-    if (changed) {
-      activeRoutes = active.map((f) => routeOf(flows[f]!.from, flows[f]!.to).links);
-      if (rate.length < active.length) rate = new Float64Array(2 * active.length);
-      maxMinRates(activeRoutes, bandwidth, rate, scratch);
-      for (let k = 0; k < active.length; k++) {
-        const f = active[k]!;
-        doneAt[f] = remaining[f]! <= 0 ? now : now + remaining[f]! / rate[k]!;
+      updated[x] = now;
+      for (const l of links) {
+        onLink[l]!.add(x);
+        dirty.push(l);
+      }
+      if (links.length === 0) {
+        rateOf[x] = Infinity;
+        version[x]!++;
+        pushDone({ t: now, f: x, v: version[x]! });
       }
     }
+    if (dirty.length === 0) continue;
+    // Only the flows connected (through shared links) to a link that changed can change rate.
+    const comp: number[] = [];
+    const stack = [...dirty];
+    const seenLinks = [...dirty];
+    for (const l of dirty) linkSeen[l] = 1;
+    while (stack.length > 0) {
+      const l = stack.pop()!;
+      for (const f of onLink[l]!) {
+        if (flowSeen[f]) continue;
+        flowSeen[f] = 1;
+        comp.push(f);
+        for (const m of flowLinks[f]!) {
+          if (!linkSeen[m]) {
+            linkSeen[m] = 1;
+            stack.push(m);
+            seenLinks.push(m);
+          }
+        }
+      }
+    }
+    // Deterministic order within the component: by flow index.
+    comp.sort((x, y) => x - y);
+    const routesOfComp = comp.map((f) => flowLinks[f]!);
+    if (rate.length < comp.length) rate = new Float64Array(2 * comp.length);
+    maxMinRates(routesOfComp, bandwidth, rate, scratch);
+    for (let k = 0; k < comp.length; k++) {
+      const f = comp[k]!;
+      flowSeen[f] = 0;
+      remaining[f] = Math.max(0, remaining[f]! - rateOf[f]! * (now - updated[f]!));
+      updated[f] = now;
+      // A new flow, or one whose rate changed, gets a new completion event; the others keep theirs.
+      if (rate[k] !== rateOf[f] || updated[f] === start[f] && remaining[f] === flows[f]!.bytes * 8) {
+        rateOf[f] = rate[k]!;
+        version[f]!++;
+        pushDone({ t: remaining[f]! <= 0 ? now : now + remaining[f]! / rate[k]!, f, v: version[f]! });
+      }
+    }
+    for (const l of seenLinks) linkSeen[l] = 0;
   }
   return { start, end, arrival };
 }
