@@ -76,3 +76,22 @@ describe('max-min flow simulator', () => {
     expect(t.arrival[1]).toBe(t.arrival[0]! + 8000 / B + a);
   });
 });
+
+describe('bandwidth traces', () => {
+  it('a flow crossing a trace breakpoint runs at each segment rate; a message takes the rate at its start', async () => {
+    const { NetworkModel } = await import('../src/sim/network-model.ts');
+    const l: Link = { id: 'L', bandwidth: 8e6, latency: 1e-3, shared: false, trace: { times: [1, 2], bandwidth: [4e6, 16e6], latency: [null, 5e-3] } };
+    const topo = custom([l], { '0>1': ['L'] });
+    // 1 MB = 8e6 bits from t = 0.5: 0.5 s at 8 Mb/s (4e6 bits), then 1 s at 4 Mb/s (4e6 bits):
+    // the last bit leaves at 2, when the latency is 5 ms.
+    const t = simulateFlows(topo, [flow(0, 1, 1e6, 0.5)]);
+    expect(t.end[0]).toBeCloseTo(2, 12);
+    expect(t.arrival[0]).toBeCloseTo(2.005, 12);
+    // From 1.8: 0.2 s at 4 Mb/s (0.8e6 bits), the remaining 7.2e6 bits at 16 Mb/s: 0.45 s; latency 5 ms then.
+    const u = simulateFlows(topo, [flow(0, 1, 1e6, 1.8)]);
+    expect(u.end[0]).toBeCloseTo(2.45, 12);
+    expect(u.arrival[0]).toBeCloseTo(2.455, 12);
+    // The message model takes the segment in force when the message starts.
+    expect(new NetworkModel(topo).transmit(0, 1, 1e6, 1.5)).toBe(1.5 + 8e6 / 4e6 + 1e-3);
+  });
+});

@@ -124,4 +124,32 @@ describe('bad topology input: one located line', () => {
     const t = buildTopology('graph', 3, spec, lc.topology);
     expect(t.route(0, 2).map((l) => [l.id, l.bandwidth, l.latency])).toEqual([['0->1', 1e9, 1e-3], ['1->2', 1e8, 1e-3]]);
   });
+
+  it('bandwidth traces: read, attached to a link or a node; times out of order or a negative bandwidth are located', () => {
+    const dir = tmp();
+    const yaml = (file: string) => HEAD + `topology: { kind: switch }\nnetwork: { traces: [{ node: 2, file: ${file} }, { link: down-0, file: ${file} }] }\n`;
+    writeFileSync(join(dir, 'ok.csv'), 'time,bandwidth,latency\n0 s,1 Gb/s\n10 s,10 Mb/s,20 ms\n12,1e9\n');
+    const lc = loadConfigText(join(dir, 'exp.yaml'), yaml('ok.csv'));
+    const t = buildTopology('switch', 8, spec, lc.topology);
+    expect(t.links.find((l) => l.id === 'up-2')!.trace).toEqual({ times: [0, 10, 12], bandwidth: [1e9, 1e7, 1e9], latency: [null, 10e-3, null] });
+    expect(t.links.find((l) => l.id === 'down-0')!.trace!.latency).toEqual([null, 20e-3, null]);
+    for (const [body, line, fragment] of [
+      ['0,1 Gb/s\n5,1 Gb/s\n4,1 Gb/s\n', 3, 'expected times in increasing order (after 5 s), found 4 s'],
+      ['0,1 Gb/s\n5,-10 Mb/s\n', 2, 'bandwidth: expected a non-negative bandwidth'],
+      ['0,1 Gb/s\n5,-3\n', 2, 'expected a positive bandwidth'],
+    ] as const) {
+      writeFileSync(join(dir, 'bad.csv'), body);
+      let msg = '';
+      try {
+        loadConfigText(join(dir, 'exp.yaml'), yaml('bad.csv'));
+      } catch (e) {
+        expect(e).toBeInstanceOf(UserError);
+        msg = (e as Error).message;
+      }
+      expect(msg.split('\n')).toHaveLength(1);
+      expect(msg.startsWith(`${join(dir, 'bad.csv')}:${line}: network.traces: `), msg).toBe(true);
+      expect(msg).toContain(fragment);
+    }
+    expect(() => loadConfigText(join(dir, 'exp.yaml'), HEAD + 'topology: { kind: switch }\nnetwork: { traces: [{ link: up-99, file: ok.csv }] }\n')).toThrow(/network.traces.0.link: expected a link of this switch/);
+  });
 });

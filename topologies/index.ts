@@ -1,6 +1,6 @@
 import { graphTopology, generateEdges, type GeneratedGraph, type GraphEdge } from './graph.ts';
 import { hierarchicalTopology } from './hierarchical.ts';
-import { applyOverrides, type LinkOverride } from './overrides.ts';
+import { applyOverrides, applyTraces, type LinkOverride, type TraceSpec } from './overrides.ts';
 import { ringTopology } from './ring.ts';
 import { starTopology, type StarOptions } from './star.ts';
 import { switchTopology, type SwitchOptions } from './switch.ts';
@@ -28,6 +28,8 @@ export interface TopologyOptions extends StarOptions, SwitchOptions {
   /** Per-node and per-link overrides (network.nodes, network.links). */
   nodes?: Record<string, LinkOverride>;
   links?: Record<string, LinkOverride>;
+  /** Bandwidth traces replayed on links or on nodes' own links (network.traces). */
+  traces?: TraceSpec[];
 }
 
 /**
@@ -37,6 +39,7 @@ export interface TopologyOptions extends StarOptions, SwitchOptions {
 export function buildTopology(kind: TopologyKind, workers: number, spec: LinkSpec, o: TopologyOptions = {}): Topology {
   const t = buildBase(kind, workers, spec, o);
   if (o.nodes || o.links) applyOverrides(t, o.nodes ?? {}, o.links ?? {});
+  if (o.traces) applyTraces(t, o.traces);
   return t;
 }
 

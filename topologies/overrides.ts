@@ -1,4 +1,5 @@
 import type { Link, Topology } from './topology.ts';
+import type { LinkTrace } from './trace.ts';
 import { TopologyError } from './topology.ts';
 
 export interface LinkOverride {
@@ -11,7 +12,7 @@ export interface LinkOverride {
  * NIC pair (half the latency each way); on rings, tori, graphs and an unshared star every link
  * that starts or ends at the node (all of it).
  */
-function accessLinks(t: Topology, node: number): { links: Link[]; latencyShare: number } {
+export function accessLinks(t: Topology, node: number): { links: Link[]; latencyShare: number } {
   const ids = (pred: (id: string) => boolean) => t.links.filter((l) => pred(l.id));
   switch (t.kind) {
     case 'switch':
@@ -59,5 +60,30 @@ export function applyOverrides(t: Topology, nodes: Record<string, LinkOverride>,
     }
     if (o.bandwidth !== undefined) l.bandwidth = o.bandwidth;
     if (o.latency !== undefined) l.latency = o.latency;
+  }
+}
+
+/** A trace for one link (by id) or for a node's own links; `path` locates it in errors. */
+export interface TraceSpec {
+  link?: string;
+  node?: number;
+  trace: LinkTrace;
+  path: (string | number)[];
+}
+
+/** Attach traces to their links in place (unknown links and nodes are TopologyErrors). */
+export function applyTraces(t: Topology, traces: readonly TraceSpec[]): void {
+  const total = t.workers + (t.hasServer ? 1 : 0);
+  for (const tr of traces) {
+    if (tr.link !== undefined) {
+      const l = t.links.find((x) => x.id === tr.link);
+      if (!l) throw new TopologyError([...tr.path, 'link'], `expected a link of this ${t.kind} (${t.links.slice(0, 6).map((x) => x.id).join(', ')}${t.links.length > 6 ? ', ...' : ''}), found "${tr.link}"`);
+      l.trace = tr.trace;
+    } else if (tr.node !== undefined) {
+      if (!Number.isInteger(tr.node) || tr.node < 0 || tr.node >= total) throw new TopologyError([...tr.path, 'node'], `expected a node rank 0..${total - 1}, found ${tr.node}`);
+      const { links, latencyShare } = accessLinks(t, tr.node);
+      if (links.length === 0) throw new TopologyError([...tr.path, 'node'], `expected a node with links of its own, found worker ${tr.node} behind the star's shared server port`);
+      for (const l of links) l.trace = { ...tr.trace, latency: tr.trace.latency.map((x) => (x === null ? null : x * latencyShare)) };
+    }
   }
 }

@@ -1,3 +1,5 @@
+import type { LinkTrace } from './trace.ts';
+
 /**
  * A topology is a pure description: nodes, directed links with bandwidth and latency, and the
  * route (sequence of links) a message takes between two nodes. No I/O, no clocks.
@@ -10,6 +12,8 @@ export interface Link {
   latency: number;
   /** Several senders contend for this link; only its receiver can order them deterministically. */
   shared: boolean;
+  /** A replayed bandwidth/latency trace (virtual time), if any. */
+  trace?: LinkTrace;
 }
 
 export interface Topology {

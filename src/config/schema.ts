@@ -256,6 +256,21 @@ export const experimentSchema = {
           description: 'Per-node overrides of its own links, e.g. { 3: { bandwidth: 10 Mb/s, latency: 40 ms } }.',
           additionalProperties: linkSpec('Bandwidth and/or latency of the node\'s links.'),
         },
+        traces: {
+          type: 'array',
+          default: [],
+          description: 'Bandwidth traces replayed piecewise-constant in virtual time on a link or on a node\'s own links.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['file'],
+            properties: {
+              link: { type: 'string', description: 'Link id (e.g. up-3, g0->g1).' },
+              node: { type: 'integer', minimum: 0, description: 'Node whose own links follow the trace.' },
+              file: { type: 'string', description: 'CSV of time,bandwidth[,latency] (units or s, b/s), relative to the experiment file; times strictly increasing.' },
+            },
+          },
+        },
         links: {
           type: 'object',
           default: {},

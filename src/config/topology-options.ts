@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { buildTopology, TopologyError, type GraphEdge, type TopologyOptions } from '../../topologies/index.ts';
 import type { LinkOverride } from '../../topologies/overrides.ts';
+import type { LinkTrace } from '../../topologies/trace.ts';
 import { UserError } from '../util/user-error.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import type { ExperimentConfig, LinkSpecConfig, Quantities } from './types.ts';
@@ -65,6 +66,12 @@ export function topologyOptionsOf(file: string, where: (path: Path) => string, c
   for (const [k, v] of Object.entries(c.network.nodes)) nodes[k] = strip(spec(['network', 'nodes', k], v)!);
   const links: Record<string, LinkOverride> = {};
   for (const [k, v] of Object.entries(c.network.links)) links[k] = strip(spec(['network', 'links', k], v)!);
+  c.network.traces.forEach((tr, i) => {
+    const path: Path = ['network', 'traces', i];
+    if ((tr.link === undefined) === (tr.node === undefined)) fail(path, `expected exactly one of link or node, found ${tr.link === undefined ? 'neither' : 'both'}`);
+    const trace = readTraceFile(resolvePath(dirname(resolvePath(file)), tr.file), (msg) => fail([...path, 'file'], msg));
+    (o.traces ??= []).push({ ...(tr.link !== undefined ? { link: tr.link } : { node: tr.node! }), trace, path });
+  });
   if (Object.keys(nodes).length > 0) o.nodes = nodes;
   if (Object.keys(links).length > 0) o.links = links;
   let built;
@@ -152,4 +159,42 @@ export function readEdgeFile(path: string, fail: (msg: string) => never): { edge
     where.push(at);
   });
   return { edges, where };
+}
+
+/**
+ * A bandwidth trace: CSV lines `time,bandwidth[,latency]` (quantities with units, or plain
+ * seconds and bits/s; `#` comments and a header line allowed). Times must strictly increase and
+ * bandwidths be positive: errors name the file and line.
+ */
+export function readTraceFile(path: string, fail: (msg: string) => never): LinkTrace {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return fail(`expected a readable trace file, found ${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const tr: LinkTrace = { times: [], bandwidth: [], latency: [] };
+  const value = (at: string, kind: QuantityKind, raw: string, what: string): number => {
+    const s = raw.trim();
+    const v = /^[-+0-9.eE]+$/.test(s) ? Number(s) : parseQuantity(kind, s);
+    if (typeof v === 'string') throw new UserError(`${at}: network.traces: ${what}: ${v}`);
+    if (!Number.isFinite(v) || v < 0 || (kind === 'bandwidth' && v === 0)) throw new UserError(`${at}: network.traces: ${what}: expected a ${kind === 'bandwidth' ? 'positive bandwidth' : 'non-negative time'}, found "${s}"`);
+    return v;
+  };
+  text.split(/\r?\n/).forEach((line, i) => {
+    const body = line.replace(/#.*/, '').trim();
+    if (body === '') return;
+    const cells = body.split(',');
+    const at = `${path}:${i + 1}`;
+    if (tr.times.length === 0 && !/^[-+0-9.]/.test(cells[0]!.trim())) return; // header
+    if (cells.length < 2 || cells.length > 3) throw new UserError(`${at}: network.traces: expected time,bandwidth[,latency], found "${body}"`);
+    const t = value(at, 'time', cells[0]!, 'time');
+    const prev = tr.times[tr.times.length - 1];
+    if (prev !== undefined && !(t > prev)) throw new UserError(`${at}: network.traces: time: expected times in increasing order (after ${prev} s), found ${t} s`);
+    tr.times.push(t);
+    tr.bandwidth.push(value(at, 'bandwidth', cells[1]!, 'bandwidth'));
+    tr.latency.push(cells[2] !== undefined && cells[2].trim() !== '' ? value(at, 'time', cells[2], 'latency') : null);
+  });
+  if (tr.times.length === 0) return fail(`expected at least one time,bandwidth line in ${path}, found none`);
+  return tr;
 }

@@ -43,6 +43,7 @@ export interface ExperimentConfig {
     sharing: 'max-min' | 'fifo';
     nodes: Record<string, LinkSpecConfig>;
     links: Record<string, LinkSpecConfig>;
+    traces: { link?: string; node?: number; file: string }[];
   };
   compute: { mode: 'modelled' | 'measured'; speed: string };
   stragglers: {

@@ -1,6 +1,7 @@
 import type { Link, Topology } from '../../topologies/index.ts';
 import { IndexHeap } from './event-heap.ts';
 import { maxMinRates } from './max-min.ts';
+import { latencyAt } from '../../topologies/trace.ts';
 import { NetworkModel } from './network-model.ts';
 
 export type Sharing = 'max-min' | 'fifo';
@@ -77,17 +78,27 @@ export function simulateFlows(topology: Topology, flows: readonly FlowRequest[],
   const index = new Map<Link, number>();
   topology.links.forEach((l, k) => index.set(l, k));
   const bandwidth = Float64Array.from(topology.links, (l) => l.bandwidth);
-  const routes = new Map<number, { links: Int32Array; latency: number }>();
+  const routes2 = new Map<number, { links: Int32Array; latency: number; traced: Link[] | null }>();
   const routeOf = (from: number, to: number) => {
     const key = from * 1048576 + to;
-    let r = routes.get(key);
+    let r = routes2.get(key);
     if (!r) {
       const path = topology.route(from, to);
-      r = { links: Int32Array.from(path, (l) => index.get(l)!), latency: path.reduce((s, l) => s + l.latency, 0) };
-      routes.set(key, r);
+      r = { links: Int32Array.from(path, (l) => index.get(l)!), latency: path.reduce((s, l) => s + l.latency, 0), traced: path.some((l) => l.trace) ? path : null };
+      routes2.set(key, r);
     }
     return r;
   };
+  /** The route's latency for a flow whose last bit leaves at t (traced links: their latency then). */
+  const latencyOf = (from: number, to: number, t: number) => {
+    const r = routeOf(from, to);
+    return r.traced ? r.traced.reduce((s, l) => s + latencyAt(l, t), 0) : r.latency;
+  };
+  // Trace breakpoints: the link's bandwidth changes, so the flows crossing it are refilled.
+  const breaks: { t: number; l: number; bw: number }[] = [];
+  topology.links.forEach((l, k) => l.trace?.times.forEach((t, i) => breaks.push({ t, l: k, bw: l.trace!.bandwidth[i]! })));
+  breaks.sort((x, y) => x.t - y.t || x.l - y.l);
+  let nb = 0;
   const remaining = new Float64Array(n);
   const rateOf = new Float64Array(n);
   const updated = new Float64Array(n);
@@ -147,15 +158,20 @@ export function simulateFlows(topology: Topology, flows: readonly FlowRequest[],
     const d = liveDone();
     if (d && d.t < t) t = d.t;
     if (t === Infinity) break;
+    if (nb < breaks.length && breaks[nb]!.t < t) t = Math.max(now, breaks[nb]!.t);
     now = t;
     dirty.length = 0;
+    for (; nb < breaks.length && breaks[nb]!.t <= now; nb++) {
+      bandwidth[breaks[nb]!.l] = breaks[nb]!.bw;
+      dirty.push(breaks[nb]!.l);
+    }
     // Flows whose last bit leaves now.
     for (let e = liveDone(); e && e.t <= now; e = liveDone()) {
       popDone();
       const f = e.f;
       version[f]!++;
       end[f] = now;
-      arrival[f] = now + routeOf(flows[f]!.from, flows[f]!.to).latency;
+      arrival[f] = now + latencyOf(flows[f]!.from, flows[f]!.to, now);
       arrivals.push(f);
       for (const l of flowLinks[f]!) {
         onLink[l]!.delete(f);

@@ -1,6 +1,7 @@
 import type { LinkTiming } from '../../comm/message.ts';
 import type { Topology } from '../../topologies/index.ts';
 import type { FaultSchedule } from './faults.ts';
+import { bandwidthAt, latencyAt } from '../../topologies/trace.ts';
 
 /**
  * Virtual-time cost of messages. A hop of m bytes on a link with bandwidth B (bits/s) and
@@ -48,9 +49,9 @@ export class NetworkModel implements LinkTiming {
       const start = Math.max(t, this.busyUntil.get(key) ?? 0);
       // A link fault in force when the transfer starts sets its bandwidth / latency.
       const f = this.faults?.link(link.id, start);
-      const serialization = (bytes * 8) / (f?.bandwidth ?? link.bandwidth);
+      const serialization = (bytes * 8) / (f?.bandwidth ?? bandwidthAt(link, start));
       if (commit) this.busyUntil.set(key, start + serialization);
-      t = start + serialization + (f?.latency ?? link.latency);
+      t = start + serialization + (f?.latency ?? latencyAt(link, start));
     }
     return t;
   }
@@ -68,8 +69,8 @@ export class NetworkModel implements LinkTiming {
     let latency = 0;
     for (const link of route) {
       const f = this.faults?.link(link.id, start);
-      bandwidth = Math.min(bandwidth, f?.bandwidth ?? link.bandwidth);
-      latency += f?.latency ?? link.latency;
+      bandwidth = Math.min(bandwidth, f?.bandwidth ?? bandwidthAt(link, start));
+      latency += f?.latency ?? latencyAt(link, start);
     }
     if (route.length === 0) return start;
     const serialization = (bytes * 8) / bandwidth;
