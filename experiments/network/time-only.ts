@@ -1,12 +1,13 @@
 // Time-only experiments of the network model (no training, no payloads): run with
 //   node --import tsx experiments/network/time-only.ts [outDir]
-// Writes collectives-vs-size.png, slow-worker.png, torus.png and time-only.json.
+// Writes collectives-vs-size.png, slow-worker.png, torus.png, utilization.png and time-only.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CollectiveKind } from '../../comm/collectives/choices.ts';
 import { allReduceSchedule, exactCut, type NetworkShape } from '../../comm/collectives/schedules/index.ts';
-import { timeSchedule } from '../../src/sim/collective-time.ts';
+import { scheduleToFlows, timeSchedule } from '../../src/sim/collective-time.ts';
+import { linkUtilization } from '../../src/sim/link-utilization.ts';
 import { renderLineChart, type Series } from '../../src/plot/render-chart.ts';
 import { buildTopology, type Topology } from '../../topologies/index.ts';
 
@@ -71,6 +72,29 @@ const results: Record<string, unknown> = {};
   }
   results['torus'] = table;
   writeFileSync(join(out, 'torus.png'), renderLineChart({ title: 'All-reduce on a 4x4 torus (10 Gb/s, 5 us links), max-min sharing', xLabel: 'message size (bytes)', yLabel: 'time (s)', logX: true, logY: true, series }));
+}
+// 4. Link utilization over time of the busiest links: one 100 MB all-reduce across two islands of
+// 4 workers (100 Gb/s, 2 us inside; 1 Gb/s, 50 ms WAN), halving-doubling vs hierarchical.
+{
+  const topo = buildTopology('hierarchical', 8, { bandwidth: 100e9, latency: 2e-6 }, { groups: 2, inter: { bandwidth: 1e9, latency: 50e-3 } });
+  const series: Series[] = [];
+  const table: Record<string, { makespan: number; links: { link: string; bits: number }[] }> = {};
+  for (const kind of ['halving-doubling', 'hierarchical'] as CollectiveKind[]) {
+    const schedule = allReduceSchedule(kind, 8, 25e6, { groups: topo.groups! }, exactCut);
+    const { flows } = scheduleToFlows(schedule, () => 0);
+    const usage = linkUtilization(topo, flows, 2);
+    table[kind] = { makespan: timeSchedule(topo, schedule, 0).makespan, links: usage.map((u) => ({ link: u.link, bits: u.bits })) };
+    for (const u of usage) {
+      const points: { x: number; y: number }[] = [];
+      u.times.forEach((t, i) => {
+        if (i > 0) points.push({ x: t, y: u.value[i - 1]! });
+        points.push({ x: t, y: u.value[i]! });
+      });
+      series.push({ label: `${kind}: ${u.link} (${(u.bits / 8e6).toFixed(0)} MB)`, points, dashed: kind === 'hierarchical' });
+    }
+  }
+  results['utilization'] = table;
+  writeFileSync(join(out, 'utilization.png'), renderLineChart({ title: 'Busiest links during one 100 MB all-reduce across 2 islands (1 Gb/s, 50 ms WAN)', xLabel: 'virtual time (s)', yLabel: 'utilization', series }));
 }
 writeFileSync(join(out, 'time-only.json'), JSON.stringify(results, null, 2) + '\n');
 process.stdout.write(`wrote ${out}\n`);

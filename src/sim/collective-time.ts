@@ -22,43 +22,8 @@ export function timeSchedule(topology: Topology, schedule: Schedule, entry: numb
   const n = schedule.n;
   const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
   if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes);
-  const flows: FlowRequest[] = [];
-  // The flow index of each rank's clock after its last round (a zero-byte self transfer that
-  // waits for the round's flows), or -1 before its first round.
-  const clock = new Int32Array(n).fill(-1);
-  let transfers = 0;
-  const touched: number[] = [];
-  const roundFlows = new Map<number, number[]>();
-  for (const round of schedule.rounds) {
-    roundFlows.clear();
-    touched.length = 0;
-    const note = (r: number, f: number) => {
-      let l = roundFlows.get(r);
-      if (!l) {
-        l = [];
-        roundFlows.set(r, l);
-        touched.push(r);
-      }
-      l.push(f);
-    };
-    for (const t of round.transfers) {
-      const f = flows.length;
-      const deps: number[] = [];
-      if (clock[t.from]! >= 0) deps.push(clock[t.from]!);
-      if (clock[t.to]! >= 0) deps.push(clock[t.to]!);
-      flows.push({ from: t.from, to: t.to, bytes: (t.end - t.start) * elementBytes, ready: Math.max(entryOf(t.from), entryOf(t.to)), deps });
-      transfers++;
-      note(t.from, f);
-      note(t.to, f);
-    }
-    for (const r of touched) {
-      const deps = roundFlows.get(r)!;
-      if (clock[r]! >= 0) deps.push(clock[r]!);
-      clock[r] = flows.length;
-      flows.push({ from: r, to: r, bytes: 0, ready: entryOf(r), deps });
-    }
-  }
-  const times = simulateFlows(topology, flows, sharing);
+  const { flows, clock, transfers } = scheduleToFlows(schedule, entryOf, elementBytes);
+  const times = simulateFlows(topology, flows, 'max-min');
   const finish = new Float64Array(n);
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) {
@@ -95,4 +60,50 @@ function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: num
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
   return { finish: clock, makespan, transfers };
+}
+
+/**
+ * The flows of a schedule (max-min semantics): each transfer waits for the previous round of its
+ * sender and of its receiver; per rank a zero-byte self flow joins its round (`clock[r]` is the
+ * index of rank r's last one, -1 if it takes no part).
+ */
+export function scheduleToFlows(schedule: Schedule, entryOf: (r: number) => number, elementBytes = 4): { flows: FlowRequest[]; clock: Int32Array; transfers: number } {
+  const n = schedule.n;
+  const flows: FlowRequest[] = [];
+  // The flow index of each rank's clock after its last round (a zero-byte self transfer that
+  // waits for the round's flows), or -1 before its first round.
+  const clock = new Int32Array(n).fill(-1);
+  let transfers = 0;
+  const touched: number[] = [];
+  const roundFlows = new Map<number, number[]>();
+  for (const round of schedule.rounds) {
+    roundFlows.clear();
+    touched.length = 0;
+    const note = (r: number, f: number) => {
+      let l = roundFlows.get(r);
+      if (!l) {
+        l = [];
+        roundFlows.set(r, l);
+        touched.push(r);
+      }
+      l.push(f);
+    };
+    for (const t of round.transfers) {
+      const f = flows.length;
+      const deps: number[] = [];
+      if (clock[t.from]! >= 0) deps.push(clock[t.from]!);
+      if (clock[t.to]! >= 0) deps.push(clock[t.to]!);
+      flows.push({ from: t.from, to: t.to, bytes: (t.end - t.start) * elementBytes, ready: Math.max(entryOf(t.from), entryOf(t.to)), deps });
+      transfers++;
+      note(t.from, f);
+      note(t.to, f);
+    }
+    for (const r of touched) {
+      const deps = roundFlows.get(r)!;
+      if (clock[r]! >= 0) deps.push(clock[r]!);
+      clock[r] = flows.length;
+      flows.push({ from: r, to: r, bytes: 0, ready: entryOf(r), deps });
+    }
+  }
+  return { flows, clock, transfers };
 }

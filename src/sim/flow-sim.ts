@@ -39,7 +39,13 @@ export interface FlowTimes {
  * at one virtual time are broken by (sender, receiver, index), so the result is a function of
  * the requests only.
  */
-export function simulateFlows(topology: Topology, flows: readonly FlowRequest[], sharing: Sharing = 'max-min'): FlowTimes {
+export function simulateFlows(
+  topology: Topology,
+  flows: readonly FlowRequest[],
+  sharing: Sharing = 'max-min',
+  /** max-min: told every rate assignment (virtual time, flow, bits/s; 0 when the flow ends), for utilization plots. */
+  onRate?: (t: number, flow: number, rate: number) => void,
+): FlowTimes {
   const n = flows.length;
   const start = new Float64Array(n);
   const end = new Float64Array(n);
@@ -171,6 +177,7 @@ export function simulateFlows(topology: Topology, flows: readonly FlowRequest[],
       const f = e.f;
       version[f]!++;
       end[f] = now;
+      onRate?.(now, f, 0);
       arrival[f] = now + latencyOf(flows[f]!.from, flows[f]!.to, now);
       arrivals.push(f);
       for (const l of flowLinks[f]!) {
@@ -241,6 +248,7 @@ export function simulateFlows(topology: Topology, flows: readonly FlowRequest[],
       // A new flow, or one whose rate changed, gets a new completion event; the others keep theirs.
       if (rate[k] !== rateOf[f] || updated[f] === start[f] && remaining[f] === flows[f]!.bytes * 8) {
         rateOf[f] = rate[k]!;
+        onRate?.(now, f, rate[k]!);
         version[f]!++;
         pushDone({ t: remaining[f]! <= 0 ? now : now + remaining[f]! / rate[k]!, f, v: version[f]! });
       }
