@@ -170,3 +170,17 @@ describe('collectives timed as a unit under max-min sharing', () => {
     expect(sent).toBe(expected);
   });
 });
+
+describe('all-gather of variable payloads by recursive doubling', () => {
+  it('n = 1..17: every rank gets every payload in at most lg p + 1 messages', async () => {
+    const { recursiveDoublingAllGather } = await import('../comm/collectives/allgather-recursive-doubling.ts');
+    for (let n = 1; n <= 17; n++) {
+      const eps = net(buildTopology('switch', n, { bandwidth: B, latency: a }));
+      const payloads = eps.map((_, r) => Uint8Array.from({ length: (r * 5) % 7 }, (_, i) => r * 16 + i));
+      const got = await Promise.all(eps.map((ep, r) => recursiveDoublingAllGather(ep, payloads[r]!)));
+      for (const g of got) expect(g.map((x) => [...x])).toEqual(payloads.map((x) => [...x]));
+      const p = 2 ** Math.floor(Math.log2(n));
+      for (const ep of eps) expect(ep.stats.messagesSent).toBeLessThanOrEqual(Math.log2(p) + 1);
+    }
+  });
+});
