@@ -88,6 +88,7 @@ const BAD: [string, string, string, string, string][] = [
   ['hierarchical collective on a switch', 'topology: { kind: switch, collective: hierarchical }\n', '5:39', 'topology.collective', 'expected topology hierarchical'],
   ['2d-ring on a 3-D torus', 'topology: { kind: torus, dims: [2, 2, 2], collective: 2d-ring }\n', '5:55', 'topology.collective', 'expected a 2-D torus for 2d-ring, found torus with 3'],
   ['a collective on a star', 'topology: { kind: star, collective: tree }\n', '5:37', 'topology.collective', 'expected ring on a star'],
+  ['a link fault under a unit-timed collective', 'topology: { kind: switch, collective: tree }\nfaults: [{ kind: link, link: up-1, at: 1 s, bandwidth: 1 Mb/s }]\n', '6:18', 'faults.0.kind', 'expected no link fault with collective tree under network.sharing max-min'],
   ['odd ring-lattice degree', 'topology: { kind: graph, generate: { kind: ring-lattice, k: 3 } }\n', '5:61', 'topology.generate.k', 'expected an even degree'],
 ];
 
@@ -151,5 +152,31 @@ describe('bad topology input: one located line', () => {
       expect(msg).toContain(fragment);
     }
     expect(() => loadConfigText(join(dir, 'exp.yaml'), HEAD + 'topology: { kind: switch }\nnetwork: { traces: [{ link: up-99, file: ok.csv }] }\n')).toThrow(/network.traces.0.link: expected a link of this switch/);
+  });
+});
+
+describe('star server port', () => {
+  it('shared: false gives each worker its own port: a push/pull round takes 2(a + 8M/B); shared: 2(a + 8nM/B)', async () => {
+    const { Endpoint } = await import('../comm/endpoint.ts');
+    const { InprocRouter } = await import('../comm/inproc-router.ts');
+    const { psAllReduce, psServeRound } = await import('../comm/collectives/parameter-server.ts');
+    const n = 4;
+    const M = 4000;
+    for (const shared of [false, true]) {
+      const topo = buildTopology('star', n, spec, { shared });
+      const router = new InprocRouter();
+      const eps = Array.from({ length: n + 1 }, (_, r) => {
+        const ep = new Endpoint(r, n, router, new NetworkModel(topo));
+        router.attach(ep);
+        return ep;
+      });
+      const vs = eps.slice(0, n).map(() => new Float32Array(M / 4).fill(1));
+      await Promise.all([psServeRound(eps[n]!), ...eps.slice(0, n).map((ep, r) => psAllReduce(ep, vs[r]!))]);
+      const want = shared ? 2 * (1e-3 + (8 * n * M) / 1e9) : 2 * (1e-3 + (8 * M) / 1e9);
+      // Shared: the pushes queue on the one ingress, the replies on the one egress.
+      expect(Math.max(...eps.slice(0, n).map((ep) => ep.now))).toBeCloseTo(want, 15);
+      if (!shared) for (const ep of eps.slice(0, n)) expect(ep.now).toBeCloseTo(want, 15);
+      expect(vs[0]![0]).toBe(n);
+    }
   });
 });
