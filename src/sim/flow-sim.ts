@@ -154,6 +154,11 @@ export function simulateFlows(
   const flowSeen = new Uint8Array(n);
   let rate = new Float64Array(16);
   const dirty: number[] = [];
+  // Reused every event (the simulation of a large collective has millions of events).
+  const comp: number[] = [];
+  const stack: number[] = [];
+  const seenLinks: number[] = [];
+  const routesOfComp: Int32Array[] = [];
   let now = 0;
   for (;;) {
     let t = Infinity;
@@ -216,10 +221,15 @@ export function simulateFlows(
     }
     if (dirty.length === 0) continue;
     // Only the flows connected (through shared links) to a link that changed can change rate.
-    const comp: number[] = [];
-    const stack = [...dirty];
-    const seenLinks = [...dirty];
-    for (const l of dirty) linkSeen[l] = 1;
+    comp.length = 0;
+    stack.length = 0;
+    seenLinks.length = 0;
+    for (const l of dirty) {
+      if (linkSeen[l]) continue;
+      linkSeen[l] = 1;
+      stack.push(l);
+      seenLinks.push(l);
+    }
     while (stack.length > 0) {
       const l = stack.pop()!;
       for (const f of onLink[l]!) {
@@ -237,7 +247,8 @@ export function simulateFlows(
     }
     // Deterministic order within the component: by flow index.
     comp.sort((x, y) => x - y);
-    const routesOfComp = comp.map((f) => flowLinks[f]!);
+    routesOfComp.length = comp.length;
+    for (let k = 0; k < comp.length; k++) routesOfComp[k] = flowLinks[comp[k]!]!;
     if (rate.length < comp.length) rate = new Float64Array(2 * comp.length);
     maxMinRates(routesOfComp, bandwidth, rate, scratch);
     for (let k = 0; k < comp.length; k++) {
