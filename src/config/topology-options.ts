@@ -33,6 +33,22 @@ export function topologyOptionsOf(file: string, where: (path: Path) => string, c
     oversubscription: t.oversubscription,
   };
   const def = <T>(v: T | undefined): v is T => v !== undefined;
+  // Keys that only one kind reads: set on another kind they would be silently ignored.
+  const only: [keyof typeof t, string[]][] = [
+    ['server', ['star']],
+    ['up', ['switch']],
+    ['down', ['switch']],
+    ['dims', ['torus']],
+    ['groups', ['hierarchical']],
+    ['intra', ['hierarchical']],
+    ['inter', ['hierarchical']],
+    ['links', ['graph']],
+    ['file', ['graph']],
+    ['generate', ['graph']],
+  ];
+  for (const [key, kinds] of only) {
+    if (t[key] !== undefined && !kinds.includes(t.kind)) fail(['topology', key], `expected ${key} only for topology ${kinds.join(' or ')}, found it on a ${t.kind}`);
+  }
   if (def(t.server)) o.server = strip(spec(['topology', 'server'], t.server)!);
   if (def(t.up)) o.up = quantity('bandwidth', ['topology', 'up'], t.up);
   if (def(t.down)) o.down = quantity('bandwidth', ['topology', 'down'], t.down);
