@@ -1,4 +1,4 @@
-import type { Cut, Round } from './schedule.ts';
+import type { Cut, Round, Transfer } from './schedule.ts';
 import { pmod } from './schedule.ts';
 
 /**
@@ -9,17 +9,18 @@ import { pmod } from './schedule.ts';
 export function ringRounds(m: number, lo: number, hi: number, cut: Cut, which: 'all' | 'rs' | 'ag' = 'all'): Round[] {
   const rounds: Round[] = [];
   if (m < 2) return rounds;
-  const chunk = (c: number) => ({ start: cut(lo, hi, m, c), end: cut(lo, hi, m, c + 1) });
-  if (which !== 'ag') {
-    for (let s = 0; s < m - 1; s++) {
-      rounds.push({ phase: 'reduce-scatter', transfers: Array.from({ length: m }, (_, r) => ({ from: r, to: pmod(r + 1, m), ...chunk(pmod(r - s, m)), reduce: true })) });
+  // Chunk boundaries once; transfers written directly (a 1024-rank ring has 2 million).
+  const at = Array.from({ length: m + 1 }, (_, c) => cut(lo, hi, m, c));
+  const round = (s: number, shift: number, reduce: boolean): Round => {
+    const transfers: Transfer[] = new Array(m);
+    for (let r = 0; r < m; r++) {
+      const c = pmod(r + shift - s, m);
+      transfers[r] = { from: r, to: r + 1 === m ? 0 : r + 1, start: at[c]!, end: at[c + 1]!, reduce };
     }
-  }
-  if (which !== 'rs') {
-    for (let s = 0; s < m - 1; s++) {
-      rounds.push({ phase: 'all-gather', transfers: Array.from({ length: m }, (_, r) => ({ from: r, to: pmod(r + 1, m), ...chunk(pmod(r + 1 - s, m)), reduce: false })) });
-    }
-  }
+    return { phase: reduce ? 'reduce-scatter' : 'all-gather', transfers };
+  };
+  if (which !== 'ag') for (let s = 0; s < m - 1; s++) rounds.push(round(s, 0, true));
+  if (which !== 'rs') for (let s = 0; s < m - 1; s++) rounds.push(round(s, 1, false));
   return rounds;
 }
 
