@@ -4,6 +4,7 @@ import type { Topology } from '../../topologies/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { timeSchedule } from '../sim/collective-time.ts';
 import { topologyOf } from './run-setup.ts';
+import { plotLinkUtilization } from '../plot/link-plots.ts';
 
 /** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
 export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc)): CollectiveOptions {
@@ -40,4 +41,13 @@ export function collectiveReport(lc: LoadedConfig, modelSize: number): { configu
   };
   const bySize = [256, 4096, 65536, 1 << 20, 1 << 24].filter((b) => b / 4 <= 64 * modelSize).map((b) => report(b / 4));
   return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize };
+}
+
+/** plots/links.png for a run on a topology with worker-to-worker collectives (not the star). */
+export function plotRunLinks(lc: LoadedConfig, modelSize: number, file: string): void {
+  const topology = topologyOf(lc);
+  const o = collectiveOptionsOf(lc, topology);
+  const kind = chooseCollective(o, lc.config.workers, modelSize);
+  const schedule = allReduceSchedule(kind, lc.config.workers, modelSize, o.shape);
+  plotLinkUtilization(topology, schedule, file, `${lc.config.name}: busiest links during one ${kind} all-reduce of the model (${topology.kind})`);
 }
