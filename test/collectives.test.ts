@@ -184,3 +184,32 @@ describe('all-gather of variable payloads by recursive doubling', () => {
     }
   });
 });
+
+describe('double binary tree', () => {
+  it('every rank ends with the serial sum (n = 2..17), unit-timed like the time-only path; hand-computed times for n = 2, 3', async () => {
+    const { runScheduleAsUnit } = await import('../comm/collectives/run-schedule.ts');
+    for (let n = 2; n <= 17; n++) {
+      const sw = buildTopology('switch', n, { bandwidth: B, latency: a });
+      const len = 2 * n + 1;
+      const vs = vectors(n, len);
+      const sum = new Float32Array(len);
+      for (const v of vs) for (let i = 0; i < len; i++) sum[i] += v[i]!;
+      const s = allReduceSchedule('double-tree', n, len);
+      const eps = net(sw);
+      const entry = eps.map((_, r) => (r % 2) * 1e-5);
+      eps.forEach((ep, r) => (ep.now = entry[r]!));
+      await Promise.all(eps.map((ep, r) => runScheduleAsUnit(ep, vs[r]!, s, 1, (e) => timeSchedule(sw, s, e, 'max-min').finish)));
+      for (let r = 0; r < n; r++) expect([...vs[r]!], `n=${n} rank ${r}`).toEqual([...sum]);
+      expect(eps.map((ep) => ep.now)).toEqual([...timeSchedule(sw, s, entry, 'max-min').finish]);
+    }
+    const M = 1e6;
+    const beta = 8 / B;
+    // n = 2: 1->0 and 0->1 (half each) up, then back down: 2(a + M/2 beta).
+    const t2 = timeSchedule(buildTopology('switch', 2, { bandwidth: B, latency: a }), allReduceSchedule('double-tree', 2, M / 4, {}, exactCut), 0).makespan;
+    expect(Math.abs(t2 - 2 * (a + (M / 2) * beta)) / t2).toBeLessThan(1e-12);
+    // n = 3: in each round every busy NIC carries two halves at B/2: 2 rounds of a + M beta
+    // (the binomial tree needs 4).
+    const t3 = timeSchedule(buildTopology('switch', 3, { bandwidth: B, latency: a }), allReduceSchedule('double-tree', 3, M / 4, {}, exactCut), 0).makespan;
+    expect(Math.abs(t3 - 2 * (a + M * beta)) / t3).toBeLessThan(1e-12);
+  });
+});

@@ -51,8 +51,8 @@ export function scheduleFor(o: CollectiveOptions, kind: CollectiveKind, n: numbe
 
 /**
  * The collective that runs for a vector of `length` elements: the configured one, or for `auto`
- * the fastest under the network model (ties to the earlier in ring, tree, recursive-doubling,
- * halving-doubling, hierarchical, 2d-ring). A pure function of (options, n, length), so every
+ * the fastest under the network model (ties to the earlier in ring, tree, double-tree,
+ * recursive-doubling, halving-doubling, hierarchical, 2d-ring). A pure function of (options, n, length), so every
  * rank, in every process, picks the same.
  */
 export function chooseCollective(o: CollectiveOptions, n: number, length: number): CollectiveKind {

@@ -4,7 +4,7 @@ import { halvingDoublingRounds, recursiveDoublingRounds } from './power-of-two.t
 import { ringRounds } from './ring.ts';
 import type { Cut, Schedule } from './schedule.ts';
 import { floorCut } from './schedule.ts';
-import { treeRounds } from './tree.ts';
+import { doubleTreeRounds, treeRounds } from './tree.ts';
 
 /** What a collective needs to know of the network's shape (from the topology). */
 export interface NetworkShape {
@@ -20,6 +20,8 @@ export function allReduceSchedule(kind: CollectiveKind, n: number, length: numbe
         return ringRounds(n, 0, length, cut);
       case 'tree':
         return treeRounds(n, 0, length);
+      case 'double-tree':
+        return doubleTreeRounds(n, 0, length, cut);
       case 'recursive-doubling':
         return recursiveDoublingRounds(n, 0, length);
       case 'halving-doubling':
@@ -37,7 +39,7 @@ export function allReduceSchedule(kind: CollectiveKind, n: number, length: numbe
 
 /** The collectives that can run on a network of this shape. */
 export function applicableCollectives(shape: NetworkShape, n: number): CollectiveKind[] {
-  const out: CollectiveKind[] = ['ring', 'tree', 'recursive-doubling', 'halving-doubling'];
+  const out: CollectiveKind[] = ['ring', 'tree', 'double-tree', 'recursive-doubling', 'halving-doubling'];
   if (shape.groups && shape.groups.length > 1) out.push('hierarchical');
   if (shape.dims?.length === 2 && shape.dims[0]! * shape.dims[1]! === n) out.push('2d-ring');
   return out;
