@@ -158,7 +158,7 @@ describe('collectives timed as a unit under max-min sharing', () => {
     const eps = net(topo);
     eps.forEach((ep, r) => (ep.now = entry[r]!));
     const { runScheduleAsUnit } = await import('../comm/collectives/run-schedule.ts');
-    await Promise.all(eps.map((ep, r) => runScheduleAsUnit(ep, vs[r]!, s, 1, (e) => timeSchedule(topo, s, e, 'max-min').finish)));
+    await Promise.all(eps.map((ep, r) => runScheduleAsUnit(ep, vs[r]!, s, 1, (e) => timeSchedule(topo, s, e, 'max-min'))));
     for (let r = 0; r < n; r++) expect([...vs[r]!]).toEqual([...sum]);
     const maxmin = timeSchedule(topo, s, entry, 'max-min');
     expect(eps.map((ep) => ep.now)).toEqual([...maxmin.finish]);
@@ -198,7 +198,7 @@ describe('double binary tree', () => {
       const eps = net(sw);
       const entry = eps.map((_, r) => (r % 2) * 1e-5);
       eps.forEach((ep, r) => (ep.now = entry[r]!));
-      await Promise.all(eps.map((ep, r) => runScheduleAsUnit(ep, vs[r]!, s, 1, (e) => timeSchedule(sw, s, e, 'max-min').finish)));
+      await Promise.all(eps.map((ep, r) => runScheduleAsUnit(ep, vs[r]!, s, 1, (e) => timeSchedule(sw, s, e, 'max-min'))));
       for (let r = 0; r < n; r++) expect([...vs[r]!], `n=${n} rank ${r}`).toEqual([...sum]);
       expect(eps.map((ep) => ep.now)).toEqual([...timeSchedule(sw, s, entry, 'max-min').finish]);
     }

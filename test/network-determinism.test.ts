@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deterministicMetrics, dtemu, json, tmp } from './helpers/cli.ts';
@@ -32,6 +33,13 @@ describe('network determinism', () => {
       expect(inproc.filter((l) => l['kind'] === 'train')).toHaveLength(12);
       const s = json<{ collective: { model: { algorithm: string } } }>(join(base, `${key}-in`, 'summary.json'));
       expect(s.collective.model.algorithm).toBeTruthy();
+      // The Gantt's collective phases are part of the deterministic timeline too.
+      const timeline = (d: string) => readFileSync(join(base, d, 'timeline.jsonl'), 'utf8');
+      expect(timeline(`${key}-ws`)).toBe(timeline(`${key}-in`));
+      if (s.collective.model.algorithm === '2d-ring') {
+        const phases = new Set(timeline(`${key}-in`).trim().split('\n').flatMap((l) => ((JSON.parse(l) as { phases?: [string][] }).phases ?? []).map((p) => p[0])));
+        expect([...phases].sort()).toEqual(['column all-gather', 'column reduce-scatter', 'row all-gather', 'row reduce-scatter']);
+      }
     });
   }
 });

@@ -32,7 +32,7 @@ async function run(topo: Topology, collective: CollectiveChoice, sharing: 'max-m
     collective,
     shape,
     estimate: (s) => timeSchedule(topo, s, 0, sharing).makespan,
-    ...(sharing === 'max-min' ? { timeAsUnit: (s, e) => timeSchedule(topo, s, e, 'max-min').finish } : {}),
+    ...(sharing === 'max-min' ? { timeAsUnit: (s, e) => timeSchedule(topo, s, e, 'max-min') } : {}),
   };
   const router = new InprocRouter();
   const models = Array.from({ length: blocks }, () => new NetworkModel(topo));

@@ -1,7 +1,7 @@
 import type { Endpoint } from '../endpoint.ts';
 import type { CollectiveChoice, CollectiveKind } from './choices.ts';
 import { ringAllReduce } from './ring-allreduce.ts';
-import { runSchedule, runScheduleAsUnit } from './run-schedule.ts';
+import { runSchedule, runScheduleAsUnit, type UnitTiming } from './run-schedule.ts';
 import { allReduceSchedule, applicableCollectives, type NetworkShape } from './schedules/index.ts';
 import type { Schedule } from './schedules/schedule.ts';
 
@@ -19,7 +19,7 @@ export interface CollectiveOptions {
    * (injected by the runtime). When present, collectives other than the ring are timed as a
    * unit (runScheduleAsUnit); without it each message is timed by the link model.
    */
-  timeAsUnit?: (schedule: Schedule, entries: readonly number[]) => ArrayLike<number>;
+  timeAsUnit?: (schedule: Schedule, entries: readonly number[]) => UnitTiming;
 }
 
 interface Cache {

@@ -12,6 +12,28 @@ const byEndpoint = new WeakMap<Endpoint, CollectiveOptions>();
 
 export function configureCollectives(ep: Endpoint, o: CollectiveOptions): void {
   byEndpoint.set(ep, o);
+  phaseLogs.set(ep, []);
+}
+
+/**
+ * Collective phases of an endpoint since they were last drained: [name, start, end] in virtual
+ * time, consecutive rounds of one phase merged (the Gantt chart names them). Kept only for
+ * endpoints configured by a worker host.
+ */
+const phaseLogs = new WeakMap<Endpoint, [string, number, number][]>();
+
+export function logPhase(ep: Endpoint, name: string, start: number, end: number): void {
+  const log = phaseLogs.get(ep);
+  if (!log) return;
+  const last = log[log.length - 1];
+  if (last && last[0] === name && last[2] >= start) last[2] = Math.max(last[2], end);
+  else log.push([name, start, end]);
+}
+
+export function drainPhases(ep: Endpoint): [string, number, number][] {
+  const log = phaseLogs.get(ep);
+  if (!log || log.length === 0) return [];
+  return log.splice(0, log.length);
 }
 
 export function collectivesOf(ep: Endpoint): CollectiveOptions | undefined {

@@ -1,6 +1,15 @@
 import type { Endpoint } from '../endpoint.ts';
 import { bytesToF32 } from './chunks.ts';
 import type { Schedule, Transfer } from './schedules/schedule.ts';
+import { logPhase } from './configured.ts';
+
+/** What a unit-timed collective learns from the flow simulation. */
+export interface UnitTiming {
+  /** Virtual time at which each rank leaves. */
+  finish: ArrayLike<number>;
+  /** A rank's rounds (index) and when each ended, for the timeline. */
+  roundEnds?: (rank: number) => [number, number][];
+}
 
 /** One rank's part of a schedule: its sends and receives per round. */
 export interface RankPlan {
@@ -63,6 +72,7 @@ export async function runSchedule(ep: Endpoint, data: Float32Array, schedule: Sc
       else data.set(incoming, t.start);
     }
     if (clock > ep.now) ep.now = clock;
+    logPhase(ep, schedule.rounds[k]!.phase, begin, ep.now);
     onRound?.(k, schedule.rounds[k]!.phase, begin, ep.now);
   }
 }
@@ -77,7 +87,7 @@ const ENTRY_STEP = 0x7ffffff0;
  * untimed, and leaves at its finish time. Contention between the collective's own flows (incast,
  * shared WAN links) is thereby shared max-min fairly, identically in every process.
  */
-export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedule: Schedule, op: number, time: (entries: readonly number[]) => ArrayLike<number>): Promise<void> {
+export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedule: Schedule, op: number, time: (entries: readonly number[]) => UnitTiming): Promise<void> {
   const n = schedule.n;
   const me = ep.rank;
   const stamp = new Uint8Array(8);
@@ -91,7 +101,13 @@ export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedu
     if (msg.payload.byteLength !== 8) throw new Error(`${schedule.algorithm}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
     entries[r] = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
   }
-  const finish = time(entries)[me]!;
+  const timing = time(entries);
+  const finish = timing.finish[me]!;
+  let from = ep.now;
+  for (const [round, end] of timing.roundEnds?.(me) ?? []) {
+    logPhase(ep, schedule.rounds[round]!.phase, from, end);
+    from = end;
+  }
   const plan = planOf(schedule, me);
   for (let k = 0; k < schedule.rounds.length; k++) {
     for (const t of plan.sends[k]!) ep.sendUntimed(t.to, op, k, new Uint8Array(data.buffer.slice(data.byteOffset + t.start * 4, data.byteOffset + t.end * 4)));

@@ -14,7 +14,7 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     collective: lc.config.topology.collective,
     shape,
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
-    ...(sharing === 'max-min' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min').finish } : {}),
+    ...(sharing === 'max-min' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min') } : {}),
   };
 }
 

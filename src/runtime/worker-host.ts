@@ -1,7 +1,7 @@
 import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
 import { allReduce as configuredAllReduce } from '../../comm/collectives/all-reduce.ts';
 import { collectiveOptionsOf } from './collective-setup.ts';
-import { configureCollectives } from '../../comm/collectives/configured.ts';
+import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { runOptimizer } from '../../optimizers/index.ts';
@@ -172,6 +172,7 @@ export class WorkerHost {
             gradWallSec,
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
+            ...phasesOf(ep),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
         };
@@ -188,4 +189,10 @@ export class WorkerHost {
     };
     await Promise.all(this.endpoints.map(runWorker));
   }
+}
+
+/** The step's collective phases for the report (absent when it had none, as on a ring). */
+function phasesOf(ep: Endpoint): { phases?: [string, number, number][] } {
+  const phases = drainPhases(ep);
+  return phases.length > 0 ? { phases } : {};
 }

@@ -10,6 +10,8 @@ export interface CollectiveTiming {
   makespan: number;
   /** Flows simulated (transfers; the per-rank clock joins are not counted). */
   transfers: number;
+  /** max-min: the rounds a rank took part in and when each ended for it. */
+  roundEnds?: (rank: number) => [number, number][];
 }
 
 /**
@@ -22,15 +24,16 @@ export function timeSchedule(topology: Topology, schedule: Schedule, entry: numb
   const n = schedule.n;
   const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
   if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes);
-  const { flows, clock, transfers } = scheduleToFlows(schedule, entryOf, elementBytes);
+  const { flows, clock, transfers, joins } = scheduleToFlows(schedule, entryOf, elementBytes);
   const times = simulateFlows(topology, flows, 'max-min');
+  const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, times.arrival[f]!]);
   const finish = new Float64Array(n);
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) {
     finish[r] = clock[r]! >= 0 ? times.arrival[clock[r]!]! : entryOf(r);
     if (finish[r]! > makespan) makespan = finish[r]!;
   }
-  return { finish, makespan, transfers };
+  return { finish, makespan, transfers, roundEnds };
 }
 
 /**
@@ -67,8 +70,11 @@ function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: num
  * sender and of its receiver; per rank a zero-byte self flow joins its round (`clock[r]` is the
  * index of rank r's last one, -1 if it takes no part).
  */
-export function scheduleToFlows(schedule: Schedule, entryOf: (r: number) => number, elementBytes = 4): { flows: FlowRequest[]; clock: Int32Array; transfers: number } {
+export function scheduleToFlows(schedule: Schedule, entryOf: (r: number) => number, elementBytes = 4): { flows: FlowRequest[]; clock: Int32Array; transfers: number; joins: [number, number][][] } {
   const n = schedule.n;
+  // Per rank: [round, index of its clock join after that round].
+  const joins: [number, number][][] = Array.from({ length: n }, () => []);
+  let roundIndex = -1;
   const flows: FlowRequest[] = [];
   // The flow index of each rank's clock after its last round (a zero-byte self transfer that
   // waits for the round's flows), or -1 before its first round.
@@ -77,6 +83,7 @@ export function scheduleToFlows(schedule: Schedule, entryOf: (r: number) => numb
   const touched: number[] = [];
   const roundFlows = new Map<number, number[]>();
   for (const round of schedule.rounds) {
+    roundIndex++;
     roundFlows.clear();
     touched.length = 0;
     const note = (r: number, f: number) => {
@@ -102,8 +109,9 @@ export function scheduleToFlows(schedule: Schedule, entryOf: (r: number) => numb
       const deps = roundFlows.get(r)!;
       if (clock[r]! >= 0) deps.push(clock[r]!);
       clock[r] = flows.length;
+      joins[r]!.push([roundIndex, flows.length]);
       flows.push({ from: r, to: r, bytes: 0, ready: entryOf(r), deps });
     }
   }
-  return { flows, clock, transfers };
+  return { flows, clock, transfers, joins };
 }
