@@ -16,8 +16,8 @@ export interface CollectiveOptions {
   estimate?: (schedule: Schedule) => number;
   /**
    * Per-rank finish times of a schedule given every rank's entry time, under max-min sharing
-   * (injected by the runtime). When present, collectives other than the ring are timed as a
-   * unit (runScheduleAsUnit); without it each message is timed by the link model.
+   * (injected by the runtime, for every topology but the ring). When present, collectives are
+   * timed as a unit (runScheduleAsUnit); without it each message is timed by the link model.
    */
   timeAsUnit?: (schedule: Schedule, entries: readonly number[]) => UnitTiming;
 }
@@ -77,14 +77,14 @@ export function chooseCollective(o: CollectiveOptions, n: number, length: number
 
 /**
  * Sum all-reduce in place with the configured collective. Every call takes one collective op
- * number on every rank, whichever algorithm runs. `ring` is ringAllReduce itself, timed message
- * by message (its flows never share a link, so max-min and fifo agree, and ring experiments
- * keep their exact metrics); the others run their schedule, timed as a unit under max-min
- * sharing or message by message under fifo.
+ * number on every rank, whichever algorithm runs. Without unit timing, `ring` is ringAllReduce
+ * itself, timed message by message (on a ring topology its flows never share a link, so max-min
+ * and fifo agree, and ring experiments keep their exact metrics); every other case runs its
+ * schedule, timed as a unit under max-min sharing or message by message under fifo.
  */
 export async function allReduce(ep: Endpoint, data: Float32Array, o: CollectiveOptions): Promise<void> {
   const kind = chooseCollective(o, ep.size, data.length);
-  if (kind === 'ring') return ringAllReduce(ep, data);
+  if (kind === 'ring' && !o.timeAsUnit) return ringAllReduce(ep, data);
   const op = ep.nextOp();
   if (ep.size === 1 || data.length === 0) return;
   const schedule = scheduleFor(o, kind, ep.size, data.length);

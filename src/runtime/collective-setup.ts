@@ -14,7 +14,9 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     collective: lc.config.topology.collective,
     shape,
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
-    ...(sharing === 'max-min' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min') } : {}),
+    // On a ring topology every collective's messages are timed one by one: the ring all-reduce's
+    // neighbour transfers never share a link there, and ring experiments keep their metrics.
+    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min') } : {}),
   };
 }
 
