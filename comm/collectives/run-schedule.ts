@@ -99,7 +99,9 @@ export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedu
     if (r === me) continue;
     const msg = await ep.recvRaw(r, op, ENTRY_STEP);
     if (msg.payload.byteLength !== 8) throw new Error(`${schedule.algorithm}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
-    entries[r] = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
+    const t = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
+    if (!Number.isFinite(t) || t < 0) throw new Error(`${schedule.algorithm}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);
+    entries[r] = t;
   }
   const timing = time(entries);
   const finish = timing.finish[me]!;
