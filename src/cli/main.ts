@@ -12,6 +12,9 @@ import { formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
 import { fetchData } from './data-fetch.ts';
 import { RunError, UserError } from '../util/user-error.ts';
+import { integerFlag } from './flags.ts';
+import { statusCommand } from './status.ts';
+import { readRunState } from '../metrics/run-state.ts';
 
 const debug = process.argv.includes('--debug');
 
@@ -44,8 +47,9 @@ function fmtLine(l: MetricsLine): string {
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
-async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
-  const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
+async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean }): Promise<void> {
+  const seed = integerFlag('--seed', argv.seed, 0);
+  const lc = loadConfig(argv.file, { sets: argv.set ?? [], ...(seed === undefined ? {} : { seed }) });
   let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
   const quiet = argv.quiet === true;
   const tty = process.stderr.isTTY && !quiet;
@@ -99,7 +103,7 @@ await yargs(hideBin(process.argv))
         .positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
         .option('set', { type: 'string', array: true, describe: 'override a key: --set optimizer.lr=0.05' })
-        .option('seed', { type: 'number', describe: 'override the seed' })
+        .option('seed', { type: 'string', describe: 'override the seed (an integer >= 0)' })
         .option('quiet', { type: 'boolean', describe: 'no progress output' }),
     (a) => cmdRun(a as never),
   )
@@ -110,17 +114,21 @@ await yargs(hideBin(process.argv))
       y
         .positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'sweep directory (default runs/<name>-sweep)' })
-        .option('parallel', { type: 'number', describe: 'runs at once (default sweep.parallel)' })
+        .option('parallel', { type: 'string', describe: 'runs at once (default sweep.parallel)' })
+        .option('max-points', { type: 'string', describe: 'refuse grids with more points than this (default 10000)' })
         .option('quiet', { type: 'boolean' }),
     async (a) => {
       const quiet = a.quiet === true;
+      const parallel = integerFlag('--parallel', a.parallel, 1, 64);
+      const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
       process.on('SIGINT', onSigint);
       try {
         const { dir, rows } = await runSweep(a.file, {
           ...(a.out ? { outDir: a.out } : {}),
-          ...(a.parallel ? { parallel: a.parallel } : {}),
+          ...(parallel !== undefined ? { parallel } : {}),
+          ...(maxPoints !== undefined ? { maxPoints } : {}),
           onAbortHook: (f) => (abort = f),
           onProgress: (done, total, row) => {
             if (!quiet) process.stderr.write(`[${done}/${total}] ${row.point.label}: ${row.status}${row.error ? ` (${row.error})` : ''}\n`);
@@ -176,6 +184,8 @@ await yargs(hideBin(process.argv))
     async (a) => {
       const runs = (a.runs as string[]).map((r) => {
         if (!existsSync(resolve(r, 'metrics.jsonl'))) throw new UserError(`${r}: not a run directory (no metrics.jsonl)`);
+        const st = readRunState(r);
+        if (st.status === 'dead') process.stderr.write(`dtemu: warning: ${r}: ${st.detail}; plotting what it wrote\n`);
         return { label: basename(resolve(r)), lines: readMetrics(r) };
       });
       try {
@@ -184,6 +194,14 @@ await yargs(hideBin(process.argv))
         throw new UserError(`plot --out ${a.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       process.stdout.write(`wrote ${a.out}\n`);
+    },
+  )
+  .command(
+    'status <dirs..>',
+    'what a run (or sweep) directory holds: completed, running, failed, interrupted, or dead (coordinator gone)',
+    (y) => y.positional('dirs', { type: 'string', array: true, demandOption: true }),
+    async (a) => {
+      process.exitCode = statusCommand(a.dirs as string[], (l) => process.stdout.write(l + '\n'));
     },
   )
   .command(

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { UserError } from '../util/user-error.ts';
 import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
@@ -9,11 +9,14 @@ import { buildTopology, type TopologyOptions } from '../../topologies/index.ts';
 import { topologyOptionsOf } from './topology-options.ts';
 import type { Fault, When } from '../sim/faults.ts';
 import { experimentSchema } from './schema.ts';
+import { estimateMemory, estimateParams, formatBytes, readConfigFile, YAML_MAX_ALIASES } from './limits.ts';
+import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
 
 type Path = (string | number)[];
 
-const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
+// strictNumbers: `.inf` and `.nan` are not numbers to any key (lr, weightDecay, a slow factor...).
+const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false, strictNumbers: true });
 const validateSchema = ajv.compile(experimentSchema);
 
 /** Levenshtein distance, for did-you-mean suggestions. */
@@ -77,7 +80,8 @@ class Locator {
   where(path: Path, keyName?: string): string {
     const dotted = [...path, ...(keyName !== undefined ? [keyName] : [])].join('.');
     const g = this.generated;
-    if (g && path[0] === 'faults' && typeof path[1] === 'number' && path[1] >= g.from) return `${g.source}: timeline()[${path[1] - g.from}]`;
+    // A generated entry: where the config names the module, then the module and the entry.
+    if (g && path[0] === 'faults' && typeof path[1] === 'number' && path[1] >= g.from) return `${this.where(['faultsModule'])}: ${g.source}: timeline()[${path[1] - g.from}]`;
     for (const sp of this.setPaths) if (dotted === sp || dotted.startsWith(sp + '.')) return `--set ${sp}`;
     if (keyName !== undefined) {
       const parent = this.doc.getIn(path, true) as Node | undefined;
@@ -104,9 +108,11 @@ class Locator {
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
+  // Long strings are cut: an error line stays one short line (no pasted file, no binary dump).
+  if (typeof v === 'string') return v.length > 60 ? `${JSON.stringify(v.slice(0, 40))}... (${v.length} characters)` : JSON.stringify(v);
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${String(v)} (not a finite number)`;
   return `${typeof v} ${String(v)}`;
 }
 
@@ -164,6 +170,11 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
       const p = err.params as { comparison: string; limit: number };
       return new UserError(`${loc.where(path)}: ${key(path)}: expected a number ${p.comparison} ${p.limit}, found ${describe(found)}`);
     }
+    case 'maxLength':
+    case 'minLength': {
+      const limit = (err.params as { limit: number }).limit;
+      return new UserError(`${loc.where(path)}: ${key(path)}: expected ${err.keyword === 'maxLength' ? 'at most' : 'at least'} ${limit} characters, found ${describe(found)}`);
+    }
     default:
       return new UserError(`${loc.where(path)}: ${key(path)}: expected a value that ${err.message ?? 'is valid'}, found ${describe(found)}`);
   }
@@ -181,6 +192,7 @@ function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
     latency: get('time', ['network', 'latency']),
     speed: get('flops', ['compute', 'speed']),
     heartbeatTimeout: get('time', ['transport', 'heartbeatTimeout']),
+    startupTimeout: get('time', ['transport', 'startupTimeout']),
     delayShift: get('time', ['stragglers', 'delay', 'shift']),
     delayMean: get('time', ['stragglers', 'delay', 'mean']),
     delayScale: get('time', ['stragglers', 'delay', 'scale']),
@@ -195,6 +207,16 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   const fail = (path: Path, msg: string) => {
     throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${msg}`);
   };
+  if (c.workers > c.limits.maxWorkers) fail(['workers'], `expected at most limits.maxWorkers (${c.limits.maxWorkers}) workers, found ${c.workers}; raise limits.maxWorkers if you mean it`);
+  if (c.train.steps > c.limits.maxSteps) fail(['train', 'steps'], `expected at most limits.maxSteps (${c.limits.maxSteps}) steps, found ${c.train.steps}; raise limits.maxSteps if you mean it`);
+  checkMemory(loc, c);
+  if (c.transport.kind === 'ws') {
+    // The largest message is a whole fp32 model (a parameter-server reply, a one-worker chunk).
+    const need = estimateParams(c) * 4 + WIRE_HEADER_BYTES;
+    if (need > c.transport.maxMessageBytes) {
+      fail(['transport', 'maxMessageBytes'], `expected at least ${need} bytes for a model of ${estimateParams(c)} parameters (one fp32 model per message), found ${c.transport.maxMessageBytes}`);
+    }
+  }
   c.stragglers.slow.forEach((s, i) => {
     if (s.worker >= c.workers) fail(['stragglers', 'slow', i, 'worker'], `expected a worker rank below workers (${c.workers}), found ${s.worker}`);
   });
@@ -265,6 +287,26 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
   if (c.data.partition === 'iid' && c.data.batchSize > perWorker) {
     fail(['data', 'batchSize'], `expected at most the shard size (${perWorker} samples per worker), found ${c.data.batchSize}`);
   }
+}
+
+/** Refuse a config whose data and model state would not fit in memory (estimated from its keys). */
+function checkMemory(loc: Locator, c: ExperimentConfig): void {
+  const m = estimateMemory(c);
+  if (m.totalBytes <= m.budgetBytes) return;
+  const d = c.data;
+  // Blame the key that makes it big: the data set's size, or the model's widest key.
+  let path: Path;
+  if (m.dataBytes >= m.modelBytes) path = d.dataset === 'moby-dick' || d.features * 10 < d.samples ? ['data', 'samples'] : ['data', 'features'];
+  else if (c.model.kind === 'mlp') path = ['model', 'hidden'];
+  else if (c.model.kind === 'cnn') path = ['model', 'channels'];
+  else if (c.model.kind === 'char-lstm') path = ['model', 'lstmHidden'];
+  else path = ['data', 'features'];
+  const pct = Math.round(c.limits.memoryFraction * 100);
+  throw new UserError(
+    `${loc.where(path)}: ${path.join('.')}: this run would need about ${formatBytes(m.totalBytes)} of memory (data ${formatBytes(m.dataBytes)}, ` +
+      `model of ${m.params} parameters x ${c.workers} workers ${formatBytes(m.modelBytes)}), expected at most ${formatBytes(m.budgetBytes)} ` +
+      `(limits.memoryFraction ${pct}% of this machine's memory)`,
+  );
 }
 
 /** The fault timeline with its quantities parsed and every reference checked. */
@@ -364,20 +406,44 @@ function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOption
   return faults;
 }
 
+/** Keys no --set may name: they would reach Object.prototype when the document becomes JS. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Apply `--set a.b=value` overrides (value parsed as YAML) to the document. */
 function applySets(loc: Locator, sets: string[]): void {
   for (const s of sets) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new UserError(`--set ${s}: expected key.path=value`);
+    if (eq <= 0) throw new UserError(`--set ${s.slice(0, 100)}: expected key.path=value`);
     const key = s.slice(0, eq).trim();
     const raw = s.slice(eq + 1);
+    const parts = key.split('.');
+    if (key.length > 200 || parts.some((p) => p.trim() === '')) throw new UserError(`--set ${key.slice(0, 100)}: expected a dotted key path like optimizer.lr (no empty parts)`);
+    const bad = parts.find((p) => FORBIDDEN_KEYS.has(p));
+    if (bad) throw new UserError(`--set ${key}: expected a config key, found '${bad}'`);
     let value: unknown;
-    try {
-      value = parseYaml(raw);
-    } catch {
-      value = raw;
+    // The value is YAML too (numbers, lists, mappings), with the same alias limit as files.
+    const vdoc = parseDocument(raw, { uniqueKeys: true });
+    if (vdoc.errors.length > 0) value = raw;
+    else {
+      try {
+        value = vdoc.toJS({ maxAliasCount: YAML_MAX_ALIASES });
+      } catch {
+        throw new UserError(`--set ${key}: the value expands too many YAML aliases`);
+      }
     }
-    const path: Path = key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const path: Path = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    // A list index must name an existing entry or the next one (else YAML pads with nulls that
+    // are then blamed on the file).
+    for (let i = 0; i < path.length; i++) {
+      const p = path[i]!;
+      if (typeof p !== 'number') continue;
+      const parent = loc.doc.getIn(path.slice(0, i), true) as Node | undefined;
+      const len = parent && isSeq(parent) ? parent.items.length : 0;
+      if (p > len) {
+        const listKey = path.slice(0, i).join('.');
+        throw new UserError(`--set ${key}: expected an index of ${listKey} up to ${len} (it has ${len} entr${len === 1 ? 'y' : 'ies'}; ${len} appends), found ${p}`);
+      }
+    }
     try {
       loc.doc.setIn(path, value);
     } catch {
@@ -399,20 +465,20 @@ export interface LoadOptions {
 }
 
 export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
-  let src: string;
-  try {
-    src = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return loadConfigText(file, src, opts);
+  // A regular text file of at most 1 MB: no FIFO, device, directory or binary file is read.
+  return loadConfigText(file, readConfigFile(file), opts);
+}
+
+/** "file:line:col" of a key in a config text (for errors found outside the loader, e.g. the fault module). */
+export function locateKey(file: string, src: string, path: Path): string {
+  return new Locator(file, src).where(path);
 }
 
 export function loadConfigText(file: string, src: string, opts: LoadOptions = {}): LoadedConfig {
   const loc = new Locator(file, src);
   const yerr = loc.doc.errors[0];
   if (yerr) {
-    const msg = yerr.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const msg = yerr.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').slice(0, 200);
     throw new UserError(`${loc.at(yerr.pos[0])}: YAML syntax error: ${msg}`);
   }
   applySets(loc, opts.sets ?? []);
@@ -430,9 +496,21 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
     for (const e of gen.entries) loc.doc.addIn(['faults'], loc.doc.createNode(e));
     loc.generated = { from: userFaults, source: gen.source };
   }
-  const data = loc.doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    data = loc.doc.toJS({ maxAliasCount: YAML_MAX_ALIASES }) as unknown;
+  } catch (e) {
+    let at = 0;
+    visit(loc.doc, {
+      Alias(_, node) {
+        at = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    throw new UserError(`${loc.at(at)}: YAML aliases: expected at most ${YAML_MAX_ALIASES} alias expansions, found more (${(e as Error).message.split('\n')[0]!.slice(0, 80)})`);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new UserError(`${file}:1:1: (top level): expected a mapping of experiment keys, found ${describe(data)}`);
+    throw new UserError(`${loc.at(loc.doc.contents?.range?.[0] ?? 0)}: (top level): expected a mapping of experiment keys, found ${describe(data)}`);
   }
   if (!validateSchema(data)) throw schemaError(loc, data, validateSchema.errors![0]!);
   const config = data as ExperimentConfig;

@@ -32,9 +32,26 @@ export const experimentSchema = {
   additionalProperties: false,
   required: ['data', 'model', 'optimizer'],
   properties: {
-    name: { type: 'string', description: 'Run name (defaults to the file name).' },
+    name: { type: 'string', minLength: 1, maxLength: 100, description: 'Run name (defaults to the file name; at most 100 characters, it names the run directory).' },
     seed: { type: 'integer', minimum: 0, default: 1, description: 'Root seed of every random stream.' },
-    workers: { type: 'integer', minimum: 1, maximum: 1024, default: 4, description: 'Number of logical workers.' },
+    workers: { type: 'integer', minimum: 1, default: 4, description: 'Number of logical workers (at most limits.maxWorkers).' },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Caps that catch a typo before it costs hours or all memory; raise them deliberately.',
+      properties: {
+        maxWorkers: { type: 'integer', minimum: 1, default: 1024, description: 'Largest accepted workers.' },
+        maxSteps: { type: 'integer', minimum: 1, default: 1000000, description: 'Largest accepted train.steps.' },
+        memoryFraction: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 4,
+          default: 0.5,
+          description: "Estimated bytes of data and model state (every worker's copies) may use at most this fraction of the machine's total memory.",
+        },
+      },
+    },
     backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu.' },
     transport: {
       type: 'object',
@@ -48,7 +65,12 @@ export const experimentSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'ws: port (0 = any free port).' },
         spawn: { type: 'boolean', default: true, description: 'ws: spawn local worker processes; false waits for `dtemu worker --join` from other hosts.' },
         maxMessageBytes: { type: 'integer', minimum: 1024, default: 268435456, description: 'ws: largest frame accepted (bytes).' },
-        heartbeatTimeout: quantity('time', '30 s', 'ws: a worker silent this long (wall clock) is reported dead (>= 1 s; spawned workers that exit are reported at once).'),
+        heartbeatTimeout: quantity(
+          'time',
+          '60 s',
+          'ws: a worker silent this long (wall clock) once it is ready is reported dead (>= 1 s; spawned workers that exit are reported at once). Start-up is timed by startupTimeout.',
+        ),
+        startupTimeout: quantity('time', '300 s', 'ws: wall time a worker process may take from joining to ready (backend, data loading) before it is reported stuck; spawned processes must also all join within it.'),
       },
     },
     data: {

@@ -18,7 +18,9 @@ export interface ExperimentConfig {
     spawn: boolean;
     maxMessageBytes: number;
     heartbeatTimeout: string;
+    startupTimeout: string;
   };
+  limits: { maxWorkers: number; maxSteps: number; memoryFraction: number };
   data: {
     dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs' | 'moby-dick';
     partition: 'iid' | 'dirichlet' | 'shards';
@@ -77,6 +79,7 @@ export interface Quantities {
   latency: number;
   speed: number;
   heartbeatTimeout: number;
+  startupTimeout: number;
   delayShift: number;
   delayMean: number;
   delayScale: number;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedConfig } from '../config/types.ts';
@@ -14,8 +15,12 @@ export interface Manifest {
   configFile: string;
   startedAt: string;
   endedAt: string | null;
-  status: 'running' | 'completed' | 'failed';
+  /** failed: an error (the reason in `error`); interrupted: Ctrl-C / SIGTERM. */
+  status: 'running' | 'completed' | 'failed' | 'interrupted';
   error?: string;
+  /** The coordinator process: `dtemu status` tells a dead run (killed) from a running one by it. */
+  pid: number;
+  host: string;
   backend: string;
   transport: string;
   /** Processes that ran workers; a crashed one (fault timeline) says at which step. */
@@ -52,6 +57,8 @@ export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
     startedAt: new Date(startedAt).toISOString(),
     endedAt: null,
     status: 'running',
+    pid: process.pid,
+    host: hostname(),
     backend: '',
     transport: lc.config.transport.kind,
     processes: [],

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeSweepReport } from '../plot/html-report.ts';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, locateKey } from '../config/load.ts';
+import { SWEEP_MAX_POINTS } from '../config/limits.ts';
+import { DirLock } from '../metrics/dir-lock.ts';
+import { prepareOutputDir } from '../metrics/run-dir.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { resolvedConfigText } from '../metrics/run-dir.ts';
@@ -47,12 +51,28 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._=,()-]+/g, '_').slice(0, 120);
 }
 
-/** Every combination of the grid (in file order, last key fastest), times every seed. */
-export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
+/** A grid value as `--set` text (YAML): JSON, except that .inf / .nan stay what they are (JSON would make them null). */
+function setValue(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  return JSON.stringify(v);
+}
+
+/**
+ * Every combination of the grid (in file order, last key fastest), times every seed. The count
+ * is checked against `maxPoints` before a single point is built (8 keys x 10 values = 10^8).
+ */
+export function sweepPoints(lc: LoadedConfig, maxPoints = SWEEP_MAX_POINTS): SweepPoint[] {
   const sweep = lc.config.sweep;
   if (!sweep) throw new UserError(`${lc.file}: sweep: expected a sweep block (grid and/or seeds) for dtemu sweep`);
   const keys = Object.keys(sweep.grid);
   const seeds = sweep.seeds ?? [lc.config.seed];
+  const sizes = [...keys.map((k) => sweep.grid[k]!.length), seeds.length];
+  const count = sizes.reduce((a, b) => a * b, 1);
+  if (count > maxPoints) {
+    throw new UserError(
+      `${locateKey(lc.file, lc.src, ['sweep', 'grid'])}: sweep.grid: expected at most ${maxPoints} points (raise with --max-points), found ${sizes.join(' x ')} = ${count}`,
+    );
+  }
   let combos: Record<string, unknown>[] = [{}];
   for (const k of keys) combos = combos.flatMap((c) => sweep.grid[k]!.map((v) => ({ ...c, [k]: v })));
   const points: SweepPoint[] = [];
@@ -64,7 +84,7 @@ export function sweepPoints(lc: LoadedConfig): SweepPoint[] {
       points.push({
         id: `${String(points.length + 1).padStart(3, '0')}_${safeName(parts.join('_') || 'base')}`,
         label,
-        sets: [...keys.map((k) => `${k}=${JSON.stringify(combo[k])}`), `seed=${seed}`],
+        sets: [...keys.map((k) => `${k}=${setValue(combo[k])}`), `seed=${seed}`],
         values: combo,
         seed,
       });
@@ -99,6 +119,8 @@ function runChild(file: string, dir: string, sets: string[], onChild: (kill: () 
 export interface SweepOptions {
   outDir?: string;
   parallel?: number;
+  /** Refuse grids with more points (default SWEEP_MAX_POINTS). */
+  maxPoints?: number;
   onProgress?: (done: number, total: number, row: SweepRow) => void;
   onAbortHook?: (abort: () => void) => void;
 }
@@ -111,7 +133,7 @@ export interface SweepOptions {
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
   const base = loadConfig(file);
-  const points = sweepPoints(base);
+  const points = sweepPoints(base, opts.maxPoints);
   const configTexts = new Map<string, string>();
   for (const p of points) {
     try {
@@ -119,12 +141,48 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
       const lc = await withGeneratedFaults(loadConfig(file, { sets: p.sets }));
       configTexts.set(p.id, resolvedConfigText(lc.config));
     } catch (e) {
-      if (e instanceof UserError) throw new UserError(`${e.message.replace(/^--set /, `${file}: sweep point ${p.label}: `)}`);
+      if (e instanceof UserError) throw sweepPointError(base, p, e);
       throw e;
     }
   }
+  const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${base.config.name}-sweep`);
   const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
-  mkdirSync(dir, { recursive: true });
+  prepareOutputDir(dir, flag);
+  // One sweep per directory: a second one would delete the first one's point in progress.
+  const lock = DirLock.acquire(dir, 'sweep', flag);
+  try {
+    return await runPoints(file, dir, points, configTexts, base, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * A point's error placed at the grid value (or seed) that made it: "file:line:col: sweep point
+ * LABEL: key: what", instead of the `--set` the point was built from.
+ */
+function sweepPointError(base: LoadedConfig, p: SweepPoint, e: UserError): UserError {
+  const m = /^--set ([^:]+): (.*)$/.exec(e.message);
+  if (!m) return new UserError(`${e.message} (sweep point ${p.label})`);
+  const key = m[1]!;
+  // The loader repeats the key after the --set; say it once.
+  const rest = m[2]!.startsWith(`${key}: `) ? m[2]!.slice(key.length + 2) : m[2]!;
+  const grid = base.config.sweep?.grid ?? {};
+  let where: (string | number)[] = ['sweep'];
+  const gk = Object.keys(grid).find((k) => key === k || key.startsWith(`${k}.`));
+  if (gk) where = ['sweep', 'grid', gk, Math.max(0, grid[gk]!.indexOf(p.values[gk]))];
+  else if (key === 'seed' && base.config.sweep?.seeds) where = ['sweep', 'seeds', Math.max(0, base.config.sweep.seeds.indexOf(p.seed))];
+  return new UserError(`${locateKey(base.file, base.src, where)}: sweep point ${p.label}: ${key}: ${rest}`);
+}
+
+async function runPoints(
+  file: string,
+  dir: string,
+  points: SweepPoint[],
+  configTexts: Map<string, string>,
+  base: LoadedConfig,
+  opts: SweepOptions,
+): Promise<{ dir: string; rows: SweepRow[] }> {
   const parallel = opts.parallel ?? base.config.sweep?.parallel ?? 1;
   const rows: SweepRow[] = new Array(points.length);
   const kills = new Set<() => void>();
@@ -199,7 +257,7 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
     cellsRows.push(cells);
     lines.push(cells.map(csvCell).join(','));
   }
-  writeFileSync(join(dir, 'sweep.csv'), lines.join('\n') + '\n');
+  writeFileAtomic(join(dir, 'sweep.csv'), lines.join('\n') + '\n');
   const runs = rows.filter((r) => r.summary).map((r) => ({ label: r.point.label, lines: readMetrics(join(dir, r.point.id)) }));
   mkdirSync(join(dir, 'plots'), { recursive: true });
   const plots: [XAxis, YAxis][] = [

@@ -6,6 +6,7 @@ import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
 import { selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import type { ToCoordinator, ToWorker } from './protocol.ts';
+import { parseToWorker } from './protocol-parse.ts';
 import { PeerMesh, zeroMask } from './peer-mesh.ts';
 import { WorkerHost } from './worker-host.ts';
 
@@ -59,7 +60,9 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
           router?.deliverLocal(decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
           return;
         }
-        msg = JSON.parse(String(data)) as ToWorker;
+        const parsed = parseToWorker(String(data));
+        if (!parsed.ok) throw new Error(parsed.reason);
+        msg = parsed.msg;
       } catch (e) {
         finish(1, `malformed message from the coordinator (${(e as Error).message})`);
         return;
@@ -70,10 +73,22 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
           return;
         case 'init': {
           myIndex = msg.process;
-          mesh = new PeerMesh(token, msg.lc.config.transport.maxMessageBytes, remote, (m) => router?.deliverLocal(m), () => {
-            peerLost = true;
-            router?.failAll(new RunError('a peer process disconnected'));
-          });
+          mesh = new PeerMesh(
+            token,
+            msg.lc.config.transport.maxMessageBytes,
+            remote,
+            (m) => router?.deliverLocal(m),
+            () => {
+              peerLost = true;
+              router?.failAll(new RunError('a peer process disconnected'));
+            },
+            // A peer that broke the protocol: the coordinator fails the run naming it.
+            (why) => {
+              send({ t: 'error', message: why });
+              peerLost = true;
+              router?.failAll(new RunError(why));
+            },
+          );
           router = new InprocRouter(mesh);
           host = new WorkerHost(
             msg.lc,
