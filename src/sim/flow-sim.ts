@@ -52,16 +52,24 @@ export function simulateFlows(
   const arrival = new Float64Array(n);
   const readyAt = new Float64Array(n);
   const waiting = new Int32Array(n);
-  const dependents: number[][] = Array.from({ length: n }, () => []);
+  // Who waits for whom, in compressed rows (a large collective has millions of flows).
+  const depStart = new Int32Array(n + 1);
   flows.forEach((f, i) => {
     readyAt[i] = f.ready;
     waiting[i] = f.deps.length;
-    for (const d of f.deps) dependents[d]!.push(i);
+    for (const d of f.deps) depStart[d + 1]!++;
+  });
+  for (let i = 0; i < n; i++) depStart[i + 1]! += depStart[i]!;
+  const depFill = depStart.slice(0, n);
+  const dependents = new Int32Array(depStart[n]!);
+  flows.forEach((f, i) => {
+    for (const d of f.deps) dependents[depFill[d]!++] = i;
   });
   const byStart = new IndexHeap((a, b) => readyAt[a]! < readyAt[b]! || (readyAt[a] === readyAt[b] && tieLess(flows, a, b)));
   for (let i = 0; i < n; i++) if (waiting[i] === 0) byStart.push(i);
   const release = (i: number, t: number) => {
-    for (const d of dependents[i]!) {
+    for (let k = depStart[i]!; k < depStart[i + 1]!; k++) {
+      const d = dependents[k]!;
       if (t > readyAt[d]!) readyAt[d] = t;
       if (--waiting[d] === 0) byStart.push(d);
     }
@@ -111,39 +119,67 @@ export function simulateFlows(
   const doneAt = new Float64Array(n);
   const version = new Int32Array(n);
   const arrivals = new IndexHeap((a, b) => arrival[a]! < arrival[b]! || (arrival[a] === arrival[b] && tieLess(flows, a, b)));
-  // Completion events with lazy invalidation: an entry is live while its version is current.
-  const doneHeap: { t: number; f: number; v: number }[] = [];
-  const doneLess = (x: { t: number; f: number }, y: { t: number; f: number }) => x.t < y.t || (x.t === y.t && x.f < y.f);
-  const pushDone = (e: { t: number; f: number; v: number }) => {
-    doneHeap.push(e);
-    for (let i = doneHeap.length - 1; i > 0; ) {
+  // Completion events with lazy invalidation (an entry is live while its version is current),
+  // in a binary heap over parallel typed arrays: no object per event.
+  let hT = new Float64Array(64);
+  let hF = new Int32Array(64);
+  let hV = new Int32Array(64);
+  let hN = 0;
+  const hLess = (i: number, j: number) => hT[i]! < hT[j]! || (hT[i] === hT[j] && hF[i]! < hF[j]!);
+  const hSwap = (i: number, j: number) => {
+    const t = hT[i]!;
+    hT[i] = hT[j]!;
+    hT[j] = t;
+    const f = hF[i]!;
+    hF[i] = hF[j]!;
+    hF[j] = f;
+    const v = hV[i]!;
+    hV[i] = hV[j]!;
+    hV[j] = v;
+  };
+  const pushDone = (t: number, f: number, v: number) => {
+    if (hN === hT.length) {
+      const grow = <A extends Float64Array | Int32Array>(x: A, make: (k: number) => A): A => {
+        const y = make(2 * x.length);
+        y.set(x);
+        return y;
+      };
+      hT = grow(hT, (k) => new Float64Array(k));
+      hF = grow(hF, (k) => new Int32Array(k));
+      hV = grow(hV, (k) => new Int32Array(k));
+    }
+    hT[hN] = t;
+    hF[hN] = f;
+    hV[hN] = v;
+    for (let i = hN++; i > 0; ) {
       const p = (i - 1) >> 1;
-      if (!doneLess(doneHeap[i]!, doneHeap[p]!)) break;
-      [doneHeap[i], doneHeap[p]] = [doneHeap[p]!, doneHeap[i]!];
+      if (!hLess(i, p)) break;
+      hSwap(i, p);
       i = p;
     }
   };
   const popDone = () => {
-    const top = doneHeap[0]!;
-    const last = doneHeap.pop()!;
-    if (doneHeap.length > 0) {
-      doneHeap[0] = last;
+    hN--;
+    if (hN > 0) {
+      hT[0] = hT[hN]!;
+      hF[0] = hF[hN]!;
+      hV[0] = hV[hN]!;
       for (let i = 0; ; ) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < doneHeap.length && doneLess(doneHeap[l]!, doneHeap[m]!)) m = l;
-        if (r < doneHeap.length && doneLess(doneHeap[r]!, doneHeap[m]!)) m = r;
+        if (l < hN && hLess(l, m)) m = l;
+        if (r < hN && hLess(r, m)) m = r;
         if (m === i) break;
-        [doneHeap[i], doneHeap[m]] = [doneHeap[m]!, doneHeap[i]!];
+        hSwap(i, m);
         i = m;
       }
     }
-    return top;
   };
+  /** The earliest live completion's time (Infinity if none); its flow is hF[0]. */
   const liveDone = () => {
-    while (doneHeap.length > 0 && doneHeap[0]!.v !== version[doneHeap[0]!.f]) popDone();
-    return doneHeap[0];
+    while (hN > 0 && hV[0] !== version[hF[0]!]) popDone();
+    return hN > 0 ? hT[0]! : Infinity;
   };
   const L = bandwidth.length;
   // Active flows on each link (insertion-ordered, so iteration order is deterministic).
@@ -167,7 +203,7 @@ export function simulateFlows(
     const a = arrivals.peek();
     if (a !== undefined && arrival[a]! < t) t = arrival[a]!;
     const d = liveDone();
-    if (d && d.t < t) t = d.t;
+    if (d < t) t = d;
     if (t === Infinity) break;
     if (nb < breaks.length && breaks[nb]!.t < t) t = Math.max(now, breaks[nb]!.t);
     now = t;
@@ -177,9 +213,9 @@ export function simulateFlows(
       dirty.push(breaks[nb]!.l);
     }
     // Flows whose last bit leaves now.
-    for (let e = liveDone(); e && e.t <= now; e = liveDone()) {
+    for (let e = liveDone(); e <= now; e = liveDone()) {
+      const f = hF[0]!;
       popDone();
-      const f = e.f;
       version[f]!++;
       end[f] = now;
       onRate?.(now, f, 0);
@@ -216,7 +252,7 @@ export function simulateFlows(
       if (links.length === 0) {
         rateOf[x] = Infinity;
         version[x]!++;
-        pushDone({ t: now, f: x, v: version[x]! });
+        pushDone(now, x, version[x]!);
       }
     }
     if (dirty.length === 0) continue;
@@ -261,7 +297,7 @@ export function simulateFlows(
         rateOf[f] = rate[k]!;
         onRate?.(now, f, rate[k]!);
         version[f]!++;
-        pushDone({ t: remaining[f]! <= 0 ? now : now + remaining[f]! / rate[k]!, f, v: version[f]! });
+        pushDone(remaining[f]! <= 0 ? now : now + remaining[f]! / rate[k]!, f, version[f]!);
       }
     }
     for (const l of seenLinks) linkSeen[l] = 0;
