@@ -24,6 +24,7 @@ const collectives: Record<string, { seconds: Record<string, number>; simulated: 
 const cases: [CollectiveKind, typeof sw, object][] = [
   ['ring', sw, {}],
   ['tree', sw, {}],
+  ['double-tree', sw, {}],
   ['recursive-doubling', sw, {}],
   ['halving-doubling', sw, {}],
   ['hierarchical', hier, { groups: hier.groups }],
