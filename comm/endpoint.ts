@@ -6,6 +6,11 @@ export interface TrafficStats {
   messagesSent: number;
   /** Payload bytes per destination rank (the link from this endpoint to it). */
   bytesTo: Map<number, number>;
+  /**
+   * Payload bytes received per source rank, counted when a receive returns the message (not on
+   * wall-clock delivery), so the count at any point of the worker's program is deterministic.
+   */
+  bytesFrom: Map<number, number>;
 }
 
 /**
@@ -34,7 +39,7 @@ interface Waiter {
 export class Endpoint {
   /** Virtual clock in seconds. Advanced by compute (by the caller) and by message arrivals. */
   now = 0;
-  readonly stats: TrafficStats = { bytesSent: 0, messagesSent: 0, bytesTo: new Map() };
+  readonly stats: TrafficStats = { bytesSent: 0, messagesSent: 0, bytesTo: new Map(), bytesFrom: new Map() };
   private readonly mailbox = new Map<string, Message[]>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly opCounters = new Map<string, number>();
@@ -111,10 +116,23 @@ export class Endpoint {
     if (queue && queue.length > 0) {
       const msg = queue.shift()!;
       if (queue.length === 0) this.mailbox.delete(key);
+      this.countReceived(msg);
       return Promise.resolve(msg);
     }
     if (this.waiters.has(key)) return Promise.reject(new Error(`two receivers waiting for ${key} on rank ${this.rank}`));
-    return new Promise((resolve, reject) => this.waiters.set(key, { resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.waiters.set(key, {
+        resolve: (m) => {
+          this.countReceived(m);
+          resolve(m);
+        },
+        reject,
+      }),
+    );
+  }
+
+  private countReceived(msg: Message): void {
+    this.stats.bytesFrom.set(msg.from, (this.stats.bytesFrom.get(msg.from) ?? 0) + msg.payload.byteLength);
   }
 
   /** Called by the router when a message for this endpoint arrives. */

@@ -15,6 +15,8 @@ export interface StepReport {
   comm: number;
   /** Cumulative payload bytes this worker has sent. */
   bytesSent: number;
+  /** Cumulative payload bytes this worker has received from the parameter server (downlink). */
+  bytesFromServer?: number;
   wallTime: number;
   /** Wall-clock seconds of the tfjs gradient computation (benchmarks; never in metrics). */
   gradWallSec: number;

@@ -52,7 +52,7 @@ export const experimentSchema = {
         },
       },
     },
-    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu.' },
+    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu; node-gpu and node need their npm package installed (README, GPU and native backends), else the config is rejected.' },
     transport: {
       type: 'object',
       additionalProperties: false,
@@ -119,7 +119,7 @@ export const experimentSchema = {
       additionalProperties: false,
       required: ['kind'],
       properties: {
-        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: dense synchronous SGD, SGD on compressed gradients, or Qsparse-local-SGD.' },
+        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: allreduce-sgd (dense synchronous SGD), compressed-sgd (SGD on compressed gradients with error feedback), qsparse-local-sgd (local steps + compressed synchronization, sync or async), powersgd (rank-r low-rank gradients), gradient-coding (coded redundancy against stragglers, on a star), diloco (inner AdamW / outer Nesterov, Streaming DiLoCo with fragments).' },
         lr: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'Learning rate.' },
         momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'Heavy-ball momentum (torch.optim.SGD semantics).' },
         nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum.' },
@@ -174,7 +174,7 @@ export const experimentSchema = {
           type: 'number',
           exclusiveMinimum: 0,
           default: 2,
-          description: 'powersgd: matrices whose rate n m / ((n + m) r) is below this are all-reduced dense (as are 1-D tensors).',
+          description: 'powersgd: matrices are compressed only when their rate n m / ((n + m) r) is strictly greater than this (as PyTorch\'s powerSGD_hook); the others, and 1-D tensors, are all-reduced dense.',
         },
         warmStart: { type: 'boolean', default: true, description: 'powersgd: reuse Q from the previous step (else a fresh seeded Q each step).' },
         startIter: { type: 'integer', minimum: 0, default: 0, description: 'powersgd: uncompressed (dense) steps before compression starts.' },

@@ -12,7 +12,8 @@ import { buildSummary, type Summary } from '../metrics/summary.ts';
 import { plotRun } from '../plot/run-plots.ts';
 import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
 import { writeRunReport } from '../plot/html-report.ts';
-import { selectBackend } from '../train/backend.ts';
+import { writeChromeTrace } from '../plot/chrome-trace.ts';
+import { backendDevice, selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { withGeneratedFaults } from './fault-program.ts';
@@ -171,6 +172,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   try {
     if (c.transport.kind === 'inproc') {
       manifest.backend = await selectBackend(c.backend);
+      manifest.device = backendDevice();
       const host = new WorkerHost(lc, Array.from({ length: c.workers }, (_, r) => r), router, report, wall);
       startServer();
       await host.prepare();
@@ -262,6 +264,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       opts.onPeersReady?.(hub.peerUrls);
       manifest.processes = hub.processes;
       manifest.backend = [...new Set(hub.processes.map((p) => p.backend))].join(',');
+      manifest.device = [...new Set(hub.processes.map((p) => p.device ?? 'unknown'))].join(', ');
       dir.writeJson('manifest.json', manifest);
       trainStart = wall();
       await Promise.race([hub.start(startedAt), failed]);
@@ -293,7 +296,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
 
   async function finishRun(): Promise<RunResult> {
     const breakdown: WorkerBreakdown[] = agg.finish();
-    const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
+    const serverStats = server ? (server as Endpoint).stats : null;
+    const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, serverStats ? serverStats.bytesSent * 8 : 0, serverStats?.bytesTo);
     summary.trainWallSec = trainEnd - trainStart;
     if (c.optimizer.kind === 'powersgd') {
       summary.powersgd = powerSgdReport(
@@ -307,6 +311,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     try {
       await plotRun(outDir, lc.config.name, lines);
       const timeline = readTimeline(outDir);
+      writeChromeTrace(join(outDir, 'trace.json'), timeline, c.workers, c.name);
       plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
       plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
       if (c.topology.kind !== 'star' && c.workers > 1) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));

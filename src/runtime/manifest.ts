@@ -22,9 +22,11 @@ export interface Manifest {
   pid: number;
   host: string;
   backend: string;
+  /** The device the backend reports (GPU or CPU, and through which package); over ws, every process's, distinct ones joined. */
+  device?: string;
   transport: string;
   /** Processes that ran workers; a crashed one (fault timeline) says at which step. */
-  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[];
+  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string; device?: string; crashedAtStep?: number }[];
   /** Fault entries the fault module's `timeline` export generated (appended to `faults`). */
   generatedFaults?: unknown[];
   versions: Record<string, string>;
@@ -68,6 +70,7 @@ export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
       '@tensorflow/tfjs': versionOf('@tensorflow/tfjs'),
       '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
       '@tensorflow/tfjs-node': versionOf('@tensorflow/tfjs-node'),
+      '@tensorflow/tfjs-node-gpu': versionOf('@tensorflow/tfjs-node-gpu'),
       ws: versionOf('ws'),
     },
     gitRevision: gitRevision(),

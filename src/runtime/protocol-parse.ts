@@ -38,6 +38,7 @@ function report(v: unknown): v is WorkerReport {
   if (v['type'] !== 'step') return false;
   for (const k of ['loss', 'simTime', 'compute', 'delay', 'comm', 'wallTime', 'gradWallSec', 'gradCpuSec']) if (!isNumOrNull(v[k])) return false;
   if (!isNat(v['bytesSent'])) return false;
+  if (v['bytesFromServer'] !== undefined && !isNat(v['bytesFromServer'])) return false;
   if (v['bytesTo'] !== undefined && !isPairs(v['bytesTo'])) return false;
   const bg = v['background'];
   if (bg !== undefined && !(Array.isArray(bg) && bg.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number')))) return false;
@@ -58,6 +59,7 @@ export function parseToCoordinator(text: string): Parsed<ToCoordinator> {
       break;
     case 'ready':
       if (!isStr(m['backend'], 64) || !isStr(m['peerUrl'], 512)) return bad('backend or peerUrl');
+      if (m['device'] !== undefined && !isStr(m['device'], 200)) return bad('device');
       break;
     case 'report':
       if (!report(m['r'])) return bad('report fields');
@@ -66,6 +68,7 @@ export function parseToCoordinator(text: string): Parsed<ToCoordinator> {
       break;
     case 'crash':
       if (!isNat(m['rank']) || !isNat(m['step']) || !isNat(m['bytesSent']) || !isNat(m['messagesSent']) || !isPairs(m['bytesTo'])) return bad('fields');
+      if (m['bytesFrom'] !== undefined && !isPairs(m['bytesFrom'])) return bad('bytesFrom');
       break;
     case 'error':
       if (typeof m['message'] !== 'string') return bad('message');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Node } from 'yaml';
 import { writeSweepReport } from '../plot/html-report.ts';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, locateKey } from '../config/load.ts';
@@ -12,7 +13,8 @@ import { withGeneratedFaults } from './fault-program.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { resolvedConfigText } from '../metrics/run-dir.ts';
 import type { Summary } from '../metrics/summary.ts';
-import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import { plotGroups, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import type { CurveGroup } from '../plot/seed-aggregate.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dtemu.js', import.meta.url));
@@ -26,6 +28,8 @@ export interface SweepPoint {
   sets: string[];
   values: Record<string, unknown>;
   seed: number;
+  /** "file:line:col" of the grid entry (or seed) behind each override, for error messages. */
+  origins: Record<string, string>;
 }
 
 export interface SweepRow {
@@ -51,6 +55,18 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._=,()-]+/g, '_').slice(0, 120);
 }
 
+/** "file:line:col" of the YAML node at `path` in the experiment's source (parsed once), if it is there. */
+function locateIn(lc: LoadedConfig): (path: (string | number)[]) => string | undefined {
+  const counter = new LineCounter();
+  const doc = parseDocument(lc.src, { lineCounter: counter });
+  return (path) => {
+    const node = doc.getIn(path, true) as Node | undefined;
+    if (!node?.range) return undefined;
+    const { line, col } = counter.linePos(node.range[0]);
+    return `${lc.file}:${line}:${col}`;
+  };
+}
+
 /** A grid value as `--set` text (YAML): JSON, except that .inf / .nan stay what they are (JSON would make them null). */
 function setValue(v: unknown): string {
   if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
@@ -73,6 +89,10 @@ export function sweepPoints(lc: LoadedConfig, maxPoints = SWEEP_MAX_POINTS): Swe
       `${locateKey(lc.file, lc.src, ['sweep', 'grid'])}: sweep.grid: expected at most ${maxPoints} points (raise with --max-points), found ${sizes.join(' x ')} = ${count}`,
     );
   }
+  const locate = locateIn(lc);
+  // Where each grid entry (and seed) is written, for error messages naming the point's entry.
+  const gridAt = new Map(keys.map((k) => [k, sweep.grid[k]!.map((_, i) => locate(['sweep', 'grid', k, i]))]));
+  const seedAt = sweep.seeds ? sweep.seeds.map((_, i) => locate(['sweep', 'seeds', i])) : null;
   let combos: Record<string, unknown>[] = [{}];
   for (const k of keys) combos = combos.flatMap((c) => sweep.grid[k]!.map((v) => ({ ...c, [k]: v })));
   const points: SweepPoint[] = [];
@@ -87,6 +107,14 @@ export function sweepPoints(lc: LoadedConfig, maxPoints = SWEEP_MAX_POINTS): Swe
         sets: [...keys.map((k) => `${k}=${setValue(combo[k])}`), `seed=${seed}`],
         values: combo,
         seed,
+        origins: Object.fromEntries(
+          [
+            ...keys.map((k) => [k, gridAt.get(k)![sweep.grid[k]!.indexOf(combo[k])]] as const),
+            ['seed', seedAt?.[seeds.indexOf(seed)]] as const,
+          ]
+            .filter((e): e is readonly [string, string] => e[1] !== undefined)
+            .map(([k, at]) => [k, `${at}: sweep point ${label}`]),
+        ),
       });
     }
   }
@@ -116,7 +144,37 @@ function runChild(file: string, dir: string, sets: string[], onChild: (kill: () 
   });
 }
 
+/**
+ * Load a sweep file and resolve every point (grid x seeds, with `sets` from the command line
+ * applied to all), fault modules included, before anything runs: a bad grid value is a located
+ * input error naming its grid entry's line. `dtemu validate` and `dtemu sweep` share it.
+ */
+export async function checkSweep(
+  file: string,
+  sets: string[] = [],
+  maxPoints?: number,
+): Promise<{ base: LoadedConfig; points: SweepPoint[]; configTexts: Map<string, string> }> {
+  const base = loadConfig(file, { sets });
+  const points = sweepPoints(base, maxPoints);
+  const configTexts = new Map<string, string>();
+  for (const p of points) {
+    try {
+      // With the fault module's generated entries too: a point they make invalid fails here.
+      // A grid value's error is located at its entry (setOrigins: "file:line:col: sweep point ...").
+      const lc = await withGeneratedFaults(loadConfig(file, { sets: [...sets, ...p.sets], setOrigins: p.origins }));
+      configTexts.set(p.id, resolvedConfigText(lc.config));
+    } catch (e) {
+      // An error located elsewhere (a key the point's values make invalid) still names the point.
+      if (e instanceof UserError && !e.message.includes(': sweep point ')) throw new UserError(`${e.message} (sweep point ${p.label})`);
+      throw e;
+    }
+  }
+  return { base, points, configTexts };
+}
+
 export interface SweepOptions {
+  /** `--set` overrides applied to every point (before the grid's). */
+  sets?: string[];
   outDir?: string;
   parallel?: number;
   /** Refuse grids with more points (default SWEEP_MAX_POINTS). */
@@ -132,19 +190,8 @@ export interface SweepOptions {
  * runs, so a bad grid value exits 2 without touching the sweep directory.
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
-  const base = loadConfig(file);
-  const points = sweepPoints(base, opts.maxPoints);
-  const configTexts = new Map<string, string>();
-  for (const p of points) {
-    try {
-      // With the fault module's generated entries too: a point they make invalid fails here.
-      const lc = await withGeneratedFaults(loadConfig(file, { sets: p.sets }));
-      configTexts.set(p.id, resolvedConfigText(lc.config));
-    } catch (e) {
-      if (e instanceof UserError) throw sweepPointError(base, p, e);
-      throw e;
-    }
-  }
+  const cliSets = opts.sets ?? [];
+  const { base, points, configTexts } = await checkSweep(file, cliSets, opts.maxPoints);
   const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${base.config.name}-sweep`);
   const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
   prepareOutputDir(dir, flag);
@@ -155,24 +202,6 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
   } finally {
     lock.release();
   }
-}
-
-/**
- * A point's error placed at the grid value (or seed) that made it: "file:line:col: sweep point
- * LABEL: key: what", instead of the `--set` the point was built from.
- */
-function sweepPointError(base: LoadedConfig, p: SweepPoint, e: UserError): UserError {
-  const m = /^--set ([^:]+): (.*)$/.exec(e.message);
-  if (!m) return new UserError(`${e.message} (sweep point ${p.label})`);
-  const key = m[1]!;
-  // The loader repeats the key after the --set; say it once.
-  const rest = m[2]!.startsWith(`${key}: `) ? m[2]!.slice(key.length + 2) : m[2]!;
-  const grid = base.config.sweep?.grid ?? {};
-  let where: (string | number)[] = ['sweep'];
-  const gk = Object.keys(grid).find((k) => key === k || key.startsWith(`${k}.`));
-  if (gk) where = ['sweep', 'grid', gk, Math.max(0, grid[gk]!.indexOf(p.values[gk]))];
-  else if (key === 'seed' && base.config.sweep?.seeds) where = ['sweep', 'seeds', Math.max(0, base.config.sweep.seeds.indexOf(p.seed))];
-  return new UserError(`${locateKey(base.file, base.src, where)}: sweep point ${p.label}: ${key}: ${rest}`);
 }
 
 async function runPoints(
@@ -204,7 +233,7 @@ async function runPoints(
       } else {
         rmSync(runDir, { recursive: true, force: true });
         let kill: () => void = () => {};
-        const r = await runChild(file, runDir, p.sets, (k) => {
+        const r = await runChild(file, runDir, [...(opts.sets ?? []), ...p.sets], (k) => {
           kill = k;
           kills.add(k);
         });
@@ -232,7 +261,62 @@ function csvCell(v: unknown): string {
 
 export const SWEEP_COLUMNS = ['finalAccuracy', 'finalLoss', 'totalBits', 'peakStepBits', 'simTimeSec', 'wallTimeSec', 'timeToTargetSimSec', 'timeToTargetBits'] as const;
 
-/** sweep.csv (one row per point) and overlay plots of every completed run. */
+/** The summary values of SWEEP_COLUMNS for one run (undefined where it has none). */
+function columnValues(s: Summary | null): (number | null | undefined)[] {
+  return [s?.finalAccuracy, s?.finalLoss, s?.totalBits, s?.peakStepBits, s?.simTimeSec, s?.wallTimeSec, s?.timeToTarget?.simTimeSec, s?.timeToTarget?.bits];
+}
+
+/** Label of a point without its seed: the seeds of one grid combination form one group. */
+export function groupLabel(p: SweepPoint): string {
+  return p.label.replace(/ ?seed=\S+$/, '') || 'base';
+}
+
+/** Rows of the same grid combination (several seeds), in the order they first appear. */
+function seedGroups(rows: SweepRow[]): SweepRow[][] {
+  const groups = new Map<string, SweepRow[]>();
+  for (const r of rows) {
+    const k = JSON.stringify(r.point.values);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Aggregate rows of a group with several completed seeds: mean, sample std, min and max of
+ * every column over the seeds that have a value (the status says how many seeds there are).
+ */
+function aggregateRows(group: SweepRow[], keys: string[]): string[][] {
+  const done = group.filter((r) => r.summary);
+  if (done.length < 2) return [];
+  const cols = done.map((r) => columnValues(r.summary));
+  const stats = { mean: [] as string[], std: [] as string[], min: [] as string[], max: [] as string[] };
+  SWEEP_COLUMNS.forEach((_, c) => {
+    const v = cols.map((row) => row[c]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
+    const put = (k: keyof typeof stats, x: number) => stats[k].push(v.length ? String(x) : '');
+    put('mean', mean);
+    put('std', std);
+    put('min', Math.min(...v));
+    put('max', Math.max(...v));
+  });
+  const p = done[0]!.point;
+  return (Object.keys(stats) as (keyof typeof stats)[]).map((k) => [
+    `${k}(${groupLabel(p)})`,
+    ...keys.map((key) => (typeof p.values[key] === 'object' ? describeValue(p.values[key]) : String(p.values[key]))),
+    k,
+    `${done.length} of ${group.length} seeds`,
+    ...stats[k],
+  ]);
+}
+
+/**
+ * sweep.csv (one row per run, then for each grid combination with several seeds its mean, std,
+ * min and max rows: seed column = the statistic) and overlay plots of every completed run
+ * (several seeds: their mean with a min-max band).
+ */
 export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
   const keys = Object.keys(rows[0]?.point.values ?? {});
   const header = ['run', ...keys, 'seed', 'status', ...SWEEP_COLUMNS];
@@ -257,8 +341,19 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
     cellsRows.push(cells);
     lines.push(cells.map(csvCell).join(','));
   }
+  const groups = seedGroups(rows);
+  for (const g of groups) {
+    for (const cells of aggregateRows(g, keys)) {
+      cellsRows.push(cells);
+      lines.push(cells.map(csvCell).join(','));
+    }
+  }
   writeFileAtomic(join(dir, 'sweep.csv'), lines.join('\n') + '\n');
   const runs = rows.filter((r) => r.summary).map((r) => ({ label: r.point.label, lines: readMetrics(join(dir, r.point.id)) }));
+  const curves: CurveGroup[] = groups
+    .map((g) => g.filter((r) => r.summary))
+    .filter((g) => g.length > 0)
+    .map((g) => ({ label: g.length > 1 ? groupLabel(g[0]!.point) : g[0]!.point.label, runs: g.map((r) => readMetrics(join(dir, r.point.id))) }));
   mkdirSync(join(dir, 'plots'), { recursive: true });
   const plots: [XAxis, YAxis][] = [
     ['bits', 'accuracy'],
@@ -266,7 +361,7 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
     ['time', 'accuracy'],
     ['step', 'accuracy'],
   ];
-  for (const [x, y] of plots) plotOverlay(runs, x, y, join(dir, 'plots', `${y}_vs_${x}.png`));
+  for (const [x, y] of plots) plotGroups(curves, x, y, join(dir, 'plots', `${y}_vs_${x}.png`));
   writeSweepReport(dir, `sweep: ${basename(dir)}`, runs, header, cellsRows);
 }
 

@@ -24,6 +24,8 @@ export interface ResumeState {
   bytesSent: number;
   messagesSent: number;
   bytesTo: [number, number][];
+  /** Payload bytes received per source (the downlink from the server counts in metrics). */
+  bytesFrom?: [number, number][];
 }
 
 /**
@@ -57,6 +59,7 @@ export class WorkerHost {
         ep.stats.bytesSent = resume.bytesSent;
         ep.stats.messagesSent = resume.messagesSent;
         for (const [to, n] of resume.bytesTo) ep.stats.bytesTo.set(to, n);
+        for (const [from, n] of resume.bytesFrom ?? []) ep.stats.bytesFrom.set(from, n);
       }
       router.attach(ep);
       return ep;
@@ -168,6 +171,8 @@ export class WorkerHost {
             delay,
             comm,
             bytesSent: ep.stats.bytesSent,
+            // Downlink: what this worker has received from the parameter server (rank n).
+            bytesFromServer: ep.stats.bytesFrom.get(c.workers) ?? 0,
             wallTime: wallTime(),
             gradWallSec,
             gradCpuSec,

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { InprocRouter } from '../../comm/inproc-router.ts';
 import type { Message, MessageSink } from '../../comm/message.ts';
 import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
-import { selectBackend } from '../train/backend.ts';
+import { backendDevice, selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import type { ToCoordinator, ToWorker } from './protocol.ts';
 import { parseToWorker } from './protocol-parse.ts';
@@ -100,7 +100,8 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
               new Promise<void>((resolve) => {
                 if (ws.readyState !== ws.OPEN) return resolve();
                 const bytesTo = [...stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]);
-                ws.send(JSON.stringify({ t: 'crash', rank, step, bytesSent: stats.bytesSent, messagesSent: stats.messagesSent, bytesTo } satisfies ToCoordinator), () => resolve());
+                const bytesFrom = [...stats.bytesFrom.entries()].sort((x, y) => x[0] - y[0]);
+                ws.send(JSON.stringify({ t: 'crash', rank, step, bytesSent: stats.bytesSent, messagesSent: stats.messagesSent, bytesTo, bytesFrom } satisfies ToCoordinator), () => resolve());
               }),
             msg.resume ?? null,
           );
@@ -114,7 +115,7 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
               const local = (sock.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
               const port = await mesh!.listen(local);
               const hostPart = local.includes(':') ? `[${local}]` : local;
-              send({ t: 'ready', backend, peerUrl: `ws://${hostPart}:${port}` });
+              send({ t: 'ready', backend, device: backendDevice(), peerUrl: `ws://${hostPart}:${port}` });
             } catch (e) {
               send({ t: 'error', message: (e as Error).message });
               finish(e instanceof UserError ? 2 : 1);

@@ -21,6 +21,8 @@ interface Conn {
   ready: boolean;
   done: boolean;
   backend: string;
+  /** The device its backend reports (manifest). */
+  device?: string;
   peerUrl: string;
   lastSeen: number;
   /** Wall time it was admitted: start-up (data loading) is timed from here until it is ready. */
@@ -124,13 +126,14 @@ export class WsHub implements MessageSink {
     return this.conns.find((c) => c.pid === pid)?.crashAnnounced ?? null;
   }
 
-  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[] {
+  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string; device?: string; crashedAtStep?: number }[] {
     return [...this.retired, ...this.conns].map((c) => ({
       index: c.index,
       pid: c.pid,
       host: c.host,
       ranks: c.ranks,
       backend: c.backend,
+      ...(c.device !== undefined ? { device: c.device } : {}),
       ...(c.crashAnnounced ? { crashedAtStep: c.crashAnnounced.step } : {}),
     }));
   }
@@ -268,7 +271,7 @@ export class WsHub implements MessageSink {
     this.conns[old.index] = conn;
     for (const r of conn.ranks) this.byRank.set(r, conn);
     const a = old.crashAnnounced;
-    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo } });
+    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo, ...(a.bytesFrom ? { bytesFrom: a.bytesFrom } : {}) } });
     return conn;
   }
 
@@ -301,6 +304,7 @@ export class WsHub implements MessageSink {
         // Liveness starts now (start-up had its own, longer timeout).
         conn.lastSeen = Date.now();
         conn.backend = msg.backend;
+        if (typeof msg.device === 'string') conn.device = msg.device;
         conn.peerUrl = msg.peerUrl;
         if (conn.replacement) {
           // Only the master talks to it (a star): no peer links; then what was held for it.
@@ -325,7 +329,7 @@ export class WsHub implements MessageSink {
         if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.done)) this.allDone();
         return;
       case 'crash':
-        conn.crashAnnounced = { rank: msg.rank, step: msg.step, bytesSent: msg.bytesSent, messagesSent: msg.messagesSent, bytesTo: msg.bytesTo };
+        conn.crashAnnounced = { rank: msg.rank, step: msg.step, bytesSent: msg.bytesSent, messagesSent: msg.messagesSent, bytesTo: msg.bytesTo, ...(msg.bytesFrom ? { bytesFrom: msg.bytesFrom } : {}) };
         // From now on its frames wait for the replacement, if one will come.
         if (this.o.expectedCrash?.(conn.crashAnnounced) && conn.ranks.some((r) => this.o.rejoins?.(r) === true)) conn.awaitingReplacement = true;
         return;
