@@ -19,6 +19,7 @@ import { FaultSchedule } from '../sim/faults.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
 import { membershipOf, networkOf, preflight } from './run-setup.ts';
+import { collectiveReport, plotRunLinks } from './collective-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
 import { powerSgdReport } from '../../optimizers/powersgd.ts';
 import { WorkerHost } from './worker-host.ts';
@@ -305,6 +306,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         c.workers,
       );
     }
+    if (c.topology.kind !== 'star') summary.collective = collectiveReport(lc, pre.model.size);
     dir.writeJson('summary.json', summary);
     try {
       await plotRun(outDir, lc.config.name, lines);
@@ -312,6 +314,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       writeChromeTrace(join(outDir, 'trace.json'), timeline, c.workers, c.name);
       plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
       plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
+      if (c.topology.kind !== 'star' && c.workers > 1) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));
       writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
     } catch (e) {
       // Plots are a convenience: a failure to draw must not lose a finished run's results.

@@ -42,6 +42,9 @@ function report(v: unknown): v is WorkerReport {
   if (v['bytesTo'] !== undefined && !isPairs(v['bytesTo'])) return false;
   const bg = v['background'];
   if (bg !== undefined && !(Array.isArray(bg) && bg.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number')))) return false;
+  // Collective phases of the step (timeline): [name, start, end].
+  const ph = v['phases'];
+  if (ph !== undefined && !(Array.isArray(ph) && ph.every((p) => Array.isArray(p) && p.length === 3 && isStr(p[0], 64) && typeof p[1] === 'number' && typeof p[2] === 'number'))) return false;
   return true;
 }
 
