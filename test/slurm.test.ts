@@ -8,8 +8,7 @@ import { InprocRouter } from '../comm/inproc-router.ts';
 import { loadConfigText } from '../src/config/load.ts';
 import { WsHub } from '../src/runtime/ws-hub.ts';
 import { checkSlurmRun, reachableAddress, slurmProcessIndex, srunTaskFailures } from '../src/runtime/launchers/slurm.ts';
-import { cpusOf, formatSweepStatus, submitSlurmSweep, sweepStatus } from '../src/runtime/launchers/slurm-sweep.ts';
-import { prepareSweep } from '../src/runtime/sweep.ts';
+import { cpusOf, formatSweepStatus, prepareSweep, submitSlurmSweep, sweepStatus } from '../src/runtime/launchers/slurm-sweep.ts';
 import { BIN, ROOT, deterministicMetrics, json, tmp } from './helpers/cli.ts';
 
 // These run on a one-node Slurm cluster that scripts/slurm-local.sh starts (and installs, as

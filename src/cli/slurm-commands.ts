@@ -1,6 +1,7 @@
 import { formatSweepTable, type SweepRow } from '../runtime/sweep.ts';
 import { collectSweep, formatSweepStatus, runSweepPointByIndex, submitSlurmSweep, sweepStatus } from '../runtime/launchers/slurm-sweep.ts';
 import { RunError, UserError } from '../util/user-error.ts';
+import { integerFlag } from './flags.ts';
 
 /** The `dtemu sweep` options of the Slurm launcher, the status view and the array task's entry. */
 export const SLURM_SWEEP_OPTIONS = {
@@ -10,7 +11,7 @@ export const SLURM_SWEEP_OPTIONS = {
   'slurm-arg': { type: 'string', array: true, nargs: 1, describe: 'extra sbatch option (repeatable), e.g. --slurm-arg=--account=abc' },
   wait: { type: 'boolean', describe: 'with --launcher slurm: wait for the array and collect here instead of a dependent job' },
   status: { type: 'boolean', describe: "show each point's state (pending, running, done, failed) and exit" },
-  point: { type: 'number', describe: 'run only point N (0-based; what each array task runs)' },
+  point: { type: 'string', describe: 'run only point N (0-based; what each array task runs)' },
   collect: { type: 'boolean', describe: 'write sweep.csv, plots and report from the run directories (the collect job)' },
 } as const;
 
@@ -18,14 +19,15 @@ interface SweepArgs {
   file: string;
   out?: string;
   quiet?: boolean;
-  parallel?: number;
+  parallel?: string;
+  set?: string[];
   launcher?: 'local' | 'slurm';
   partition?: string;
   time?: string;
   slurmArg?: string[];
   wait?: boolean;
   status?: boolean;
-  point?: number;
+  point?: string;
   collect?: boolean;
 }
 
@@ -38,6 +40,7 @@ function failedCount(rows: SweepRow[]): void {
 export async function slurmSweepCommand(raw: unknown): Promise<boolean> {
   const a = raw as SweepArgs;
   const out = a.out;
+  const sets = a.set ?? [];
   const say = (m: string) => {
     if (!a.quiet) process.stderr.write(m + '\n');
   };
@@ -47,29 +50,31 @@ export async function slurmSweepCommand(raw: unknown): Promise<boolean> {
     throw new UserError('sweep: --partition, --time, --slurm-arg and --wait need --launcher slurm');
   }
   if (a.status) {
-    const { dir, points } = await sweepStatus(a.file, out);
+    const { dir, points } = await sweepStatus(a.file, out, sets);
     process.stdout.write(`${dir}\n${formatSweepStatus(points)}\n`);
     return true;
   }
-  if (a.point !== undefined) {
-    if (!Number.isInteger(a.point) || a.point < 0) throw new UserError(`sweep --point: expected a point index (0, 1, ...), found ${a.point}`);
-    const row = await runSweepPointByIndex(a.file, out, a.point);
+  const point = integerFlag('--point', a.point, 0);
+  if (point !== undefined) {
+    const row = await runSweepPointByIndex(a.file, out, point, sets);
     say(`${row.point.label}: ${row.status}${row.error ? ` (${row.error})` : ''}`);
-    if (row.status === 'failed') throw new RunError(`sweep point ${a.point} (${row.point.label}) failed: ${row.error ?? 'no error line'}`);
+    if (row.status === 'failed') throw new RunError(`sweep point ${point} (${row.point.label}) failed: ${row.error ?? 'no error line'}`);
     return true;
   }
   if (a.collect) {
-    const { dir, rows } = await collectSweep(a.file, out);
+    const { dir, rows } = await collectSweep(a.file, out, sets);
     if (!a.quiet) process.stdout.write(`${formatSweepTable(rows)}\nresults in ${dir} (sweep.csv, plots/)\n`);
     failedCount(rows);
     return true;
   }
   if (a.launcher !== 'slurm') return false;
+  const parallel = integerFlag('--parallel', a.parallel, 1);
   const { dir, rows } = await submitSlurmSweep(a.file, {
     ...(out ? { outDir: out } : {}),
     ...(a.partition !== undefined ? { partition: a.partition } : {}),
     ...(a.time !== undefined ? { time: a.time } : {}),
-    ...(a.parallel !== undefined ? { parallel: a.parallel } : {}),
+    ...(parallel !== undefined ? { parallel } : {}),
+    sets,
     slurmArgs: a.slurmArg ?? [],
     wait: a.wait === true,
     onInfo: say,

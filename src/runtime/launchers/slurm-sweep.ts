@@ -7,7 +7,8 @@ import type { Summary } from '../../metrics/summary.ts';
 import { loadConfig } from '../../config/load.ts';
 import { RunError, UserError } from '../../util/user-error.ts';
 import { runExperiment } from '../coordinator.ts';
-import { isComplete, prepareSweep, writeSweepOutputs, type PreparedSweep, type SweepRow } from '../sweep.ts';
+import { prepareOutputDir } from '../../metrics/run-dir.ts';
+import { checkSweep, isComplete, writeSweepOutputs, type SweepPoint, type SweepRow } from '../sweep.ts';
 import { checkPartition, requireSlurmCommands } from './slurm.ts';
 
 /**
@@ -20,10 +21,30 @@ import { checkPartition, requireSlurmCommands } from './slurm.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/dtemu.js', import.meta.url));
 
+export interface PreparedSweep {
+  base: LoadedConfig;
+  points: SweepPoint[];
+  /** Each point's resolved config text (what a complete run of it must have). */
+  configTexts: Map<string, string>;
+  /** Absolute sweep directory (not created here). */
+  dir: string;
+  /** `--set` overrides applied to every point. */
+  sets: string[];
+}
+
+/** Every point validated (exit 2 on a bad one, before anything is written), and the sweep directory. */
+export async function prepareSweep(file: string, outDir: string | undefined, sets: string[] = []): Promise<PreparedSweep> {
+  const { base, points, configTexts } = await checkSweep(file, sets);
+  const dir = resolve(outDir ?? join('runs', `${base.config.name}-sweep`));
+  return { base, points, configTexts, dir, sets };
+}
+
 export interface SlurmSweepOptions {
   outDir?: string;
   partition?: string;
   time?: string;
+  /** `--set` overrides applied to every point. */
+  sets?: string[];
   /** Extra sbatch options, passed as they are. */
   slurmArgs?: string[];
   /** Wait for the arrays and collect here instead of submitting a dependent collect job. */
@@ -117,14 +138,17 @@ function sbatch(args: string[], what: string): string {
 export async function submitSlurmSweep(file: string, o: SlurmSweepOptions = {}): Promise<{ dir: string; submission: Submission | null; rows: SweepRow[] | null }> {
   requireSlurmCommands('sweep', ['sbatch', 'squeue', 'sinfo']);
   if (o.partition !== undefined) checkPartition(o.partition);
-  const prep = await prepareSweep(file, o.outDir);
-  const { dir, points, configTexts, configs } = prep;
+  const prep = await prepareSweep(file, o.outDir, o.sets);
+  const { dir, points, configTexts } = prep;
   const active = [...queued(readSubmissions(dir).flatMap((s) => [...s.arrays.map((a) => a.jobId), ...(s.collect ? [s.collect] : [])])).keys()];
   if (active.length > 0) {
     throw new UserError(`sweep ${dir}: jobs ${active.join(', ')} of an earlier submission are still queued or running; wait for them or scancel them first`);
   }
+  prepareOutputDir(dir, o.outDir ? `--out ${o.outDir}` : dir);
   mkdirSync(slurmDir(dir), { recursive: true });
   const absFile = resolve(file);
+  // The tasks and the collect job see the same --set overrides as this command.
+  const setArgs = prep.sets.map((x) => `--set ${shellQuote(x)}`).join(' ');
   const common = [...(o.partition ? [`--partition=${o.partition}`] : []), ...(o.time ? [`--time=${o.time}`] : []), ...(o.slurmArgs ?? [])];
   const pending = points.map((p, i) => ({ p, i })).filter(({ p }) => !isComplete(join(dir, p.id), configTexts.get(p.id)));
   if (pending.length === 0) {
@@ -133,13 +157,13 @@ export async function submitSlurmSweep(file: string, o: SlurmSweepOptions = {}):
   }
   const script = (name: string, args: string) => {
     const f = join(slurmDir(dir), name);
-    writeFileSync(f, `#!/bin/sh\n# Written by dtemu sweep --launcher slurm.\ncd ${shellQuote(process.cwd())} || exit 1\nexec ${shellQuote(process.execPath)} ${shellQuote(BIN)} sweep ${shellQuote(absFile)} --out ${shellQuote(dir)} ${args}\n`, { mode: 0o755 });
+    writeFileSync(f, `#!/bin/sh\n# Written by dtemu sweep --launcher slurm.\ncd ${shellQuote(process.cwd())} || exit 1\nexec ${shellQuote(process.execPath)} ${shellQuote(BIN)} sweep ${shellQuote(absFile)} --out ${shellQuote(dir)}${setArgs ? ` ${setArgs}` : ''} ${args}\n`, { mode: 0o755 });
     return f;
   };
   const pointScript = script('point.sh', '--point "$SLURM_ARRAY_TASK_ID" --quiet');
   const byCpus = new Map<number, number[]>();
   for (const { p, i } of pending) {
-    const cpus = cpusOf(configs.get(p.id)!);
+    const cpus = cpusOf(loadConfig(file, { sets: [...prep.sets, ...p.sets] }));
     byCpus.set(cpus, [...(byCpus.get(cpus) ?? []), i]);
   }
   const submission: Submission = { submittedAt: new Date().toISOString(), arrays: [], collect: null };
@@ -195,8 +219,8 @@ export async function submitSlurmSweep(file: string, o: SlurmSweepOptions = {}):
  * process of its own; a child `dtemu run` would only add a second start-up), through the same
  * runExperiment as `dtemu run`, so its metrics are those of the local sweep.
  */
-export async function runSweepPointByIndex(file: string, outDir: string | undefined, index: number): Promise<SweepRow> {
-  const prep = await prepareSweep(file, outDir);
+export async function runSweepPointByIndex(file: string, outDir: string | undefined, index: number, sets: string[] = []): Promise<SweepRow> {
+  const prep = await prepareSweep(file, outDir, sets);
   const p = prep.points[index];
   if (!p) throw new UserError(`sweep --point ${index}: expected 0..${prep.points.length - 1} (${file} has ${prep.points.length} points)`);
   const runDir = join(prep.dir, p.id);
@@ -209,7 +233,7 @@ export async function runSweepPointByIndex(file: string, outDir: string | undefi
   const onTerm = () => abort?.(`terminated (SIGTERM, e.g. scancel or the time limit); rerun the sweep to complete it`, 143);
   process.on('SIGTERM', onTerm);
   try {
-    await runExperiment(loadConfig(file, { sets: p.sets }), { outDir: runDir, onAbortHook: (a) => (abort = a) });
+    await runExperiment(loadConfig(file, { sets: [...sets, ...p.sets] }), { outDir: runDir, onAbortHook: (a) => (abort = a) });
     return { point: p, status: 'completed', summary: summaryOf() };
   } catch (e) {
     if (e instanceof UserError || e instanceof RunError) return { point: p, status: 'failed', summary: null, error: e.message };
@@ -251,15 +275,15 @@ function collectSweepRows(prep: PreparedSweep, write: boolean): SweepRow[] {
 }
 
 /** `dtemu sweep FILE --collect`: sweep.csv, overlays and report from what the points left. */
-export async function collectSweep(file: string, outDir?: string): Promise<{ dir: string; rows: SweepRow[] }> {
-  const prep = await prepareSweep(file, outDir);
+export async function collectSweep(file: string, outDir?: string, sets: string[] = []): Promise<{ dir: string; rows: SweepRow[] }> {
+  const prep = await prepareSweep(file, outDir, sets);
   if (!existsSync(prep.dir)) throw new UserError(`sweep --collect: ${prep.dir} does not exist (nothing was run)`);
   return { dir: prep.dir, rows: collectSweepRows(prep, true) };
 }
 
 /** `dtemu sweep FILE --status`: each point's state from its run directory and the queue. */
-export async function sweepStatus(file: string, outDir?: string): Promise<{ dir: string; points: PointStatus[] }> {
-  const prep = await prepareSweep(file, outDir);
+export async function sweepStatus(file: string, outDir?: string, sets: string[] = []): Promise<{ dir: string; points: PointStatus[] }> {
+  const prep = await prepareSweep(file, outDir, sets);
   const subs = readSubmissions(prep.dir);
   // The latest submission that included a point is the one that decides its job.
   const jobOf = new Map<number, string>();
