@@ -208,10 +208,12 @@ describe('Slurm launcher (one-node cluster)', () => {
     const out = join(dir, 'slurm-sweep');
     // The same sweep with the local launcher, meanwhile: the reference for sweep.csv and metrics.
     const local = join(dir, 'local-sweep');
-    const localDone = cli(['sweep', file, '--out', local, '--quiet']);
+    // --set applies to every point, and reaches the array tasks and the collect job too.
+    const SET = ['--set', 'train.steps=30'];
+    const localDone = cli(['sweep', file, '--out', local, '--quiet', ...SET]);
 
     // One array task at a time, so the cancel finds point 0 done and the others not.
-    const sub = await cli(['sweep', file, '--out', out, '--launcher', 'slurm', '--parallel', '1']);
+    const sub = await cli(['sweep', file, '--out', out, '--launcher', 'slurm', '--parallel', '1', ...SET]);
     expect(sub.code, sub.stderr).toBe(0);
     const first = json<{ arrays: { jobId: string; points: number[]; cpus: number }[]; collect: string }>(join(out, 'slurm', 'jobs.jsonl'));
     expect(first.arrays).toEqual([{ jobId: expect.any(String), points: [0, 1, 2], cpus: 1 }]);
@@ -223,7 +225,7 @@ describe('Slurm launcher (one-node cluster)', () => {
     const mtime0 = statSync(summary0).mtimeMs;
 
     // What `dtemu sweep --status` prints (in this process: a CLI start costs more than the check).
-    const status = await sweepStatus(file, out);
+    const status = await sweepStatus(file, out, ['train.steps=30']);
     const table = formatSweepStatus(status.points);
     expect(status.points.map((p) => p.job)).toEqual([0, 1, 2].map((i) => `${first.arrays[0]!.jobId}_${i}`));
     expect(status.points[0]!.state, table).toBe('done');
@@ -233,7 +235,7 @@ describe('Slurm launcher (one-node cluster)', () => {
     expect(table.split('\n')[1]).toMatch(/^0 {2}compressor=topk\(0\.1\) {2}done +\d+_0$/);
 
     // Resubmitted: only the unfinished points, and the dependent collect job writes sweep.csv.
-    const again = await cli(['sweep', file, '--out', out, '--launcher', 'slurm']);
+    const again = await cli(['sweep', file, '--out', out, '--launcher', 'slurm', ...SET]);
     expect(again.code, again.stderr).toBe(0);
     const subs = () => readFileSync(join(out, 'slurm', 'jobs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { arrays: { points: number[] }[]; collect: string });
     expect(subs()).toHaveLength(2);
@@ -244,7 +246,7 @@ describe('Slurm launcher (one-node cluster)', () => {
     expect(statSync(summary0).mtimeMs).toBe(mtime0);
     expect(readFileSync(join(out, 'slurm', 'collect.log'), 'utf8')).toBe('');
     // Everything done: a resubmission submits nothing and collects at once.
-    const done = await submitSlurmSweep(file, { outDir: out, wait: true });
+    const done = await submitSlurmSweep(file, { outDir: out, wait: true, sets: ['train.steps=30'] });
     expect(done.submission).toBeNull();
     expect(done.rows!.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
     expect(subs()).toHaveLength(2);
@@ -255,6 +257,7 @@ describe('Slurm launcher (one-node cluster)', () => {
     expect(csvWithoutWall(join(out, 'sweep.csv'))).toEqual(csvWithoutWall(join(local, 'sweep.csv')));
     for (const d of readdirSync(local).filter((x) => /^\d{3}_/.test(x))) expect(deterministicMetrics(join(out, d))).toEqual(deterministicMetrics(join(local, d)));
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('003_compressor=fp16');
+    expect(deterministicMetrics(join(out, '003_compressor=fp16')).filter((m) => m['kind'] === 'train').map((m) => m['step'])).toHaveLength(30);
   }, 300_000);
 
   it('a 4-worker quickstart in an sbatch job: 2 srun tasks of 2 logical workers, metrics identical to the local ws run', async () => {
