@@ -10,6 +10,7 @@ import { curvesOf } from '../plot/plot-inputs.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
 import { checkSweep, formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
+import { slurmSweepCommand, SLURM_SWEEP_OPTIONS } from './slurm-commands.ts';
 import { ensureFashionMnist, fetchData } from './data-fetch.ts';
 import { num, Progress, sentText } from './progress.ts';
 import { RunError, UserError } from '../util/user-error.ts';
@@ -35,7 +36,7 @@ function fail(e: unknown): never {
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
-async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean }): Promise<void> {
+async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean; launcher?: 'local' | 'slurm'; slurmArg?: string[] }): Promise<void> {
   const seed = integerFlag('--seed', argv.seed, 0);
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], ...(seed === undefined ? {} : { seed }) });
   // (Quiet runs, such as a sweep's own points, say nothing.)
@@ -60,6 +61,7 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
       onLine: (l) => progress.line(l),
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
+      ...(argv.launcher ? { launcher: argv.launcher, slurmArgs: argv.slurmArg ?? [] } : {}),
     });
     progress.stop();
     if (!quiet) {
@@ -92,7 +94,9 @@ await yargs(hideBin(process.argv))
         .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
         .option('set', { type: 'string', array: true, describe: 'override a key: --set optimizer.lr=0.05' })
         .option('seed', { type: 'string', describe: 'override the seed (an integer >= 0)' })
-        .option('quiet', { type: 'boolean', describe: 'no progress output' }),
+        .option('quiet', { type: 'boolean', describe: 'no progress output' })
+        .option('launcher', { choices: ['local', 'slurm'] as const, describe: 'who starts the worker processes (slurm: srun tasks of the current allocation)' })
+        .option('slurm-arg', { type: 'string', array: true, nargs: 1, describe: 'extra srun option under --launcher slurm (repeatable)' }),
     (a) => cmdRun(a as never),
   )
   .command(
@@ -105,8 +109,10 @@ await yargs(hideBin(process.argv))
         .option('set', { type: 'string', array: true, describe: 'override a key in every point: --set train.steps=200' })
         .option('parallel', { type: 'string', describe: 'runs at once (default sweep.parallel)' })
         .option('max-points', { type: 'string', describe: 'refuse grids with more points than this (default 10000)' })
-        .option('quiet', { type: 'boolean' }),
+        .option('quiet', { type: 'boolean' })
+        .options(SLURM_SWEEP_OPTIONS),
     async (a) => {
+      if (await slurmSweepCommand(a)) return;
       const quiet = a.quiet === true;
       const parallel = integerFlag('--parallel', a.parallel, 1, 64);
       const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);

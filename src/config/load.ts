@@ -6,7 +6,8 @@ import { UserError } from '../util/user-error.ts';
 import { backendPackage, isInstalled } from '../train/backend.ts';
 import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
-import { buildTopology } from '../../topologies/index.ts';
+import { buildTopology, type TopologyOptions } from '../../topologies/index.ts';
+import { topologyOptionsOf } from './topology-options.ts';
 import type { Fault, When } from '../sim/faults.ts';
 import { experimentSchema } from './schema.ts';
 import { estimateMemory, estimateParams, formatBytes, readConfigFile, YAML_MAX_ALIASES } from './limits.ts';
@@ -318,8 +319,8 @@ function checkMemory(loc: Locator, c: ExperimentConfig): void {
 }
 
 /** The fault timeline with its quantities parsed and every reference checked. */
-function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
-  const links = new Set(buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }).links.map((l) => l.id));
+function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOptions): Fault[] {
+  const links = new Set(buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }, topology).links.map((l) => l.id));
   const faults = c.faults.map((f, i): Fault => {
     const path = (k: string): Path => ['faults', i, k];
     const fail = (k: string, msg: string): never => {
@@ -531,7 +532,8 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (!config.name) config.name = basename(file, extname(file));
   const q = parseQuantities(loc, config);
   crossChecks(loc, config, q);
-  const faults = parseFaults(loc, config);
+  const topology = topologyOptionsOf(file, (path) => loc.where(path), config, q);
+  const faults = parseFaults(loc, config, topology);
   let faultsModulePath: string | null = null;
   if (config.faultsModule !== undefined) {
     faultsModulePath = resolvePath(dirname(resolvePath(file)), config.faultsModule);
@@ -541,5 +543,5 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (loc.generated) config.faults = config.faults.slice(0, userFaults);
   // A --seed counts as an override when the file is reloaded (with generated faults).
   const sets = [...(opts.sets ?? []), ...(opts.seed !== undefined ? [`seed=${opts.seed}`] : [])];
-  return { config, q, faults, faultsModulePath, file, src, sets, generatedFaults: gen?.entries ?? [] };
+  return { config, q, topology, faultsModulePath, faults, file, src, sets, generatedFaults: gen?.entries ?? [] };
 }

@@ -122,7 +122,7 @@ export function sweepPoints(lc: LoadedConfig, maxPoints = SWEEP_MAX_POINTS): Swe
 }
 
 /** Completed, and with exactly the configuration this point resolves to now (else rerun). */
-function isComplete(dir: string, configText?: string): boolean {
+export function isComplete(dir: string, configText?: string): boolean {
   try {
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { status: string };
     if (m.status !== 'completed' || !existsSync(join(dir, 'summary.json'))) return false;

@@ -1,5 +1,7 @@
 import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
-import { ringAllReduce } from '../../comm/collectives/ring-allreduce.ts';
+import { allReduce as configuredAllReduce } from '../../comm/collectives/all-reduce.ts';
+import { collectiveOptionsOf } from './collective-setup.ts';
+import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { runOptimizer } from '../../optimizers/index.ts';
@@ -97,11 +99,13 @@ export class WorkerHost {
       evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
       lastTiming: () => trainer.timing,
     };
-    const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
+    const collective = collectiveOptionsOf(this.lc);
+    const allReduce = c.topology.kind === 'star' ? psAllReduce : (ep: Endpoint, data: Float32Array) => configuredAllReduce(ep, data, collective);
     const code = gradientCodeOf(this.lc);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
     const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
+      configureCollectives(ep, collective);
       let started = false;
       const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
       const rng = new Rng(c.seed, 'compression', ep.rank);
@@ -173,6 +177,7 @@ export class WorkerHost {
             gradWallSec,
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
+            ...phasesOf(ep),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
         };
@@ -189,4 +194,10 @@ export class WorkerHost {
     };
     await Promise.all(this.endpoints.map(runWorker));
   }
+}
+
+/** The step's collective phases for the report (absent when it had none, as on a ring). */
+function phasesOf(ep: Endpoint): { phases?: [string, number, number][] } {
+  const phases = drainPhases(ep);
+  return phases.length > 0 ? { phases } : {};
 }
