@@ -53,3 +53,28 @@ describe('sweep files', () => {
     ]);
   });
 });
+
+describe('a sweep meeting a run still going in one of its point directories', () => {
+  it('does not delete it: that point fails naming the owner, its lock and files stay', async () => {
+    const { mkdirSync, readFileSync } = await import('node:fs');
+    const { hostname } = await import('node:os');
+    const { runSweep, sweepPoints } = await import('../src/runtime/sweep.ts');
+    const { loadConfig } = await import('../src/config/load.ts');
+    const file = join(import.meta.dirname, 'fixtures', 'valid-tiny-sweep.yaml');
+    const out = join(tmp(), 'sw');
+    const [first, second] = sweepPoints(loadConfig(file));
+    const busy = join(out, first!.id);
+    mkdirSync(busy, { recursive: true });
+    // A live owner (this process) holds the point's directory, as an orphaned point run would.
+    const lock = JSON.stringify({ pid: process.pid, host: hostname(), command: 'run', since: 'now' });
+    writeFileSync(join(busy, '.dtemu.lock'), lock);
+    writeFileSync(join(busy, 'metrics.jsonl'), '');
+    const { rows } = await runSweep(file, { outDir: out });
+    expect(rows[0]!.status).toBe('failed');
+    expect(rows[0]!.error).toMatch(/is in use by dtemu run \(pid \d+ on /);
+    expect(readFileSync(join(busy, '.dtemu.lock'), 'utf8')).toBe(lock);
+    expect(existsSync(join(busy, 'metrics.jsonl'))).toBe(true);
+    expect(rows[1]!.point.id).toBe(second!.id);
+    expect(rows[1]!.status).toBe('completed');
+  }, 120_000);
+});

@@ -37,6 +37,12 @@ function readOwner(path: string): LockOwner | null {
   return null;
 }
 
+/** The live dtemu holding `dir`, if any (a stale or absent lock: null). */
+export function liveHolder(dir: string): LockOwner | null {
+  const o = readOwner(join(dir, LOCK_FILE));
+  return o && ownerAlive(o) ? o : null;
+}
+
 function readText(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');

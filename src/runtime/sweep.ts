@@ -6,7 +6,7 @@ import { writeSweepReport } from '../plot/html-report.ts';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, locateKey } from '../config/load.ts';
 import { SWEEP_MAX_POINTS } from '../config/limits.ts';
-import { DirLock } from '../metrics/dir-lock.ts';
+import { DirLock, liveHolder } from '../metrics/dir-lock.ts';
 import { prepareOutputDir } from '../metrics/run-dir.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { withGeneratedFaults } from './fault-program.ts';
@@ -228,8 +228,12 @@ async function runPoints(
       const p = points[i]!;
       const runDir = join(dir, p.id);
       let row: SweepRow;
+      const holder = liveHolder(runDir);
       if (isComplete(runDir, configTexts.get(p.id))) {
         row = { point: p, status: 'skipped (done before)', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary };
+      } else if (holder) {
+        // A run still going there (left by a sweep that was killed): never delete it under its feet.
+        row = { point: p, status: 'failed', summary: null, error: `${runDir} is in use by dtemu ${holder.command} (pid ${holder.pid} on ${holder.host}); rerun the sweep once it has finished` };
       } else {
         rmSync(runDir, { recursive: true, force: true });
         let kill: () => void = () => {};
