@@ -113,8 +113,13 @@ await yargs(hideBin(process.argv))
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
       process.on('SIGINT', onSigint);
+      // SIGTERM too: left to its default, the sweep would die and orphan its points' runs.
+      process.on('SIGTERM', onSigint);
       try {
         const { dir, rows } = await runSweep(a.file, {
+          beforeRuns: (datasets) => {
+            if (datasets.has('fashion-mnist')) ensureFashionMnist();
+          },
           sets: (a.set as string[] | undefined) ?? [],
           ...(a.out ? { outDir: a.out } : {}),
           ...(parallel !== undefined ? { parallel } : {}),
@@ -128,6 +133,7 @@ await yargs(hideBin(process.argv))
         if (rows.some((r) => r.status === 'failed')) throw new RunError(`${rows.filter((r) => r.status === 'failed').length} run(s) of the sweep failed; see sweep.csv`);
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
       }
     },
   )

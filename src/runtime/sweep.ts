@@ -153,23 +153,25 @@ export async function checkSweep(
   file: string,
   sets: string[] = [],
   maxPoints?: number,
-): Promise<{ base: LoadedConfig; points: SweepPoint[]; configTexts: Map<string, string> }> {
+): Promise<{ base: LoadedConfig; points: SweepPoint[]; configTexts: Map<string, string>; datasets: Set<string> }> {
   const base = loadConfig(file, { sets });
   const points = sweepPoints(base, maxPoints);
   const configTexts = new Map<string, string>();
+  const datasets = new Set<string>();
   for (const p of points) {
     try {
       // With the fault module's generated entries too: a point they make invalid fails here.
       // A grid value's error is located at its entry (setOrigins: "file:line:col: sweep point ...").
       const lc = await withGeneratedFaults(loadConfig(file, { sets: [...sets, ...p.sets], setOrigins: p.origins }));
       configTexts.set(p.id, resolvedConfigText(lc.config));
+      datasets.add(lc.config.data.dataset);
     } catch (e) {
       // An error located elsewhere (a key the point's values make invalid) still names the point.
       if (e instanceof UserError && !e.message.includes(': sweep point ')) throw new UserError(`${e.message} (sweep point ${p.label})`);
       throw e;
     }
   }
-  return { base, points, configTexts };
+  return { base, points, configTexts, datasets };
 }
 
 export interface SweepOptions {
@@ -181,6 +183,12 @@ export interface SweepOptions {
   maxPoints?: number;
   onProgress?: (done: number, total: number, row: SweepRow) => void;
   onAbortHook?: (abort: () => void) => void;
+  /**
+   * Called once every point is valid, before the sweep directory exists, with the data sets the
+   * points use (the CLI fetches a missing Fashion-MNIST here, once, where it can ask for sudo,
+   * rather than in every point's run with no terminal).
+   */
+  beforeRuns?: (datasets: Set<string>) => void;
 }
 
 /**
@@ -191,7 +199,8 @@ export interface SweepOptions {
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
   const cliSets = opts.sets ?? [];
-  const { base, points, configTexts } = await checkSweep(file, cliSets, opts.maxPoints);
+  const { base, points, configTexts, datasets } = await checkSweep(file, cliSets, opts.maxPoints);
+  opts.beforeRuns?.(datasets);
   const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${base.config.name}-sweep`);
   const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
   prepareOutputDir(dir, flag);
