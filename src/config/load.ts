@@ -233,6 +233,8 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
     fail(['backend'], `expected a backend installed here, found ${c.backend} without ${pkg} (README "GPU and native backends" says how to install it; backend: auto uses the fastest one present)`);
   }
   if (q.heartbeatTimeout < 1) fail(['transport', 'heartbeatTimeout'], `expected at least 1 s, found "${c.transport.heartbeatTimeout}"`);
+  // 0 s would fail every worker process at the first liveness check, before it could be ready.
+  if (q.startupTimeout < 1) fail(['transport', 'startupTimeout'], `expected at least 1 s, found "${c.transport.startupTimeout}"`);
   if (c.transport.processes !== undefined && c.transport.processes > c.workers) {
     fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
   }
