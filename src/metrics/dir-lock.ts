@@ -78,6 +78,7 @@ export class DirLock {
     try {
       writeFileSync(mine, content);
     } catch (e) {
+      rmSync(mine, { force: true }); // a partial one (disk full)
       throw new UserError(`${flag}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     try {
