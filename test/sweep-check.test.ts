@@ -78,3 +78,17 @@ describe('a sweep meeting a run still going in one of its point directories', ()
     expect(rows[1]!.status).toBe('completed');
   }, 120_000);
 });
+
+describe('an interrupted sweep over an earlier one', () => {
+  it('leaves no sweep.csv of the earlier sweep standing (it described runs this one reruns)', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const { runSweep } = await import('../src/runtime/sweep.ts');
+    const file = join(import.meta.dirname, 'fixtures', 'valid-tiny-sweep.yaml');
+    const out = join(tmp(), 'sw');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'sweep.csv'), 'run,optimizer.lr,seed,status\n001_lr=0.1,0.1,1,completed\n');
+    // Interrupted at once (as Ctrl-C before any point ends).
+    await expect(runSweep(file, { outDir: out, onAbortHook: (abort) => abort() })).rejects.toThrow(/sweep interrupted/);
+    expect(existsSync(join(out, 'sweep.csv'))).toBe(false);
+  });
+});

@@ -229,6 +229,9 @@ async function runPoints(
     aborted = true;
     for (const k of kills) k();
   });
+  // An earlier sweep's table describes runs this one may delete and rerun: until this sweep
+  // writes its own, there is none (an interrupted sweep must not leave the old one standing).
+  rmSync(join(dir, 'sweep.csv'), { force: true });
   let next = 0;
   let done = 0;
   const worker = async () => {
