@@ -97,6 +97,13 @@ const flagCases: Case[] = [
 const special: Case[] = [
   { name: 'a FIFO', setup: (t) => execFileSync('mkfifo', [join(t, 'pipe.yaml')]), args: (t) => ['validate', join(t, 'pipe.yaml')], expect: /pipe\.yaml: expected a YAML file, found a FIFO/ },
   { name: '/dev/zero', args: () => ['validate', '/dev/zero'], expect: /^dtemu: \/dev\/zero: expected a YAML file, found a device$/ },
+  {
+    name: 'a FIFO as topology.file',
+    setup: (t) => execFileSync('mkfifo', [join(t, 'links.csv')]),
+    args: (t) => ['validate', VALID, '--set', `topology={kind: graph, file: ${join(t, 'links.csv')}}`],
+    expect: /topology\.file: expected a readable links file \(a regular file\), found .*links\.csv \(not a regular file\)$/,
+  },
+  { name: '/dev/zero as a trace file', args: () => ['validate', VALID, '--set', 'network.traces=[{node: 1, file: /dev/zero}]'], expect: /network\.traces\.0\.file: expected a readable trace file \(a regular file\)/ },
   { name: 'a directory', setup: (t) => mkdirSync(join(t, 'd.yaml')), args: (t) => ['run', join(t, 'd.yaml')], expect: /d\.yaml: expected a YAML file, found a directory$/ },
   {
     name: 'a binary file',
