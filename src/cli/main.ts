@@ -140,13 +140,18 @@ await yargs(hideBin(process.argv))
   .command(
     'validate <file>',
     'check an experiment file without running it',
-    (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
+    (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true })
+        .option('set', { type: 'string', array: true })
+        .option('max-points', { type: 'string', describe: 'a sweep: refuse grids with more points than this (default 10000), as dtemu sweep does' }),
     async (a) => {
+      const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       // Also loads and checks the fault module, if any.
       const sets = (a.set as string[] | undefined) ?? [];
       const lc = await withGeneratedFaults(loadConfig(a.file, { sets }));
-      // A sweep file: every grid point (x seed) must be valid too.
-      const sweep = lc.config.sweep ? `; sweep of ${(await checkSweep(a.file, sets)).points.length} points checked` : '';
+      // A sweep file: every grid point (x seed) must be valid too (the error suggests --max-points: it works here too).
+      const sweep = lc.config.sweep ? `; sweep of ${(await checkSweep(a.file, sets, maxPoints)).points.length} points checked` : '';
       process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset}${sweep})\n`);
     },
   )
