@@ -92,3 +92,22 @@ describe('an interrupted sweep over an earlier one', () => {
     expect(existsSync(join(out, 'sweep.csv'))).toBe(false);
   });
 });
+
+describe('the default sweep directory', () => {
+  it('is made from the name as a run directory is: a name like ../../x stays inside runs/', async () => {
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    const { runSweep } = await import('../src/runtime/sweep.ts');
+    const file = join(import.meta.dirname, 'fixtures', 'valid-tiny-sweep.yaml');
+    const t = tmp();
+    const cwd = process.cwd();
+    mkdirSync(join(t, 'w'));
+    process.chdir(join(t, 'w'));
+    try {
+      await expect(runSweep(file, { sets: ['name=../../escaped'], onAbortHook: (abort) => abort() })).rejects.toThrow(/sweep interrupted/);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readdirSync(t)).toEqual(['w']);
+    expect(readdirSync(join(t, 'w', 'runs'))).toEqual(['__.._escaped-sweep']);
+  });
+});

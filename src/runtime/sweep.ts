@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, locateKey } from '../config/load.ts';
 import { SWEEP_MAX_POINTS } from '../config/limits.ts';
 import { DirLock, liveHolder } from '../metrics/dir-lock.ts';
-import { prepareOutputDir } from '../metrics/run-dir.ts';
+import { dirNameOf, prepareOutputDir } from '../metrics/run-dir.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import type { LoadedConfig } from '../config/types.ts';
@@ -201,8 +201,9 @@ export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{
   const cliSets = opts.sets ?? [];
   const { base, points, configTexts, datasets } = await checkSweep(file, cliSets, opts.maxPoints);
   opts.beforeRuns?.(datasets);
-  const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${base.config.name}-sweep`);
-  const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
+  // The default directory from the name as a run's is made (a name like ../x stays inside runs/).
+  const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${dirNameOf(base.config.name)}-sweep`);
+  const dir = resolve(opts.outDir ?? flag);
   prepareOutputDir(dir, flag);
   // One sweep per directory: a second one would delete the first one's point in progress.
   const lock = DirLock.acquire(dir, 'sweep', flag);
