@@ -53,6 +53,7 @@ const flagCases: Case[] = [
   { name: '--set constructor.prototype.x=1', args: () => ['validate', VALID, '--set', 'constructor.prototype.x=1'], expect: /^dtemu: --set constructor\.prototype\.x: / },
   { name: '--set a..b=1', args: () => ['run', VALID, '--set', 'a..b=1'], expect: /^dtemu: --set a\.\.b: expected a dotted key path/ },
   { name: '--set faults.5.kind=crash', args: () => ['run', VALID, '--set', 'faults.5.kind=crash'], expect: /^dtemu: --set faults\.5\.kind: expected an index of faults up to 0/ },
+  { name: '--set key with a newline', args: () => ['validate', VALID, '--set', 'optim\nizer.lr=1'], expect: /optim izer: unknown key/ },
   { name: '--set without =', args: () => ['run', VALID, '--set', 'workers'], expect: /^dtemu: --set workers: expected key\.path=value/ },
   { name: '--set workers=.inf', args: () => ['run', VALID, '--set', 'workers=.inf'], expect: /^dtemu: --set workers: .*Infinity/ },
   { name: '--set optimizer.lr=.nan', args: () => ['validate', VALID, '--set', 'optimizer.lr=.nan'], expect: /^dtemu: --set optimizer\.lr: .*NaN/ },

@@ -19,13 +19,16 @@ import { readRunState } from '../metrics/run-state.ts';
 
 const debug = process.argv.includes('--debug');
 
+/** An error is one line whatever it quotes (a key or value with a newline in it, a worker's message). */
+const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
+
 function fail(e: unknown): never {
   if (e instanceof UserError || e instanceof RunError) {
-    process.stderr.write(`dtemu: ${e.message}\n`);
+    process.stderr.write(`dtemu: ${oneLine(e.message)}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + '\n');
     process.exit(e.exitCode);
   }
-  process.stderr.write(`dtemu: internal error: ${(e as Error).message ?? String(e)}\n`);
+  process.stderr.write(`dtemu: internal error: ${oneLine(String((e as Error | undefined)?.message ?? e))}\n`);
   if (debug) process.stderr.write(((e as Error).stack ?? '') + '\n');
   else process.stderr.write('dtemu: rerun with --debug for the stack trace\n');
   process.exit(1);
