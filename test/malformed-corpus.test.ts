@@ -54,6 +54,7 @@ const flagCases: Case[] = [
   { name: '--set a..b=1', args: () => ['run', VALID, '--set', 'a..b=1'], expect: /^dtemu: --set a\.\.b: expected a dotted key path/ },
   { name: '--set faults.5.kind=crash', args: () => ['run', VALID, '--set', 'faults.5.kind=crash'], expect: /^dtemu: --set faults\.5\.kind: expected an index of faults up to 0/ },
   { name: '--set key with a newline', args: () => ['validate', VALID, '--set', 'optim\nizer.lr=1'], expect: /optim izer: unknown key/ },
+  { name: '--set of a misspelt top key', args: () => ['validate', VALID, '--set', 'optimzer.lr=1'], expect: /^dtemu: --set optimzer\.lr: optimzer: unknown key \(did you mean 'optimizer'\?\)/ },
   { name: '--set without =', args: () => ['run', VALID, '--set', 'workers'], expect: /^dtemu: --set workers: expected key\.path=value/ },
   { name: '--set workers=.inf', args: () => ['run', VALID, '--set', 'workers=.inf'], expect: /^dtemu: --set workers: .*Infinity/ },
   { name: '--set optimizer.lr=.nan', args: () => ['validate', VALID, '--set', 'optimizer.lr=.nan'], expect: /^dtemu: --set optimizer\.lr: .*NaN/ },

@@ -93,6 +93,8 @@ class Locator {
           if (isScalar(item.key) && String(item.key.value) === keyName && item.key.range) return `${this.file}:${this.pos(item.key.range[0])}`;
         }
       }
+      // Not in the file: a --set under it made it (`--set optimzer.lr=1` names the flag, not the file).
+      for (const sp of this.setPaths) if (sp.startsWith(dotted + '.')) return this.setOrigins[sp] ?? `--set ${sp}`;
     }
     for (let n = path.length; n >= 0; n--) {
       const node = this.doc.getIn(path.slice(0, n), true) as Node | undefined;
