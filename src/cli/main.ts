@@ -20,13 +20,16 @@ import { readRunState } from '../metrics/run-state.ts';
 
 const debug = process.argv.includes('--debug');
 
+/** An error is one line whatever it quotes (a key or value with a newline in it, a worker's message). */
+const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
+
 function fail(e: unknown): never {
   if (e instanceof UserError || e instanceof RunError) {
-    process.stderr.write(`dtemu: ${e.message}\n`);
+    process.stderr.write(`dtemu: ${oneLine(e.message)}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + '\n');
     process.exit(e.exitCode);
   }
-  process.stderr.write(`dtemu: internal error: ${(e as Error).message ?? String(e)}\n`);
+  process.stderr.write(`dtemu: internal error: ${oneLine(String((e as Error | undefined)?.message ?? e))}\n`);
   if (debug) process.stderr.write(((e as Error).stack ?? '') + '\n');
   else process.stderr.write('dtemu: rerun with --debug for the stack trace\n');
   process.exit(1);
@@ -119,8 +122,13 @@ await yargs(hideBin(process.argv))
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
       process.on('SIGINT', onSigint);
+      // SIGTERM too: left to its default, the sweep would die and orphan its points' runs.
+      process.on('SIGTERM', onSigint);
       try {
         const { dir, rows } = await runSweep(a.file, {
+          beforeRuns: (datasets) => {
+            if (datasets.has('fashion-mnist')) ensureFashionMnist();
+          },
           sets: (a.set as string[] | undefined) ?? [],
           ...(a.out ? { outDir: a.out } : {}),
           ...(parallel !== undefined ? { parallel } : {}),
@@ -134,19 +142,25 @@ await yargs(hideBin(process.argv))
         if (rows.some((r) => r.status === 'failed')) throw new RunError(`${rows.filter((r) => r.status === 'failed').length} run(s) of the sweep failed; see sweep.csv`);
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
       }
     },
   )
   .command(
     'validate <file>',
     'check an experiment file without running it',
-    (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
+    (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true })
+        .option('set', { type: 'string', array: true })
+        .option('max-points', { type: 'string', describe: 'a sweep: refuse grids with more points than this (default 10000), as dtemu sweep does' }),
     async (a) => {
+      const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       // Also loads and checks the fault module, if any.
       const sets = (a.set as string[] | undefined) ?? [];
       const lc = await withGeneratedFaults(loadConfig(a.file, { sets }));
-      // A sweep file: every grid point (x seed) must be valid too.
-      const sweep = lc.config.sweep ? `; sweep of ${(await checkSweep(a.file, sets)).points.length} points checked` : '';
+      // A sweep file: every grid point (x seed) must be valid too (the error suggests --max-points: it works here too).
+      const sweep = lc.config.sweep ? `; sweep of ${(await checkSweep(a.file, sets, maxPoints)).points.length} points checked` : '';
       process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset}${sweep})\n`);
     },
   )
