@@ -65,8 +65,11 @@ export class Endpoint {
     this.opCounters.set(namespace, n);
   }
 
-  /** Send at the current virtual time. The payload must not be modified afterwards. */
-  send(to: number, op: number, step: number, payload: Uint8Array): void {
+  /**
+   * Send at the current virtual time. The payload must not be modified afterwards. Returns the
+   * virtual arrival (NaN when the receiver times a shared link).
+   */
+  send(to: number, op: number, step: number, payload: Uint8Array): number {
     if (this.failure) throw this.failure;
     const bytes = payload.byteLength;
     const arrival = this.timing.isShared(this.rank, to) ? Number.NaN : this.timing.transmit(this.rank, to, bytes, this.now);
@@ -74,6 +77,28 @@ export class Endpoint {
     this.stats.messagesSent += 1;
     this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
     this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival, payload });
+    return arrival;
+  }
+
+  /**
+   * Send payload bytes (counted like any send) without timing them on the links: the caller
+   * times the whole exchange itself (a collective timed as a unit by the flow simulator).
+   */
+  sendUntimed(to: number, op: number, step: number, payload: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    this.stats.bytesSent += payload.byteLength;
+    this.stats.messagesSent += 1;
+    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + payload.byteLength);
+    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival: Number.NaN, payload });
+  }
+
+  /**
+   * Send coordination metadata (entry times of a collective): not payload, so neither counted
+   * as communication nor timed.
+   */
+  sendMeta(to: number, op: number, step: number, payload: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival: Number.NaN, payload });
   }
 
   /** Receive and advance the clock to the arrival time (if the sender timed it). */

@@ -26,6 +26,8 @@ export interface StepReport {
   bytesTo?: [number, number][];
   /** Communication started this step that runs on while the worker computes: [start, end] (s). */
   background?: [number, number][];
+  /** Collective phases of the step's communication: [name, start, end] (s). */
+  phases?: [string, number, number][];
 }
 
 export interface EvalReport {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +104,28 @@ describe('output directories', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/the directory exists and is not empty \(it holds a run: failed, the run its coordinator .* is gone/);
   }, 120_000);
+
+  it('a coordinator that dies of an internal error mid-run leaves status failed with the reason', () => {
+    const t = tmp();
+    const file = writeFile(t, 'long.yaml', LONG);
+    const dir = join(t, 'crashed');
+    // A bug in a callback (an uncaught exception) ends the process between two steps.
+    const script = `
+      import { loadConfig } from './src/config/load.ts';
+      import { runExperiment } from './src/runtime/coordinator.ts';
+      await runExperiment(loadConfig(${JSON.stringify(file)}), {
+        outDir: ${JSON.stringify(dir)},
+        onLine: (l) => { if (l.step === 20) setTimeout(() => { throw new Error('a bug'); }); },
+      });`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 150_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('a bug');
+    const m = json(join(dir, 'manifest.json'));
+    expect(m['status']).toBe('failed');
+    expect(m['error']).toBe('the coordinator exited before the run ended (an internal error; see its output)');
+    const train = jsonlLines(join(dir, 'metrics.jsonl'));
+    expect(train.length).toBeGreaterThanOrEqual(20);
+  }, 180_000);
 
   it('a disk that fills up mid-run: run fails with the reason, manifest says failed, every JSONL file ends with a whole line; a read-only --out is exit 2', async (ctx) => {
     const mnt = tmp('dtemu-enospc-');

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { XAxis, YAxis } from '../plot/run-plots.ts';
+import { slurmSweepCommand, SLURM_SWEEP_OPTIONS } from './slurm-commands.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { integerFlag } from './flags.ts';
 
@@ -11,13 +12,16 @@ import { integerFlag } from './flags.ts';
 
 const debug = process.argv.includes('--debug');
 
+/** An error is one line whatever it quotes (a key or value with a newline in it, a worker's message). */
+const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
+
 function fail(e: unknown): never {
   if (e instanceof UserError || e instanceof RunError) {
-    process.stderr.write(`dtemu: ${e.message}\n`);
+    process.stderr.write(`dtemu: ${oneLine(e.message)}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + '\n');
     process.exit(e.exitCode);
   }
-  process.stderr.write(`dtemu: internal error: ${(e as Error).message ?? String(e)}\n`);
+  process.stderr.write(`dtemu: internal error: ${oneLine(String((e as Error | undefined)?.message ?? e))}\n`);
   if (debug) process.stderr.write(((e as Error).stack ?? '') + '\n');
   else process.stderr.write('dtemu: rerun with --debug for the stack trace\n');
   process.exit(1);
@@ -27,7 +31,10 @@ function fail(e: unknown): never {
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
-async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean }, timeOnly = false): Promise<void> {
+async function cmdRun(
+  argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean; launcher?: 'local' | 'slurm'; slurmArg?: string[] },
+  timeOnly = false,
+): Promise<void> {
   const [{ loadConfig }, { runExperiment }, { ensureFashionMnist }, { num, Progress, sentText }, { checkTimeOnly }] = await Promise.all([
     import('../config/load.ts'),
     import('../runtime/coordinator.ts'),
@@ -60,6 +67,7 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
       onLine: (l) => progress.line(l),
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
+      ...(argv.launcher ? { launcher: argv.launcher, slurmArgs: argv.slurmArg ?? [] } : {}),
       timeOnly,
     });
     progress.stop();
@@ -98,7 +106,9 @@ await yargs(hideBin(process.argv))
         .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
         .option('set', { type: 'string', array: true, describe: 'override a key: --set optimizer.lr=0.05' })
         .option('seed', { type: 'string', describe: 'override the seed (an integer >= 0)' })
-        .option('quiet', { type: 'boolean', describe: 'no progress output' }),
+        .option('quiet', { type: 'boolean', describe: 'no progress output' })
+        .option('launcher', { choices: ['local', 'slurm'] as const, describe: 'who starts the worker processes (slurm: srun tasks of the current allocation)' })
+        .option('slurm-arg', { type: 'string', array: true, nargs: 1, describe: 'extra srun option under --launcher slurm (repeatable)' }),
     (a) => cmdRun(a as never),
   )
   .command(
@@ -123,17 +133,24 @@ await yargs(hideBin(process.argv))
         .option('set', { type: 'string', array: true, describe: 'override a key in every point: --set train.steps=200' })
         .option('parallel', { type: 'string', describe: 'runs at once (default sweep.parallel)' })
         .option('max-points', { type: 'string', describe: 'refuse grids with more points than this (default 10000)' })
-        .option('quiet', { type: 'boolean' }),
+        .option('quiet', { type: 'boolean' })
+        .options(SLURM_SWEEP_OPTIONS),
     async (a) => {
-      const { formatSweepTable, runSweep } = await import('../runtime/sweep.ts');
+      if (await slurmSweepCommand(a)) return;
+      const [{ formatSweepTable, runSweep }, { ensureFashionMnist }] = await Promise.all([import('../runtime/sweep.ts'), import('./data-fetch.ts')]);
       const quiet = a.quiet === true;
       const parallel = integerFlag('--parallel', a.parallel, 1, 64);
       const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
       process.on('SIGINT', onSigint);
+      // SIGTERM too: left to its default, the sweep would die and orphan its points' runs.
+      process.on('SIGTERM', onSigint);
       try {
         const { dir, rows } = await runSweep(a.file, {
+          beforeRuns: (datasets) => {
+            if (datasets.has('fashion-mnist')) ensureFashionMnist();
+          },
           sets: (a.set as string[] | undefined) ?? [],
           ...(a.out ? { outDir: a.out } : {}),
           ...(parallel !== undefined ? { parallel } : {}),
@@ -147,22 +164,28 @@ await yargs(hideBin(process.argv))
         if (rows.some((r) => r.status === 'failed')) throw new RunError(`${rows.filter((r) => r.status === 'failed').length} run(s) of the sweep failed; see sweep.csv`);
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
       }
     },
   )
   .command(
     'validate <file>',
     'check an experiment file without running it',
-    (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
+    (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true })
+        .option('set', { type: 'string', array: true })
+        .option('max-points', { type: 'string', describe: 'a sweep: refuse grids with more points than this (default 10000), as dtemu sweep does' }),
     async (a) => {
+      const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       const [{ loadConfig }, { withGeneratedFaults }] = await Promise.all([import('../config/load.ts'), import('../runtime/fault-program.ts')]);
       // Also loads and checks the fault module, if any.
       const sets = (a.set as string[] | undefined) ?? [];
       const lc = await withGeneratedFaults(loadConfig(a.file, { sets }));
-      // A sweep file: every grid point (x seed) must be valid too.
+      // A sweep file: every grid point (x seed) must be valid too (the error suggests --max-points: it works here too).
       // (The sweep module loads the plotting stack: only for a sweep file.)
       const checkSweep = lc.config.sweep ? (await import('../runtime/sweep.ts')).checkSweep : null;
-      const sweep = checkSweep ? `; sweep of ${(await checkSweep(a.file, sets)).points.length} points checked` : '';
+      const sweep = checkSweep ? `; sweep of ${(await checkSweep(a.file, sets, maxPoints)).points.length} points checked` : '';
       process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset}${sweep})\n`);
     },
   )

@@ -6,7 +6,8 @@ import { UserError } from '../util/user-error.ts';
 import { backendPackage, isInstalled } from '../train/backend.ts';
 import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
-import { buildTopology } from '../../topologies/index.ts';
+import { buildTopology, type TopologyOptions } from '../../topologies/index.ts';
+import { topologyOptionsOf } from './topology-options.ts';
 import type { Fault, When } from '../sim/faults.ts';
 import { experimentSchema } from './schema.ts';
 import { estimateMemory, estimateParams, formatBytes, readConfigFile, YAML_MAX_ALIASES } from './limits.ts';
@@ -92,6 +93,8 @@ class Locator {
           if (isScalar(item.key) && String(item.key.value) === keyName && item.key.range) return `${this.file}:${this.pos(item.key.range[0])}`;
         }
       }
+      // Not in the file: a --set under it made it (`--set optimzer.lr=1` names the flag, not the file).
+      for (const sp of this.setPaths) if (sp.startsWith(dotted + '.')) return this.setOrigins[sp] ?? `--set ${sp}`;
     }
     for (let n = path.length; n >= 0; n--) {
       const node = this.doc.getIn(path.slice(0, n), true) as Node | undefined;
@@ -232,6 +235,8 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, timeOnly 
     fail(['backend'], `expected a backend installed here, found ${c.backend} without ${pkg} (README "GPU and native backends" says how to install it; backend: auto uses the fastest one present)`);
   }
   if (q.heartbeatTimeout < 1) fail(['transport', 'heartbeatTimeout'], `expected at least 1 s, found "${c.transport.heartbeatTimeout}"`);
+  // 0 s would fail every worker process at the first liveness check, before it could be ready.
+  if (q.startupTimeout < 1) fail(['transport', 'startupTimeout'], `expected at least 1 s, found "${c.transport.startupTimeout}"`);
   if (c.transport.processes !== undefined && c.transport.processes > c.workers) {
     fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
   }
@@ -328,8 +333,8 @@ function checkMemory(loc: Locator, c: ExperimentConfig): void {
 }
 
 /** The fault timeline with its quantities parsed and every reference checked. */
-function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
-  const links = new Set(buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }).links.map((l) => l.id));
+function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOptions): Fault[] {
+  const links = new Set(buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }, topology).links.map((l) => l.id));
   const faults = c.faults.map((f, i): Fault => {
     const path = (k: string): Path => ['faults', i, k];
     const fail = (k: string, msg: string): never => {
@@ -543,7 +548,8 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (!config.name) config.name = basename(file, extname(file));
   const q = parseQuantities(loc, config);
   crossChecks(loc, config, q, opts.timeOnly === true);
-  const faults = parseFaults(loc, config);
+  const topology = topologyOptionsOf(file, (path) => loc.where(path), config, q);
+  const faults = parseFaults(loc, config, topology);
   let faultsModulePath: string | null = null;
   if (config.faultsModule !== undefined) {
     faultsModulePath = resolvePath(dirname(resolvePath(file)), config.faultsModule);
@@ -553,5 +559,5 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (loc.generated) config.faults = config.faults.slice(0, userFaults);
   // A --seed counts as an override when the file is reloaded (with generated faults).
   const sets = [...(opts.sets ?? []), ...(opts.seed !== undefined ? [`seed=${opts.seed}`] : [])];
-  return { config, q, faults, faultsModulePath, file, src, sets, generatedFaults: gen?.entries ?? [] };
+  return { config, q, topology, faultsModulePath, faults, file, src, sets, generatedFaults: gen?.entries ?? [] };
 }

@@ -52,6 +52,8 @@ export interface TimelineEvent {
   end: number;
   /** Transfers started in this step that overlap later steps' computation: [start, end] (s). */
   background?: [number, number][];
+  /** Collective phases inside the communication: [name, start, end] (s). */
+  phases?: [string, number, number][];
 }
 
 /** Per-worker virtual-time breakdown accumulated over the run. */
@@ -133,7 +135,7 @@ export class MetricsAggregator {
         b.gradCpuSec += r.gradCpuSec;
         this.workerEnd[r.rank] = r.simTime;
         const start = r.simTime - r.comm - r.delay - r.compute;
-        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime, ...(r.background ? { background: r.background } : {}) });
+        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime, ...(r.background ? { background: r.background } : {}), ...(r.phases ? { phases: r.phases } : {}) });
         if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
         this.lastBytes[r.rank] = r.bytesSent;
         this.lastDownBytes[r.rank] = r.bytesFromServer ?? 0;

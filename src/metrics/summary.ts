@@ -35,6 +35,8 @@ export interface Summary {
   workers: WorkerBreakdown[];
   /** powersgd: per-layer treatment and the achieved compression ratio. */
   powersgd?: unknown;
+  /** The workers' collective: configured, sharing, and time-only durations / choice per message size. */
+  collective?: unknown;
 }
 
 function peakStepBits(train: TrainLine[]): number {

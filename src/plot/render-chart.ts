@@ -29,6 +29,7 @@ export function renderLineChart(opts: {
   yLabel: string;
   yRightLabel?: string;
   logX?: boolean;
+  logY?: boolean;
   series: Series[];
   width?: number;
   height?: number;
@@ -91,7 +92,7 @@ export function renderLineChart(opts: {
               }
             : { maxRotation: 0 },
         },
-        y: { type: 'linear', position: 'left', title: { display: true, text: opts.yLabel } },
+        y: { type: opts.logY ? 'logarithmic' : 'linear', position: 'left', title: { display: true, text: opts.yLabel } },
         ...(hasRight ? { yRight: { type: 'linear' as const, position: 'right' as const, min: 0, max: 1, grid: { drawOnChartArea: false }, title: { display: true, text: opts.yRightLabel ?? '' } } } : {}),
       },
     },

@@ -47,6 +47,7 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
         ...(down.length > 0
           ? [{ label: 'down (crashed)', data: down.map((g) => ({ x: [g.start, g.end], y: label(g.worker) })) as never, backgroundColor: COLORS.down, grouped: false, barPercentage: 0.8 }]
           : []),
+        ...phaseDatasets(shown, label),
         ...(inFlight.length > 0
           ? [{ label: 'transfer in flight, overlapping compute', data: inFlight as never, backgroundColor: COLORS.background, grouped: false, barPercentage: 0.5 }]
           : []),
@@ -87,4 +88,20 @@ export function plotBreakdown(breakdown: WorkerBreakdown[], out: string, title: 
     },
   };
   writeFileSync(out, render(config, 800, 500));
+}
+
+const PHASE_COLORS = ['#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+
+/** The collective phases inside communication bars (thin bars, one colour and legend entry per phase). */
+function phaseDatasets(shown: TimelineEvent[], label: (w: number) => string) {
+  const names = [...new Set(shown.flatMap((e) => (e.phases ?? []).map((p) => p[0])))];
+  return names.map((name, i) => ({
+    label: name,
+    data: shown.flatMap((e) => (e.phases ?? []).filter((p) => p[0] === name && p[2] > p[1]).map((p) => ({ x: [p[1], p[2]], y: label(e.worker) }))) as never,
+    backgroundColor: PHASE_COLORS[i % PHASE_COLORS.length],
+    grouped: false,
+    barPercentage: 0.4,
+    // Drawn over the communication bar they subdivide (chart.js draws lower `order` last).
+    order: -1,
+  }));
 }

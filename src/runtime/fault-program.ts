@@ -99,7 +99,7 @@ export async function withGeneratedFaults(lc: LoadedConfig): Promise<LoadedConfi
     steps: c.train.steps,
     seed: c.seed,
     topology: c.topology.kind,
-    links: buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }).links.map((l) => l.id),
+    links: buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }, lc.topology).links.map((l) => l.id),
   };
   let entries: unknown;
   if (typeof mod.timeline === 'function') {

@@ -42,6 +42,9 @@ function report(v: unknown): v is WorkerReport {
   if (v['bytesTo'] !== undefined && !isPairs(v['bytesTo'])) return false;
   const bg = v['background'];
   if (bg !== undefined && !(Array.isArray(bg) && bg.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number')))) return false;
+  // Collective phases of the step (timeline): [name, start, end].
+  const ph = v['phases'];
+  if (ph !== undefined && !(Array.isArray(ph) && ph.every((p) => Array.isArray(p) && p.length === 3 && isStr(p[0], 64) && typeof p[1] === 'number' && typeof p[2] === 'number'))) return false;
   return true;
 }
 
@@ -56,6 +59,7 @@ export function parseToCoordinator(text: string): Parsed<ToCoordinator> {
       if (!isStr(m['token'], 256)) return bad('token');
       if (!isNat(m['pid']) || !isStr(m['host'], 255)) return bad('pid or host');
       if (m['replaces'] !== undefined && !isNat(m['replaces'])) return bad('replaces');
+      if (m['process'] !== undefined && !isNat(m['process'])) return bad('process');
       break;
     case 'ready':
       if (!isStr(m['backend'], 64) || !isStr(m['peerUrl'], 512)) return bad('backend or peerUrl');

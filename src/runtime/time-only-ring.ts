@@ -10,7 +10,7 @@ import { stragglerDelayOf } from './run-setup.ts';
  * Time-only all-reduce SGD on a ring without faults: what WorkerHost + optimizers/allreduce-sgd
  * report in time-only mode, computed on clock arrays (UniformRingAllReduce) with no endpoints,
  * messages or payloads, so 10^4 workers simulate in seconds per step. Anything else (faults,
- * fault programs, other algorithms or topologies, transport.batchCollectives=false) goes
+ * fault programs, other algorithms, topologies or collectives, transport.batchCollectives=false) goes
  * through the general time-only path.
  */
 export function ringSgdShortcutApplies(lc: LoadedConfig): boolean {
@@ -18,6 +18,7 @@ export function ringSgdShortcutApplies(lc: LoadedConfig): boolean {
   return (
     c.optimizer.kind === 'allreduce-sgd' &&
     c.topology.kind === 'ring' &&
+    c.topology.collective === 'ring' &&
     c.compute.mode === 'modelled' &&
     c.transport.batchCollectives &&
     lc.faults.length === 0 &&

@@ -1,6 +1,8 @@
 import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
-import { ringAllReduce } from '../../comm/collectives/ring-allreduce.ts';
 import { LocalRingAllReduce } from '../../comm/collectives/local-ring-allreduce.ts';
+import { allReduce as configuredAllReduce, chooseCollective } from '../../comm/collectives/all-reduce.ts';
+import { collectiveOptionsOf } from './collective-setup.ts';
+import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { runOptimizer } from '../../optimizers/index.ts';
@@ -114,13 +116,20 @@ export class WorkerHost {
       c.seed,
     );
     const timeModel = new ComputeTimeModel(model.flopsPerSample, this.lc.q.speed, stragglers);
-    // All ranks of the ring here: one batched all-reduce instead of 2n(n-1) routed messages.
-    const batched = c.topology.kind === 'ring' && c.transport.batchCollectives && this.ranks.length === c.workers;
-    const allReduce = c.topology.kind === 'star' ? psAllReduce : batched ? new LocalRingAllReduce(c.workers).allReduce : ringAllReduce;
+    const collective = collectiveOptionsOf(this.lc);
+    // All ranks of a ring here, running the ring all-reduce: one batched operation instead of
+    // 2n(n-1) routed messages (the same values, bits and times; comm/collectives/local-ring-allreduce.ts).
+    const local = c.topology.kind === 'ring' && c.transport.batchCollectives && this.ranks.length === c.workers && !collective.timeAsUnit ? new LocalRingAllReduce(c.workers) : null;
+    const allReduce =
+      c.topology.kind === 'star'
+        ? psAllReduce
+        : (ep: Endpoint, data: Float32Array) =>
+            local && chooseCollective(collective, ep.size, data.length) === 'ring' ? local.allReduce(ep, data) : configuredAllReduce(ep, data, collective);
     const code = gradientCodeOf(this.lc);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
     const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
+      configureCollectives(ep, collective);
       let started = false;
       const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
       const rng = new Rng(c.seed, 'compression', ep.rank);
@@ -192,6 +201,7 @@ export class WorkerHost {
             gradWallSec,
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
+            ...phasesOf(ep),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
         };
@@ -221,4 +231,10 @@ function timeOnlyOracle(paramCount: number): GradientOracle {
     evaluate: async () => ({ loss: Number.NaN, accuracy: Number.NaN }),
     lastTiming: () => ({ wallSec: 0, cpuSec: 0 }),
   };
+}
+
+/** The step's collective phases for the report (absent when it had none, as on a ring). */
+function phasesOf(ep: Endpoint): { phases?: [string, number, number][] } {
+  const phases = drainPhases(ep);
+  return phases.length > 0 ? { phases } : {};
 }
