@@ -345,7 +345,10 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         c.workers,
       );
     }
-    if (c.topology.kind !== 'star') summary.collective = collectiveReport(lc, pre.model.size);
+    // The collective report and link plot time whole schedules (2n(n-1) messages for a ring)
+    // under max-min sharing: at time-only scale they would cost more than the run itself.
+    const analyseCollectives = !opts.timeOnly || c.workers <= GANTT_MAX_WORKERS;
+    if (c.topology.kind !== 'star' && analyseCollectives) summary.collective = collectiveReport(lc, pre.model.size);
     dir.writeJson('summary.json', summary);
     try {
       // Time-only runs have no losses: only the timeline and the time breakdown are drawn.
@@ -358,7 +361,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name);
       plotTimeline(shown, ganttWorkers, join(outDir, 'plots', 'timeline.png'), c.name);
       plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
-      if (c.topology.kind !== 'star' && c.workers > 1) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));
+      if (c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));
       if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
     } catch (e) {
       // Plots are a convenience: a failure to draw must not lose a finished run's results.
