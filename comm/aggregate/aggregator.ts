@@ -1,0 +1,47 @@
+/**
+ * A robust aggregator turns the n vectors workers sent into one vector. Every implementation
+ * keeps its scratch between calls (it is reallocated only when n or the length changes), so an
+ * aggregation allocates nothing in steady state.
+ */
+export interface Aggregator {
+  /** e.g. `mean`, `trimmed-mean(beta=0.1)`, `krum(f=2)`. */
+  readonly name: string;
+  /** out <- aggregate(inputs). Every input has out.length entries; inputs are not modified. */
+  aggregate(inputs: readonly Float32Array[], out: Float32Array): void;
+}
+
+/** A programming error (not user input): the caller handed vectors of the wrong shape. */
+export function checkShapes(name: string, inputs: readonly Float32Array[], out: Float32Array): void {
+  if (inputs.length === 0) throw new Error(`${name}: no input vectors`);
+  for (let i = 0; i < inputs.length; i++) {
+    if (inputs[i]!.length !== out.length) {
+      throw new Error(`${name}: input ${i} has ${inputs[i]!.length} entries, the output ${out.length}`);
+    }
+  }
+}
+
+/**
+ * Sort a[0..n) ascending in place, NaN treated as +Infinity (callers map NaN to +Infinity when
+ * loading, so a Byzantine NaN lands at the top like an unbounded value). Insertion sort below 32
+ * entries (the usual worker counts: no call overhead), the engine's numeric sort above.
+ */
+export function sortAscending(a: Float64Array, n: number): void {
+  if (n > 32 && n === a.length) {
+    a.sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}
+
+/** NaN -> +Infinity: the ordering every robust aggregator here uses. */
+export function orderable(v: number): number {
+  return v === v ? v : Infinity;
+}
