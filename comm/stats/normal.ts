@@ -25,7 +25,8 @@ function erfSeries(x: number): number {
   return (2 / SQRT_PI) * sum;
 }
 
-function erfcContinuedFraction(x: number): number {
+/** K(x) with erfc(x) = exp(-x^2) / (sqrt(pi) K(x)), for x >= 2. */
+function erfcFraction(x: number): number {
   // K = x + a1/(x + a2/(x + ...)), a_k = k/2; modified Lentz.
   const tiny = 1e-300;
   let f = x;
@@ -42,7 +43,7 @@ function erfcContinuedFraction(x: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.exp(-x * x) / (SQRT_PI * f);
+  return f;
 }
 
 /** The complementary error function. */
@@ -50,7 +51,18 @@ export function erfc(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x < 0) return 2 - erfc(-x);
   if (x < 2) return 1 - erfSeries(x);
-  return erfcContinuedFraction(x);
+  return Math.exp(-x * x) / (SQRT_PI * erfcFraction(x));
+}
+
+/** log erfc(x), finite where erfc itself underflows (x up to ~1e150). */
+export function logErfc(x: number): number {
+  if (x < 2) return Math.log(erfc(x));
+  return -x * x - Math.log(SQRT_PI * erfcFraction(x));
+}
+
+/** log Phi(x), finite far into the lower tail. */
+export function logNormalCdf(x: number): number {
+  return Math.log(0.5) + logErfc(-x / Math.SQRT2);
 }
 
 /** Phi(x) = P(N(0,1) <= x). */
