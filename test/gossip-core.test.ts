@@ -93,8 +93,8 @@ describe('mixing matrices', () => {
     ] as [string, MixingMatrix][]) {
       const lambda = secondLargestEigenvalueModulus(W);
       const d = 4;
-      let x = randomStack(rng, W.n, d);
-      let y = new Float32Array(x.length);
+      let x: Float32Array = randomStack(rng, W.n, d);
+      let y: Float32Array = new Float32Array(x.length);
       const dist: number[] = [];
       for (let t = 0; t <= 80; t++) {
         dist.push(consensusDistance(x, W.n, d));
