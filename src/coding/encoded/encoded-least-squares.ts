@@ -31,15 +31,15 @@ export class EncodedLeastSquares {
     this.resid = new Float64Array(m);
   }
 
-  /** One worker's partial gradient X_b^T (X_b w - y_b), accumulated into out (+=). */
-  addBlockGradient(b: number, w: Float64Array, out: Float64Array, scale = 1): void {
+  /** One worker's partial gradient scale * X_b^T (X_b w - y_b), accumulated into out[at..at+p) (+=). */
+  addBlockGradient(b: number, w: Float64Array, out: Float64Array, scale = 1, at = 0): void {
     const { x, y, p } = this;
     for (let r = this.bounds[b]!; r < this.bounds[b + 1]!; r++) {
       let s = -y[r]!;
       const o = r * p;
       for (let c = 0; c < p; c++) s += x[o + c]! * w[c]!;
       s *= scale;
-      for (let c = 0; c < p; c++) out[c] = out[c]! + s * x[o + c]!;
+      for (let c = 0; c < p; c++) out[at + c] = out[at + c]! + s * x[o + c]!;
     }
   }
 

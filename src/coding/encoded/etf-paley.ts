@@ -11,11 +11,12 @@
  * Welch bound sqrt((M - N) / (N (M - 1))) for M vectors in R^N. Redundancy is exactly 2.
  *
  * Sizes: data with N rows needs p = 2N - 1 to be a prime = 1 (mod 4) (N = 3, 7, 9, 15, 19, 21,
- * 27, ...); other N are refused with the nearest valid ones. The basis comes from the Jacobi
- * eigen-decomposition of P (its eigenvalue-1 eigenvectors), fine for M up to a few hundred.
+ * 27, ...); other N are refused with the nearest valid ones. The basis is P's columns
+ * orthonormalised by Gram-Schmidt (twice, for orthogonality to rounding; columns whose residual
+ * is below 1e-8 are dependent and skipped): O(M N^2), any orthonormal basis of range(P) has
+ * S S^T = P, so which one is irrelevant to the frame.
  */
 import { ParameterError } from '../../../comm/param-error.ts';
-import { symmetricEigen } from '../../../comm/linalg/symmetric-eigen.ts';
 import { DenseEncoding } from './encoding.ts';
 import { isPrime, nextSatisfying, prevSatisfying } from './sizes.ts';
 
@@ -61,9 +62,27 @@ export function paleyEtfEncoding(n: number): DenseEncoding {
   const proj = new Float64Array(m * m);
   const inv = 1 / Math.sqrt(p);
   for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) proj[i * m + j] = 0.5 * ((i === j ? 1 : 0) + c[i * m + j]! * inv);
-  const { vectors } = symmetricEigen(proj, m, true);
-  // Eigenvalues are 1 (n times) then 0: the first n eigenvector columns span the range.
+  // Basis vectors as rows of q (n x m), then transposed into S (m x n).
+  const q = new Float64Array(n * m);
+  const v = new Float64Array(m);
+  let found = 0;
+  for (let col = 0; col < m && found < n; col++) {
+    for (let r = 0; r < m; r++) v[r] = proj[r * m + col]!;
+    const norm0 = Math.sqrt(v.reduce((a, b) => a + b * b, 0));
+    for (let pass = 0; pass < 2; pass++) {
+      for (let b = 0; b < found; b++) {
+        let dot = 0;
+        for (let r = 0; r < m; r++) dot += q[b * m + r]! * v[r]!;
+        for (let r = 0; r < m; r++) v[r] = v[r]! - dot * q[b * m + r]!;
+      }
+    }
+    const norm = Math.sqrt(v.reduce((a, b) => a + b * b, 0));
+    if (norm <= 1e-8 * norm0) continue;
+    for (let r = 0; r < m; r++) q[found * m + r] = v[r]! / norm;
+    found++;
+  }
+  if (found !== n) throw new Error(`Paley ETF: range of rank ${found}, expected ${n}`);
   const s = new Float64Array(m * n);
-  for (let r = 0; r < m; r++) for (let k = 0; k < n; k++) s[r * n + k] = vectors![r * m + k]!;
+  for (let r = 0; r < m; r++) for (let k = 0; k < n; k++) s[r * n + k] = q[k * m + r]!;
   return new DenseEncoding(`etf-paley(p=${p})`, m, n, s);
 }

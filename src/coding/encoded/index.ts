@@ -6,3 +6,4 @@ export { differenceSetLambda, harmonicDataRowsOk, harmonicEtfEncoding, harmonicF
 export { createEncoding, type EncodingSpec } from './factory.ts';
 export { EncodedLeastSquares } from './encoded-least-squares.ts';
 export { isPowerOfTwo, isPrime } from './sizes.ts';
+export { EncodedLbfgs } from './encoded-lbfgs.ts';
