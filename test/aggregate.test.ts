@@ -74,6 +74,16 @@ describe('robust aggregators on fixed vectors (hand-computed)', () => {
     expect(w[1]).toBeCloseTo(t, 5);
   });
 
+  it('NaN and infinite vectors from a Byzantine minority never win', () => {
+    const bad = [...five.slice(0, 4), f32(NaN, NaN)];
+    expect(run(new KrumAggregator(5, 1), bad)).toEqual([1, 0]);
+    expect(run(new CoordinateMedianAggregator(), bad)).toEqual([3, 1]); // columns {1,2,3,4,inf} and {-1,0,1,2,inf}
+    expect(run(new TrimmedMeanAggregator(0.2), bad)).toEqual([3, 1]); // drops 1 / -1 and the NaN (as +inf)
+    const inf = [...five.slice(0, 4), f32(-Infinity, Infinity)];
+    // columns sorted {-inf, 1, 2, 3, 4} and {-1, 0, 1, 2, inf}: the middle three average to 2 and 1.
+    expect(run(new TrimmedMeanAggregator(0.2), inf)).toEqual([2, 1]);
+  });
+
   it('the iteration cap is honoured and reported', () => {
     const gm = new GeometricMedianAggregator({ tol: 1e-15, maxIter: 3 });
     run(gm, five);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArrivalOrderStats } from '../optimizers/backup-workers/arrival-order-stats.ts';
-import { chooseWaitCount, expectedGain, gradientStats, secantSmoothness, validateBackup } from '../optimizers/backup-workers/dynamic-backup.ts';
+import { chooseWaitCount, expectedGain, firstArrivals, gradientStats, secantSmoothness, validateBackup } from '../optimizers/backup-workers/dynamic-backup.ts';
 import { StalenessTracker, stalenessLrScale } from '../optimizers/async-sgd/staleness.ts';
 
 describe('arrival order statistics', () => {
@@ -46,6 +46,13 @@ describe('dynamic backup workers', () => {
     // f = x^2 (per coordinate): g = 2x, L = 2.
     expect(secantSmoothness(Float32Array.from([2, 4]), Float32Array.from([4, 2]), Float32Array.from([1, 2]), Float32Array.from([2, 1]))).toBe(2);
     expect(secantSmoothness(Float32Array.from([1]), Float32Array.from([2]), Float32Array.from([1]), Float32Array.from([1]))).toBeNull();
+  });
+
+  it('the first k arrivals, ties by worker index', () => {
+    const order = new Int32Array(5);
+    expect(Array.from(firstArrivals(Float64Array.from([3, 1, 2, 1, 9]), 3, order))).toEqual([1, 3, 2]);
+    expect(Array.from(firstArrivals(Float64Array.from([2, 2, 2, 2, 2]), 4, order))).toEqual([0, 1, 2, 3]);
+    expect(() => firstArrivals(Float64Array.from([1, 2, 3, 4, 5]), 0, order)).toThrow(/k = 0 of 5/);
   });
 
   it('b >= n is refused with a located message', () => {

@@ -99,3 +99,26 @@ export function validateBackup(b: number, n: number): void {
     throw new ParameterError('backup', `an integer 0 <= b < n = ${n} (or dynamic)`, String(b));
   }
 }
+
+/**
+ * The first k of n arrivals, ties by worker index (lower first): out[0..k) = worker indices in
+ * arrival order. The master's choice of which gradients to use, as a function of virtual time
+ * only. `order` is scratch of length n (no allocation).
+ */
+export function firstArrivals(arrivals: Float64Array, k: number, order: Int32Array): Int32Array {
+  const n = arrivals.length;
+  if (!(Number.isInteger(k) && k >= 1 && k <= n) || order.length !== n) throw new Error(`firstArrivals: k = ${k} of ${n}`);
+  for (let i = 0; i < n; i++) order[i] = i;
+  // Insertion sort on (time, index): n is a worker count.
+  for (let i = 1; i < n; i++) {
+    const w = order[i]!;
+    const t = arrivals[w]!;
+    let j = i - 1;
+    while (j >= 0 && (arrivals[order[j]!]! > t || (arrivals[order[j]!]! === t && order[j]! > w))) {
+      order[j + 1] = order[j]!;
+      j--;
+    }
+    order[j + 1] = w;
+  }
+  return order.subarray(0, k);
+}
