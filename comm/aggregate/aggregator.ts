@@ -45,3 +45,36 @@ export function sortAscending(a: Float64Array, n: number): void {
 export function orderable(v: number): number {
   return v === v ? v : Infinity;
 }
+
+/** Coordinates per block of `loadSortedBlock` (block x n doubles stay in L1/L2). */
+export const SORT_BLOCK = 256;
+
+/**
+ * buf[j*n .. j*n+n) <- the n values of coordinate k0 + j, sorted ascending (NaN as +Infinity),
+ * for j < kb. Loading a block transposed reads every input sequentially and lets each column be
+ * sorted in contiguous memory (about 20% faster than gathering one coordinate at a time, in an
+ * A/B run in one process at n = 8, d = 1e5).
+ */
+export function loadSortedBlock(inputs: readonly Float32Array[], k0: number, kb: number, buf: Float64Array): void {
+  const n = inputs.length;
+  for (let i = 0; i < n; i++) {
+    const x = inputs[i]!;
+    for (let j = 0; j < kb; j++) {
+      const v = x[k0 + j]!;
+      buf[j * n + i] = v === v ? v : Infinity;
+    }
+  }
+  for (let j = 0; j < kb; j++) {
+    const o = j * n;
+    const end = o + n;
+    for (let a = o + 1; a < end; a++) {
+      const v = buf[a]!;
+      let b = a - 1;
+      while (b >= o && buf[b]! > v) {
+        buf[b + 1] = buf[b]!;
+        b--;
+      }
+      buf[b + 1] = v;
+    }
+  }
+}

@@ -5,7 +5,7 @@
  * as +Infinity (dropped among the largest when there are at most t of them).
  */
 import { ParameterError } from '../param-error.ts';
-import { checkShapes, orderable, sortAscending, type Aggregator } from './aggregator.ts';
+import { checkShapes, loadSortedBlock, SORT_BLOCK, type Aggregator } from './aggregator.ts';
 
 export function validateTrimmedMean(beta: number): void {
   if (!(Number.isFinite(beta) && beta >= 0 && beta < 0.5)) {
@@ -15,7 +15,7 @@ export function validateTrimmedMean(beta: number): void {
 
 export class TrimmedMeanAggregator implements Aggregator {
   readonly name: string;
-  private col = new Float64Array(0);
+  private buf = new Float64Array(0);
 
   constructor(readonly beta: number) {
     validateTrimmedMean(beta);
@@ -30,16 +30,18 @@ export class TrimmedMeanAggregator implements Aggregator {
   aggregate(inputs: readonly Float32Array[], out: Float32Array): void {
     checkShapes(this.name, inputs, out);
     const n = inputs.length;
-    if (this.col.length !== n) this.col = new Float64Array(n);
-    const col = this.col;
+    if (this.buf.length !== n * SORT_BLOCK) this.buf = new Float64Array(n * SORT_BLOCK);
+    const buf = this.buf;
     const t = this.trimmed(n);
     const inv = 1 / (n - 2 * t);
-    for (let k = 0; k < out.length; k++) {
-      for (let i = 0; i < n; i++) col[i] = orderable(inputs[i]![k]!);
-      sortAscending(col, n);
-      let s = 0;
-      for (let i = t; i < n - t; i++) s += col[i]!;
-      out[k] = s * inv;
+    for (let k0 = 0; k0 < out.length; k0 += SORT_BLOCK) {
+      const kb = Math.min(SORT_BLOCK, out.length - k0);
+      loadSortedBlock(inputs, k0, kb, buf);
+      for (let j = 0; j < kb; j++) {
+        let s = 0;
+        for (let i = j * n + t; i < j * n + n - t; i++) s += buf[i]!;
+        out[k0 + j] = s * inv;
+      }
     }
   }
 }
