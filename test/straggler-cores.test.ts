@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ArrivalOrderStats } from '../optimizers/backup-workers/arrival-order-stats.ts';
+import { DynamicBackupController } from '../optimizers/backup-workers/dynamic-controller.ts';
 import { chooseWaitCount, expectedGain, firstArrivals, gradientStats, secantSmoothness, validateBackup } from '../optimizers/backup-workers/dynamic-backup.ts';
 import { StalenessTracker, stalenessLrScale } from '../optimizers/async-sgd/staleness.ts';
+import { Rng } from '../src/util/rng.ts';
 
 describe('arrival order statistics', () => {
   it('mean of the k-th arrival over a sliding window; censored steps use the end time', () => {
@@ -91,5 +93,39 @@ describe('async SGD staleness bookkeeping', () => {
     }
     expect(stalenessLrScale('scale-lr', 3)).toBe(0.25);
     expect(stalenessLrScale('ignore', 3)).toBe(1);
+  });
+});
+
+describe('dynamic backup controller (simulated arrivals)', () => {
+  /** Run `steps` steps; worker w's offset is base[w] + exponential jitter; returns the k chosen per step. */
+  function simulate(base: number[], jitterMean: number, steps: number): number[] {
+    const n = base.length;
+    const ctl = new DynamicBackupController(n, 10);
+    ctl.setEstimates({ lr: 0.1, smoothness: 1, gradNormSq: 1, variance: 20 });
+    const rng = new Rng(8, 'arrivals');
+    const ks: number[] = [];
+    const arrivals = new Float64Array(n);
+    const order = new Int32Array(n);
+    for (let t = 0; t < steps; t++) {
+      for (let w = 0; w < n; w++) arrivals[w] = base[w]! + rng.exponential(jitterMean);
+      const k = ctl.waitCount();
+      ks.push(k);
+      const used = firstArrivals(arrivals, k, order);
+      const offsets = Array.from(used, (w) => arrivals[w]!);
+      ctl.observe(offsets, Math.max(...offsets));
+    }
+    return ks;
+  }
+
+  it('waits for everyone while learning, then leaves a persistently slow worker out', () => {
+    const ks = simulate([1, 1, 1, 1, 1, 1, 1, 10], 0.1, 60);
+    expect(ks.slice(0, 10)).toEqual(new Array(10).fill(8));
+    // After the first censored steps the slow worker is excluded (k <= 7) on most steps; probing k = 8 is allowed.
+    const late = ks.slice(20);
+    expect(late.filter((k) => k <= 7).length).toBeGreaterThan(0.8 * late.length);
+  });
+
+  it('equal, steady speeds keep b = 0', () => {
+    expect(simulate([1, 1, 1, 1, 1, 1, 1, 1], 0.001, 40).every((k) => k === 8)).toBe(true);
   });
 });
