@@ -1,13 +1,13 @@
 import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
-import { runAllreduceSgd } from './allreduce-sgd.ts';
-import type { ConfiguredCompressor } from './compressed-exchange.ts';
-import { runCompressedSgd } from './compressed-sgd.ts';
-import { runQsparseLocalSgd } from './qsparse-local-sgd.ts';
-import { runPowerSgd } from './powersgd.ts';
-import { runDiloco } from './diloco.ts';
-import { runGradientCodingWorker, type CodingStrategy } from './gradient-coding.ts';
+import { runAllreduceSgd } from './allreduce-sgd/worker.ts';
+import type { ConfiguredCompressor } from '../comm/communicator.ts';
+import { runCompressedSgd } from './compressed-sgd/worker.ts';
+import { runQsparseLocalSgd } from './qsparse-local-sgd/worker.ts';
+import { runPowerSgd } from './powersgd/worker.ts';
+import { runDiloco } from './diloco/worker.ts';
+import { runGradientCodingWorker, type CodingStrategy } from './gradient-coding/worker.ts';
 import type { WorkerContext } from './worker-context.ts';
-import type { SgdHyperparameters } from './sgd-update.ts';
+import type { SgdHyperparameters } from './common/sgd-update.ts';
 
 /** The optimizer block of an experiment (see src/config/schema.ts for defaults). */
 export interface OptimizerConfig extends SgdHyperparameters {

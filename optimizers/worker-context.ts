@@ -1,5 +1,5 @@
 import type { Endpoint } from '../comm/endpoint.ts';
-import type { GradientCodeLike } from './gradient-coding.ts';
+import type { GradientCodeLike } from './gradient-coding/worker.ts';
 
 /** What a worker reports to the coordinator after each step and each evaluation. */
 export interface StepReport {

@@ -19,7 +19,7 @@ import { withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
 import { membershipOf, networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
-import { powerSgdReport } from '../../optimizers/powersgd.ts';
+import { powerSgdReport } from '../../optimizers/powersgd/worker.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 

@@ -11,9 +11,9 @@ import { FaultSchedule } from '../sim/faults.ts';
 import type { StragglerConfig } from '../sim/stragglers.ts';
 import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
-import type { GradientCodeLike } from '../../optimizers/gradient-coding.ts';
+import type { GradientCodeLike } from '../../optimizers/gradient-coding/worker.ts';
 import { createGradientCode } from '../coding/index.ts';
-import { Membership } from '../../optimizers/rejoin.ts';
+import { Membership } from '../../optimizers/common/rejoin.ts';
 
 /** Data set named by the config (Fashion-MNIST from disk, Moby-Dick from its npm package, or synthetic from the seed). */
 export function loadDataset(lc: LoadedConfig): Dataset {

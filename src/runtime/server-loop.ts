@@ -1,13 +1,13 @@
 import { psServe } from '../../comm/collectives/parameter-server.ts';
 import { psServeCompressedRound } from '../../comm/collectives/compressed-parameter-server.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
-import { compressorFor, resolveAggregation } from '../../optimizers/compressed-exchange.ts';
-import { runQsparseAsyncMaster } from '../../optimizers/qsparse-async-master.ts';
-import { periodOf } from '../../optimizers/qsparse-local-sgd.ts';
-import { runGradientCodingMaster } from '../../optimizers/gradient-coding-master.ts';
-import { dilocoSyncSteps, runDilocoMaster } from '../../optimizers/diloco-master.ts';
+import { compressorFor, resolveAggregation } from '../../comm/communicator.ts';
+import { runQsparseAsyncMaster } from '../../optimizers/qsparse-local-sgd/master.ts';
+import { periodOf } from '../../optimizers/qsparse-local-sgd/worker.ts';
+import { runGradientCodingMaster } from '../../optimizers/gradient-coding/master.ts';
+import { dilocoSyncSteps, runDilocoMaster } from '../../optimizers/diloco/master.ts';
 import { gradientCodeOf } from './run-setup.ts';
-import type { Membership } from '../../optimizers/rejoin.ts';
+import type { Membership } from '../../optimizers/common/rejoin.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { initParams, type ModelDef } from '../train/models.ts';
 

@@ -1,13 +1,13 @@
-import { allGatherAverage } from '../comm/collectives/compressed-allgather.ts';
-import { psPushPull } from '../comm/collectives/parameter-server.ts';
-import { codecRingAllReduce } from '../comm/collectives/codec-ring-allreduce.ts';
-import { createCompressor, type CompressorSpec } from '../comm/compress/factory.ts';
-import type { Compressor, Uniform } from '../comm/compress/compressor.ts';
-import { createErrorFeedback, Ef21Receiver, type ErrorFeedback, type FeedbackMode } from '../comm/compress/error-feedback.ts';
-import { PerTensor, type Segment } from '../comm/compress/per-tensor.ts';
-import { Contractive, qsgdOmega } from '../comm/compress/contractive.ts';
-import { countForRatio } from '../comm/compress/ratio.ts';
-import type { Endpoint } from '../comm/endpoint.ts';
+import { allGatherAverage } from './collectives/compressed-allgather.ts';
+import { psPushPull } from './collectives/parameter-server.ts';
+import { codecRingAllReduce } from './collectives/codec-ring-allreduce.ts';
+import { createCompressor, type CompressorSpec } from './compress/factory.ts';
+import type { Compressor, Uniform } from './compress/compressor.ts';
+import { createErrorFeedback, Ef21Receiver, type ErrorFeedback, type FeedbackMode } from './compress/error-feedback.ts';
+import { PerTensor, type Segment } from './compress/per-tensor.ts';
+import { Contractive, qsgdOmega } from './compress/contractive.ts';
+import { countForRatio } from './compress/ratio.ts';
+import type { Endpoint } from './endpoint.ts';
 
 export type Aggregation = 'allgather' | 'ring' | 'ps';
 

@@ -1,6 +1,6 @@
-import { learningRate } from './lr-schedule.ts';
-import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
-import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
+import { learningRate } from '../common/lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from '../common/sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from '../worker-context.ts';
 
 export type AllreduceSgdConfig = SgdHyperparameters;
 

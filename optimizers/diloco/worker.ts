@@ -1,11 +1,11 @@
-import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
-import { AdamW } from './adamw.ts';
-import { DILOCO_NAMESPACE, dilocoPushPull } from './diloco-master.ts';
-import { receiveRejoinModel } from './rejoin.ts';
-import { CompressedExchange, type ConfiguredCompressor } from './compressed-exchange.ts';
-import { learningRate } from './lr-schedule.ts';
-import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
-import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
+import type { FeedbackMode } from '../../comm/compress/error-feedback.ts';
+import { AdamW } from '../common/adamw.ts';
+import { DILOCO_NAMESPACE, dilocoPushPull } from './master.ts';
+import { receiveRejoinModel } from '../common/rejoin.ts';
+import { CompressedExchange, type ConfiguredCompressor } from '../../comm/communicator.ts';
+import { learningRate } from '../common/lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from '../common/sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from '../worker-context.ts';
 
 export interface DilocoConfig extends SgdHyperparameters {
   /** Inner optimizer: AdamW (default) or SGD with the optimizer's momentum / weight decay. */

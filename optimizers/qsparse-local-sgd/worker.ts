@@ -1,8 +1,8 @@
-import { bytesToF32 } from '../comm/collectives/chunks.ts';
-import { CompressedExchange, type ExchangeConfig } from './compressed-exchange.ts';
-import { learningRate } from './lr-schedule.ts';
-import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
-import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
+import { bytesToF32 } from '../../comm/collectives/chunks.ts';
+import { CompressedExchange, type ExchangeConfig } from '../../comm/communicator.ts';
+import { learningRate } from '../common/lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from '../common/sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from '../worker-context.ts';
 
 export interface QsparseConfig extends ExchangeConfig, SgdHyperparameters {
   /** Local steps between synchronizations (sync mode, and async workers without their own). */

@@ -1,7 +1,7 @@
-import { CompressedExchange, type ExchangeConfig } from './compressed-exchange.ts';
-import { learningRate } from './lr-schedule.ts';
-import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
-import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
+import { CompressedExchange, type ExchangeConfig } from '../../comm/communicator.ts';
+import { learningRate } from '../common/lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from '../common/sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from '../worker-context.ts';
 
 export interface CompressedSgdConfig extends ExchangeConfig, SgdHyperparameters {
 }

@@ -1,8 +1,8 @@
-import { bytesToF32, f32Bytes } from '../comm/collectives/chunks.ts';
-import { receivePushes } from '../comm/collectives/server-ingress.ts';
-import type { Endpoint } from '../comm/endpoint.ts';
-import { Membership, releaseWaiting, ROUND_REPLY, sendRoundModel } from './rejoin.ts';
-import { sgdStep } from './sgd-update.ts';
+import { bytesToF32, f32Bytes } from '../../comm/collectives/chunks.ts';
+import { receivePushes } from '../../comm/collectives/server-ingress.ts';
+import type { Endpoint } from '../../comm/endpoint.ts';
+import { Membership, releaseWaiting, ROUND_REPLY, sendRoundModel } from '../common/rejoin.ts';
+import { sgdStep } from '../common/sgd-update.ts';
 
 export const DILOCO_NAMESPACE = 'diloco';
 

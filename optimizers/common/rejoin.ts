@@ -1,4 +1,4 @@
-import type { Endpoint } from '../comm/endpoint.ts';
+import type { Endpoint } from '../../comm/endpoint.ts';
 
 /*
  * Crashes and rejoins (fault timeline `crash` with `rejoin`), for the algorithms whose master

@@ -1,8 +1,8 @@
-import { f32Bytes } from '../comm/collectives/chunks.ts';
-import type { Compressor } from '../comm/compress/compressor.ts';
-import { namespacedOp, type Endpoint } from '../comm/endpoint.ts';
-import type { Message } from '../comm/message.ts';
-import { ASYNC_NAMESPACE, asyncPushCount } from './qsparse-local-sgd.ts';
+import { f32Bytes } from '../../comm/collectives/chunks.ts';
+import type { Compressor } from '../../comm/compress/compressor.ts';
+import { namespacedOp, type Endpoint } from '../../comm/endpoint.ts';
+import type { Message } from '../../comm/message.ts';
+import { ASYNC_NAMESPACE, asyncPushCount } from './worker.ts';
 
 /**
  * The master of asynchronous Qsparse-local-SGD, on the parameter-server endpoint (rank n).

@@ -1,10 +1,10 @@
-import { bytesToF32, f32Bytes } from '../comm/collectives/chunks.ts';
-import type { Endpoint } from '../comm/endpoint.ts';
-import { receivePushes } from '../comm/collectives/server-ingress.ts';
-import { CODING_NAMESPACE, partitionsFor, type GradientCodeLike, type GradientCodingConfig } from './gradient-coding.ts';
-import { learningRate } from './lr-schedule.ts';
-import { Membership, releaseWaiting, sendRoundModel } from './rejoin.ts';
-import { sgdStep } from './sgd-update.ts';
+import { bytesToF32, f32Bytes } from '../../comm/collectives/chunks.ts';
+import type { Endpoint } from '../../comm/endpoint.ts';
+import { receivePushes } from '../../comm/collectives/server-ingress.ts';
+import { CODING_NAMESPACE, partitionsFor, type GradientCodeLike, type GradientCodingConfig } from './worker.ts';
+import { learningRate } from '../common/lr-schedule.ts';
+import { Membership, releaseWaiting, sendRoundModel } from '../common/rejoin.ts';
+import { sgdStep } from '../common/sgd-update.ts';
 
 /** What the master decided in one step (exposed for tests and the timeline). */
 export interface CodingRound {

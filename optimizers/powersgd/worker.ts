@@ -1,8 +1,8 @@
-import { PowerSgd, type PowerSgdLayer } from '../comm/powersgd/index.ts';
-import type { ModelParamShape } from './worker-context.ts';
-import { learningRate } from './lr-schedule.ts';
-import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
-import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
+import { PowerSgd, type PowerSgdLayer } from '../../comm/powersgd/index.ts';
+import type { ModelParamShape } from '../worker-context.ts';
+import { learningRate } from '../common/lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from '../common/sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from '../worker-context.ts';
 
 export interface PowerSgdConfig extends SgdHyperparameters {
   rank: number;

@@ -1,7 +1,7 @@
-import { bytesToF32 } from '../comm/collectives/chunks.ts';
-import { receiveRejoinModel, ROUND_REPLY } from './rejoin.ts';
-import { finishStep, type WorkerContext } from './worker-context.ts';
-import type { SgdHyperparameters } from './sgd-update.ts';
+import { bytesToF32 } from '../../comm/collectives/chunks.ts';
+import { receiveRejoinModel, ROUND_REPLY } from '../common/rejoin.ts';
+import { finishStep, type WorkerContext } from '../worker-context.ts';
+import type { SgdHyperparameters } from '../common/sgd-update.ts';
 
 /**
  * Strategies against stragglers, all with a master (the parameter server, rank n) that owns the
