@@ -1,6 +1,7 @@
 import { allGatherAverage } from './collectives/compressed-allgather.ts';
 import { psPushPull } from './collectives/parameter-server.ts';
 import { codecRingAllReduce } from './collectives/codec-ring-allreduce.ts';
+import { psServeCompressedRound } from './collectives/compressed-parameter-server.ts';
 import { createCompressor, type CompressorSpec } from './compress/factory.ts';
 import type { Compressor, Uniform } from './compress/compressor.ts';
 import { createErrorFeedback, Ef21Receiver, type ErrorFeedback, type FeedbackMode } from './compress/error-feedback.ts';
@@ -117,5 +118,18 @@ export class CompressedExchange {
         return;
       }
     }
+  }
+}
+
+/**
+ * The parameter-server side of the communicator on a star (aggregation `ps`): every round, decode
+ * and average the workers' payloads and reply with the dense average, until the run is over.
+ * Other aggregation paths need no server: returns at once.
+ */
+export async function serveCompressedAverages(server: Endpoint, cfg: ExchangeConfig, segments: readonly Segment[], length: number, topology: string): Promise<void> {
+  const compressor = compressorFor(cfg.compressor, segments, length, cfg.errorFeedback);
+  if (resolveAggregation(cfg, compressor, topology) !== 'ps') return;
+  while (await psServeCompressedRound(server, compressor, length)) {
+    /* next round */
   }
 }

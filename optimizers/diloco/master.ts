@@ -1,7 +1,8 @@
 import { bytesToF32, f32Bytes } from '../../comm/collectives/chunks.ts';
-import { receivePushes } from '../../comm/collectives/server-ingress.ts';
+import { pushAndAwaitReply } from '../../comm/collectives/push-pull.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
-import { Membership, releaseWaiting, ROUND_REPLY, sendRoundModel } from '../common/rejoin.ts';
+import { runMasterRounds } from '../common/master-round.ts';
+import type { Membership } from '../common/rejoin.ts';
 import { sgdStep } from '../common/sgd-update.ts';
 
 export const DILOCO_NAMESPACE = 'diloco';
@@ -16,9 +17,12 @@ export function dilocoSyncSteps(h: number, steps: number): number[] {
 
 /**
  * DiLoCo's outer optimizer on the parameter server (star topology), which lets a synchronization
- * go on without workers that are down or late: the outer gradients that arrive (virtual time)
- * within `timeout` of the first one are averaged, the global parameters take the outer Nesterov
- * step, and every live worker — late ones included — continues from them.
+ * go on without workers that are down or late:
+ *
+ *   each synchronization:
+ *     Δ̄ = mean of the outer gradients arriving within `timeout` of the first one
+ *     θ = NesterovSGD(θ, Δ̄; outerLr, outerMomentum)
+ *     every live worker (late ones included) continues from θ
  */
 export async function runDilocoMaster(
   server: Endpoint,
@@ -34,32 +38,31 @@ export async function runDilocoMaster(
   const global = Float32Array.from(initialParams);
   const velocity = new Float32Array(d);
   const avg = new Float32Array(d);
-  for (const [i, step] of syncSteps.entries()) {
-    const op = server.nextOp(DILOCO_NAMESPACE);
-    const live = membership.alive(step);
+  await runMasterRounds({
+    server,
+    namespace: DILOCO_NAMESPACE,
+    membership,
+    roundSteps: syncSteps,
     // Pushes arrive in send order (one FIFO ingress): the first one sets the deadline.
-    const pushes = await receivePushes(server, live, op, (k, at, taken) => timeout === null || k === 0 || at <= taken[0]! + timeout);
-    if (!pushes) return;
-    pushes.sort((x, y) => x.at - y.at || x.r - y.r);
-    const used = pushes.filter((p) => p.used);
-    avg.fill(0);
-    for (const p of used) {
-      const v = bytesToF32(p.m.payload);
-      for (let i = 0; i < d; i++) avg[i] = avg[i]! + v[i]! / used.length;
-    }
-    server.now = Math.max(server.now, used[used.length - 1]!.at);
-    sgdStep(global, avg, velocity, outerLr, outerMomentum, 0, true);
-    onRound?.({ step, used: used.map((p) => p.r) });
-    const bytes = f32Bytes(global, 0, d);
-    sendRoundModel(server, op, step, i + 1, live, membership, bytes);
-  }
-  releaseWaiting(server, membership);
+    accept: (k, at, taken) => timeout === null || k === 0 || at <= taken[0]! + timeout,
+    reduce(step, pushes) {
+      pushes.sort((x, y) => x.at - y.at || x.r - y.r);
+      const used = pushes.filter((p) => p.used);
+      avg.fill(0);
+      for (const p of used) {
+        const v = bytesToF32(p.m.payload);
+        for (let i = 0; i < d; i++) avg[i] = avg[i]! + v[i]! / used.length;
+      }
+      server.now = Math.max(server.now, used[used.length - 1]!.at);
+      sgdStep(global, avg, velocity, outerLr, outerMomentum, 0, true);
+      onRound?.({ step, used: used.map((p) => p.r) });
+      return global;
+    },
+  });
 }
 
 /** The worker side of one master synchronization: push Δ, continue from the returned θ. */
 export async function dilocoPushPull(ep: Endpoint, outerGrad: Float32Array, global: Float32Array): Promise<void> {
-  const op = ep.nextOp(DILOCO_NAMESPACE);
-  ep.send(ep.size, op, 0, f32Bytes(outerGrad, 0, outerGrad.length));
-  const reply = await ep.recv(ep.size, op, ROUND_REPLY);
+  const reply = await pushAndAwaitReply(ep, DILOCO_NAMESPACE, f32Bytes(outerGrad, 0, outerGrad.length));
   global.set(bytesToF32(reply.payload));
 }
