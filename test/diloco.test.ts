@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AdamW } from '../optimizers/adamw.ts';
-import { sgdStep } from '../optimizers/sgd-update.ts';
+import { AdamW } from '../optimizers/common/adamw.ts';
+import { sgdStep } from '../optimizers/common/sgd-update.ts';
 import { readTimeline } from '../src/plot/timeline-plots.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 import { dtemu, json, metrics, tmp } from './helpers/cli.ts';

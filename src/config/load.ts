@@ -1,19 +1,47 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Document, type Node } from 'yaml';
 import { UserError } from '../util/user-error.ts';
-import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import { buildTopology } from '../../topologies/index.ts';
 import type { Fault, When } from '../sim/faults.ts';
-import { experimentSchema } from './schema.ts';
+import { experimentSchema, experimentSchemaFor } from './schema.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
+import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
+import { builtInAlgorithm } from '../../optimizers/registry.ts';
 
 type Path = (string | number)[];
 
 const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
-const validateSchema = ajv.compile(experimentSchema);
+type Schema = Record<string, unknown>;
+interface Validator {
+  schema: Schema;
+  validate: ValidateFunction;
+}
+const baseValidator: Validator = { schema: experimentSchema as unknown as Schema, validate: ajv.compile(experimentSchema as unknown as Schema) };
+const validators = new Map<Algorithm<OptimizerConfig>, Validator>();
+
+/**
+ * The schema a config is validated against: the experiment's, with the optimizer block of the
+ * algorithm it names (only that algorithm's keys, with its defaults). A kind that names no
+ * algorithm is reported by the base schema's enum.
+ */
+function validatorFor(a: Algorithm<OptimizerConfig> | null): Validator {
+  if (!a) return baseValidator;
+  let v = validators.get(a);
+  if (!v) {
+    const schema = experimentSchemaFor(a);
+    v = { schema, validate: ajv.compile(schema) };
+    validators.set(a, v);
+  }
+  return v;
+}
+
+function algorithmNamed(data: unknown): Algorithm<OptimizerConfig> | null {
+  const kind = (data as { optimizer?: { kind?: unknown } }).optimizer?.kind;
+  return typeof kind === 'string' ? (builtInAlgorithm(kind) ?? null) : null;
+}
 
 /** Levenshtein distance, for did-you-mean suggestions. */
 function editDistance(a: string, b: string): number {
@@ -39,8 +67,8 @@ function didYouMean(word: string, options: string[]): string {
 }
 
 /** Schema node at a path (to list allowed keys). */
-function schemaAt(path: Path): Record<string, unknown> | null {
-  let s: Record<string, unknown> = experimentSchema as unknown as Record<string, unknown>;
+function schemaAtRoot(root: Schema, path: Path): Record<string, unknown> | null {
+  let s: Record<string, unknown> = root;
   for (const p of path) {
     if (typeof p === 'number') s = s['items'] as Record<string, unknown>;
     else s = (s['properties'] as Record<string, Record<string, unknown>> | undefined)?.[p] as Record<string, unknown>;
@@ -61,6 +89,13 @@ class Locator {
     src: string,
   ) {
     this.doc = parseDocument(src, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: true });
+  }
+
+  /** Whether the user wrote the key at `path` (in the file or by --set), as opposed to a default. */
+  written(path: Path): boolean {
+    const dotted = path.join('.');
+    for (const sp of this.setPaths) if (dotted === sp || dotted.startsWith(sp + '.') || sp.startsWith(dotted + '.')) return true;
+    return this.doc.hasIn(path);
   }
 
   at(offset: number): string {
@@ -124,7 +159,8 @@ function valueAt(obj: unknown, path: Path): unknown {
   return v;
 }
 
-function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
+function schemaError(loc: Locator, data: unknown, err: ErrorObject, root: Schema): UserError {
+  const schemaAt = (p: Path) => schemaAtRoot(root, p);
   const path = pathOf(err.instancePath);
   const found = valueAt(data, path);
   const key = (p: Path) => (p.length ? p.join('.') : '(top level)');
@@ -132,6 +168,13 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
     case 'additionalProperties': {
       const extra = String((err.params as { additionalProperty: string }).additionalProperty);
       const allowed = Object.keys((schemaAt(path)?.['properties'] as object) ?? {});
+      const kind = (data as { optimizer?: { kind?: string } }).optimizer?.kind;
+      if (path.length === 1 && path[0] === 'optimizer' && kind !== undefined) {
+        // A key of another algorithm (or of none): name the ones that apply to this one.
+        return new UserError(
+          `${loc.where(path, extra)}: optimizer.${extra}: does not apply to optimizer.kind ${kind}${didYouMean(extra, allowed)}; the keys that apply are ${allowed.join(', ')}`,
+        );
+      }
       return new UserError(
         `${loc.where(path, extra)}: ${key([...path, extra])}: unknown key${didYouMean(extra, allowed)}; expected one of ${allowed.join(', ')}`,
       );
@@ -169,7 +212,7 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
 }
 
 /** Parse every `x-quantity` string in the config, reporting the first bad one with its place. */
-function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
+function parseQuantities(loc: Locator, c: ExperimentConfig, algorithm: Algorithm<OptimizerConfig>): Quantities {
   const get = (kind: QuantityKind, path: Path): number => {
     const v = parseQuantity(kind, valueAt(c, path));
     if (typeof v === 'string') throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${v}`);
@@ -185,12 +228,12 @@ function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
     delayScale: get('time', ['stragglers', 'delay', 'scale']),
     delaySlow: get('time', ['stragglers', 'delay', 'slow']),
     delayFast: get('time', ['stragglers', 'delay', 'fast']),
-    syncTimeout: c.optimizer.syncTimeout === undefined ? null : get('time', ['optimizer', 'syncTimeout']),
+    optimizer: Object.fromEntries((algorithm.quantities ?? []).filter((k) => c.optimizer[k] !== undefined).map((k) => [k, get('time', ['optimizer', k])])),
   };
 }
 
 /** Rules that involve several keys. */
-function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
+function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm: Algorithm<OptimizerConfig>): void {
   const fail = (path: Path, msg: string) => {
     throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${msg}`);
   };
@@ -205,53 +248,18 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
     fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
   }
   const o = c.optimizer;
-  if (o.kind === 'powersgd') {
-    if (o.errorFeedback === 'ef21') fail(['optimizer', 'errorFeedback'], 'expected ef or none for powersgd, found ef21');
-    if (o.compressor.kind !== 'none') fail(['optimizer', 'compressor'], `expected no compressor for powersgd (it is its own), found ${o.compressor.kind}`);
-  } else if (o.kind !== 'allreduce-sgd' && o.kind !== 'gradient-coding') {
-    try {
-      const { bucket, ...spec } = o.compressor;
-      if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');
-      checkCompressorSpec(spec);
-    } catch (e) {
-      fail(['optimizer', 'compressor'], `expected a valid compressor: ${(e as Error).message}`);
-    }
-    const dense = ['none', 'fp16', 'bf16'].includes(o.compressor.kind);
-    if (o.aggregation === 'ring' && !dense) fail(['optimizer', 'aggregation'], `expected allgather or ps for compressor ${o.compressor.kind} (ring needs a dense compressor: none, fp16, bf16), found ring`);
-    if (o.aggregation === 'ps' && c.topology.kind !== 'star') fail(['optimizer', 'aggregation'], `expected topology star for ps aggregation, found topology ${c.topology.kind}`);
-    if (o.errorFeedback === 'ef21' && o.aggregation !== 'allgather' && !(o.aggregation === 'auto' && !dense && c.topology.kind !== 'star')) {
-      fail(['optimizer', 'errorFeedback'], 'expected ef or none unless payloads are all-gathered (ef21 keeps a receiver on every worker); set aggregation: allgather');
-    }
-  } else if (o.compressor.kind !== 'none') {
-    fail(['optimizer', 'compressor'], `expected no compressor for ${o.kind} (use compressed-sgd or qsparse-local-sgd), found ${o.compressor.kind}`);
+  // Keys of the algorithm that do not apply given its other keys: defaults dropped, written ones rejected.
+  for (const [key, why] of Object.entries(algorithm.inapplicable?.(o) ?? {})) {
+    if (o[key] === undefined) continue;
+    if (loc.written(['optimizer', key])) fail(['optimizer', key], `does not apply ${why}`);
+    delete o[key];
   }
-  if (o.kind === 'diloco' && c.topology.kind === 'star' && o.fragments !== 1) {
-    fail(['optimizer', 'fragments'], `expected 1 fragment for diloco on a star (its master averages whole models), found ${o.fragments}`);
-  }
-  if (o.kind === 'diloco' && o.overlap > 0) {
-    if (c.topology.kind === 'star') fail(['optimizer', 'overlap'], `expected overlap 0 for diloco on a star (its master replies with whole models), found ${o.overlap}`);
-    if (o.overlap >= o.localSteps) fail(['optimizer', 'overlap'], `expected overlap below localSteps (${o.localSteps}: a fragment must be merged before it syncs again), found ${o.overlap}`);
-  }
-  if (o.syncTimeout !== undefined && !(o.kind === 'diloco' && c.topology.kind === 'star')) {
-    fail(['optimizer', 'syncTimeout'], 'expected syncTimeout only for diloco on topology star (the master decides who is late)');
-  }
-  if (o.kind === 'diloco' && o.compressor.kind !== 'none' && c.topology.kind === 'star') {
-    fail(['optimizer', 'compressor'], 'expected no compressor for diloco on a star (compressed outer gradients are all-gathered or ring-reduced: use topology ring)');
-  }
-  if (o.kind === 'qsparse-local-sgd' && o.mode === 'async') {
-    if (c.topology.kind !== 'star') fail(['optimizer', 'mode'], `expected topology star for async (the master is the parameter server), found ${c.topology.kind}`);
-    if (o.errorFeedback === 'ef21') fail(['optimizer', 'errorFeedback'], 'expected ef or none in async mode, found ef21');
-    if (o.syncEvery && o.syncEvery.length !== c.workers) fail(['optimizer', 'syncEvery'], `expected one period per worker (${c.workers}), found ${o.syncEvery.length}`);
-  } else if (o.syncEvery) {
-    fail(['optimizer', 'syncEvery'], 'expected syncEvery only with qsparse-local-sgd mode async');
-  }
-  if (o.kind === 'gradient-coding') {
-    if (c.topology.kind !== 'star') fail(['topology', 'kind'], `expected star for gradient-coding (the master is the parameter server), found ${c.topology.kind}`);
-    if (o.stragglersTolerated >= c.workers) fail(['optimizer', 'stragglersTolerated'], `expected s below workers (${c.workers}), found ${o.stragglersTolerated}`);
-    if (o.scheme === 'fractional' && c.workers % (o.stragglersTolerated + 1) !== 0) {
-      fail(['optimizer', 'scheme'], `expected cyclic, or s+1 (${o.stragglersTolerated + 1}) dividing workers (${c.workers}) for fractional, found fractional`);
-    }
-  }
+  algorithm.rules?.(o, {
+    workers: c.workers,
+    topology: c.topology.kind,
+    steps: c.train.steps,
+    fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
+  });
   const regression = c.data.dataset === 'linear';
   if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
   if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
@@ -267,7 +275,8 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities): void {
 }
 
 /** The fault timeline with its quantities parsed and every reference checked. */
-function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
+function parseFaults(loc: Locator, c: ExperimentConfig, algorithm: Algorithm<OptimizerConfig>): Fault[] {
+  const tolerates = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
   const links = new Set(buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }).links.map((l) => l.id));
   const faults = c.faults.map((f, i): Fault => {
     const path = (k: string): Path => ['faults', i, k];
@@ -306,7 +315,6 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
         if (c.transport.kind === 'ws' && c.transport.processes !== undefined && c.transport.processes !== c.workers) {
           fail('kind', `expected one worker per process for a crash in ws mode (its process is killed), found transport.processes ${c.transport.processes}`);
         }
-        const tolerates = c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star');
         if (f.rejoin !== undefined && !tolerates) {
           fail('rejoin', `expected rejoin only with gradient-coding or diloco on a star (a master that carries on without the worker), found optimizer ${c.optimizer.kind} on a ${c.topology.kind}`);
         }
@@ -342,9 +350,9 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
       }
     }
   });
-  // Gradient coding runs on after crashes, within what the code tolerates; worker 0 evaluates.
+  // Algorithms whose master carries on run on after crashes (within what they tolerate); worker 0 evaluates.
   const crashes = faults.flatMap((f, i) => (f.kind === 'crash' ? [{ f, i }] : []));
-  if ((c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star')) && crashes.length > 0) {
+  if (tolerates && crashes.length > 0) {
     const where = (i: number) => `${loc.where(['faults', i, 'worker'])}: faults.${i}.worker`;
     const zero = crashes.find(({ f }) => f.kind === 'crash' && f.worker === 0);
     if (zero) throw new UserError(`${where(zero.i)}: expected a worker other than 0 (worker 0 evaluates the model), found 0`);
@@ -353,12 +361,8 @@ function parseFaults(loc: Locator, c: ExperimentConfig): Fault[] {
       const last = crashes[crashes.length - 1]!;
       throw new UserError(`${where(last.i)}: expected one crash per worker, found ${crashes.length} crashes of ${distinct.size} worker(s)`);
     }
-    if (c.optimizer.kind === 'gradient-coding' && distinct.size > c.optimizer.stragglersTolerated) {
-      const last = crashes[crashes.length - 1]!;
-      throw new UserError(
-        `${where(last.i)}: expected at most optimizer.stragglersTolerated (${c.optimizer.stragglersTolerated}) crashed workers for gradient-coding, found ${distinct.size}`,
-      );
-    }
+    const tooMany = algorithm.crashRules?.(c.optimizer, distinct.size) ?? null;
+    if (tooMany !== null) throw new UserError(`${where(crashes[crashes.length - 1]!.i)}: ${tooMany}`);
   }
   return faults;
 }
@@ -433,12 +437,15 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new UserError(`${file}:1:1: (top level): expected a mapping of experiment keys, found ${describe(data)}`);
   }
-  if (!validateSchema(data)) throw schemaError(loc, data, validateSchema.errors![0]!);
+  const algorithm = algorithmNamed(data);
+  const v = validatorFor(algorithm);
+  if (!v.validate(data)) throw schemaError(loc, data, v.validate.errors![0]!, v.schema);
+  if (!algorithm) throw new UserError(`${loc.where(['optimizer', 'kind'])}: optimizer.kind: expected an algorithm`);
   const config = data as ExperimentConfig;
   if (!config.name) config.name = basename(file, extname(file));
-  const q = parseQuantities(loc, config);
-  crossChecks(loc, config, q);
-  const faults = parseFaults(loc, config);
+  const q = parseQuantities(loc, config, algorithm);
+  crossChecks(loc, config, q, algorithm);
+  const faults = parseFaults(loc, config, algorithm);
   let faultsModulePath: string | null = null;
   if (config.faultsModule !== undefined) {
     faultsModulePath = resolvePath(dirname(resolvePath(file)), config.faultsModule);

@@ -1,4 +1,4 @@
-import { COMPRESSOR_KINDS } from '../../comm/compress/factory.ts';
+import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
 import { OPTIMIZER_KINDS } from '../../optimizers/index.ts';
 import { BACKEND_CHOICES } from '../train/backend.ts';
 
@@ -81,89 +81,10 @@ export const experimentSchema = {
     },
     optimizer: {
       type: 'object',
-      additionalProperties: false,
       required: ['kind'],
+      description: 'The distributed algorithm: `kind` picks it, and only that algorithm\'s keys apply (see the per-algorithm tables below).',
       properties: {
-        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: dense synchronous SGD, SGD on compressed gradients, or Qsparse-local-SGD.' },
-        lr: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'Learning rate.' },
-        momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'Heavy-ball momentum (torch.optim.SGD semantics).' },
-        nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum.' },
-        weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 weight decay added to the gradient.' },
-        compressor: {
-          type: 'object',
-          additionalProperties: false,
-          default: { kind: 'none' },
-          required: ['kind'],
-          description: 'compressed-sgd / qsparse-local-sgd: what each worker sends (see "Compressors" in the README).',
-          properties: {
-            kind: { enum: [...COMPRESSOR_KINDS], description: 'none (fp32), fp16, bf16, topk, randomk, threshold, qsgd, sign (scaled sign), terngrad, qsgd-topk, sign-topk.' },
-            ratio: { type: 'number', description: 'topk, randomk, qsgd-topk, sign-topk: fraction of elements kept, in (0, 1].' },
-            levels: { type: 'integer', description: 'qsgd, qsgd-topk: quantisation levels s >= 1.' },
-            tau: { type: 'number', description: 'threshold: keep |x| >= tau.' },
-            scaled: { type: 'boolean', description: 'randomk: multiply by d/k to be unbiased (default false).' },
-            values: { enum: ['f32', 'f16'], description: 'topk, randomk, threshold: precision of the kept values on the wire (default f32).' },
-            perTensor: { type: 'boolean', description: 'Compress each tensor separately (k per tensor) instead of the whole vector (default false).' },
-            bucket: { type: 'integer', minimum: 1, description: 'Compress consecutive blocks of this many elements separately, each with its own norm/scale (QSGD uses 512); excludes perTensor.' },
-          },
-        },
-        errorFeedback: { enum: ['none', 'ef', 'ef21'], default: 'ef', description: 'Error feedback: ef (classic, e <- e + g - C(e + g)), ef21, or none.' },
-        aggregation: {
-          enum: ['auto', 'allgather', 'ring', 'ps'],
-          default: 'auto',
-          description: 'How compressed payloads are combined: auto = ring for dense compressors (none/fp16/bf16), ps on a star, allgather otherwise.',
-        },
-        localSteps: { type: 'integer', minimum: 1, default: 4, description: 'qsparse-local-sgd, diloco: local (inner) steps H between synchronizations.' },
-        syncEvery: {
-          type: 'array',
-          items: { type: 'integer', minimum: 1 },
-          description: 'qsparse-local-sgd async: per-worker synchronization periods H_r (one per worker; default localSteps for all).',
-        },
-        innerOptimizer: { enum: ['adamw', 'sgd'], default: 'adamw', description: 'diloco: inner optimizer (AdamW with weightDecay, or SGD with momentum/nesterov/weightDecay).' },
-        outerLr: { type: 'number', exclusiveMinimum: 0, default: 0.7, description: 'diloco: outer learning rate (SGD with Nesterov momentum).' },
-        syncTimeout: {
-          type: 'string',
-          'x-quantity': 'time',
-          description: 'diloco on a star: outer gradients arriving later than this after the first are left out of that average (the worker continues from the new global parameters).',
-        },
-        fragments: { type: 'integer', minimum: 1, default: 1, description: 'diloco: Streaming DiLoCo fragments F, synchronized in turn every H/F steps (1 = plain DiLoCo).' },
-        overlap: {
-          type: 'integer',
-          minimum: 0,
-          default: 0,
-          description: 'diloco: tau; a fragment\'s outer gradient is sent at its sync step and merged tau inner steps later, its all-reduce overlapping those steps in virtual time (0 = blocking; below localSteps).',
-        },
-        mixing: { type: 'number', minimum: 0, maximum: 1, default: 0, description: 'diloco: alpha; after a fragment syncs, local = alpha * local + (1 - alpha) * global.' },
-        outerMomentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9, description: 'diloco: outer Nesterov momentum.' },
-        rank: { type: 'integer', minimum: 1, default: 2, description: 'powersgd: rank r of the low-rank approximation.' },
-        minCompressionRate: {
-          type: 'number',
-          exclusiveMinimum: 0,
-          default: 2,
-          description: 'powersgd: matrices whose rate n m / ((n + m) r) is below this are all-reduced dense (as are 1-D tensors).',
-        },
-        warmStart: { type: 'boolean', default: true, description: 'powersgd: reuse Q from the previous step (else a fresh seeded Q each step).' },
-        startIter: { type: 'integer', minimum: 0, default: 0, description: 'powersgd: uncompressed (dense) steps before compression starts.' },
-        strategy: {
-          enum: ['coded', 'wait-for-all', 'ignore-stragglers', 'replication'],
-          default: 'coded',
-          description: 'gradient-coding: coded (decode from the first n-s), wait-for-all, ignore-stragglers (average the first n-s), replication (uncoded copies).',
-        },
-        scheme: { enum: ['cyclic', 'fractional'], default: 'cyclic', description: 'gradient-coding: cyclic repetition (any n > s) or fractional repetition ((s+1) divides n).' },
-        stragglersTolerated: { type: 'integer', minimum: 0, default: 1, description: 'gradient-coding: s, the stragglers tolerated (each worker computes s+1 partitions).' },
-        mode: { enum: ['sync', 'async'], default: 'sync', description: 'qsparse-local-sgd: synchronous rounds, or asynchronous pushes to a master (needs topology star).' },
-        schedule: {
-          type: 'object',
-          additionalProperties: false,
-          default: {},
-          description: 'Learning-rate schedule over steps.',
-          properties: {
-            kind: { enum: ['constant', 'step', 'cosine'], default: 'constant', description: 'constant; step: multiply by gamma every `every` steps; cosine: to minLr at the last step.' },
-            every: { type: 'integer', minimum: 1, default: 1000, description: 'step: period in steps.' },
-            gamma: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'step: multiplicative factor.' },
-            minLr: { type: 'number', minimum: 0, default: 0, description: 'cosine: final learning rate.' },
-            warmup: { type: 'integer', minimum: 0, default: 0, description: 'Linear warm-up steps.' },
-          },
-        },
+        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm (optimizers/<kind>/, one registry line in optimizers/registry.ts).' },
       },
     },
     topology: {
@@ -302,3 +223,19 @@ export const experimentSchema = {
     },
   },
 } as const;
+
+/** The optimizer block of one algorithm: `kind` and its own keys, nothing else. */
+export function optimizerSchemaFor(a: Algorithm<OptimizerConfig>): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', ...(a.required ?? [])],
+    description: a.description,
+    properties: { kind: experimentSchema.properties.optimizer.properties.kind, ...a.options },
+  };
+}
+
+/** The experiment schema for a config whose optimizer is `a`. */
+export function experimentSchemaFor(a: Algorithm<OptimizerConfig>): Record<string, unknown> {
+  return { ...experimentSchema, properties: { ...experimentSchema.properties, optimizer: optimizerSchemaFor(a) } };
+}

@@ -1,4 +1,4 @@
-import type { OptimizerConfig } from '../../optimizers/index.ts';
+import type { OptimizerConfig } from '../../optimizers/algorithm.ts';
 import type { Fault } from '../sim/faults.ts';
 import type { BackendChoice } from '../train/backend.ts';
 
@@ -73,8 +73,8 @@ export interface Quantities {
   delayScale: number;
   delaySlow: number;
   delayFast: number;
-  /** diloco syncTimeout in seconds, or null. */
-  syncTimeout: number | null;
+  /** The algorithm's time-valued keys (Algorithm.quantities) in seconds. */
+  optimizer: Record<string, number>;
 }
 
 export interface FaultConfig {
@@ -107,4 +107,6 @@ export interface LoadedConfig {
    * `faults`, but not into `config.faults` (the resolved config.yaml regenerates them).
    */
   generatedFaults: unknown[];
+  /** Absolute paths of the plugin modules the config names (loaded by src/runtime/plugins.ts). */
+  plugins?: { algorithm?: string; compressor?: string };
 }

@@ -19,7 +19,8 @@ import { withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
 import { membershipOf, networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
-import { powerSgdReport } from '../../optimizers/powersgd.ts';
+import { algorithmOf } from '../../optimizers/index.ts';
+import { loadPlugins, pluginAlgorithm } from './plugins.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 
@@ -64,6 +65,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   // A broken fault module is an input error: found here (it is loaded and checked) before
   // anything is created.
   const lc = await withGeneratedFaults(loaded);
+  await loadPlugins(lc);
+  const algorithm = algorithmOf(lc.config.optimizer, pluginAlgorithm(lc));
   const c = lc.config;
   const pre = preflight(lc);
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
@@ -74,8 +77,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const faults = new FaultSchedule(lc.faults);
   // Shared by the master (which decides rejoins) and the aggregator (who reports each step).
   const membership = membershipOf(lc, faults);
-  // Only gradient coding carries on when workers crash; everything else stops with an error.
-  const toleratesCrash = c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star');
+  // Only algorithms whose master carries on survive a crash; the others stop with an error.
+  const toleratesCrash = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
   // A crash counts as the fault timeline's only if the worker announced it at the scheduled step.
   const scheduledCrash = (a: { rank: number; step: number } | null): a is { rank: number; step: number } => a !== null && faults.crashStep(a.rank) === a.step;
   const wall = () => (Date.now() - startedAt) / 1000;
@@ -249,12 +252,9 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const breakdown: WorkerBreakdown[] = agg.finish();
   const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
   summary.trainWallSec = trainEnd - trainStart;
-  if (c.optimizer.kind === 'powersgd') {
-    summary.powersgd = powerSgdReport(
-      pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
-      c.optimizer,
-      c.workers,
-    );
+  if (algorithm.summary) {
+    const params = pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape }));
+    Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers }));
   }
   dir.writeJson('summary.json', summary);
   try {

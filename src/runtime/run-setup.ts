@@ -11,9 +11,7 @@ import { FaultSchedule } from '../sim/faults.ts';
 import type { StragglerConfig } from '../sim/stragglers.ts';
 import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
-import type { GradientCodeLike } from '../../optimizers/gradient-coding.ts';
-import { createGradientCode } from '../coding/index.ts';
-import { Membership } from '../../optimizers/rejoin.ts';
+import { Membership } from '../../optimizers/common/rejoin.ts';
 
 /** Data set named by the config (Fashion-MNIST from disk, Moby-Dick from its npm package, or synthetic from the seed). */
 export function loadDataset(lc: LoadedConfig): Dataset {
@@ -91,13 +89,6 @@ export function preflight(lc: LoadedConfig): Preflight {
     );
   }
   return { model, shardSizes: shards.map((s) => s.length) };
-}
-
-/** The run's gradient code (gradient-coding optimizer, strategies that need one), else null. */
-export function gradientCodeOf(lc: LoadedConfig): GradientCodeLike | null {
-  const o = lc.config.optimizer;
-  if (o.kind !== 'gradient-coding' || o.strategy === 'wait-for-all' || o.strategy === 'ignore-stragglers') return null;
-  return createGradientCode(o.scheme, lc.config.workers, o.stragglersTolerated, lc.config.seed);
 }
 
 /** The straggler delay distribution of the config, quantities in seconds. */

@@ -1,4 +1,7 @@
-import type { Endpoint } from '../comm/endpoint.ts';
+import type { Endpoint } from '../../comm/endpoint.ts';
+import { REJOIN_MODEL, REJOIN_OP, ROUND_REPLY } from '../../comm/collectives/push-pull.ts';
+
+export { REJOIN_MODEL, REJOIN_OP, ROUND_REPLY };
 
 /*
  * Crashes and rejoins (fault timeline `crash` with `rejoin`), for the algorithms whose master
@@ -8,19 +11,6 @@ import type { Endpoint } from '../comm/endpoint.ts';
  * state but the model the master sends it.
  */
 
-/** Message tag of a master's reply to the round's workers. */
-export const ROUND_REPLY = 1;
-/**
- * Message tag of the model sent to a crashed worker's replacement. Transports hold such messages
- * until the replacement is ready: it may not exist yet, and its dying predecessor must not
- * swallow them.
- */
-export const REJOIN_MODEL = 2;
-/**
- * The wire op of that message (one crash per worker, so one op serves every worker): block 0 of
- * the upper half, which no namespace uses (namespacedOp hands out blocks 1-15).
- */
-export const REJOIN_OP = 0x80000001;
 /** Its header: the round's step and the round's 1-based index among the master's rounds. */
 const HEADER_BYTES = 16;
 

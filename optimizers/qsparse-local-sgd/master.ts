@@ -1,8 +1,9 @@
-import { f32Bytes } from '../comm/collectives/chunks.ts';
-import type { Compressor } from '../comm/compress/compressor.ts';
-import { namespacedOp, type Endpoint } from '../comm/endpoint.ts';
-import type { Message } from '../comm/message.ts';
-import { ASYNC_NAMESPACE, asyncPushCount } from './qsparse-local-sgd.ts';
+import { f32Bytes } from '../../comm/collectives/chunks.ts';
+import type { Compressor } from '../../comm/compress/compressor.ts';
+import { admitPush, receiveNthPush, reply } from '../../comm/collectives/push-pull.ts';
+import type { Endpoint } from '../../comm/endpoint.ts';
+import type { Message } from '../../comm/message.ts';
+import { ASYNC_NAMESPACE, asyncPushCount } from './worker.ts';
 
 /**
  * The master of asynchronous Qsparse-local-SGD, on the parameter-server endpoint (rank n).
@@ -31,13 +32,10 @@ export async function runQsparseAsyncMaster(
   const pending: (Message | null)[] = new Array<Message | null>(n).fill(null);
   const waiting = new Map<number, Promise<{ r: number; m: Message }>>();
   const inv = 1 / n;
-  // Ops of each worker in the async namespace: the k-th push is op k (as Endpoint.nextOp numbers them).
-  const opOf = (k: number) => namespacedOp(ASYNC_NAMESPACE, k);
 
   const expect = (r: number) => {
     if (pending[r] || pushesLeft[r] === 0 || waiting.has(r)) return;
-    const op = opOf(nextOp[r]! + 1);
-    const p = server.recvRaw(r, op, 0).then((m) => ({ r, m }));
+    const p = receiveNthPush(server, r, ASYNC_NAMESPACE, nextOp[r]! + 1).then((m) => ({ r, m }));
     // When the run ends or fails every pending receive rejects; only the race below listens.
     p.catch(() => {});
     waiting.set(r, p);
@@ -62,10 +60,9 @@ export async function runQsparseAsyncMaster(
       if (!safe) break;
       const msg = pending[best]!;
       pending[best] = null;
-      const arrival = server.linkTiming.transmit(best, server.rank, msg.payload.byteLength, msg.sendTime);
-      server.now = Math.max(server.now, arrival);
+      admitPush(server, best, msg);
       compressor.decodeAdd(msg.payload, model, -inv);
-      server.send(best, msg.op, 1, f32Bytes(model, 0, model.length));
+      reply(server, best, msg, f32Bytes(model, 0, model.length));
       // The worker cannot push again before this reply reaches it, which is after now.
       lowerBound[best] = server.now;
       pushesLeft[best]!--;

@@ -1,13 +1,14 @@
-import { allGatherAverage } from '../comm/collectives/compressed-allgather.ts';
-import { psPushPull } from '../comm/collectives/parameter-server.ts';
-import { codecRingAllReduce } from '../comm/collectives/codec-ring-allreduce.ts';
-import { createCompressor, type CompressorSpec } from '../comm/compress/factory.ts';
-import type { Compressor, Uniform } from '../comm/compress/compressor.ts';
-import { createErrorFeedback, Ef21Receiver, type ErrorFeedback, type FeedbackMode } from '../comm/compress/error-feedback.ts';
-import { PerTensor, type Segment } from '../comm/compress/per-tensor.ts';
-import { Contractive, qsgdOmega } from '../comm/compress/contractive.ts';
-import { countForRatio } from '../comm/compress/ratio.ts';
-import type { Endpoint } from '../comm/endpoint.ts';
+import { allGatherAverage } from './collectives/compressed-allgather.ts';
+import { psPushPull } from './collectives/parameter-server.ts';
+import { codecRingAllReduce } from './collectives/codec-ring-allreduce.ts';
+import { psServeCompressedRound } from './collectives/compressed-parameter-server.ts';
+import { createCompressor, type CompressorSpec } from './compress/factory.ts';
+import type { Compressor, Uniform } from './compress/compressor.ts';
+import { createErrorFeedback, Ef21Receiver, type ErrorFeedback, type FeedbackMode } from './compress/error-feedback.ts';
+import { PerTensor, type Segment } from './compress/per-tensor.ts';
+import { Contractive, qsgdOmega } from './compress/contractive.ts';
+import { countForRatio } from './compress/ratio.ts';
+import type { Endpoint } from './endpoint.ts';
 
 export type Aggregation = 'allgather' | 'ring' | 'ps';
 
@@ -117,5 +118,18 @@ export class CompressedExchange {
         return;
       }
     }
+  }
+}
+
+/**
+ * The parameter-server side of the communicator on a star (aggregation `ps`): every round, decode
+ * and average the workers' payloads and reply with the dense average, until the run is over.
+ * Other aggregation paths need no server: returns at once.
+ */
+export async function serveCompressedAverages(server: Endpoint, cfg: ExchangeConfig, segments: readonly Segment[], length: number, topology: string): Promise<void> {
+  const compressor = compressorFor(cfg.compressor, segments, length, cfg.errorFeedback);
+  if (resolveAggregation(cfg, compressor, topology) !== 'ps') return;
+  while (await psServeCompressedRound(server, compressor, length)) {
+    /* next round */
   }
 }

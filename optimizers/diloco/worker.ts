@@ -1,15 +1,19 @@
-import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
-import { AdamW } from './adamw.ts';
-import { DILOCO_NAMESPACE, dilocoPushPull } from './diloco-master.ts';
-import { receiveRejoinModel } from './rejoin.ts';
-import { CompressedExchange, type ConfiguredCompressor } from './compressed-exchange.ts';
-import { learningRate } from './lr-schedule.ts';
-import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
-import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
+import { awaitBackground, sendInBackground, type BackgroundTransfer } from '../../comm/background.ts';
+import type { FeedbackMode } from '../../comm/compress/error-feedback.ts';
+import { AdamW } from '../common/adamw.ts';
+import { DILOCO_NAMESPACE, dilocoPushPull } from './master.ts';
+import { receiveRejoinModel } from '../common/rejoin.ts';
+import { CompressedExchange, type ConfiguredCompressor } from '../../comm/communicator.ts';
+import { learningRate } from '../common/lr-schedule.ts';
+import { sgdStep, type SgdHyperparameters } from '../common/sgd-update.ts';
+import { computeGradient, finishStep, type WorkerContext } from '../worker-context.ts';
 
 export interface DilocoConfig extends SgdHyperparameters {
   /** Inner optimizer: AdamW (default) or SGD with the optimizer's momentum / weight decay. */
   innerOptimizer: 'adamw' | 'sgd';
+  /** AdamW's (beta1, beta2) and epsilon. */
+  betas: [number, number];
+  eps: number;
   /** H: inner steps between synchronizations. */
   localSteps: number;
   outerLr: number;
@@ -30,8 +34,8 @@ export interface DilocoConfig extends SgdHyperparameters {
 interface InFlight {
   p: number;
   mergeAt: number;
-  /** Virtual time at which this worker holds the fragment's average. */
-  arrives: number;
+  /** Its exchange, running in the background (virtual time). */
+  transfer: BackgroundTransfer;
 }
 
 /** On a star, DiLoCo synchronizes through a master that can leave late or down workers out. */
@@ -61,6 +65,13 @@ export function fragmentSyncs(p: number, fragments: number, h: number, step: num
  * (torch.optim.SGD(nesterov=True) semantics: v <- μ v + Δ; θ <- θ - lr_out (Δ + μ v)), updates
  * the global parameters, from which every worker continues.
  *
+ *   θ_i = θ
+ *   for t = 1..T:
+ *     θ_i = AdamW(θ_i, ∇f(θ_i; batch_i))                 (inner step, state kept per worker)
+ *     if t % H == 0 or t == T:
+ *       Δ = (1/n) Σ_j (θ - θ_j)                          (all-reduce of outer gradients)
+ *       θ = NesterovSGD(θ, Δ; outerLr, outerMomentum);  θ_i = θ
+ *
  * With H = 1, outer lr 1, outer momentum 0 and an SGD inner optimizer without momentum, θ
  * becomes the mean of the workers' one-step results, i.e. exactly synchronous SGD on the
  * averaged gradient (tested).
@@ -80,7 +91,7 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
   const outerGrad = new Float32Array(d);
   const outerVelocity = new Float32Array(d);
   const innerVelocity = new Float32Array(d);
-  const adam = cfg.innerOptimizer === 'adamw' ? new AdamW(d, 0.9, 0.999, 1e-8, cfg.weightDecay) : null;
+  const adam = cfg.innerOptimizer === 'adamw' ? new AdamW(d, cfg.betas[0], cfg.betas[1], cfg.eps, cfg.weightDecay) : null;
   const inv = 1 / ctx.workers;
   const fragments = Math.max(1, Math.min(cfg.fragments, d));
   const parts = Array.from({ length: fragments }, (_, p) => fragmentOf(p, fragments, d));
@@ -105,7 +116,7 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
         k++;
         continue;
       }
-      if (f.arrives > ep.now) ep.now = f.arrives;
+      awaitBackground(ep, f.transfer);
       merge(f.p);
       inFlight.splice(k, 1);
     }
@@ -122,7 +133,7 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
   }
   for (let step = first; step <= ctx.steps; step++) {
     // Through its master (star) DiLoCo goes on without a crashed worker; on a ring it cannot.
-    if (ctx.crashesAt(step)) return ctx.crash(step, dilocoUsesMaster(ctx.topology));
+    if (ctx.crashesAt(step)) return ctx.crash(step);
     const computed = computeGradient(ctx, step, local, grad);
     const lr = learningRate(cfg.lr, cfg.schedule, step, ctx.steps);
     if (adam) adam.step(local, grad, lr);
@@ -147,24 +158,29 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
         const lg = local.subarray(start, end);
         const gl = global.subarray(start, end);
         for (let i = 0; i < og.length; i++) og[i] = gl[i]! - lg[i]!;
-        // The bytes move now; the clock they advance is the fragment's own until its merge.
-        const sent = ep.now;
-        if (exchanges) {
-          const out = avg.subarray(start, end);
-          await exchanges[p]!.average(ep, og, ctx.uniform, out);
-          og.set(out);
-        } else {
-          await ctx.allReduce(ep, og);
-          for (let i = 0; i < og.length; i++) og[i] = og[i]! * inv;
-        }
-        sgdStep(gl, og, outerVelocity.subarray(start, end), cfg.outerLr, cfg.outerMomentum, 0, true);
+        const averageOuterGradient = async (): Promise<void> => {
+          if (exchanges) {
+            const out = avg.subarray(start, end);
+            await exchanges[p]!.average(ep, og, ctx.uniform, out);
+            og.set(out);
+          } else {
+            await ctx.allReduce(og);
+            for (let i = 0; i < og.length; i++) og[i] = og[i]! * inv;
+          }
+        };
+        const outerStep = () => sgdStep(gl, og, outerVelocity.subarray(start, end), cfg.outerLr, cfg.outerMomentum, 0, true);
         // The last step blocks: the run ends with every fragment merged.
         const tau = step === ctx.steps ? 0 : Math.min(cfg.overlap, ctx.steps - step);
-        if (tau === 0) merge(p);
-        else {
-          inFlight.push({ p, mergeAt: step + tau, arrives: ep.now });
-          background.push([sent, ep.now]);
-          ep.now = sent;
+        if (tau === 0) {
+          await averageOuterGradient();
+          outerStep();
+          merge(p);
+        } else {
+          // The bytes move now; the clock they advance is the fragment's own until its merge.
+          const transfer = await sendInBackground(ep, averageOuterGradient);
+          outerStep();
+          inFlight.push({ p, mergeAt: step + tau, transfer });
+          background.push([transfer.sent, transfer.arrives]);
         }
       }
       if (step < ctx.steps) mergeDue(step);

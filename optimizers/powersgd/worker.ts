@@ -1,13 +1,13 @@
-import { PowerSgd, type PowerSgdLayer } from '../comm/powersgd/index.ts';
-import type { ModelParamShape } from './worker-context.ts';
-import { learningRate } from './lr-schedule.ts';
-import { sgdStep, type SgdHyperparameters } from './sgd-update.ts';
-import { computeGradient, finishStep, type WorkerContext } from './worker-context.ts';
+import { PowerSgd, type PowerSgdLayer } from '../../comm/powersgd/index.ts';
+import type { ModelParamShape } from '../worker-context.ts';
+import { dataParallelSgd } from '../common/data-parallel.ts';
+import type { SgdHyperparameters } from '../common/sgd-update.ts';
+import type { WorkerContext } from '../worker-context.ts';
 
 export interface PowerSgdConfig extends SgdHyperparameters {
   rank: number;
   minCompressionRate: number;
-  errorFeedback: 'none' | 'ef' | 'ef21';
+  errorFeedback: 'none' | 'ef';
   warmStart: boolean;
   startIter: number;
 }
@@ -53,30 +53,25 @@ export function powerSgdReport(params: readonly ModelParamShape[], cfg: PowerSgd
 }
 
 /**
- * PowerSGD (Vogels et al. 2019) data-parallel SGD: the gradient of every large enough matrix is
- * compressed to rank r by one warm-started power iteration (P = M Q, all-reduce P, orthonormalise,
- * Q = M^T P, all-reduce Q) with error feedback; small and 1-D tensors are all-reduced dense. Both
- * all-reduces go around the ring, so their time comes from the network model like dense SGD's.
+ * PowerSGD (Vogels et al. 2019), as PyTorch's `powerSGD_hook`: every large enough gradient
+ * matrix M (n x m) is compressed to rank r by one warm-started power iteration with error
+ * feedback; small and 1-D tensors are all-reduced dense.
+ *
+ *   for t = 1..T:
+ *     g_i = ∇f(x; batch_i);  M_i = e_i + g_i              (per matrix, error feedback)
+ *     P = all-reduce(M_i Q) / n;  P = orthonormalise(P)
+ *     Q = all-reduce(M_i^T P) / n;  ḡ = P Q^T;  e_i = M_i - ḡ
+ *     x = SGD(x, ḡ)                                      (Q is kept for the next step: warm start)
+ *
+ * Both all-reduces go around the ring (or through the star's server), so their time comes from
+ * the network model like dense SGD's.
  */
-export async function runPowerSgd(ctx: WorkerContext, cfg: PowerSgdConfig): Promise<void> {
-  const { ep, oracle } = ctx;
-  const d = oracle.paramCount;
-  const params = Float32Array.from(ctx.initialParams);
-  const grad = new Float32Array(d);
-  const avg = new Float32Array(d);
-  const velocity = new Float32Array(d);
+export function runPowerSgd(ctx: WorkerContext, cfg: PowerSgdConfig): Promise<void> {
   const psgd = new PowerSgd(
     powerSgdLayers(ctx.params),
     { rank: cfg.rank, minCompressionRate: cfg.minCompressionRate, errorFeedback: cfg.errorFeedback === 'ef', warmStart: cfg.warmStart, startIter: cfg.startIter, seed: ctx.seed },
-    (data) => ctx.allReduce(ep, data),
+    (data) => ctx.allReduce(data),
     ctx.workers,
   );
-  for (let step = 1; step <= ctx.steps; step++) {
-    if (ctx.crashesAt(step)) return ctx.crash(step, false);
-    const local = computeGradient(ctx, step, params, grad);
-    const commStart = ep.now;
-    await psgd.step(grad, avg);
-    sgdStep(params, avg, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);
-    await finishStep(ctx, step, local, ep.now - commStart, params);
-  }
+  return dataParallelSgd(ctx, cfg, (grad, avg) => psgd.step(grad, avg));
 }

@@ -1,7 +1,9 @@
-import { bytesToF32 } from '../comm/collectives/chunks.ts';
-import { receiveRejoinModel, ROUND_REPLY } from './rejoin.ts';
-import { finishStep, type WorkerContext } from './worker-context.ts';
-import type { SgdHyperparameters } from './sgd-update.ts';
+import { bytesToF32 } from '../../comm/collectives/chunks.ts';
+import { pushAndAwaitReply } from '../../comm/collectives/push-pull.ts';
+import { createGradientCode, encode, type GradientCode } from '../../src/coding/index.ts';
+import { receiveRejoinModel } from '../common/rejoin.ts';
+import type { SgdHyperparameters } from '../common/sgd-update.ts';
+import { finishStep, type WorkerContext } from '../worker-context.ts';
 
 /**
  * Strategies against stragglers, all with a master (the parameter server, rank n) that owns the
@@ -23,41 +25,41 @@ export interface GradientCodingConfig extends SgdHyperparameters {
   stragglersTolerated: number;
 }
 
-/** The part of a gradient code the workers and the master need (src/coding implements it). */
-export interface GradientCodeLike {
-  readonly n: number;
-  readonly s: number;
-  partitionsOf(worker: number): number[];
-  /** Row of the encoding matrix B (length n, zero off the worker's partitions). */
-  coefficients(worker: number): Float64Array;
-  /** a with B_F^T a = 1 for responders F, a[k] belonging to responders[k]. */
-  decoder(responders: number[]): Float64Array;
-}
-
 /** Op namespace of the push/pull between workers and the master. */
 export const CODING_NAMESPACE = 'gradient-coding';
 
+/** The run's gradient code (built from the seed, the same in every process), or null if the strategy needs none. */
+export function gradientCodeFor(cfg: GradientCodingConfig, workers: number, seed: number): GradientCode | null {
+  if (cfg.strategy === 'wait-for-all' || cfg.strategy === 'ignore-stragglers') return null;
+  return createGradientCode(cfg.scheme, workers, cfg.stragglersTolerated, seed);
+}
+
 /** Which partitions a worker computes under a strategy. */
-export function partitionsFor(strategy: CodingStrategy, code: GradientCodeLike | null, worker: number): number[] {
+export function partitionsFor(strategy: CodingStrategy, code: GradientCode | null, worker: number): number[] {
   if (strategy === 'wait-for-all' || strategy === 'ignore-stragglers' || !code) return [worker];
   return code.partitionsOf(worker);
 }
 
 /**
- * The worker side: compute the partition gradients, combine (coded) or concatenate
- * (replication) them, push to the master, and continue from the model it returns. A worker the
- * master did not wait for starts the next step when the new model reaches it.
+ * The worker side (Tandon et al. 2017, Algorithm 1 for the coded strategy):
+ *
+ *   for t = 1..T:
+ *     g_j = ∇f(x; batch of partition j)  for each partition j this worker holds
+ *     coded:       c_i = Σ_j B[i][j] g_j          (src/coding encode)
+ *     replication: the g_j back to back; otherwise g_i
+ *     push to the master; x = the model it returns
+ *
+ * A worker the master did not wait for starts the next step when the new model reaches it.
  */
-export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientCodingConfig, code: GradientCodeLike | null): Promise<void> {
+export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientCodingConfig): Promise<void> {
   const { ep, oracle } = ctx;
   const d = oracle.paramCount;
+  const code = gradientCodeFor(cfg, ctx.workers, ctx.seed);
   const params = Float32Array.from(ctx.initialParams);
-  const grad = new Float32Array(d);
   const parts = partitionsFor(cfg.strategy, code, ctx.rank);
-  const coeff = cfg.strategy === 'coded' && code ? code.coefficients(ctx.rank) : null;
+  const grads = new Map(parts.map((j) => [j, new Float32Array(d)]));
   // coded / uncoded: one vector; replication: the s+1 partition gradients back to back.
   const out = new Float32Array(cfg.strategy === 'replication' ? parts.length * d : d);
-  const acc = new Float64Array(d);
   let first = 1;
   if (ctx.replacement) {
     // A replacement for a crashed worker: the model is the one the master sends at the end of
@@ -69,19 +71,12 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
   }
   for (let step = first; step <= ctx.steps; step++) {
     // Gradient coding tolerates crashed workers: the master decodes without them.
-    if (ctx.crashesAt(step)) return ctx.crash(step, true);
-    acc.fill(0);
+    if (ctx.crashesAt(step)) return ctx.crash(step);
     let lossSum = 0;
-    for (let k = 0; k < parts.length; k++) {
-      const j = parts[k]!;
-      lossSum += oracle.lossAndGrad(params, ctx.partitionBatch(j), grad);
-      if (cfg.strategy === 'replication') out.set(grad, k * d);
-      else {
-        const c = coeff ? coeff[j]! : 1;
-        for (let i = 0; i < d; i++) acc[i] = acc[i]! + c * grad[i]!;
-      }
-    }
-    if (cfg.strategy !== 'replication') for (let i = 0; i < d; i++) out[i] = acc[i]!;
+    for (const j of parts) lossSum += oracle.lossAndGrad(params, ctx.partitionBatch(j), grads.get(j)!);
+    if (cfg.strategy === 'replication') parts.forEach((j, k) => out.set(grads.get(j)!, k * d));
+    else if (cfg.strategy === 'coded' && code) encode(code, ctx.rank, grads, out);
+    else out.set(grads.get(parts[0]!)!);
     const { wallSec, cpuSec } = oracle.lastTiming();
     // Every partition costs one gradient computation; the straggler delay is per worker-step.
     const t = ctx.computeTime(step, wallSec);
@@ -89,9 +84,7 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
     const start = ep.now;
     ep.now += compute + t.delay;
     const sentAt = ep.now;
-    const op = ep.nextOp(CODING_NAMESPACE);
-    ep.send(ep.size, op, 0, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
-    const reply = await ep.recvRaw(ep.size, op, ROUND_REPLY);
+    const reply = await pushAndAwaitReply(ep, CODING_NAMESPACE, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), true);
     params.set(bytesToF32(reply.payload));
     // The step ends for everyone when the new model arrives; a straggler abandons its work then,
     // so only the compute and delay before that instant are reported (timeline and breakdown).
