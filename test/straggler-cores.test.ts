@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArrivalOrderStats } from '../optimizers/backup-workers/arrival-order-stats.ts';
 import { DynamicBackupController } from '../optimizers/backup-workers/dynamic-controller.ts';
-import { chooseWaitCount, expectedGain, firstArrivals, gradientStats, secantSmoothness, validateBackup } from '../optimizers/backup-workers/dynamic-backup.ts';
+import { chooseWaitCount, expectedGain, firstArrivals, gradientStats, noiseScale, validateBackup } from '../optimizers/backup-workers/dynamic-backup.ts';
 import { StalenessTracker, stalenessLrScale } from '../optimizers/async-sgd/staleness.ts';
 import { Rng } from '../src/util/rng.ts';
 
@@ -23,31 +23,30 @@ describe('arrival order statistics', () => {
 });
 
 describe('dynamic backup workers', () => {
-  const e = { lr: 0.1, smoothness: 1, gradNormSq: 1, variance: 20 };
-
-  it('gain(k) = lr G - (L lr^2 / 2)(G + s2 / k), by hand', () => {
-    expect(expectedGain(2, e)).toBeCloseTo(0.1 - 0.005 * 11, 15);
-    expect(expectedGain(1, e)).toBeLessThan(0);
+  it('gain(k) = k / (k + B), B = s2 / G the noise scale, by hand', () => {
+    expect(noiseScale({ gradNormSq: 0.5, variance: 1 })).toBe(2);
+    expect(noiseScale({ gradNormSq: 0, variance: 1 })).toBe(Infinity);
+    expect(expectedGain(2, 2)).toBe(0.5);
+    expect(expectedGain(6, 2)).toBe(0.75);
+    expect(expectedGain(3, Infinity)).toBe(3);
   });
 
-  it('one persistently slow worker is left out; equal speeds wait for everyone', () => {
-    // rates gain/T: k=1 negative gain; k=2 0.045/1.1 = 0.0409; k=3 0.06167/1.2 = 0.0514; k=4 0.07/10 = 0.007.
-    expect(chooseWaitCount(Float64Array.from([1, 1.1, 1.2, 10]), e)).toBe(3);
-    // Equal times: the largest gain, k = n (ties would go to the larger k too).
-    expect(chooseWaitCount(Float64Array.from([1, 1, 1, 1]), e)).toBe(4);
-    // Low noise: one gradient is almost as good as four, and the first arrives much sooner.
-    expect(chooseWaitCount(Float64Array.from([1, 2, 3, 4]), { ...e, variance: 0.1 })).toBe(1);
-    // No history, or no k with positive gain: synchronous.
-    expect(chooseWaitCount(new Float64Array(4), e)).toBe(4);
-    expect(chooseWaitCount(Float64Array.from([1, 1.1, 1.2, 10]), { ...e, lr: 10 })).toBe(4);
+  it('one persistently slow worker is left out; equal speeds wait for everyone; low noise takes the fastest', () => {
+    // B = 2: rates gain/T = 1/3 / 1, 0.5 / 1.1 = 0.4545, 0.6 / 1.2 = 0.5, 0.667 / 10 = 0.067 -> k = 3.
+    expect(chooseWaitCount(Float64Array.from([1, 1.1, 1.2, 10]), 2)).toBe(3);
+    // Equal times: the largest gain, k = n.
+    expect(chooseWaitCount(Float64Array.from([1, 1, 1, 1]), 2)).toBe(4);
+    // B = 0.01: every k gains ~1, the first arrival is 4x sooner than the last -> k = 1.
+    expect(chooseWaitCount(Float64Array.from([1, 2, 3, 4]), 0.01)).toBe(1);
+    // Noise only (B infinite): gradient throughput k / T = 1, 1.82, 2.5, 0.4 -> k = 3.
+    expect(chooseWaitCount(Float64Array.from([1, 1.1, 1.2, 10]), Infinity)).toBe(3);
+    // No history: synchronous.
+    expect(chooseWaitCount(new Float64Array(4), 2)).toBe(4);
   });
 
-  it('gradient statistics and the secant smoothness estimate, by hand', () => {
+  it('gradient statistics by hand', () => {
     // g = (1, 0), (3, 0): mean (2, 0), ||mean||^2 = 4, variance (1 + 1)/(2 - 1) = 2, G = 4 - 2/2 = 3.
     expect(gradientStats([Float32Array.from([1, 0]), Float32Array.from([3, 0])])).toEqual({ gradNormSq: 3, variance: 2 });
-    // f = x^2 (per coordinate): g = 2x, L = 2.
-    expect(secantSmoothness(Float32Array.from([2, 4]), Float32Array.from([4, 2]), Float32Array.from([1, 2]), Float32Array.from([2, 1]))).toBe(2);
-    expect(secantSmoothness(Float32Array.from([1]), Float32Array.from([2]), Float32Array.from([1]), Float32Array.from([1]))).toBeNull();
   });
 
   it('the first k arrivals, ties by worker index', () => {
@@ -101,7 +100,7 @@ describe('dynamic backup controller (simulated arrivals)', () => {
   function simulate(base: number[], jitterMean: number, steps: number): number[] {
     const n = base.length;
     const ctl = new DynamicBackupController(n, 10);
-    ctl.setEstimates({ lr: 0.1, smoothness: 1, gradNormSq: 1, variance: 20 });
+    ctl.setNoiseScale(20);
     const rng = new Rng(8, 'arrivals');
     const ks: number[] = [];
     const arrivals = new Float64Array(n);

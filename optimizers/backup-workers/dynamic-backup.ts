@@ -1,61 +1,56 @@
 /**
- * How many gradients to wait for, each step, after the dynamic backup-worker idea of Xu, Neglia
- * and Sebastianelli ("Dynamic backup workers for parallel machine learning", Computer Networks
- * 2021; IFIP Networking 2020): maximise the expected loss decrease per unit of time. The gain
- * below is the standard descent-lemma bound; the estimators are ours (stated here), not a copy
- * of theirs.
+ * How many gradients to wait for, each step: the dynamic backup-worker idea of Xu, Neglia and
+ * Sebastianelli ("Dynamic backup workers for parallel machine learning", Computer Networks 2021;
+ * IFIP Networking 2020) -- maximise the expected loss decrease per unit of virtual time -- with
+ * the progress of a step taken from McCandlish, Kaplan, Amodei et al., "An empirical model of
+ * large-batch training" (2018): with the step size tuned for its batch, a step on a batch of
+ * size B decreases the loss by dL_max / (1 + B_noise / B), where B_noise = tr(Sigma) / |G|^2 is
+ * the gradient noise scale. Averaging k workers' gradients makes B = k worker-batches, so
  *
- * For an L-smooth loss, one SGD step with learning rate lr on the average of k independent
- * stochastic gradients (true gradient norm^2 G, per-gradient variance s2) decreases the loss in
- * expectation by at least
+ *   gain(k) = k / (k + B),   B = s2 / G  (noise scale in units of one worker's batch:
+ *                                        s2 the variance of one worker's gradient, G = |grad F|^2)
  *
- *   gain(k) = lr G - (L lr^2 / 2) (G + s2 / k).
- *
- * The step lasts until the k-th gradient arrives, E[T_(k)], estimated from the recent steps'
- * order statistics (ArrivalOrderStats). The rule picks k maximising gain(k) / E[T_(k)] over the
- * k with gain(k) > 0; the master then uses the first k arrivals and b = n - k backups are ignored.
- * Ties go to the larger k (more data for the same progress rate). With no positive gain (lr too
- * large for the estimated L) or no arrival history yet it waits for all n (b = 0), the
- * synchronous step. G, s2 and L come from the run: `gradientStats` on the gradients the master
- * received, `secantSmoothness` between consecutive steps.
+ * and the rule picks k maximising gain(k) / E[T_(k)], E[T_(k)] the expected arrival of the k-th
+ * gradient (ArrivalOrderStats). Noise-dominated (B >> k): gain ~ k, the gradient throughput
+ * k / E[T_(k)]; signal-dominated (B << 1): gain ~ 1, the fastest worker. Ties go to the larger k.
+ * With no arrival history it waits for all n (b = 0). No learning rate or smoothness constant is
+ * needed; G and s2 come from the gradients the master received (`gradientStats`), smoothed over
+ * steps by the caller (the ratio of two noisy estimates is biased; McCandlish et al. smooth
+ * numerator and denominator separately).
  */
+
 import { ParameterError } from '../../comm/param-error.ts';
 
-export interface ProgressEstimates {
-  /** ||grad F||^2, estimated. */
-  gradNormSq: number;
-  /** Variance of one worker's stochastic gradient (sum over coordinates). */
-  variance: number;
-  /** Smoothness constant L, estimated. */
-  smoothness: number;
-  lr: number;
+/** B = s2 / G; Infinity when the estimate of G is not positive (noise dominates entirely). */
+export function noiseScale(e: { gradNormSq: number; variance: number }): number {
+  return e.gradNormSq > 0 ? e.variance / e.gradNormSq : Infinity;
 }
 
-export function expectedGain(k: number, e: ProgressEstimates): number {
-  return e.lr * e.gradNormSq - 0.5 * e.smoothness * e.lr * e.lr * (e.gradNormSq + e.variance / k);
+/** gain(k) = k / (k + B), and k itself when B is infinite (only ratios within a step matter). */
+export function expectedGain(k: number, b: number): number {
+  return b === Infinity ? k : k / (k + b);
 }
 
 /**
  * The k to wait for (1..n). expectedKth[k-1] = E[T_(k)] (seconds, non-decreasing in k), as
  * ArrivalOrderStats.meanKth writes it; an all-zero history means "no information": wait for all.
  */
-export function chooseWaitCount(expectedKth: Float64Array, e: ProgressEstimates): number {
+export function chooseWaitCount(expectedKth: Float64Array, b: number): number {
   const n = expectedKth.length;
   if (n === 0) throw new Error('chooseWaitCount: no workers');
-  if (!(expectedKth[n - 1]! > 0)) return n;
+  if (!(expectedKth[n - 1]! > 0) || !(b >= 0)) return n;
   let best = n;
   let bestRate = -Infinity;
   for (let k = 1; k <= n; k++) {
-    const gain = expectedGain(k, e);
     const t = expectedKth[k - 1]!;
-    if (!(gain > 0) || !(t > 0)) continue;
-    const rate = gain / t;
+    if (!(t > 0)) continue;
+    const rate = expectedGain(k, b) / t;
     if (rate >= bestRate) {
       bestRate = rate;
       best = k;
     }
   }
-  return bestRate === -Infinity ? n : best;
+  return best;
 }
 
 /**
@@ -80,17 +75,6 @@ export function gradientStats(grads: readonly Float32Array[]): { gradNormSq: num
   }
   const variance = k > 1 ? dev / (k - 1) : 0;
   return { gradNormSq: Math.max(0, meanSq - variance / k), variance };
-}
-
-/** L ~ ||g_t - g_{t-1}|| / ||x_t - x_{t-1}|| (the secant estimate); null when x did not move. */
-export function secantSmoothness(gPrev: Float32Array, g: Float32Array, xPrev: Float32Array, x: Float32Array): number | null {
-  let dg = 0;
-  let dx = 0;
-  for (let c = 0; c < g.length; c++) {
-    dg += (g[c]! - gPrev[c]!) ** 2;
-    dx += (x[c]! - xPrev[c]!) ** 2;
-  }
-  return dx > 0 ? Math.sqrt(dg / dx) : null;
 }
 
 /** Validate a fixed `backup: b` for n workers (0 <= b < n). */

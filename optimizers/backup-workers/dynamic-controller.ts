@@ -13,12 +13,14 @@
  * uncensored order statistics.
  */
 import { ArrivalOrderStats } from './arrival-order-stats.ts';
-import { chooseWaitCount, type ProgressEstimates } from './dynamic-backup.ts';
+import { chooseWaitCount, gradientStats, noiseScale } from './dynamic-backup.ts';
 
 export class DynamicBackupController {
   private readonly stats: ArrivalOrderStats;
   private readonly kth: Float64Array;
-  private estimates: ProgressEstimates | null = null;
+  private g = 0;
+  private s2 = 0;
+  private seen = 0;
 
   constructor(
     readonly n: number,
@@ -31,16 +33,36 @@ export class DynamicBackupController {
     this.kth = new Float64Array(n);
   }
 
-  /** The latest estimates of gradient norm, variance, smoothness and the step's lr. */
-  setEstimates(e: ProgressEstimates): void {
-    this.estimates = e;
+  /**
+   * The gradients the master used this step (at least two give a variance): G and s2 are
+   * smoothed separately by an exponential moving average (weight `smoothing` on the past).
+   */
+  observeGradients(grads: readonly Float32Array[], smoothing = 0.9): void {
+    if (grads.length < 2) return;
+    const e = gradientStats(grads);
+    const w = this.seen === 0 ? 0 : smoothing;
+    this.g = w * this.g + (1 - w) * e.gradNormSq;
+    this.s2 = w * this.s2 + (1 - w) * e.variance;
+    this.seen++;
+  }
+
+  /** The smoothed noise scale B = s2 / G (Infinity before any gradients or with G <= 0). */
+  get noiseScale(): number {
+    return this.seen === 0 ? Infinity : noiseScale({ gradNormSq: this.g, variance: this.s2 });
+  }
+
+  /** Set the noise scale directly (tests, or a caller with its own estimate). */
+  setNoiseScale(b: number, weight = 1): void {
+    this.g = 1;
+    this.s2 = b;
+    this.seen = Math.max(this.seen, weight);
   }
 
   /** How many gradients this step waits for (b = n - k backups). */
   waitCount(): number {
-    if (this.stats.steps < this.window || this.estimates === null) return this.n;
+    if (this.stats.steps < this.window) return this.n;
     this.stats.meanKth(this.kth);
-    return Math.max(this.minWait, chooseWaitCount(this.kth, this.estimates));
+    return Math.max(this.minWait, chooseWaitCount(this.kth, this.noiseScale));
   }
 
   /**
