@@ -8,6 +8,8 @@ export interface TrainLine {
   loss: number;
   bits: number;
   lossByWorker: number[];
+  /** async-sgd: the staleness of each worker's gradient of this step, in rank order. */
+  stalenessByWorker?: number[];
 }
 
 export interface EvalLine {
@@ -134,6 +136,7 @@ export class MetricsAggregator {
         loss: lossSum / list.length,
         bits: bytes * 8,
         lossByWorker: list.map((r) => r.loss),
+        ...(list.every((r) => r.staleness !== undefined) ? { stalenessByWorker: list.map((r) => r.staleness!) } : {}),
       });
       this.nextStep++;
     }

@@ -27,6 +27,25 @@ export interface Summary {
   workers: WorkerBreakdown[];
   /** powersgd: per-layer treatment and the achieved compression ratio. */
   powersgd?: unknown;
+  /** async-sgd: staleness of the applied gradients (histogram[s] = how many had staleness s). */
+  staleness?: { count: number; mean: number; max: number; histogram: number[] };
+}
+
+/** The staleness histogram of every gradient reported in the train lines, if any were. */
+function stalenessSummary(train: TrainLine[]): Summary['staleness'] {
+  if (!train.some((l) => l.stalenessByWorker)) return undefined;
+  const histogram: number[] = [];
+  let count = 0;
+  let sum = 0;
+  for (const l of train) {
+    for (const s of l.stalenessByWorker ?? []) {
+      while (histogram.length <= s) histogram.push(0);
+      histogram[s]!++;
+      count++;
+      sum += s;
+    }
+  }
+  return { count, mean: count > 0 ? sum / count : 0, max: histogram.length - 1, histogram };
 }
 
 function peakStepBits(train: TrainLine[]): number {
@@ -64,5 +83,6 @@ export function buildSummary(lc: LoadedConfig, lines: MetricsLine[], workers: Wo
     timeToTarget: hit ? { step: hit.step, simTimeSec: hit.simTimeSec, bits: hit.bits } : null,
     target: hasTarget ? t : null,
     workers,
+    ...(train.some((l) => l.stalenessByWorker) ? { staleness: stalenessSummary(train) } : {}),
   };
 }

@@ -153,7 +153,7 @@ export class WorkerHost {
             throw new RunError(`worker ${ep.rank} crashed at step ${step} (fault timeline); ${c.optimizer.kind} cannot continue without it`);
           }
         },
-        reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background) =>
+        reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background, extra) =>
           report({
             type: 'step',
             rank: ep.rank,
@@ -168,6 +168,7 @@ export class WorkerHost {
             gradWallSec,
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
+            ...(extra?.staleness !== undefined ? { staleness: extra.staleness } : {}),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
         };
