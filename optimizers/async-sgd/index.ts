@@ -20,8 +20,7 @@ export const asyncSgd = defineAlgorithm<AsyncSgdConfig & OptimizerConfig>({
       description: 'ignore, or scale-lr: divide the step by 1 + staleness (Zhang et al. 2016).',
     },
   },
-  rules(o, ctx) {
-    void o;
+  rules(_o, ctx) {
     if (ctx.topology !== 'star') ctx.fail('topology.kind', `expected star for async-sgd (the server applies the gradients), found ${ctx.topology}`);
   },
   toleratesCrash: () => false,

@@ -29,8 +29,8 @@ export const REPLY_TRAILER = 2;
  *
  * Each worker runs on its own virtual clock; the master applies pushes in virtual-time order.
  */
-export async function runAsyncSgdWorker(ctx: WorkerContext, cfg: AsyncSgdConfig): Promise<void> {
-  void cfg;
+// The staleness policy and SGD hyperparameters act on the server; the worker only computes.
+export async function runAsyncSgdWorker(ctx: WorkerContext, _cfg: AsyncSgdConfig): Promise<void> {
   const { ep, oracle } = ctx;
   const d = oracle.paramCount;
   const params = Float32Array.from(ctx.initialParams);
