@@ -9,7 +9,7 @@ import type { Fault, When } from '../sim/faults.ts';
 import { experimentSchema, experimentSchemaFor } from './schema.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
-import { builtInAlgorithm } from '../../optimizers/registry.ts';
+import { builtInAlgorithm, builtInAlgorithms } from '../../optimizers/registry.ts';
 
 type Path = (string | number)[];
 
@@ -170,10 +170,10 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject, root: Schema
       const allowed = Object.keys((schemaAt(path)?.['properties'] as object) ?? {});
       const kind = (data as { optimizer?: { kind?: string } }).optimizer?.kind;
       if (path.length === 1 && path[0] === 'optimizer' && kind !== undefined) {
-        // A key of another algorithm (or of none): name the ones that apply to this one.
-        return new UserError(
-          `${loc.where(path, extra)}: optimizer.${extra}: does not apply to optimizer.kind ${kind}${didYouMean(extra, allowed)}; the keys that apply are ${allowed.join(', ')}`,
-        );
+        // A key of another algorithm, or of none: name the ones that apply to this one.
+        const elsewhere = builtInAlgorithms().filter((a) => Object.hasOwn(a.options, extra)).map((a) => a.kind);
+        const what = elsewhere.length > 0 ? `does not apply to optimizer.kind ${kind} (it is a key of ${elsewhere.join(', ')})` : `unknown key${didYouMean(extra, allowed)}`;
+        return new UserError(`${loc.where(path, extra)}: optimizer.${extra}: ${what}; the keys that apply to ${kind} are ${allowed.join(', ')}`);
       }
       return new UserError(
         `${loc.where(path, extra)}: ${key([...path, extra])}: unknown key${didYouMean(extra, allowed)}; expected one of ${allowed.join(', ')}`,
