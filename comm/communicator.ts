@@ -4,6 +4,7 @@ import { codecRingAllReduce } from './collectives/codec-ring-allreduce.ts';
 import { psServeCompressedRound } from './collectives/compressed-parameter-server.ts';
 import { createCompressor, type CompressorSpec } from './compress/factory.ts';
 import type { Compressor, Uniform } from './compress/compressor.ts';
+import { createPluginCompressor } from './compress/plugin.ts';
 import { createErrorFeedback, Ef21Receiver, type ErrorFeedback, type FeedbackMode } from './compress/error-feedback.ts';
 import { PerTensor, type Segment } from './compress/per-tensor.ts';
 import { Contractive, qsgdOmega } from './compress/contractive.ts';
@@ -12,8 +13,15 @@ import type { Endpoint } from './endpoint.ts';
 
 export type Aggregation = 'allgather' | 'ring' | 'ps';
 
-/** A compressor spec as configured: the factory's spec plus an optional bucket size. */
-export type ConfiguredCompressor = CompressorSpec & { bucket?: number };
+/** A compressor spec as configured: the factory's spec plus an optional bucket size, or a plugin module. */
+export type ConfiguredCompressor = (CompressorSpec & { bucket?: number; module?: undefined }) | PluginSpec;
+
+/** `{ module: <absolute path>, ...options }`: a compressor from a user module. */
+export type PluginSpec = { kind?: undefined; module: string } & Record<string, unknown>;
+
+export function isPluginSpec(spec: ConfiguredCompressor): spec is PluginSpec {
+  return typeof spec.module === 'string';
+}
 
 export interface ExchangeConfig {
   compressor: ConfiguredCompressor;
@@ -27,6 +35,8 @@ export interface ExchangeConfig {
  * paper does to keep the quantisation variance, which grows with sqrt(d)/s, in check.
  */
 export function compressorFor(spec: ConfiguredCompressor, segments: readonly Segment[], length: number, feedback: FeedbackMode): Compressor {
+  // A plugin (comm/compress/plugin.ts) handles the whole vector with its own options.
+  if (isPluginSpec(spec)) return createPluginCompressor(spec);
   const { bucket, ...rest } = spec;
   const base = rest as CompressorSpec;
   let parts: readonly Segment[] | null = base.perTensor ? segments : null;

@@ -8,12 +8,13 @@ import { dilocoUsesMaster, runDiloco, type DilocoConfig } from './worker.ts';
  * diloco. Defaults are the reference's: the inner optimizer is torch.optim.AdamW with its own
  * defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2); the outer optimizer is
  * SGD with Nesterov momentum, lr 0.7, momentum 0.9 (Douillard et al. 2023; torchft's DiLoCo and
- * OpenDiLoCo use the same). H (localSteps) has no universal value (the paper's 500 goes with
- * runs of ~90k steps); the default 4 is meant to be set.
+ * OpenDiLoCo use the same). H (localSteps) is required: it has no universal value (torchft's
+ * sync_every has no default; the paper's 500 goes with runs of ~90k steps).
  */
 export const diloco = defineAlgorithm<DilocoConfig & OptimizerConfig>({
   kind: 'diloco',
   description: 'DiLoCo: H inner AdamW steps per worker, outer Nesterov SGD on the averaged outer gradient; Streaming DiLoCo fragments and overlap (Douillard et al. 2023, 2025).',
+  required: ['localSteps'],
   options: {
     innerOptimizer: { enum: ['adamw', 'sgd'], default: 'adamw', description: 'Inner optimizer: AdamW (lr, betas, eps, weightDecay), or SGD (lr, momentum, nesterov, weightDecay).' },
     lr: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'Inner learning rate (torch.optim.AdamW default 1e-3).' },
@@ -30,7 +31,7 @@ export const diloco = defineAlgorithm<DilocoConfig & OptimizerConfig>({
     momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'sgd inner optimizer: heavy-ball momentum.' },
     nesterov: { type: 'boolean', default: false, description: 'sgd inner optimizer: Nesterov momentum.' },
     schedule: scheduleOption,
-    localSteps: { type: 'integer', minimum: 1, default: 4, description: 'H: inner steps between synchronizations.' },
+    localSteps: { type: 'integer', minimum: 1, description: 'H: inner steps between synchronizations (required: like torchft\'s sync_every it has no universal value; the paper uses 500 in runs of ~90k steps).' },
     outerLr: { type: 'number', exclusiveMinimum: 0, default: 0.7, description: 'Outer learning rate (SGD with Nesterov momentum; DiLoCo: 0.7).' },
     outerMomentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9, description: 'Outer Nesterov momentum (DiLoCo: 0.9).' },
     fragments: { type: 'integer', minimum: 1, default: 1, description: 'Streaming DiLoCo fragments F, synchronized in turn every H/F steps (1 = plain DiLoCo).' },

@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig } from '../config/load.ts';
 import { withGeneratedFaults } from '../runtime/fault-program.ts';
+import { resolvePlugins } from '../config/plugins.ts';
 import type { MetricsLine } from '../metrics/aggregator.ts';
 import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
@@ -139,7 +140,7 @@ await yargs(hideBin(process.argv))
     (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
     async (a) => {
       // Also loads and checks the fault module, if any.
-      const lc = await withGeneratedFaults(loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] }));
+      const lc = await withGeneratedFaults(await resolvePlugins(loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] })));
       process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset})\n`);
     },
   )

@@ -6,10 +6,12 @@ import { UserError } from '../util/user-error.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import { buildTopology } from '../../topologies/index.ts';
 import type { Fault, When } from '../sim/faults.ts';
-import { experimentSchema, experimentSchemaFor } from './schema.ts';
+import { experimentSchema, experimentSchemaFor, optimizerSchemaFor } from './schema.ts';
+import type { CompressorPlugin } from '../../comm/compress/plugin.ts';
+import { algorithmPlugins, compressorPlugins } from './plugin-cache.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
-import { builtInAlgorithm } from '../../optimizers/registry.ts';
+import { builtInAlgorithm, builtInAlgorithms } from '../../optimizers/registry.ts';
 
 type Path = (string | number)[];
 
@@ -41,6 +43,70 @@ function validatorFor(a: Algorithm<OptimizerConfig> | null): Validator {
 function algorithmNamed(data: unknown): Algorithm<OptimizerConfig> | null {
   const kind = (data as { optimizer?: { kind?: unknown } }).optimizer?.kind;
   return typeof kind === 'string' ? (builtInAlgorithm(kind) ?? null) : null;
+}
+
+/** Stands in for a plugin algorithm whose module is not imported yet (resolvePlugins validates again). */
+const PENDING_PLUGIN: Algorithm<OptimizerConfig> = {
+  kind: '(plugin)',
+  description: '',
+  options: {},
+  toleratesCrash: () => true,
+  worker: () => Promise.reject(new Error('plugin algorithm not loaded')),
+};
+const lenientValidator: Validator = (() => {
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, optimizer: { type: 'object' } } } as unknown as Schema;
+  return { schema, validate: ajv.compile(schema) };
+})();
+const pluginValidators = new Map<string, Validator>();
+
+/** The schema of a config with plugins: the plugin algorithm's options and/or the plugin compressor's. */
+function pluginValidator(a: Algorithm<OptimizerConfig>, aPath: string | undefined, c: CompressorPlugin | null, cPath: string | undefined): Validator {
+  const key = `${aPath ?? a.kind}|${cPath ?? ''}`;
+  let v = pluginValidators.get(key);
+  if (v) return v;
+  const opt = optimizerSchemaFor(a) as { properties: Record<string, unknown>; required: string[] } & Schema;
+  const properties: Record<string, unknown> = { ...opt.properties };
+  let required = opt.required;
+  if (aPath) {
+    properties['module'] = { type: 'string', description: 'The algorithm module (path relative to the experiment file).' };
+    properties['kind'] = { const: a.kind, description: `The module's kind (${a.kind}).` };
+    required = required.filter((k) => k !== 'kind');
+  }
+  if (c && cPath && 'compressor' in a.options) {
+    properties['compressor'] = {
+      type: 'object',
+      additionalProperties: false,
+      required: ['module'],
+      properties: { module: { type: 'string', description: 'The compressor module.' }, ...(c.options ?? {}) },
+    };
+  }
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, optimizer: { ...opt, properties, required } } } as unknown as Schema;
+  v = { schema, validate: ajv.compile(schema) };
+  pluginValidators.set(key, v);
+  return v;
+}
+
+/**
+ * Plugin module paths (`optimizer.module`, `optimizer.compressor.module`): resolved against the
+ * experiment file's directory, checked to exist, and written back absolute (config.yaml too).
+ */
+function pluginPaths(loc: Locator, file: string, data: Record<string, unknown>): { algorithm?: string; compressor?: string } {
+  const out: { algorithm?: string; compressor?: string } = {};
+  const o = data['optimizer'];
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return out;
+  const at = (obj: Record<string, unknown>, path: Path, what: 'algorithm' | 'compressor'): void => {
+    const m = obj['module'];
+    if (m === undefined) return;
+    if (typeof m !== 'string') throw new UserError(`${loc.where(path)}: ${path.join('.')}: expected a path to a JS/TS module, found ${describe(m)}`);
+    const abs = resolvePath(dirname(resolvePath(file)), m);
+    if (!existsSync(abs)) throw new UserError(`${loc.where(path)}: ${path.join('.')}: expected a JS/TS module, found no file ${abs}`);
+    obj['module'] = abs;
+    out[what] = abs;
+  };
+  at(o as Record<string, unknown>, ['optimizer', 'module'], 'algorithm');
+  const c = (o as Record<string, unknown>)['compressor'];
+  if (c !== null && typeof c === 'object' && !Array.isArray(c)) at(c as Record<string, unknown>, ['optimizer', 'compressor', 'module'], 'compressor');
+  return out;
 }
 
 /** Levenshtein distance, for did-you-mean suggestions. */
@@ -170,10 +236,10 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject, root: Schema
       const allowed = Object.keys((schemaAt(path)?.['properties'] as object) ?? {});
       const kind = (data as { optimizer?: { kind?: string } }).optimizer?.kind;
       if (path.length === 1 && path[0] === 'optimizer' && kind !== undefined) {
-        // A key of another algorithm (or of none): name the ones that apply to this one.
-        return new UserError(
-          `${loc.where(path, extra)}: optimizer.${extra}: does not apply to optimizer.kind ${kind}${didYouMean(extra, allowed)}; the keys that apply are ${allowed.join(', ')}`,
-        );
+        // A key of another algorithm, or of none: name the ones that apply to this one.
+        const elsewhere = builtInAlgorithms().filter((a) => Object.hasOwn(a.options, extra)).map((a) => a.kind);
+        const what = elsewhere.length > 0 ? `does not apply to optimizer.kind ${kind} (it is a key of ${elsewhere.join(', ')})` : `unknown key${didYouMean(extra, allowed)}`;
+        return new UserError(`${loc.where(path, extra)}: optimizer.${extra}: ${what}; the keys that apply to ${kind} are ${allowed.join(', ')}`);
       }
       return new UserError(
         `${loc.where(path, extra)}: ${key([...path, extra])}: unknown key${didYouMean(extra, allowed)}; expected one of ${allowed.join(', ')}`,
@@ -437,10 +503,21 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new UserError(`${file}:1:1: (top level): expected a mapping of experiment keys, found ${describe(data)}`);
   }
-  const algorithm = algorithmNamed(data);
-  const v = validatorFor(algorithm);
+  const plugins = pluginPaths(loc, file, data as Record<string, unknown>);
+  const algoPlugin = plugins.algorithm ? (algorithmPlugins.get(plugins.algorithm) ?? null) : null;
+  const compPlugin = plugins.compressor ? (compressorPlugins.get(plugins.compressor) ?? null) : null;
+  // A module not imported yet: the rest is checked now, the optimizer block by resolvePlugins.
+  const pending = (plugins.algorithm !== undefined && !algoPlugin) || (plugins.compressor !== undefined && !compPlugin);
+  let algorithm = plugins.algorithm ? algoPlugin : algorithmNamed(data);
+  const v = pending
+    ? lenientValidator
+    : algorithm && (plugins.algorithm || plugins.compressor)
+      ? pluginValidator(algorithm, plugins.algorithm, compPlugin, plugins.compressor)
+      : validatorFor(algorithm);
   if (!v.validate(data)) throw schemaError(loc, data, v.validate.errors![0]!, v.schema);
+  if (pending) algorithm = PENDING_PLUGIN;
   if (!algorithm) throw new UserError(`${loc.where(['optimizer', 'kind'])}: optimizer.kind: expected an algorithm`);
+  if (algoPlugin) (data as { optimizer: OptimizerConfig }).optimizer.kind = algoPlugin.kind;
   const config = data as ExperimentConfig;
   if (!config.name) config.name = basename(file, extname(file));
   const q = parseQuantities(loc, config, algorithm);
@@ -455,5 +532,15 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (loc.generated) config.faults = config.faults.slice(0, userFaults);
   // A --seed counts as an override when the file is reloaded (with generated faults).
   const sets = [...(opts.sets ?? []), ...(opts.seed !== undefined ? [`seed=${opts.seed}`] : [])];
-  return { config, q, faults, faultsModulePath, file, src, sets, generatedFaults: gen?.entries ?? [] };
+  return {
+    config,
+    q,
+    faults,
+    faultsModulePath,
+    file,
+    src,
+    sets,
+    generatedFaults: gen?.entries ?? [],
+    ...(plugins.algorithm || plugins.compressor ? { plugins } : {}),
+  };
 }

@@ -20,7 +20,8 @@ import { runManifest } from './manifest.ts';
 import { membershipOf, networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
-import { loadPlugins, pluginAlgorithm } from './plugins.ts';
+import { pluginAlgorithm } from './plugins.ts';
+import { resolvePlugins } from '../config/plugins.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 
@@ -64,8 +65,8 @@ export function rankSets(workers: number, processes: number): number[][] {
 export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Promise<RunResult> {
   // A broken fault module is an input error: found here (it is loaded and checked) before
   // anything is created.
-  const lc = await withGeneratedFaults(loaded);
-  await loadPlugins(lc);
+  // Plugin modules are imported and their options validated first (a bad plugin exits 2).
+  const lc = await withGeneratedFaults(await resolvePlugins(loaded));
   const algorithm = algorithmOf(lc.config.optimizer, pluginAlgorithm(lc));
   const c = lc.config;
   const pre = preflight(lc);
