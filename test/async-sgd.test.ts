@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { asyncSgd } from '../optimizers/async-sgd/index.ts';
-import { deterministicMetrics, dtemu, json, metrics, tmp } from './helpers/cli.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { runExperiment } from '../src/runtime/coordinator.ts';
+import { deterministicMetrics, json, metrics, tmp } from './helpers/cli.ts';
 
 function experiment(dir: string, workers: number, optimizer: string, topology: string, extra = ''): string {
   const file = join(dir, 'exp.yaml');
@@ -18,19 +20,17 @@ topology: { kind: ${topology} }
 network: { bandwidth: 1 Gb/s, latency: 100 us }
 compute: { speed: 100 MFLOP/s }
 train: { steps: 30, evalEvery: 15 }
-transport: { kind: inproc }
 ${extra}
 `,
   );
   return file;
 }
 
-function run(workers: number, optimizer: string, topology: string, sets: string[] = []) {
+/** One run in this process (no CLI start-up: the runs dominate these tests' cost). */
+async function run(workers: number, optimizer: string, topology: string, transport = 'inproc') {
   const dir = tmp();
   const out = join(dir, 'run');
-  const r = dtemu(['run', experiment(dir, workers, optimizer, topology), '--out', out, '--quiet', ...sets.flatMap((s) => ['--set', s])]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
+  await runExperiment(loadConfig(experiment(dir, workers, optimizer, topology, `transport: { kind: ${transport} }`)), { outDir: out });
   const train = metrics(out).filter((l) => l['kind'] === 'train');
   return {
     dir: out,
@@ -41,31 +41,31 @@ function run(workers: number, optimizer: string, topology: string, sets: string[
 }
 
 describe('async-sgd', () => {
-  it('with one worker it is sequential SGD: the same losses as allreduce-sgd on one worker, bit for bit', () => {
-    const a = run(1, '{ kind: async-sgd, lr: 0.5, momentum: 0.9 }', 'star');
-    const s = run(1, '{ kind: allreduce-sgd, lr: 0.5, momentum: 0.9 }', 'ring');
+  it('with one worker it is sequential SGD: the same losses as allreduce-sgd on one worker, bit for bit', async () => {
+    const a = await run(1, '{ kind: async-sgd, lr: 0.5, momentum: 0.9 }', 'star');
+    const s = await run(1, '{ kind: allreduce-sgd, lr: 0.5, momentum: 0.9 }', 'ring');
     expect(a.losses).toEqual(s.losses);
     expect(a.summary.finalLoss).toBe(s.summary.finalLoss);
     expect(a.summary.staleness.histogram).toEqual([30]);
   });
 
-  let equalSpeeds: ReturnType<typeof run> | null = null;
+  let equalSpeeds: Awaited<ReturnType<typeof run>> | null = null;
 
-  it('with equal speeds and no delays every gradient after the first round is exactly n - 1 stale', () => {
-    const r = (equalSpeeds = run(4, '{ kind: async-sgd, lr: 0.5 }', 'star'));
+  it('with equal speeds and no delays every gradient after the first round is exactly n - 1 stale', async () => {
+    const r = (equalSpeeds = await run(4, '{ kind: async-sgd, lr: 0.5 }', 'star'));
     // First round: all push at the same virtual time, applied in rank order.
     expect(r.staleness[0]).toEqual([0, 1, 2, 3]);
     for (const s of r.staleness.slice(1)) expect(s).toEqual([3, 3, 3, 3]);
     expect(r.summary.staleness).toEqual({ count: 120, mean: (6 + 3 * 116) / 120, max: 3, histogram: [1, 1, 1, 117] });
   });
 
-  it('the order of applied updates (hence every metric) is identical over ws and in process', () => {
-    const inproc = equalSpeeds ?? run(4, '{ kind: async-sgd, lr: 0.5 }', 'star');
-    const ws = run(4, '{ kind: async-sgd, lr: 0.5 }', 'star', ['transport.kind=ws']);
+  it('the order of applied updates (hence every metric) is identical over ws and in process', async () => {
+    const inproc = equalSpeeds ?? await run(4, '{ kind: async-sgd, lr: 0.5 }', 'star');
+    const ws = await run(4, '{ kind: async-sgd, lr: 0.5 }', 'star', 'ws');
     expect(deterministicMetrics(ws.dir)).toEqual(deterministicMetrics(inproc.dir));
   });
 
-  it('needs a star (the server applies the gradients): a located error otherwise', () => {
+  it('needs a star (the server applies the gradients): a located error otherwise', async () => {
     const fail = (path: string, message: string): never => {
       throw new Error(`${path}: ${message}`);
     };
