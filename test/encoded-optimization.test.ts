@@ -91,6 +91,8 @@ describe('encoding matrices', () => {
   it('subsampled randomized Hadamard: S^T S = I, entries +-1/sqrt(M), fast transform = dense product', () => {
     const enc = new HadamardEncoding(50, 128 / 50, 3);
     expect(enc.rows).toBe(128);
+    // beta = M / N with float rounding in the product (256 / 99 * 99 is not exactly 256 for every N).
+    for (const n of [3, 7, 99, 100, 127]) expect(new HadamardEncoding(n, 256 / n, 1).rows).toBe(256);
     const s = enc.dense();
     expect(tightFrameError(s, 128, 50)).toBeLessThan(1e-12);
     for (const v of s) expect(Math.abs(Math.abs(v) - 1 / Math.sqrt(128))).toBeLessThan(1e-15);

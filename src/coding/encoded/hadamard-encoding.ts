@@ -41,7 +41,9 @@ export class HadamardEncoding implements Encoding {
     seed: number,
   ) {
     checkRedundancy(cols, beta);
-    const m = beta * cols;
+    // beta is usually written as M / N (e.g. 256 / 99): undo its rounding before the size check.
+    const exact = beta * cols;
+    const m = Math.abs(exact - Math.round(exact)) < 1e-9 * exact ? Math.round(exact) : exact;
     if (!isPowerOfTwo(m)) {
       const lo = 2 ** Math.floor(Math.log2(m));
       const valid = [lo, 2 * lo].filter((v) => v >= cols).map((v) => `${v / cols} (M = ${v})`);
