@@ -65,6 +65,14 @@ describe('async-sgd', () => {
     expect(deterministicMetrics(ws.dir)).toEqual(deterministicMetrics(inproc.dir));
   });
 
+  it('staleness: scale-lr divides each step by 1 + staleness: same timing and staleness, a different path', async () => {
+    const plain = equalSpeeds ?? (await run(4, '{ kind: async-sgd, lr: 0.5 }', 'star'));
+    const scaled = await run(4, '{ kind: async-sgd, lr: 0.5, staleness: scale-lr }', 'star');
+    expect(scaled.staleness).toEqual(plain.staleness);
+    expect(scaled.losses[0]).toBe(plain.losses[0]); // step 1's losses are computed before any update
+    expect(scaled.losses.slice(1)).not.toEqual(plain.losses.slice(1));
+  });
+
   it('needs a star (the server applies the gradients): a located error otherwise', async () => {
     const fail = (path: string, message: string): never => {
       throw new Error(`${path}: ${message}`);
