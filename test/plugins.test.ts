@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { deterministicMetrics, dtemu, json, metrics, ROOT, tmp } from './helpers/cli.ts';
 
 /**
- * Plugins from YAML (experiments/plugins/): an algorithm and a compressor from user modules run
+ * Plugins from YAML (experiments/plugins/): an algorithm, a compressor and CSV data run
  * like built-ins (identically in process and over ws), their bits come from their bytes, and a
  * bad plugin is one located line with exit 2 (or 1 when it fails during the run, metrics so far
  * kept). The algorithm plugin is the proof from outside that an algorithm needs no edit to dtemu.
@@ -48,6 +48,28 @@ describe('plugins from YAML', () => {
     // workers sends 3 payloads per step.
     const s = json<{ totalBits: number; steps: number }>(join(a.dir, 'summary.json'));
     expect(s.totalBits).toBe(12 * 4 * 3 * (4 + 676) * 8);
+  });
+
+  it('a CSV data set trains end to end, identically in process and over ws', () => {
+    const csv = 'data={format: csv, train: ../../experiments/plugins/data/three-clusters-train.csv, test: ../../experiments/plugins/data/three-clusters-test.csv, batchSize: 16}';
+    const a = run(join(base, 'csv-in'), csv, 'model={kind: logistic}', 'transport.kind=inproc');
+    expect(a.stderr).toBe('');
+    const b = run(join(base, 'csv-ws'), csv, 'model={kind: logistic}', 'transport.processes=2');
+    expect(b.stderr).toBe('');
+    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
+    // Three separable clusters (8 features, 600 test rows): a logistic model learns them.
+    const evals = metrics(a.dir).filter((l) => l['kind'] === 'eval');
+    expect(evals[evals.length - 1]!['evalAccuracy']).toBeGreaterThan(0.9);
+  });
+
+  it('a bad CSV cell is an input error naming file, line and column', () => {
+    const dir = tmp('dtemu-bad-csv-');
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'a,b,label\n1,2,0\n3,x,1\n');
+    const r = run(join(dir, 'run'), `data={format: csv, train: ${bad}, test: ${bad}, batchSize: 1}`, 'model={kind: logistic}', 'transport.kind=inproc');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`dtemu: ${bad}:3: column 2: expected a number, found "x"`);
+    expect(existsSync(join(dir, 'run'))).toBe(false);
   });
 
   describe('bad plugins: one line naming the module, exit 2 before anything is created', () => {

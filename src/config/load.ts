@@ -326,7 +326,22 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     steps: c.train.steps,
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
   });
-  const regression = c.data.dataset === 'linear';
+  // Your own files or a built-in data set, not both; file paths are relative to the experiment.
+  const d = c.data;
+  if (d.format !== undefined) {
+    if (d.dataset !== undefined) fail(['data', 'dataset'], `expected either dataset or format, found both (dataset ${d.dataset}, format ${d.format})`);
+    for (const k of ['train', 'test'] as const) {
+      const v = d[k];
+      if (v === undefined) fail(['data', k], `expected the ${k === 'train' ? 'training' : 'test'} file for format ${d.format}, found nothing`);
+      const abs = resolvePath(dirname(resolvePath(loc.file)), v!);
+      if (!existsSync(abs)) fail(['data', k], `expected a ${d.format} file, found no file ${abs}`);
+      d[k] = abs;
+    }
+  } else {
+    if (d.dataset === undefined) fail(['data'], 'expected a dataset (fashion-mnist, linear, logistic, blobs, moby-dick) or your own files (format: csv, train, test), found neither');
+    for (const k of ['train', 'test', 'labelColumn', 'task'] as const) if (d[k] !== undefined) fail(['data', k], `expected ${k} only with format (your own files), found it with dataset ${d.dataset}`);
+  }
+  const regression = c.data.dataset === 'linear' || (d.format !== undefined && d.task === 'regression');
   if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
   if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
   if (c.model.kind === 'cnn' && c.data.dataset !== 'fashion-mnist') fail(['model', 'kind'], `expected an image data set for cnn, found '${c.data.dataset}'`);
@@ -335,7 +350,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
   if (regression && c.data.partition !== 'iid') fail(['data', 'partition'], `expected iid for a regression data set, found ${c.data.partition}`);
   const trainSamples = c.data.dataset === 'fashion-mnist' ? 60000 : c.data.samples;
   const perWorker = Math.floor(trainSamples / c.workers);
-  if (c.data.partition === 'iid' && c.data.batchSize > perWorker) {
+  if (d.format === undefined && c.data.partition === 'iid' && c.data.batchSize > perWorker) {
     fail(['data', 'batchSize'], `expected at most the shard size (${perWorker} samples per worker), found ${c.data.batchSize}`);
   }
 }

@@ -19,6 +19,12 @@ export interface ExperimentConfig {
   };
   data: {
     dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs' | 'moby-dick';
+    /** Your own files instead of `dataset` (then `dataset` is absent). */
+    format?: 'csv';
+    train?: string;
+    test?: string;
+    labelColumn?: number;
+    task?: 'classification' | 'regression';
     partition: 'iid' | 'dirichlet' | 'shards';
     alpha: number;
     shardsPerWorker: number;

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/types.ts';
 import type { Dataset } from '../train/data/dataset.ts';
 import { loadFashionMnist } from '../train/data/fashion-mnist.ts';
+import { loadCsv } from '../train/data/csv.ts';
 import { partitionIndices, type PartitionSpec } from '../train/data/partition.ts';
 import { makeSynthetic } from '../train/data/synthetic.ts';
 import { loadMobyDick } from '../train/data/text.ts';
@@ -16,6 +17,7 @@ import { Membership } from '../../optimizers/common/rejoin.ts';
 /** Data set named by the config (Fashion-MNIST from disk, Moby-Dick from its npm package, or synthetic from the seed). */
 export function loadDataset(lc: LoadedConfig): Dataset {
   const d = lc.config.data;
+  if (d.format === 'csv') return loadCsv({ train: d.train!, test: d.test!, labelColumn: d.labelColumn ?? -1, task: d.task ?? 'classification' });
   if (d.dataset === 'fashion-mnist') return loadFashionMnist();
   if (d.dataset === 'moby-dick') {
     return loadMobyDick({ context: d.context, samples: d.samples, testSamples: d.testSamples, lowercase: d.lowercase, minCharCount: d.minCharCount }, lc.config.seed);
