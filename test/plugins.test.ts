@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { deterministicMetrics, dtemu, json, metrics, ROOT, tmp } from './helpers/cli.ts';
 
 /**
- * Plugins from YAML (experiments/plugins/): an algorithm, a compressor and CSV data run
+ * Plugins from YAML (experiments/plugins/): an algorithm, a compressor, a LayersModel and CSV data run
  * like built-ins (identically in process and over ws), their bits come from their bytes, and a
  * bad plugin is one located line with exit 2 (or 1 when it fails during the run, metrics so far
  * kept). The algorithm plugin is the proof from outside that an algorithm needs no edit to dtemu.
@@ -48,6 +48,21 @@ describe('plugins from YAML', () => {
     // workers sends 3 payloads per step.
     const s = json<{ totalBits: number; steps: number }>(join(a.dir, 'summary.json'));
     expect(s.totalBits).toBe(12 * 4 * 3 * (4 + 676) * 8);
+  });
+
+  it('a tfjs LayersModel module trains end to end through tfjs gradients, identically in process and over ws', () => {
+    const model = 'model={module: ../../experiments/plugins/layers-model.ts, hidden: 32}';
+    const a = run(join(base, 'lm-in'), model, 'transport.kind=inproc');
+    expect(a.stderr).toBe('');
+    const b = run(join(base, 'lm-ws'), model, 'transport.processes=2');
+    expect(b.stderr).toBe('');
+    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
+    // Flatten + Dense(32, relu) + Dense(4) on 16 features: the same 676 parameters as the
+    // built-in MLP [32], flattened into the vector the ring all-reduces (each worker sends
+    // 2(n-1)/n of it per step), and the loss goes down.
+    const train = metrics(a.dir).filter((l) => l['kind'] === 'train');
+    expect(train[11]!['bits']).toBe(12 * 4 * 2 * 3 * (676 / 4) * 4 * 8);
+    expect((train[11]!['loss'] as number) < (train[0]!['loss'] as number)).toBe(true);
   });
 
   it('a CSV data set trains end to end, identically in process and over ws', () => {

@@ -5,7 +5,8 @@ import { registerCompressorPlugin, type CompressorPlugin } from '../../comm/comp
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { loadConfigText } from './load.ts';
-import { algorithmPlugins, compressorPlugins } from './plugin-cache.ts';
+import { algorithmPlugins, compressorPlugins, modelPlugins } from './plugin-cache.ts';
+import type { ModelPlugin } from '../train/layers-model.ts';
 import type { LoadedConfig } from './types.ts';
 
 /*
@@ -72,6 +73,14 @@ function checkCompressor(file: string, p: unknown): CompressorPlugin {
   return c;
 }
 
+function checkModel(file: string, p: unknown): ModelPlugin {
+  const where = `model.module: ${shown(file)}`;
+  if (!isObj(p) || !isFn((p as Record<string, unknown>)['build'])) {
+    throw new UserError(`${where}: expected a default export made with defineModel({ options, build }), found ${p === undefined ? 'no default export' : typeof p}`);
+  }
+  return p as ModelPlugin;
+}
+
 /**
  * The compressor must round-trip: decode writes every element of its output and decodeAdd adds
  * what decode gives. Checked on a seeded vector before anything runs (a wrong length is an input
@@ -107,6 +116,11 @@ export async function importPlugins(lc: LoadedConfig): Promise<void> {
   if (a && !algorithmPlugins.has(a)) {
     const mod = await importModule('optimizer.module', a);
     algorithmPlugins.set(a, checkAlgorithm(a, mod['default'] ?? mod['algorithm']));
+  }
+  const m = lc.plugins?.model;
+  if (m && !modelPlugins.has(m)) {
+    const mod = await importModule('model.module', m);
+    modelPlugins.set(m, checkModel(m, mod['default'] ?? mod['model']));
   }
   const c = lc.plugins?.compressor;
   if (c && !compressorPlugins.has(c)) {

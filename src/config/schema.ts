@@ -74,8 +74,9 @@ export const experimentSchema = {
     model: {
       type: 'object',
       additionalProperties: false,
-      required: ['kind'],
+      description: 'A built-in model `kind`, or your own `module` (a tfjs LayersModel; its options beside).',
       properties: {
+        module: { type: 'string', description: 'A JS/TS module whose default export (defineModel) builds a tfjs LayersModel (path relative to the experiment file).' },
         kind: { enum: ['logistic', 'linear', 'mlp', 'cnn', 'char-lstm'], description: 'Model family (char-lstm: embedding, one LSTM layer, dense output; for moby-dick).' },
         hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128], description: 'mlp: hidden layer sizes.' },
         channels: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [8, 16], description: 'cnn: channels of each 3x3 conv + 2x2 max-pool block.' },

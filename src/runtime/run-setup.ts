@@ -6,6 +6,8 @@ import { partitionIndices, type PartitionSpec } from '../train/data/partition.ts
 import { makeSynthetic } from '../train/data/synthetic.ts';
 import { loadMobyDick } from '../train/data/text.ts';
 import { buildModel, type ModelDef, type ModelSpec } from '../train/models.ts';
+import { pluginModelDef } from '../train/layers-model.ts';
+import { modelPlugins } from '../config/plugin-cache.ts';
 import { buildTopology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
 import { FaultSchedule } from '../sim/faults.ts';
@@ -40,6 +42,17 @@ export function modelSpecOf(lc: LoadedConfig): ModelSpec {
 }
 
 export function modelOf(lc: LoadedConfig, ds: Dataset): ModelDef {
+  const module = lc.plugins?.model;
+  if (module) {
+    const plugin = modelPlugins.get(module);
+    if (!plugin) throw new Error(`model module ${module} was not loaded`);
+    const { module: _m, ...options } = lc.config.model as unknown as Record<string, unknown>;
+    try {
+      return pluginModelDef(plugin, options, ds.inputShape, ds.classes);
+    } catch (e) {
+      throw new UserError(`model.module: ${module}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
   return buildModel(modelSpecOf(lc), ds.inputShape, ds.classes);
 }
 
