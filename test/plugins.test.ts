@@ -101,7 +101,7 @@ describe('plugins from YAML', () => {
     );
     const bad: [string, string, RegExp][] = [
       ['missing file', 'optimizer={module: ./nope.ts}', /optimizer\.module: expected a JS\/TS module, found no file .*nope\.ts$/],
-      ['module without the export', `optimizer={module: ${noExport}}`, /optimizer\.module: .*no-export\.ts: expected a default export made with defineAlgorithm.*found no default export$/],
+      ['module without the export', `optimizer={module: ${noExport}}`, /optimizer\.module: .*no-export\.ts: expected a default export made with defineAlgorithm\(\{ kind, options, toleratesCrash, worker \}\), found (no default export|one without kind, options, toleratesCrash, worker)$/],
       [
         'compressor whose decode length is wrong',
         `optimizer={kind: compressed-sgd, compressor: {module: ${shortDecode}}}`,

@@ -46,7 +46,7 @@ function checkAlgorithm(file: string, a: unknown): Algorithm<OptimizerConfig> {
   if (!isObj(a)) throw new UserError(`${where}: expected a default export made with defineAlgorithm({ kind, options, toleratesCrash, worker }), found ${a === undefined ? 'no default export' : typeof a}`);
   const o = a as Record<string, unknown>;
   const missing = ['kind', 'options', 'toleratesCrash', 'worker'].filter((k) => (k === 'kind' ? typeof o[k] !== 'string' : k === 'options' ? !isObj(o[k]) : !isFn(o[k])));
-  if (missing.length > 0) throw new UserError(`${where}: expected an Algorithm (defineAlgorithm) with ${missing.join(', ')}; found none`);
+  if (missing.length > 0) throw new UserError(`${where}: expected a default export made with defineAlgorithm({ kind, options, toleratesCrash, worker }), found one without ${missing.join(', ')}`);
   return wrapAlgorithm(file, a as Algorithm<OptimizerConfig>);
 }
 
