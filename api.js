@@ -21,6 +21,7 @@ export const {
   AdamW,
   builtInAlgorithms,
   defineCompressor,
+  defineModel,
   CompressedExchange,
   sendInBackground,
   awaitBackground,

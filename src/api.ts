@@ -23,6 +23,9 @@ export { learningRate, type ScheduleSpec } from '../optimizers/common/lr-schedul
 export { AdamW } from '../optimizers/common/adamw.ts';
 export { builtInAlgorithms } from '../optimizers/registry.ts';
 
+// Writing models: a module that builds a tfjs LayersModel.
+export { defineModel, type ModelPlugin, type BuiltLayersModel } from './train/layers-model.ts';
+
 // Writing compressors and communication.
 export { defineCompressor, type CompressorPlugin } from '../comm/compress/plugin.ts';
 export type { Compressor, Uniform } from '../comm/compress/compressor.ts';

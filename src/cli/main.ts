@@ -141,7 +141,7 @@ await yargs(hideBin(process.argv))
     async (a) => {
       // Also loads and checks the fault module, if any.
       const lc = await withGeneratedFaults(await resolvePlugins(loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] })));
-      process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset})\n`);
+      process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind ?? 'model module'} on ${lc.config.data.dataset ?? lc.config.data.format})\n`);
     },
   )
   .command(

@@ -8,7 +8,8 @@ import { buildTopology } from '../../topologies/index.ts';
 import type { Fault, When } from '../sim/faults.ts';
 import { experimentSchema, experimentSchemaFor, optimizerSchemaFor } from './schema.ts';
 import type { CompressorPlugin } from '../../comm/compress/plugin.ts';
-import { algorithmPlugins, compressorPlugins } from './plugin-cache.ts';
+import { algorithmPlugins, compressorPlugins, modelPlugins } from './plugin-cache.ts';
+import type { ModelPlugin } from '../train/layers-model.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
 import { builtInAlgorithm, builtInAlgorithms } from '../../optimizers/registry.ts';
@@ -54,14 +55,21 @@ const PENDING_PLUGIN: Algorithm<OptimizerConfig> = {
   worker: () => Promise.reject(new Error('plugin algorithm not loaded')),
 };
 const lenientValidator: Validator = (() => {
-  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, optimizer: { type: 'object' } } } as unknown as Schema;
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model: { type: 'object' }, optimizer: { type: 'object' } } } as unknown as Schema;
   return { schema, validate: ajv.compile(schema) };
 })();
 const pluginValidators = new Map<string, Validator>();
 
 /** The schema of a config with plugins: the plugin algorithm's options and/or the plugin compressor's. */
-function pluginValidator(a: Algorithm<OptimizerConfig>, aPath: string | undefined, c: CompressorPlugin | null, cPath: string | undefined): Validator {
-  const key = `${aPath ?? a.kind}|${cPath ?? ''}`;
+function pluginValidator(
+  a: Algorithm<OptimizerConfig>,
+  aPath: string | undefined,
+  c: CompressorPlugin | null,
+  cPath: string | undefined,
+  m: ModelPlugin | null,
+  mPath: string | undefined,
+): Validator {
+  const key = `${aPath ?? a.kind}|${cPath ?? ''}|${mPath ?? ''}`;
   let v = pluginValidators.get(key);
   if (v) return v;
   const opt = optimizerSchemaFor(a) as { properties: Record<string, unknown>; required: string[] } & Schema;
@@ -80,7 +88,11 @@ function pluginValidator(a: Algorithm<OptimizerConfig>, aPath: string | undefine
       properties: { module: { type: 'string', description: 'The compressor module.' }, ...(c.options ?? {}) },
     };
   }
-  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, optimizer: { ...opt, properties, required } } } as unknown as Schema;
+  const model =
+    m && mPath
+      ? { type: 'object', additionalProperties: false, required: ['module'], properties: { module: { type: 'string', description: 'The model module.' }, ...(m.options ?? {}) } }
+      : experimentSchema.properties.model;
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model, optimizer: { ...opt, properties, required } } } as unknown as Schema;
   v = { schema, validate: ajv.compile(schema) };
   pluginValidators.set(key, v);
   return v;
@@ -90,11 +102,10 @@ function pluginValidator(a: Algorithm<OptimizerConfig>, aPath: string | undefine
  * Plugin module paths (`optimizer.module`, `optimizer.compressor.module`): resolved against the
  * experiment file's directory, checked to exist, and written back absolute (config.yaml too).
  */
-function pluginPaths(loc: Locator, file: string, data: Record<string, unknown>): { algorithm?: string; compressor?: string } {
-  const out: { algorithm?: string; compressor?: string } = {};
-  const o = data['optimizer'];
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) return out;
-  const at = (obj: Record<string, unknown>, path: Path, what: 'algorithm' | 'compressor'): void => {
+function pluginPaths(loc: Locator, file: string, data: Record<string, unknown>): { algorithm?: string; compressor?: string; model?: string } {
+  const out: { algorithm?: string; compressor?: string; model?: string } = {};
+  const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const at = (obj: Record<string, unknown>, path: Path, what: 'algorithm' | 'compressor' | 'model'): void => {
     const m = obj['module'];
     if (m === undefined) return;
     if (typeof m !== 'string') throw new UserError(`${loc.where(path)}: ${path.join('.')}: expected a path to a JS/TS module, found ${describe(m)}`);
@@ -103,6 +114,9 @@ function pluginPaths(loc: Locator, file: string, data: Record<string, unknown>):
     obj['module'] = abs;
     out[what] = abs;
   };
+  if (isMapping(data['model'])) at(data['model'], ['model', 'module'], 'model');
+  const o = data['optimizer'];
+  if (!isMapping(o)) return out;
   at(o as Record<string, unknown>, ['optimizer', 'module'], 'algorithm');
   const c = (o as Record<string, unknown>)['compressor'];
   if (c !== null && typeof c === 'object' && !Array.isArray(c)) at(c as Record<string, unknown>, ['optimizer', 'compressor', 'module'], 'compressor');
@@ -326,16 +340,37 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     steps: c.train.steps,
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
   });
-  const regression = c.data.dataset === 'linear';
-  if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
-  if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
-  if (c.model.kind === 'cnn' && c.data.dataset !== 'fashion-mnist') fail(['model', 'kind'], `expected an image data set for cnn, found '${c.data.dataset}'`);
-  if (c.model.kind === 'char-lstm' && c.data.dataset !== 'moby-dick') fail(['model', 'kind'], `expected a text data set (moby-dick) for char-lstm, found '${c.data.dataset}'`);
-  if (c.data.dataset === 'moby-dick' && c.model.kind !== 'char-lstm') fail(['model', 'kind'], `expected char-lstm for data set 'moby-dick' (inputs are character ids), found ${c.model.kind}`);
+  // Your own files or a built-in data set, not both; file paths are relative to the experiment.
+  const d = c.data;
+  if (d.format !== undefined) {
+    if (d.dataset !== undefined) fail(['data', 'dataset'], `expected either dataset or format, found both (dataset ${d.dataset}, format ${d.format})`);
+    for (const k of ['train', 'test'] as const) {
+      const v = d[k];
+      if (v === undefined) fail(['data', k], `expected the ${k === 'train' ? 'training' : 'test'} file for format ${d.format}, found nothing`);
+      const abs = resolvePath(dirname(resolvePath(loc.file)), v!);
+      if (!existsSync(abs)) fail(['data', k], `expected a ${d.format} file, found no file ${abs}`);
+      d[k] = abs;
+    }
+  } else {
+    if (d.dataset === undefined) fail(['data'], 'expected a dataset (fashion-mnist, linear, logistic, blobs, moby-dick) or your own files (format: csv, train, test), found neither');
+    for (const k of ['train', 'test', 'labelColumn', 'task'] as const) if (d[k] !== undefined) fail(['data', k], `expected ${k} only with format (your own files), found it with dataset ${d.dataset}`);
+  }
+  const regression = c.data.dataset === 'linear' || (d.format !== undefined && d.task === 'regression');
+  const m = c.model;
+  if (m.module !== undefined && m.kind !== undefined) fail(['model', 'kind'], `expected either kind or module, found both (kind ${m.kind}, module ${m.module})`);
+  if (m.module === undefined && m.kind === undefined) fail(['model'], 'expected a model kind (logistic, linear, mlp, cnn, char-lstm) or your own module, found neither');
+  // A module's model is built for the data it is given; the built-in kinds have rules.
+  if (m.module === undefined) {
+    if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
+    if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
+    if (c.model.kind === 'cnn' && c.data.dataset !== 'fashion-mnist') fail(['model', 'kind'], `expected an image data set for cnn, found '${c.data.dataset}'`);
+    if (c.model.kind === 'char-lstm' && c.data.dataset !== 'moby-dick') fail(['model', 'kind'], `expected a text data set (moby-dick) for char-lstm, found '${c.data.dataset}'`);
+    if (c.data.dataset === 'moby-dick' && c.model.kind !== 'char-lstm') fail(['model', 'kind'], `expected char-lstm for data set 'moby-dick' (inputs are character ids), found ${c.model.kind}`);
+  }
   if (regression && c.data.partition !== 'iid') fail(['data', 'partition'], `expected iid for a regression data set, found ${c.data.partition}`);
   const trainSamples = c.data.dataset === 'fashion-mnist' ? 60000 : c.data.samples;
   const perWorker = Math.floor(trainSamples / c.workers);
-  if (c.data.partition === 'iid' && c.data.batchSize > perWorker) {
+  if (d.format === undefined && c.data.partition === 'iid' && c.data.batchSize > perWorker) {
     fail(['data', 'batchSize'], `expected at most the shard size (${perWorker} samples per worker), found ${c.data.batchSize}`);
   }
 }
@@ -507,12 +542,13 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   const algoPlugin = plugins.algorithm ? (algorithmPlugins.get(plugins.algorithm) ?? null) : null;
   const compPlugin = plugins.compressor ? (compressorPlugins.get(plugins.compressor) ?? null) : null;
   // A module not imported yet: the rest is checked now, the optimizer block by resolvePlugins.
-  const pending = (plugins.algorithm !== undefined && !algoPlugin) || (plugins.compressor !== undefined && !compPlugin);
+  const modelPlugin = plugins.model ? (modelPlugins.get(plugins.model) ?? null) : null;
+  const pending = (plugins.algorithm !== undefined && !algoPlugin) || (plugins.compressor !== undefined && !compPlugin) || (plugins.model !== undefined && !modelPlugin);
   let algorithm = plugins.algorithm ? algoPlugin : algorithmNamed(data);
   const v = pending
     ? lenientValidator
-    : algorithm && (plugins.algorithm || plugins.compressor)
-      ? pluginValidator(algorithm, plugins.algorithm, compPlugin, plugins.compressor)
+    : algorithm && (plugins.algorithm || plugins.compressor || plugins.model)
+      ? pluginValidator(algorithm, plugins.algorithm, compPlugin, plugins.compressor, modelPlugin, plugins.model)
       : validatorFor(algorithm);
   if (!v.validate(data)) throw schemaError(loc, data, v.validate.errors![0]!, v.schema);
   if (pending) algorithm = PENDING_PLUGIN;
@@ -541,6 +577,6 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
     src,
     sets,
     generatedFaults: gen?.entries ?? [],
-    ...(plugins.algorithm || plugins.compressor ? { plugins } : {}),
+    ...(plugins.algorithm || plugins.compressor || plugins.model ? { plugins } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { CompressorPlugin } from '../../comm/compress/plugin.ts';
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
+import type { ModelPlugin } from '../train/layers-model.ts';
 
 /*
  * Plugin modules imported in this process, by absolute path. The config loader validates a
@@ -8,3 +9,4 @@ import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
  */
 export const algorithmPlugins = new Map<string, Algorithm<OptimizerConfig>>();
 export const compressorPlugins = new Map<string, CompressorPlugin>();
+export const modelPlugins = new Map<string, ModelPlugin>();

@@ -5,7 +5,8 @@ import { registerCompressorPlugin, type CompressorPlugin } from '../../comm/comp
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { loadConfigText } from './load.ts';
-import { algorithmPlugins, compressorPlugins } from './plugin-cache.ts';
+import { algorithmPlugins, compressorPlugins, modelPlugins } from './plugin-cache.ts';
+import type { ModelPlugin } from '../train/layers-model.ts';
 import type { LoadedConfig } from './types.ts';
 
 /*
@@ -45,7 +46,7 @@ function checkAlgorithm(file: string, a: unknown): Algorithm<OptimizerConfig> {
   if (!isObj(a)) throw new UserError(`${where}: expected a default export made with defineAlgorithm({ kind, options, toleratesCrash, worker }), found ${a === undefined ? 'no default export' : typeof a}`);
   const o = a as Record<string, unknown>;
   const missing = ['kind', 'options', 'toleratesCrash', 'worker'].filter((k) => (k === 'kind' ? typeof o[k] !== 'string' : k === 'options' ? !isObj(o[k]) : !isFn(o[k])));
-  if (missing.length > 0) throw new UserError(`${where}: expected an Algorithm (defineAlgorithm) with ${missing.join(', ')}; found none`);
+  if (missing.length > 0) throw new UserError(`${where}: expected a default export made with defineAlgorithm({ kind, options, toleratesCrash, worker }), found one without ${missing.join(', ')}`);
   return wrapAlgorithm(file, a as Algorithm<OptimizerConfig>);
 }
 
@@ -70,6 +71,14 @@ function checkCompressor(file: string, p: unknown): CompressorPlugin {
   const c = p as CompressorPlugin;
   if (c.options !== undefined && !isObj(c.options)) throw new UserError(`${where}: expected options to be a mapping of JSON Schema properties`);
   return c;
+}
+
+function checkModel(file: string, p: unknown): ModelPlugin {
+  const where = `model.module: ${shown(file)}`;
+  if (!isObj(p) || !isFn((p as Record<string, unknown>)['build'])) {
+    throw new UserError(`${where}: expected a default export made with defineModel({ options, build }), found ${p === undefined ? 'no default export' : typeof p}`);
+  }
+  return p as ModelPlugin;
 }
 
 /**
@@ -107,6 +116,11 @@ export async function importPlugins(lc: LoadedConfig): Promise<void> {
   if (a && !algorithmPlugins.has(a)) {
     const mod = await importModule('optimizer.module', a);
     algorithmPlugins.set(a, checkAlgorithm(a, mod['default'] ?? mod['algorithm']));
+  }
+  const m = lc.plugins?.model;
+  if (m && !modelPlugins.has(m)) {
+    const mod = await importModule('model.module', m);
+    modelPlugins.set(m, checkModel(m, mod['default'] ?? mod['model']));
   }
   const c = lc.plugins?.compressor;
   if (c && !compressorPlugins.has(c)) {

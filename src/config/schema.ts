@@ -41,8 +41,13 @@ export const experimentSchema = {
     data: {
       type: 'object',
       additionalProperties: false,
-      required: ['dataset'],
+      description: 'The data: a built-in `dataset`, or your own files (`format: csv`, `train`, `test`).',
       properties: {
+        format: { enum: ['csv'], description: 'Your own data instead of `dataset`: csv (numbers, one sample per line, an optional header line; the label in `labelColumn`).' },
+        train: { type: 'string', description: 'format: the training file (path relative to the experiment file).' },
+        test: { type: 'string', description: 'format: the test file (path relative to the experiment file).' },
+        labelColumn: { type: 'integer', description: 'format csv: the label\'s column, 0-based, negative from the end (default -1, the last).' },
+        task: { enum: ['classification', 'regression'], description: 'format csv: labels are class indices 0..k-1 (default) or real targets.' },
         dataset: {
           enum: ['fashion-mnist', 'linear', 'logistic', 'blobs', 'moby-dick'],
           description: 'Data set: Fashion-MNIST, a synthetic one generated from the seed, or moby-dick (next-character prediction on the novel, shipped by an npm package).',
@@ -69,8 +74,9 @@ export const experimentSchema = {
     model: {
       type: 'object',
       additionalProperties: false,
-      required: ['kind'],
+      description: 'A built-in model `kind`, or your own `module` (a tfjs LayersModel; its options beside).',
       properties: {
+        module: { type: 'string', description: 'A JS/TS module whose default export (defineModel) builds a tfjs LayersModel (path relative to the experiment file).' },
         kind: { enum: ['logistic', 'linear', 'mlp', 'cnn', 'char-lstm'], description: 'Model family (char-lstm: embedding, one LSTM layer, dense output; for moby-dick).' },
         hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128], description: 'mlp: hidden layer sizes.' },
         channels: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [8, 16], description: 'cnn: channels of each 3x3 conv + 2x2 max-pool block.' },

@@ -19,6 +19,12 @@ export interface ExperimentConfig {
   };
   data: {
     dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs' | 'moby-dick';
+    /** Your own files instead of `dataset` (then `dataset` is absent). */
+    format?: 'csv';
+    train?: string;
+    test?: string;
+    labelColumn?: number;
+    task?: 'classification' | 'regression';
     partition: 'iid' | 'dirichlet' | 'shards';
     alpha: number;
     shardsPerWorker: number;
@@ -32,7 +38,7 @@ export interface ExperimentConfig {
     classes: number;
     noise: number;
   };
-  model: { kind: 'logistic' | 'linear' | 'mlp' | 'cnn' | 'char-lstm'; hidden: number[]; channels: number[]; kernel: number; embed: number; lstmHidden: number };
+  model: { kind: 'logistic' | 'linear' | 'mlp' | 'cnn' | 'char-lstm'; hidden: number[]; channels: number[]; kernel: number; embed: number; lstmHidden: number; module?: string };
   optimizer: OptimizerConfig;
   topology: { kind: 'ring' | 'star' };
   network: { bandwidth: string; latency: string };
@@ -108,5 +114,5 @@ export interface LoadedConfig {
    */
   generatedFaults: unknown[];
   /** Absolute paths of the plugin modules the config names (loaded by src/runtime/plugins.ts). */
-  plugins?: { algorithm?: string; compressor?: string };
+  plugins?: { algorithm?: string; compressor?: string; model?: string };
 }

@@ -34,6 +34,11 @@ export interface ModelDef {
   regression: boolean;
   /** Logits (classification) or predictions (regression), shape [batch, outputs]. */
   forward(p: tf.Tensor[], x: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * The variables `forward` reads when it ignores `p` (a tfjs LayersModel, src/train/layers-model.ts):
+   * the Trainer loads parameters into these and differentiates with respect to them.
+   */
+  variables?: tf.Variable[];
 }
 
 class ParamList {
