@@ -173,8 +173,7 @@ class Locator {
 
   /** Whether the user wrote the key at `path` (in the file or by --set), as opposed to a default. */
   written(path: Path): boolean {
-    const dotted = path.join('.');
-    for (const sp of this.setPaths) if (dotted === sp || dotted.startsWith(sp + '.') || sp.startsWith(dotted + '.')) return true;
+    // --set edits the document, so the document says it all.
     return this.doc.hasIn(path);
   }
 
@@ -483,7 +482,8 @@ function applySets(loc: Locator, sets: string[]): void {
     }
     const path: Path = key.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     try {
-      loc.doc.setIn(path, value);
+      // As a YAML node, so a later --set can reach into a mapping set by an earlier one.
+      loc.doc.setIn(path, value !== null && typeof value === 'object' ? loc.doc.createNode(value) : value);
     } catch {
       throw new UserError(`--set ${key}: cannot set this key (a parent of it is not a mapping)`);
     }
