@@ -334,8 +334,10 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
   };
   if (c.workers > c.limits.maxWorkers) fail(['workers'], `expected at most limits.maxWorkers (${c.limits.maxWorkers}) workers, found ${c.workers}; raise limits.maxWorkers if you mean it`);
   if (c.train.steps > c.limits.maxSteps) fail(['train', 'steps'], `expected at most limits.maxSteps (${c.limits.maxSteps}) steps, found ${c.train.steps}; raise limits.maxSteps if you mean it`);
-  checkMemory(loc, c);
-  if (c.transport.kind === 'ws') {
+  // Your own data or model: sizes are known once loaded (preflight checks the message size then).
+  const estimable = c.data.format === undefined && c.model.module === undefined;
+  if (estimable) checkMemory(loc, c);
+  if (c.transport.kind === 'ws' && estimable) {
     // The largest message is a whole fp32 model (a parameter-server reply, a one-worker chunk).
     const need = estimateParams(c) * 4 + WIRE_HEADER_BYTES;
     if (need > c.transport.maxMessageBytes) {
