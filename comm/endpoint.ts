@@ -6,6 +6,11 @@ export interface TrafficStats {
   messagesSent: number;
   /** Payload bytes per destination rank (the link from this endpoint to it). */
   bytesTo: Map<number, number>;
+  /**
+   * Payload bytes received per source rank, counted when a receive returns the message (not on
+   * wall-clock delivery), so the count at any point of the worker's program is deterministic.
+   */
+  bytesFrom: Map<number, number>;
 }
 
 /**
@@ -34,7 +39,7 @@ interface Waiter {
 export class Endpoint {
   /** Virtual clock in seconds. Advanced by compute (by the caller) and by message arrivals. */
   now = 0;
-  readonly stats: TrafficStats = { bytesSent: 0, messagesSent: 0, bytesTo: new Map() };
+  readonly stats: TrafficStats = { bytesSent: 0, messagesSent: 0, bytesTo: new Map(), bytesFrom: new Map() };
   private readonly mailbox = new Map<string, Message[]>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly opCounters = new Map<string, number>();
@@ -60,8 +65,11 @@ export class Endpoint {
     this.opCounters.set(namespace, n);
   }
 
-  /** Send at the current virtual time. The payload must not be modified afterwards. */
-  send(to: number, op: number, step: number, payload: Uint8Array): void {
+  /**
+   * Send at the current virtual time. The payload must not be modified afterwards. Returns the
+   * virtual arrival (NaN when the receiver times a shared link).
+   */
+  send(to: number, op: number, step: number, payload: Uint8Array): number {
     if (this.failure) throw this.failure;
     const bytes = payload.byteLength;
     const arrival = this.timing.isShared(this.rank, to) ? Number.NaN : this.timing.transmit(this.rank, to, bytes, this.now);
@@ -69,6 +77,28 @@ export class Endpoint {
     this.stats.messagesSent += 1;
     this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
     this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival, payload });
+    return arrival;
+  }
+
+  /**
+   * Send payload bytes (counted like any send) without timing them on the links: the caller
+   * times the whole exchange itself (a collective timed as a unit by the flow simulator).
+   */
+  sendUntimed(to: number, op: number, step: number, payload: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    this.stats.bytesSent += payload.byteLength;
+    this.stats.messagesSent += 1;
+    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + payload.byteLength);
+    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival: Number.NaN, payload });
+  }
+
+  /**
+   * Send coordination metadata (entry times of a collective): not payload, so neither counted
+   * as communication nor timed.
+   */
+  sendMeta(to: number, op: number, step: number, payload: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival: Number.NaN, payload });
   }
 
   /** Receive and advance the clock to the arrival time (if the sender timed it). */
@@ -86,10 +116,23 @@ export class Endpoint {
     if (queue && queue.length > 0) {
       const msg = queue.shift()!;
       if (queue.length === 0) this.mailbox.delete(key);
+      this.countReceived(msg);
       return Promise.resolve(msg);
     }
     if (this.waiters.has(key)) return Promise.reject(new Error(`two receivers waiting for ${key} on rank ${this.rank}`));
-    return new Promise((resolve, reject) => this.waiters.set(key, { resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.waiters.set(key, {
+        resolve: (m) => {
+          this.countReceived(m);
+          resolve(m);
+        },
+        reject,
+      }),
+    );
+  }
+
+  private countReceived(msg: Message): void {
+    this.stats.bytesFrom.set(msg.from, (this.stats.bytesFrom.get(msg.from) ?? 0) + msg.payload.byteLength);
   }
 
   /** Called by the router when a message for this endpoint arrives. */

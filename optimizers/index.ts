@@ -1,10 +1,9 @@
 /*
- * The algorithm layer's entry points: the Algorithm interface, the registry, and running one
- * logical worker's side of the configured algorithm.
+ * The algorithm layer's entry points: the Algorithm interface, the registry, and the algorithm
+ * of a config (a registered kind or a loaded plugin).
  */
 import type { Algorithm, OptimizerConfig } from './algorithm.ts';
 import { builtInAlgorithm, ALGORITHM_KINDS } from './registry.ts';
-import type { WorkerContext } from './worker-context.ts';
 
 export type { Algorithm, OptimizerConfig, MasterContext, RuleContext } from './algorithm.ts';
 export { defineAlgorithm } from './algorithm.ts';
@@ -18,9 +17,4 @@ export function algorithmOf(cfg: OptimizerConfig, plugin: Algorithm<OptimizerCon
   const a = builtInAlgorithm(cfg.kind);
   if (!a) throw new Error(`unknown optimizer.kind ${cfg.kind}`);
   return a;
-}
-
-/** Run one logical worker's side of the configured algorithm. */
-export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig, plugin: Algorithm<OptimizerConfig> | null = null): Promise<void> {
-  return algorithmOf(cfg, plugin).worker(ctx, cfg);
 }

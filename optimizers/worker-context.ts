@@ -14,6 +14,8 @@ export interface StepReport {
   comm: number;
   /** Cumulative payload bytes this worker has sent. */
   bytesSent: number;
+  /** Cumulative payload bytes this worker has received from the parameter server (downlink). */
+  bytesFromServer?: number;
   wallTime: number;
   /** Wall-clock seconds of the tfjs gradient computation (benchmarks; never in metrics). */
   gradWallSec: number;
@@ -23,6 +25,8 @@ export interface StepReport {
   bytesTo?: [number, number][];
   /** Communication started this step that runs on while the worker computes: [start, end] (s). */
   background?: [number, number][];
+  /** Collective phases of the step's communication: [name, start, end] (s). */
+  phases?: [string, number, number][];
   /** async-sgd: the staleness of this step's gradient when the server applied it. */
   staleness?: number;
 }

@@ -12,7 +12,7 @@ function run(dir: string, sets: string[]) {
     losses: metrics(dir)
       .filter((l) => l['kind'] === 'train')
       .map((l) => l['loss'] as number),
-    summary: json<{ finalLoss: number; simTimeSec: number; totalBits: number }>(join(dir, 'summary.json')),
+    summary: json<{ finalLoss: number; simTimeSec: number; totalBits: number; uplinkBits: number; downlinkBits: number }>(join(dir, 'summary.json')),
   };
 }
 
@@ -26,8 +26,9 @@ describe('gradient coding against stragglers', () => {
       coded.losses.forEach((l, i) => expect(Math.abs(l - all.losses[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(l))));
       expect(Math.abs(coded.summary.finalLoss - all.summary.finalLoss)).toBeLessThan(1e-4);
       expect(coded.summary.simTimeSec).toBeLessThan(0.85 * all.summary.simTimeSec);
-      // Same bytes per worker: one coded vector per step.
-      expect(coded.summary.totalBits).toBe(all.summary.totalBits);
+      // Same bytes per worker: one coded vector per step (uplink); the master's replies are the downlink.
+      expect(coded.summary.uplinkBits).toBe(all.summary.uplinkBits);
+      expect(coded.summary.totalBits).toBe(coded.summary.uplinkBits + coded.summary.downlinkBits);
     }
   });
 
@@ -41,6 +42,8 @@ describe('gradient coding against stragglers', () => {
     const repl = run(join(base, 'repl'), ['optimizer.strategy=replication', ...nonIid]);
     expect(ignore.summary.finalLoss).toBeGreaterThan(coded.summary.finalLoss + 0.01);
     expect(Math.abs(repl.summary.finalLoss - coded.summary.finalLoss)).toBeLessThan(1e-4);
-    expect(repl.summary.totalBits).toBeCloseTo(3 * coded.summary.totalBits, -3);
+    // Workers' pushes (uplink); the master's model broadcast (downlink) is the same for both.
+    expect(repl.summary.uplinkBits).toBeCloseTo(3 * coded.summary.uplinkBits, -3);
+    expect(repl.summary.downlinkBits).toBe(coded.summary.downlinkBits);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { dtemuAsync, json, tmp } from './helpers/cli.ts';
 
 describe('Ctrl-C', () => {
-  it('stops an in-process run promptly with exit code 130 and a failed manifest', async () => {
+  it('stops an in-process run promptly with exit code 130 and an interrupted manifest', async () => {
     const dir = join(tmp(), 'run');
     const child = dtemuAsync(['run', 'test/fixtures/long-fmnist.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc']);
     let stderr = '';
@@ -21,7 +21,8 @@ describe('Ctrl-C', () => {
     expect(code).toBe(130);
     expect(at - sentAt).toBeLessThan(5000);
     expect(stderr).toContain('interrupted (Ctrl-C)');
-    const m = json<{ status: string }>(join(dir, 'manifest.json'));
-    expect(m.status).toBe('failed');
+    const m = json<{ status: string; error: string }>(join(dir, 'manifest.json'));
+    expect(m.status).toBe('interrupted');
+    expect(m.error).toContain('interrupted (Ctrl-C)');
   });
 });

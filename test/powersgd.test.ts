@@ -234,10 +234,11 @@ describe('PowerSGD numerical core', () => {
     expect(sizes).toEqual([total, total, dense + 4 * 64 + 4 * 16, 4 * 32 + 4 * 18, dense + 4 * 64 + 4 * 16, 4 * 32 + 4 * 18]);
     // [8, 4] has rate 32 / 48 < 2; [3, 100] is clamped to rank 3, rate 300 / 309 < 2.
     expect(ps.plans[5]!.compressed).toBe(false);
-    // A rate exactly at the threshold compresses (16 x 16 at rank 4: 256 / 128 = 2).
+    // A rate exactly at the threshold is sent dense, as PyTorch's hook does (16 x 16 at rank 4:
+    // 256 / 128 = 2 is not > 2); just above it compresses.
     const edge = new PowerSgd(layersOf([[16, 16]]), { rank: 4, seed: 1 }, noComm, 1);
-    expect(edge.compressedLayers()).toEqual([0]);
-    expect(edge.compressionRatio()).toEqual({ overall: 2, perLayer: [2] });
+    expect(edge.compressedLayers()).toEqual([]);
+    expect(edge.compressionRatio()).toEqual({ overall: 1, perLayer: [1] });
     // Rank is clamped to min(r, rows, cols): a full-rank factorisation of [3, 100] is exact.
     const full = new PowerSgd(layersOf([[3, 100]]), { rank: 4, seed: 1, minCompressionRate: 0.5, errorFeedback: false }, noComm, 1);
     expect(full.plans[0]!.rank).toBe(3);
@@ -246,6 +247,21 @@ describe('PowerSGD numerical core', () => {
     const o = new Float32Array(300);
     await full.step(g, o);
     expect(relErr(o, g)).toBeLessThan(1e-5);
+  });
+
+  it('compresses only when n m / ((n + m) r) > minCompressionRate (PyTorch): 8x8 at rank 2 dense, 9x9 compressed', async () => {
+    // 8x8, r=2: 64 / 32 = 2 (= default threshold) -> dense; 9x9: 81 / 36 = 2.25 -> compressed.
+    // 4x4 at rank 1 and 12x12 at rank 3 sit exactly at 2 too; 9x9 at rank 2: 81 / 36 = 2.25.
+    for (const [n, r, compressed] of [[4, 1, false], [8, 2, false], [12, 3, false], [9, 2, true]] as const) {
+      const sizes: number[] = [];
+      const ps = new PowerSgd(layersOf([[n, n]]), { rank: r, seed: 1 }, async (d) => void sizes.push(d.length), 1);
+      expect(ps.plans[0]!.compressed).toBe(compressed);
+      await ps.step(new Float32Array(n * n).fill(1), new Float32Array(n * n));
+      // Dense: one all-reduce of n*n elements; compressed: P (n*r) then Q (n*r).
+      expect(sizes).toEqual(ps.plans[0]!.compressed ? [n * r, n * r] : [n * n]);
+    }
+    // The threshold is the configured one: 8x8 at rank 2 compresses once it is below 2.
+    expect(new PowerSgd(layersOf([[8, 8]]), { rank: 2, seed: 1, minCompressionRate: 1.99 }, noComm, 1).compressedLayers()).toEqual([0]);
   });
 
   it('error feedback telescopes: sum of outputs + final residual == sum of gradients (single worker)', async () => {

@@ -75,7 +75,9 @@ describe('dtemu sweep', () => {
     const r = dtemu(['sweep', file, '--out', join(dir, 'sweep')]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('sweep point compressor=fp8');
+    // Located at the grid entry, not at the base point or at a --set.
+    expect(r.stderr).toContain(`${file}:11:72: sweep point compressor=fp8: optimizer.compressor.kind: expected one of`);
+    expect(r.stderr).toContain('found "fp8"');
     expect(existsSync(join(dir, 'sweep'))).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import type { Compressor } from '../compress/compressor.ts';
 import type { Endpoint } from '../endpoint.ts';
-import { ringAllGather } from './allgather.ts';
+import { allGather } from './configured.ts';
 
 /**
  * Aggregate variable-size compressed payloads by ring all-gather: every worker receives every
@@ -9,7 +9,7 @@ import { ringAllGather } from './allgather.ts';
  * out = (1/n) * sum_r decode(payload_r).
  */
 export async function allGatherAverage(ep: Endpoint, compressor: Compressor, payload: Uint8Array, out: Float32Array): Promise<Uint8Array[]> {
-  const all = await ringAllGather(ep, payload);
+  const all = await allGather(ep, payload);
   out.fill(0);
   const scale = 1 / ep.size;
   for (let r = 0; r < all.length; r++) compressor.decodeAdd(all[r]!, out, scale);

@@ -30,9 +30,11 @@ export async function receivePushes(
   const taken: number[] = [];
   bySend.forEach((p, k) => {
     const bytes = p.m.payload.byteLength;
-    const est = timing.estimate ? timing.estimate(p.r, server.rank, bytes, p.m.sendTime) : Number.NaN;
+    // A push on a port of its own (a star with shared: false) was timed by its sender.
+    const timed = !Number.isNaN(p.m.arrival);
+    const est = timed ? p.m.arrival : timing.estimate ? timing.estimate(p.r, server.rank, bytes, p.m.sendTime) : Number.NaN;
     if (Number.isNaN(est) || accept(k, est, taken)) {
-      p.at = timing.transmit(p.r, server.rank, bytes, p.m.sendTime);
+      p.at = timed ? p.m.arrival : timing.transmit(p.r, server.rank, bytes, p.m.sendTime);
       p.used = true;
       taken.push(p.at);
     } else p.at = est;

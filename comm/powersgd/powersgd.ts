@@ -4,8 +4,9 @@
  * This is the numerical core: it averages a flat gradient across workers through an injected
  * summing all-reduce and knows nothing of models, optimizers or transports.
  *
- * Per step, for every layer whose matrix view M (shape[0] x prod(rest)) compresses at least
- * `minCompressionRate`-fold at rank r (n m / ((n + m) r)):
+ * Per step, for every layer whose matrix view M (shape[0] x prod(rest)) compresses strictly more
+ * than `minCompressionRate`-fold at rank r (n m / ((n + m) r) > minCompressionRate, the test
+ * PyTorch's powerSGD_hook applies: a matrix exactly at the threshold is sent dense):
  *
  *     M <- M + E                      (error feedback; E starts at 0)
  *     P <- M Q                        (Q: m x r, warm-started; first drawn from the seeded stream)
@@ -14,7 +15,7 @@
  *     Q <- allReduce(M^T P) / workers (one buffer for all layers' Q)
  *     out <- P Q^T;  E <- M - P Q^T   (M local, P Q^T identical on every worker)
  *
- * 1-D tensors and matrices compressing less than `minCompressionRate` are averaged exactly and
+ * 1-D tensors and matrices compressing no more than `minCompressionRate` are averaged exactly and
  * carry no error feedback (as in PyTorch's powerSGD_hook; there their residual local - average
  * sums to zero over workers, so feeding it back would not change the average anyway).
  *
@@ -181,7 +182,8 @@ export class PowerSgd {
       const cols = matrix ? size / rows : 1;
       const r = Math.min(rank, rows, cols);
       const rate = matrix ? (rows * cols) / ((rows + cols) * r) : 1;
-      const compressed = matrix && rate >= minRate;
+      // Strictly greater, as PyTorch's hook: at the threshold compression saves nothing it values.
+      const compressed = matrix && rate > minRate;
       const plan: PowerSgdLayerPlan = {
         index,
         offset,

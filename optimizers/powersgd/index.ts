@@ -20,7 +20,7 @@ export const powerSgd = defineAlgorithm<PowerSgdConfig & OptimizerConfig>({
       type: 'number',
       exclusiveMinimum: 0,
       default: 2,
-      description: 'Matrices whose rate n m / ((n + m) r) is below this are all-reduced dense, as are 1-D tensors (PyTorch min_compression_rate: 2).',
+      description: 'Matrices are compressed only when their rate n m / ((n + m) r) is strictly greater than this, as in PyTorch (min_compression_rate: 2); the others, and 1-D tensors, are all-reduced dense.',
     },
     errorFeedback: { enum: ['none', 'ef'], default: 'ef', description: 'ef: error feedback on the compressed matrices (PyTorch use_error_feedback: True); none.' },
     warmStart: { type: 'boolean', default: true, description: 'Reuse Q from the previous step (PyTorch warm_start: True); else a fresh seeded Q each step.' },

@@ -1,6 +1,62 @@
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { findFashionMnist } from '../train/data/fashion-mnist.ts';
 import { UserError } from '../util/user-error.ts';
+
+const FASHION_MNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com';
+const FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+
+/** The one command that gets the data where apt-get cannot be used here (no apt, no root/sudo). */
+export const MANUAL_FETCH_COMMAND =
+  `mkdir -p data/fashion-mnist && for f in ${FILES.join(' ')}; do curl -fL -o data/fashion-mnist/$f.gz ${FASHION_MNIST_URL}/$f.gz; done`;
+
+/** An executable on $PATH (found without a shell: the shell itself may be what is missing). */
+function onPath(cmd: string): string | null {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, cmd);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
+/** How this machine can install Debian's dataset-fashion-mnist, or why it cannot. */
+function aptPlan(): { prefix: string[] } | { impossible: string } {
+  if (!onPath('apt-get')) {
+    return { impossible: `cannot fetch it here (no apt-get); run: ${MANUAL_FETCH_COMMAND}` };
+  }
+  if (process.getuid?.() === 0) return { prefix: [] };
+  if (onPath('sudo')) return { prefix: ['sudo'] };
+  return { impossible: `cannot fetch it here (apt-get needs root, no sudo); run as root: apt-get install -y dataset-fashion-mnist` };
+}
+
+/**
+ * Fashion-MNIST from Debian's package (apt-get, as root or through sudo). `say` gets one line
+ * before anything is installed; apt's own output goes to stderr so stdout stays the program's.
+ * Throws a UserError (exit 2) naming exactly what to run when it cannot be done here.
+ */
+function installFashionMnist(say: (line: string) => void, lead: string): string {
+  const plan = aptPlan();
+  if ('impossible' in plan) throw new UserError(`${lead}: ${plan.impossible}`);
+  say(`${lead}: installing it with ${[...plan.prefix, 'apt-get', 'install', '-y', 'dataset-fashion-mnist'].join(' ')}`);
+  const run = (args: string[]) => {
+    const argv = [...plan.prefix, ...args];
+    return spawnSync(argv[0]!, argv.slice(1), { stdio: ['inherit', 2, 2] });
+  };
+  run(['apt-get', 'update', '-qq']);
+  const r = run(['apt-get', 'install', '-y', '-qq', 'dataset-fashion-mnist']);
+  const dir = findFashionMnist();
+  if (r.status !== 0 || !dir) {
+    throw new UserError(`apt-get install dataset-fashion-mnist failed (exit ${r.status ?? r.signal}); run it by hand, or: ${MANUAL_FETCH_COMMAND}`);
+  }
+  return dir;
+}
 
 /** `dtemu data fetch`: Fashion-MNIST from Debian's package when it is missing. */
 export function fetchData(): void {
@@ -9,20 +65,15 @@ export function fetchData(): void {
     process.stdout.write(`Fashion-MNIST already present in ${found}\n`);
     return;
   }
-  const isRoot = process.getuid?.() === 0;
-  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-  if (!hasApt) {
-    throw new UserError(
-      'data fetch: no apt-get here; download the four Fashion-MNIST *-ubyte.gz files into ./data/fashion-mnist (or set $DTEMU_DATA)',
-    );
-  }
-  const prefix = isRoot ? [] : ['sudo'];
-  process.stdout.write(`installing Debian package dataset-fashion-mnist${isRoot ? '' : ' (with sudo)'}\n`);
-  const run = (args: string[]) => spawnSync(prefix.length ? 'sudo' : args[0]!, prefix.length ? args : args.slice(1), { stdio: 'inherit' });
-  run(['apt-get', 'update', '-qq']);
-  const r = run(['apt-get', 'install', '-y', '-qq', 'dataset-fashion-mnist']);
-  if (r.status !== 0 || !findFashionMnist()) {
-    throw new UserError('data fetch: apt-get install dataset-fashion-mnist failed; install it by hand or put the IDX .gz files in ./data/fashion-mnist');
-  }
-  process.stdout.write(`Fashion-MNIST installed in ${findFashionMnist()}\n`);
+  const dir = installFashionMnist((l) => process.stdout.write(l + '\n'), 'data fetch');
+  process.stdout.write(`Fashion-MNIST installed in ${dir}\n`);
+}
+
+/**
+ * Before a run that needs Fashion-MNIST (the quickstart on a fresh machine): fetch it as
+ * `dtemu data fetch` does, saying so in one line on stderr, or exit 2 naming what to run.
+ */
+export function ensureFashionMnist(): void {
+  if (findFashionMnist()) return;
+  installFashionMnist((l) => process.stderr.write(`dtemu: ${l}\n`), 'Fashion-MNIST is missing');
 }

@@ -1,18 +1,22 @@
-import { SingleBar } from 'cli-progress';
 import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig } from '../config/load.ts';
 import { withGeneratedFaults } from '../runtime/fault-program.ts';
 import { resolvePlugins } from '../config/plugins.ts';
-import type { MetricsLine } from '../metrics/aggregator.ts';
-import { plotOverlay, readMetrics, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import { plotGroups, type XAxis, type YAxis } from '../plot/run-plots.ts';
+import { plotFormatOf } from '../plot/chart-output.ts';
+import { curvesOf } from '../plot/plot-inputs.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
-import { formatSweepTable, runSweep } from '../runtime/sweep.ts';
+import { checkSweep, formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
-import { fetchData } from './data-fetch.ts';
+import { ensureFashionMnist, fetchData } from './data-fetch.ts';
+import { num, Progress, sentText } from './progress.ts';
 import { RunError, UserError } from '../util/user-error.ts';
+import { integerFlag } from './flags.ts';
+import { statusCommand } from './status.ts';
+import { readRunState } from '../metrics/run-state.ts';
 
 const debug = process.argv.includes('--debug');
 
@@ -28,31 +32,23 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
-/** A number for humans; NaN/Infinity (a diverged run) arrive as null through JSON. */
-function num(v: number | null | undefined, digits: number): string {
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
-}
-
-function fmtLine(l: MetricsLine): string {
-  if (l.kind === 'eval') {
-    const acc = l.evalAccuracy === null ? '' : ` acc ${num(100 * l.evalAccuracy, 2)}%`;
-    return `step ${l.step}: test loss ${num(l.evalLoss, 4)}${acc}, sim ${num(l.simTimeSec, 3)} s, ${num(l.bits / 8 / 1e6, 1)} MB sent`;
-  }
-  return '';
-}
-
 // Last resort: a bug must still end in one line and a non-zero exit, not a dump.
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
-async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: number; quiet?: boolean }): Promise<void> {
-  const lc = loadConfig(argv.file, { sets: argv.set ?? [], seed: argv.seed });
+async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean }): Promise<void> {
+  const seed = integerFlag('--seed', argv.seed, 0);
+  const lc = loadConfig(argv.file, { sets: argv.set ?? [], ...(seed === undefined ? {} : { seed }) });
+  // (Quiet runs, such as a sweep's own points, say nothing.)
+  if (lc.config.sweep && argv.quiet !== true) {
+    process.stderr.write(`dtemu: ${argv.file} has a sweep block; running its base point only ('dtemu sweep ${argv.file}' runs every point)\n`);
+  }
+  // A fresh machine's first `npm start`: get the data set rather than fail for want of it.
+  if (lc.config.data.dataset === 'fashion-mnist') ensureFashionMnist();
   let outDir = argv.out ? resolve(argv.out) : `runs/${lc.config.name}-<time>`;
   const quiet = argv.quiet === true;
-  const tty = process.stderr.isTTY && !quiet;
-  const bar = tty ? new SingleBar({ format: 'training [{bar}] {value}/{total} steps | {info}', hideCursor: true, clearOnComplete: true }) : null;
-  bar?.start(lc.config.train.steps, 0, { info: 'starting workers' });
-  let lastInfo = '';
+  // A bar on a terminal; one line per evaluation when piped or logged (stdout, with the summary).
+  const progress = new Progress(lc.config.train.steps, quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'lines', (l) => process.stdout.write(l + '\n'));
   let abort: ((reason: string, exitCode: number) => void) | null = null;
   const onSigint = () => abort?.('interrupted (Ctrl-C); metrics so far are in ' + outDir, 130);
   const onSigterm = () => abort?.('terminated (SIGTERM); metrics so far are in ' + outDir, 143);
@@ -62,27 +58,23 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
     const { summary, dir } = await runExperiment(lc, {
       ...(argv.out ? { outDir } : {}),
       onDir: (d) => (outDir = d),
-      onLine: (l) => {
-        // Progress only on a terminal; piped output stays quiet until the summary line.
-        if (l.kind === 'train') bar?.update(l.step, { info: lastInfo });
-        else lastInfo = fmtLine(l);
-      },
+      onLine: (l) => progress.line(l),
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
     });
-    bar?.stop();
+    progress.stop();
     if (!quiet) {
       const acc = summary.finalAccuracy === null ? 'n/a' : `${num(100 * summary.finalAccuracy, 2)}%`;
       process.stdout.write(
         `${summary.name}: ${summary.steps} steps, test accuracy ${acc}, test loss ${num(summary.finalLoss, 4)}, ` +
           (summary.divergedAtStep !== null ? `DIVERGED (non-finite loss from step ${summary.divergedAtStep}), ` : '') +
-          `simulated ${summary.simTimeSec.toFixed(3)} s, ${(summary.totalBits / 8e6).toFixed(1)} MB sent, wall ${summary.wallTimeSec.toFixed(1)} s` +
+          `simulated ${summary.simTimeSec.toFixed(3)} s, ${sentText({ bits: summary.totalBits, uplinkBits: summary.uplinkBits, downlinkBits: summary.downlinkBits })}, wall ${summary.wallTimeSec.toFixed(1)} s` +
           (summary.timeToTarget ? `, target reached at step ${summary.timeToTarget.step} (${summary.timeToTarget.simTimeSec.toFixed(3)} s simulated)` : '') +
           `\nresults in ${dir}\n`,
       );
     }
   } finally {
-    bar?.stop();
+    progress.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
   }
@@ -100,7 +92,7 @@ await yargs(hideBin(process.argv))
         .positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
         .option('set', { type: 'string', array: true, describe: 'override a key: --set optimizer.lr=0.05' })
-        .option('seed', { type: 'number', describe: 'override the seed' })
+        .option('seed', { type: 'string', describe: 'override the seed (an integer >= 0)' })
         .option('quiet', { type: 'boolean', describe: 'no progress output' }),
     (a) => cmdRun(a as never),
   )
@@ -111,17 +103,23 @@ await yargs(hideBin(process.argv))
       y
         .positional('file', { type: 'string', demandOption: true })
         .option('out', { type: 'string', describe: 'sweep directory (default runs/<name>-sweep)' })
-        .option('parallel', { type: 'number', describe: 'runs at once (default sweep.parallel)' })
+        .option('set', { type: 'string', array: true, describe: 'override a key in every point: --set train.steps=200' })
+        .option('parallel', { type: 'string', describe: 'runs at once (default sweep.parallel)' })
+        .option('max-points', { type: 'string', describe: 'refuse grids with more points than this (default 10000)' })
         .option('quiet', { type: 'boolean' }),
     async (a) => {
       const quiet = a.quiet === true;
+      const parallel = integerFlag('--parallel', a.parallel, 1, 64);
+      const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
       process.on('SIGINT', onSigint);
       try {
         const { dir, rows } = await runSweep(a.file, {
+          sets: (a.set as string[] | undefined) ?? [],
           ...(a.out ? { outDir: a.out } : {}),
-          ...(a.parallel ? { parallel: a.parallel } : {}),
+          ...(parallel !== undefined ? { parallel } : {}),
+          ...(maxPoints !== undefined ? { maxPoints } : {}),
           onAbortHook: (f) => (abort = f),
           onProgress: (done, total, row) => {
             if (!quiet) process.stderr.write(`[${done}/${total}] ${row.point.label}: ${row.status}${row.error ? ` (${row.error})` : ''}\n`);
@@ -140,8 +138,14 @@ await yargs(hideBin(process.argv))
     (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
     async (a) => {
       // Also loads and checks the fault module, if any.
-      const lc = await withGeneratedFaults(await resolvePlugins(loadConfig(a.file, { sets: (a.set as string[] | undefined) ?? [] })));
-      process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind ?? 'model module'} on ${lc.config.data.dataset ?? lc.config.data.format})\n`);
+      const sets = (a.set as string[] | undefined) ?? [];
+      // Plugin modules are imported and their options validated too.
+      const lc = await withGeneratedFaults(await resolvePlugins(loadConfig(a.file, { sets })));
+      // A sweep file: every grid point (x seed) must be valid too.
+      const sweep = lc.config.sweep ? `; sweep of ${(await checkSweep(a.file, sets)).points.length} points checked` : '';
+      process.stdout.write(
+        `${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind ?? 'model module'} on ${lc.config.data.dataset ?? lc.config.data.format}${sweep})\n`,
+      );
     },
   )
   .command(
@@ -167,24 +171,38 @@ await yargs(hideBin(process.argv))
   )
   .command(
     'plot <runs..>',
-    'redraw or overlay runs',
+    'overlay runs and sweeps (a sweep\'s seeds: mean and min-max band); .png, .svg or .pdf from --out',
     (y) =>
       y
         .positional('runs', { type: 'string', array: true, demandOption: true })
         .option('x', { choices: ['bits', 'time', 'step'] as const, default: 'step' as const })
         .option('y', { choices: ['loss', 'accuracy'] as const, default: 'accuracy' as const })
-        .option('out', { type: 'string', default: 'overlay.png' }),
+        .option('out', { type: 'string', default: 'overlay.png', describe: 'output file: .png, .svg or .pdf' })
+        .option('title', { type: 'string', describe: 'chart title' })
+        .option('label', { type: 'string', array: true, describe: 'curve labels, one per run or sweep point, in order' }),
     async (a) => {
-      const runs = (a.runs as string[]).map((r) => {
-        if (!existsSync(resolve(r, 'metrics.jsonl'))) throw new UserError(`${r}: not a run directory (no metrics.jsonl)`);
-        return { label: basename(resolve(r)), lines: readMetrics(r) };
-      });
+      plotFormatOf(a.out); // an unknown extension is refused before anything is read
+      for (const r of a.runs as string[]) {
+        if (!existsSync(resolve(r, 'metrics.jsonl'))) continue; // a sweep directory (curvesOf checks)
+        const st = readRunState(r);
+        if (st.status === 'dead') process.stderr.write(`dtemu: warning: ${r}: ${st.detail}; plotting what it wrote\n`);
+      }
+      const groups = curvesOf(a.runs as string[], (a.label as string[] | undefined) ?? []);
       try {
-        plotOverlay(runs, a.x as XAxis, a.y as YAxis, a.out);
+        plotGroups(groups, a.x as XAxis, a.y as YAxis, a.out, a.title as string | undefined);
       } catch (e) {
+        if (e instanceof UserError) throw e;
         throw new UserError(`plot --out ${a.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       process.stdout.write(`wrote ${a.out}\n`);
+    },
+  )
+  .command(
+    'status <dirs..>',
+    'what a run (or sweep) directory holds: completed, running, failed, interrupted, or dead (coordinator gone)',
+    (y) => y.positional('dirs', { type: 'string', array: true, demandOption: true }),
+    async (a) => {
+      process.exitCode = statusCommand(a.dirs as string[], (l) => process.stdout.write(l + '\n'));
     },
   )
   .command(

@@ -1,6 +1,7 @@
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
 import { OPTIMIZER_KINDS } from '../../optimizers/index.ts';
 import { BACKEND_CHOICES } from '../train/backend.ts';
+import { COLLECTIVE_CHOICES } from '../../comm/collectives/choices.ts';
 
 /**
  * The experiment schema (JSON Schema, validated by ajv). Every key has a description with its
@@ -14,15 +15,44 @@ const quantity = (kind: 'bandwidth' | 'time' | 'flops', def: string, description
   description,
 });
 
+const optionalQuantity = (kind: 'bandwidth' | 'time', description: string) => ({ type: 'string', 'x-quantity': kind, description });
+
+const linkSpec = (description: string) => ({
+  type: 'object',
+  additionalProperties: false,
+  description,
+  properties: {
+    bandwidth: optionalQuantity('bandwidth', 'Bandwidth.'),
+    latency: optionalQuantity('time', 'Latency.'),
+  },
+});
+
 export const experimentSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['data', 'model', 'optimizer'],
   properties: {
-    name: { type: 'string', description: 'Run name (defaults to the file name).' },
+    name: { type: 'string', minLength: 1, maxLength: 100, description: 'Run name (defaults to the file name; at most 100 characters, it names the run directory).' },
     seed: { type: 'integer', minimum: 0, default: 1, description: 'Root seed of every random stream.' },
-    workers: { type: 'integer', minimum: 1, maximum: 1024, default: 4, description: 'Number of logical workers.' },
-    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu.' },
+    workers: { type: 'integer', minimum: 1, default: 4, description: 'Number of logical workers (at most limits.maxWorkers).' },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Caps that catch a typo before it costs hours or all memory; raise them deliberately.',
+      properties: {
+        maxWorkers: { type: 'integer', minimum: 1, default: 1024, description: 'Largest accepted workers.' },
+        maxSteps: { type: 'integer', minimum: 1, default: 1000000, description: 'Largest accepted train.steps.' },
+        memoryFraction: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 4,
+          default: 0.5,
+          description: "Estimated bytes of data and model state (every worker's copies) may use at most this fraction of the machine's total memory.",
+        },
+      },
+    },
+    backend: { enum: [...BACKEND_CHOICES], default: 'auto', description: 'tfjs backend: auto tries node-gpu, node, wasm, cpu; node-gpu and node need their npm package installed (README, GPU and native backends), else the config is rejected.' },
     transport: {
       type: 'object',
       additionalProperties: false,
@@ -35,7 +65,12 @@ export const experimentSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'ws: port (0 = any free port).' },
         spawn: { type: 'boolean', default: true, description: 'ws: spawn local worker processes; false waits for `dtemu worker --join` from other hosts.' },
         maxMessageBytes: { type: 'integer', minimum: 1024, default: 268435456, description: 'ws: largest frame accepted (bytes).' },
-        heartbeatTimeout: quantity('time', '30 s', 'ws: a worker silent this long (wall clock) is reported dead (>= 1 s; spawned workers that exit are reported at once).'),
+        heartbeatTimeout: quantity(
+          'time',
+          '60 s',
+          'ws: a worker silent this long (wall clock) once it is ready is reported dead (>= 1 s; spawned workers that exit are reported at once). Start-up is timed by startupTimeout.',
+        ),
+        startupTimeout: quantity('time', '300 s', 'ws: wall time a worker process may take from joining to ready (backend, data loading) before it is reported stuck; spawned processes must also all join within it.'),
       },
     },
     data: {
@@ -98,7 +133,58 @@ export const experimentSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        kind: { enum: ['ring', 'star'], default: 'ring', description: 'ring: ring all-reduce between workers; star: parameter server with one shared link.' },
+        kind: {
+          enum: ['ring', 'star', 'switch', 'tree', 'torus', 'hierarchical', 'graph'],
+          default: 'ring',
+          description:
+            'ring: neighbour links; star: parameter server (one shared port); switch: full-duplex NICs into one non-blocking switch; tree: k-ary tree of switches; torus: 2-D/3-D wrap-around grid; hierarchical: groups on switches joined by inter links; graph: listed, loaded or generated links.',
+        },
+        collective: {
+          enum: [...COLLECTIVE_CHOICES],
+          default: 'ring',
+          description: 'All-reduce / all-gather / broadcast algorithm of the workers (not the star, whose parameter server aggregates): auto picks the fastest under the network model per message size.',
+        },
+        server: linkSpec('star: the server port (default the network link).'),
+        shared: { type: 'boolean', default: true, description: 'star: false gives the server one port per worker (no single bottleneck).' },
+        up: optionalQuantity('bandwidth', 'switch: NIC bandwidth towards the switch (default network.bandwidth).'),
+        down: optionalQuantity('bandwidth', 'switch: NIC bandwidth from the switch (default network.bandwidth).'),
+        arity: { type: 'integer', minimum: 2, default: 4, description: 'tree: children per switch.' },
+        oversubscription: { type: 'number', minimum: 1, default: 1, description: 'tree: bandwidth below a switch / its uplink bandwidth (1: fat tree).' },
+        dims: { type: 'array', items: { type: 'integer', minimum: 2 }, description: 'torus: dimensions, e.g. [4, 4] (product = workers); graph generate grid: [w, h].' },
+        groups: {
+          anyOf: [{ type: 'integer', minimum: 1 }, { type: 'array', items: { type: 'integer', minimum: 1 } }],
+          description: 'hierarchical: number of equal groups, or the list of group sizes (adding up to workers).',
+        },
+        intra: linkSpec('hierarchical: links inside a group (default the network link).'),
+        inter: linkSpec('hierarchical: links between group gateways (default the network link).'),
+        links: {
+          type: 'array',
+          description: 'graph: undirected links, [a, b] or {a, b, bandwidth, latency}.',
+          items: {
+            anyOf: [
+              { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['a', 'b'],
+                properties: { a: { type: 'integer', minimum: 0 }, b: { type: 'integer', minimum: 0 }, bandwidth: { type: 'string', 'x-quantity': 'bandwidth' }, latency: { type: 'string', 'x-quantity': 'time' } },
+              },
+            ],
+          },
+        },
+        file: { type: 'string', description: 'graph: CSV (a,b[,bandwidth,latency] per line) or JSON ([{a, b, bandwidth?, latency?}]) of links, relative to the experiment file.' },
+        generate: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kind'],
+          description: 'graph: a generated graph (ring-lattice of even degree k, 2-D grid of dims, exponential, erdos-renyi with p from the seed).',
+          properties: {
+            kind: { enum: ['ring-lattice', 'grid', 'exponential', 'erdos-renyi'] },
+            k: { type: 'integer', minimum: 2, description: 'ring-lattice: degree (even).' },
+            p: { type: 'number', description: 'erdos-renyi: link probability.' },
+            dims: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'grid: [w, h].' },
+          },
+        },
       },
     },
     network: {
@@ -108,6 +194,38 @@ export const experimentSchema = {
       properties: {
         bandwidth: quantity('bandwidth', '1 Gb/s', 'Per-link bandwidth.'),
         latency: quantity('time', '50 us', 'Per-link latency.'),
+        sharing: {
+          enum: ['max-min', 'fifo'],
+          default: 'max-min',
+          description: 'How concurrent transfers share a link in the flow simulator (max-min fair, progressive filling) or first come first served per sender (the original model).',
+        },
+        nodes: {
+          type: 'object',
+          default: {},
+          description: 'Per-node overrides of its own links, e.g. { 3: { bandwidth: 10 Mb/s, latency: 40 ms } }.',
+          additionalProperties: linkSpec('Bandwidth and/or latency of the node\'s links.'),
+        },
+        traces: {
+          type: 'array',
+          default: [],
+          description: 'Bandwidth traces replayed piecewise-constant in virtual time on a link or on a node\'s own links.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['file'],
+            properties: {
+              link: { type: 'string', description: 'Link id (e.g. up-3, g0->g1).' },
+              node: { type: 'integer', minimum: 0, description: 'Node whose own links follow the trace.' },
+              file: { type: 'string', description: 'CSV of time,bandwidth[,latency] (units or s, b/s), relative to the experiment file; times strictly increasing.' },
+            },
+          },
+        },
+        links: {
+          type: 'object',
+          default: {},
+          description: 'Per-link overrides by link id (e.g. up-3, g0->g1, 2->3).',
+          additionalProperties: linkSpec('Bandwidth and/or latency of the link.'),
+        },
       },
     },
     compute: {

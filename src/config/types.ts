@@ -1,3 +1,5 @@
+import type { TopologyKind, TopologyOptions } from '../../topologies/index.ts';
+import type { CollectiveChoice } from '../../comm/collectives/choices.ts';
 import type { OptimizerConfig } from '../../optimizers/algorithm.ts';
 import type { Fault } from '../sim/faults.ts';
 import type { BackendChoice } from '../train/backend.ts';
@@ -16,7 +18,9 @@ export interface ExperimentConfig {
     spawn: boolean;
     maxMessageBytes: number;
     heartbeatTimeout: string;
+    startupTimeout: string;
   };
+  limits: { maxWorkers: number; maxSteps: number; memoryFraction: number };
   data: {
     dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs' | 'moby-dick';
     /** Your own files instead of `dataset` (then `dataset` is absent). */
@@ -40,8 +44,15 @@ export interface ExperimentConfig {
   };
   model: { kind: 'logistic' | 'linear' | 'mlp' | 'cnn' | 'char-lstm'; hidden: number[]; channels: number[]; kernel: number; embed: number; lstmHidden: number; module?: string };
   optimizer: OptimizerConfig;
-  topology: { kind: 'ring' | 'star' };
-  network: { bandwidth: string; latency: string };
+  topology: TopologyConfig;
+  network: {
+    bandwidth: string;
+    latency: string;
+    sharing: 'max-min' | 'fifo';
+    nodes: Record<string, LinkSpecConfig>;
+    links: Record<string, LinkSpecConfig>;
+    traces: { link?: string; node?: number; file: string }[];
+  };
   compute: { mode: 'modelled' | 'measured'; speed: string };
   stragglers: {
     slow: { worker: number; factor: number }[];
@@ -74,6 +85,7 @@ export interface Quantities {
   latency: number;
   speed: number;
   heartbeatTimeout: number;
+  startupTimeout: number;
   delayShift: number;
   delayMean: number;
   delayScale: number;
@@ -97,9 +109,34 @@ export interface FaultConfig {
   latency?: string;
 }
 
+export interface LinkSpecConfig {
+  bandwidth?: string;
+  latency?: string;
+}
+
+export interface TopologyConfig {
+  kind: TopologyKind;
+  collective: CollectiveChoice;
+  server?: LinkSpecConfig;
+  shared: boolean;
+  up?: string;
+  down?: string;
+  arity: number;
+  oversubscription: number;
+  dims?: number[];
+  groups?: number | number[];
+  intra?: LinkSpecConfig;
+  inter?: LinkSpecConfig;
+  links?: ([number, number] | { a: number; b: number; bandwidth?: string; latency?: string })[];
+  file?: string;
+  generate?: { kind: 'ring-lattice' | 'grid' | 'exponential' | 'erdos-renyi'; k?: number; p?: number; dims?: number[] };
+}
+
 export interface LoadedConfig {
   config: ExperimentConfig;
   q: Quantities;
+  /** topology.* and network.nodes/links parsed to SI units (the topology was built once to check them). */
+  topology: TopologyOptions;
   /** The fault timeline with quantities parsed. */
   faults: Fault[];
   /** Absolute path of the programmable fault module, if any. */

@@ -1,5 +1,11 @@
 import type { EvalReport, StepReport, WorkerReport } from '../../optimizers/worker-context.ts';
 
+/**
+ * Bits are cumulative payload bits from the start of the run. uplinkBits: everything workers
+ * sent (to the server, or to other workers on a ring); downlinkBits: what the parameter server
+ * sent to workers, counted as the workers received it by the end of the step (0 without a
+ * server); bits = uplinkBits + downlinkBits.
+ */
 export interface TrainLine {
   kind: 'train';
   step: number;
@@ -7,6 +13,8 @@ export interface TrainLine {
   wallTimeSec: number;
   loss: number;
   bits: number;
+  uplinkBits: number;
+  downlinkBits: number;
   lossByWorker: number[];
   /** async-sgd: the staleness of each worker's gradient of this step, in rank order. */
   stalenessByWorker?: number[];
@@ -18,11 +26,19 @@ export interface EvalLine {
   simTimeSec: number;
   wallTimeSec: number;
   bits: number;
+  uplinkBits: number;
+  downlinkBits: number;
   evalLoss: number;
   evalAccuracy: number | null;
 }
 
 export type MetricsLine = TrainLine | EvalLine;
+
+interface StepBits {
+  bits: number;
+  uplinkBits: number;
+  downlinkBits: number;
+}
 
 /**
  * One worker's step on the virtual timeline (timeline.jsonl, the data behind the Gantt chart):
@@ -38,6 +54,8 @@ export interface TimelineEvent {
   end: number;
   /** Transfers started in this step that overlap later steps' computation: [start, end] (s). */
   background?: [number, number][];
+  /** Collective phases inside the communication: [name, start, end] (s). */
+  phases?: [string, number, number][];
 }
 
 /** Per-worker virtual-time breakdown accumulated over the run. */
@@ -66,10 +84,11 @@ export class MetricsAggregator {
   private readonly pendingEval = new Map<number, EvalReport>();
   private nextStep = 1;
   private readonly lastBytes: number[];
+  private readonly lastDownBytes: number[];
   readonly breakdown: WorkerBreakdown[];
   lastSimTime = 0;
   private readonly workerEnd: number[] = [];
-  lastBits = 0;
+  lastBits: StepBits = { bits: 0, uplinkBits: 0, downlinkBits: 0 };
   stepsDone = 0;
 
   constructor(
@@ -83,6 +102,7 @@ export class MetricsAggregator {
     private readonly crashed: (worker: number) => boolean = () => false,
   ) {
     this.lastBytes = new Array<number>(workers).fill(0);
+    this.lastDownBytes = new Array<number>(workers).fill(0);
     this.breakdown = Array.from({ length: workers }, (_, w) => ({ worker: w, computeSec: 0, delaySec: 0, commSec: 0, waitSec: 0, bytesSent: 0, gradWallSec: 0, gradCpuSec: 0, bytesTo: {} }));
   }
 
@@ -117,15 +137,19 @@ export class MetricsAggregator {
         b.gradCpuSec += r.gradCpuSec;
         this.workerEnd[r.rank] = r.simTime;
         const start = r.simTime - r.comm - r.delay - r.compute;
-        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime, ...(r.background ? { background: r.background } : {}) });
+        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime, ...(r.background ? { background: r.background } : {}), ...(r.phases ? { phases: r.phases } : {}) });
         if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
         this.lastBytes[r.rank] = r.bytesSent;
+        this.lastDownBytes[r.rank] = r.bytesFromServer ?? 0;
       }
       // Cumulative over every worker, including what crashed (or not yet rejoined) ones sent.
       for (const b of this.lastBytes) bytes += b;
+      let down = 0;
+      for (const b of this.lastDownBytes) down += b;
+      const stepBits: StepBits = { bits: (bytes + down) * 8, uplinkBits: bytes * 8, downlinkBits: down * 8 };
       this.lastSimTime = simTime;
-      this.lastBits = bytes * 8;
-      this.bitsByStep.set(this.nextStep, bytes * 8);
+      this.lastBits = stepBits;
+      this.bitsByStep.set(this.nextStep, stepBits);
       this.simTimeByStep.set(this.nextStep, simTime);
       this.stepsDone = this.nextStep;
       this.emit({
@@ -134,7 +158,7 @@ export class MetricsAggregator {
         simTimeSec: simTime,
         wallTimeSec: this.wallTime(),
         loss: lossSum / list.length,
-        bits: bytes * 8,
+        ...stepBits,
         lossByWorker: list.map((r) => r.loss),
         ...(list.every((r) => r.staleness !== undefined) ? { stalenessByWorker: list.map((r) => r.staleness!) } : {}),
       });
@@ -153,7 +177,7 @@ export class MetricsAggregator {
     for (const [step, ev] of [...this.pendingEval.entries()].sort((a, b) => a[0] - b[0])) {
       if (step >= this.nextStep) break;
       this.pendingEval.delete(step);
-      const bits = this.lastBitsAt(step);
+      const stepBits = this.lastBitsAt(step);
       // The evaluation belongs to the end of its step: the slowest worker's clock, not rank 0's.
       const simTimeSec = this.simTimeByStep.get(step) ?? ev.simTime;
       this.bitsByStep.delete(step);
@@ -163,16 +187,16 @@ export class MetricsAggregator {
         step,
         simTimeSec,
         wallTimeSec: this.wallTime(),
-        bits,
+        ...stepBits,
         evalLoss: ev.evalLoss,
         evalAccuracy: Number.isNaN(ev.evalAccuracy) ? null : ev.evalAccuracy,
       });
     }
   }
 
-  private readonly bitsByStep = new Map<number, number>();
+  private readonly bitsByStep = new Map<number, StepBits>();
   private readonly simTimeByStep = new Map<number, number>();
-  private lastBitsAt(step: number): number {
+  private lastBitsAt(step: number): StepBits {
     return this.bitsByStep.get(step) ?? this.lastBits;
   }
 

@@ -6,13 +6,21 @@ export interface Summary {
   finalAccuracy: number | null;
   finalLoss: number | null;
   finalTrainLoss: number | null;
+  /** uplinkBits + downlinkBits: every payload bit the transport carried. */
   totalBits: number;
+  /** Payload bits sent by workers (to the server, or to other workers on a ring). */
+  uplinkBits: number;
+  /** Payload bits sent by the parameter server to workers (0 without a server). */
+  downlinkBits: number;
+  /** Payload bits per directed link, "from->to" (ranks; the server is rank `workers`). */
+  linkBits: Record<string, number>;
   /**
-   * The most bits all workers sent in one step, the last step excluded (there Streaming DiLoCo
+   * The most bits (uplink + downlink) sent in one step, the last step excluded (there Streaming DiLoCo
    * synchronizes every fragment to end the run) unless nothing was sent before it: the peak
    * bits per synchronization.
    */
   peakStepBits: number;
+  /** Same as downlinkBits (kept for existing readers). */
   serverBits: number;
   simTimeSec: number;
   wallTimeSec: number;
@@ -27,6 +35,8 @@ export interface Summary {
   workers: WorkerBreakdown[];
   /** powersgd: per-layer treatment and the achieved compression ratio. */
   powersgd?: unknown;
+  /** The workers' collective: configured, sharing, and time-only durations / choice per message size. */
+  collective?: unknown;
   /** async-sgd: staleness of the applied gradients (histogram[s] = how many had staleness s). */
   staleness?: { count: number; mean: number; max: number; histogram: number[] };
 }
@@ -55,8 +65,26 @@ function peakStepBits(train: TrainLine[]): number {
   return beforeLast > 0 ? beforeLast : Math.max(0, ...sent);
 }
 
+function linkBits(workers: WorkerBreakdown[], n: number, serverBytesTo: Map<number, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of workers) {
+    for (const [to, bytes] of Object.entries(w.bytesTo).sort((a, b) => Number(a[0]) - Number(b[0]))) out[`${w.worker}->${to}`] = bytes * 8;
+  }
+  for (const [to, bytes] of [...serverBytesTo.entries()].sort((a, b) => a[0] - b[0])) out[`${n}->${to}`] = bytes * 8;
+  return out;
+}
+
 /** summary.json: final numbers, and the first evaluation that met the target, if one is set. */
-export function buildSummary(lc: LoadedConfig, lines: MetricsLine[], workers: WorkerBreakdown[], wallTimeSec: number, backend: string, serverBits: number): Summary {
+export function buildSummary(
+  lc: LoadedConfig,
+  lines: MetricsLine[],
+  workers: WorkerBreakdown[],
+  wallTimeSec: number,
+  backend: string,
+  serverBits: number,
+  /** The server's payload bytes per destination rank. */
+  serverBytesTo: Map<number, number> = new Map(),
+): Summary {
   const train = lines.filter((l): l is TrainLine => l.kind === 'train');
   const evals = lines.filter((l): l is EvalLine => l.kind === 'eval');
   const lastTrain = train[train.length - 1];
@@ -71,7 +99,11 @@ export function buildSummary(lc: LoadedConfig, lines: MetricsLine[], workers: Wo
     finalAccuracy: lastEval?.evalAccuracy ?? null,
     finalLoss: lastEval?.evalLoss ?? null,
     finalTrainLoss: lastTrain?.loss ?? null,
-    totalBits: lastTrain?.bits ?? 0,
+    // The transport's own counters: what workers sent (their last reports) and what the server sent.
+    totalBits: (lastTrain?.uplinkBits ?? 0) + serverBits,
+    uplinkBits: lastTrain?.uplinkBits ?? 0,
+    downlinkBits: serverBits,
+    linkBits: linkBits(workers, lc.config.workers, serverBytesTo),
     peakStepBits: peakStepBits(train),
     serverBits,
     simTimeSec: lastTrain?.simTimeSec ?? 0,

@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { EvalLine, MetricsLine, TimelineEvent, TrainLine, WorkerBreakdown } from '../metrics/aggregator.ts';
 import { timelineWindow } from './timeline-window.ts';
+import { fmtByKey, KEY_TITLES } from './report-format.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -41,25 +42,32 @@ function runData(label: string, lines: MetricsLine[]): RunData {
 const PAGE_SCRIPT = `
 Chart.defaults.animation = false;
 const palette = ['#1f77b4','#d62728','#2ca02c','#ff7f0e','#9467bd','#8c564b','#e377c2','#7f7f7f','#bcbd22','#17becf'];
-const X = { step: 'step', time: 'simulated time (s)', bits: 'cumulative bits sent' };
+const X = { step: 'step', time: 'simulated time (s)', bits: 'cumulative bits sent, uplink + downlink (log; points before the first bit left out)' };
+function fmtBits(b) { const u = [[1e9, 'Gbit'], [1e6, 'Mbit'], [1e3, 'kbit']].find(([s]) => b >= s) || [1, 'bit']; return (b / u[0]).toPrecision(3) + ' ' + u[1]; }
 function lineChart(id, runs, x, y) {
   const datasets = [];
+  // A log axis cannot show 0: points before anything was sent (DiLoCo's first inner steps) are left out.
+  const keep = (pts) => x === 'bits' ? pts.filter(p => p.x > 0) : pts;
   runs.forEach((r, i) => {
     const c = palette[i % palette.length];
-    if (y === 'loss' && runs.length === 1) datasets.push({ label: r.label + ' train loss', data: r.train.map(p => ({ x: p[x], y: p.loss })), borderColor: c, pointRadius: 0, borderWidth: 1 });
+    if (y === 'loss' && runs.length === 1) datasets.push({ label: r.label + ' train loss', data: keep(r.train.map(p => ({ x: p[x], y: p.loss }))), borderColor: c, pointRadius: 0, borderWidth: 1 });
     const src = y === 'accuracy' ? r.evals.map(p => ({ x: p[x], y: p.acc })) : r.evals.map(p => ({ x: p[x], y: p.loss }));
-    datasets.push({ label: r.label + (y === 'accuracy' ? ' test accuracy' : ' test loss'), data: src, borderColor: runs.length === 1 ? palette[(i + 1) % palette.length] : c, pointRadius: 3 });
+    datasets.push({ label: r.label + (y === 'accuracy' ? ' test accuracy' : ' test loss'), data: keep(src), borderColor: runs.length === 1 ? palette[(i + 1) % palette.length] : c, pointRadius: 3 });
   });
-  new Chart(document.getElementById(id), { type: 'line', data: { datasets }, options: { parsing: true, interaction: { mode: 'nearest', intersect: false },
-    scales: { x: { type: x === 'bits' ? 'logarithmic' : 'linear', title: { display: true, text: X[x] } }, y: { title: { display: true, text: y } } } } });
+  const ticks = x === 'bits' ? { callback: (v) => { const e = Math.floor(Math.log10(v) + 1e-9); const m = v / 10 ** e; return [1, 2, 5].some(k => Math.abs(m - k) < 1e-6) ? fmtBits(v) : ''; }, autoSkip: false, maxRotation: 0 } : { maxRotation: 0 };
+  new Chart(document.getElementById(id), { type: 'line', data: { datasets }, options: { parsing: true, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', intersect: false },
+    plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (c) => c.dataset.label + ': ' + (x === 'bits' ? fmtBits(c.parsed.x) : x === 'time' ? c.parsed.x.toFixed(3) + ' s' : 'step ' + c.parsed.x) + ', ' + (y === 'accuracy' ? (100 * c.parsed.y).toFixed(2) + ' %' : c.parsed.y.toFixed(4)) } } },
+    scales: { x: { type: x === 'bits' ? 'logarithmic' : 'linear', title: { display: true, text: X[x] }, ticks }, y: { title: { display: true, text: y === 'accuracy' ? 'test accuracy' : 'loss' } } } } });
 }
 `;
 
 function page(title: string, body: string, script: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}h1{font-size:1.4em}.grid{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}
-.card{border:1px solid #ddd;border-radius:6px;padding:1em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3em .6em;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}</style>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1300px}h1{font-size:1.4em}h2{font-size:1.1em}.grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.5em}
+.card{border:1px solid #ddd;border-radius:6px;padding:1em;min-width:0}.chart{position:relative;height:var(--h,380px)}
+.scroll{overflow-x:auto;max-width:100%;margin-bottom:1.5em}table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{border:1px solid #ddd;padding:.3em .6em;text-align:right;white-space:nowrap}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+pre{background:#f7f7f7;border:1px solid #ddd;border-radius:6px;padding:1em;overflow:auto;max-height:30em}</style>
 <script>${chartJsSource()}</script></head><body>
 ${body}
 <script>${PAGE_SCRIPT}${script}</script></body></html>
@@ -67,18 +75,31 @@ ${body}
 }
 
 /** report.html for one run: every chart of plots/, interactive (hover, zoom by legend toggling). */
+/** A chart in a box of fixed height: the legend takes room inside it, never the page's width. */
+function chartBox(id: string, height = 380): string {
+  return `<div class="card"><div class="chart" style="--h:${height}px"><canvas id="${id}"></canvas></div></div>`;
+}
+
 export function writeRunReport(runDir: string, title: string, lines: MetricsLine[], breakdown: WorkerBreakdown[], timeline: TimelineEvent[], summary: Record<string, unknown>): void {
   const run = runData(title, lines);
   const win = timelineWindow(timeline, breakdown.length);
   const workers = breakdown.length;
-  const rows = (['finalAccuracy', 'finalLoss', 'totalBits', 'simTimeSec', 'wallTimeSec', 'steps'] as const)
-    .map((k) => `<tr><td>${k}</td><td>${esc(String(summary[k] ?? ''))}</td></tr>`)
-    .join('');
-  const body = `<h1>${esc(title)}</h1><table>${rows}</table>
+  const keys = ['finalAccuracy', 'finalLoss', 'totalBits', 'uplinkBits', 'downlinkBits', 'peakStepBits', 'simTimeSec', 'wallTimeSec', 'steps'];
+  const target = summary['timeToTarget'] as { step: number; simTimeSec: number; bits: number } | null | undefined;
+  const rows =
+    keys.map((k) => `<tr><td>${esc(KEY_TITLES[k] ?? k)}</td><td>${esc(fmtByKey(k, summary[k]))}</td></tr>`).join('') +
+    `<tr><td>backend</td><td>${esc(String(summary['backend'] ?? ''))}</td></tr>` +
+    (target ? `<tr><td>target reached</td><td>step ${target.step}, ${esc(fmtByKey('simTimeSec', target.simTimeSec))} simulated, ${esc(fmtByKey('bits', target.bits))}</td></tr>` : '');
+  const configFile = join(runDir, 'config.yaml');
+  const config = existsSync(configFile) ? readFileSync(configFile, 'utf8') : '';
+  const flying = new Set(win.shown.filter((e) => (e.background ?? []).length > 0).map((e) => e.worker));
+  const timelineRows = workers + flying.size;
+  const body = `<h1>${esc(title)}</h1><div class="scroll"><table>${rows}</table></div>
 <div class="grid">
-${['step', 'time', 'bits'].map((x) => `<div class="card"><canvas id="loss-${x}"></canvas></div><div class="card"><canvas id="acc-${x}"></canvas></div>`).join('\n')}
-<div class="card"><canvas id="breakdown"></canvas></div><div class="card"><canvas id="timeline"></canvas></div>
-</div>`;
+${['step', 'time', 'bits'].map((x) => `${chartBox(`loss-${x}`)}${chartBox(`acc-${x}`)}`).join('\n')}
+${chartBox('breakdown')}${chartBox('timeline', Math.max(380, 120 + 40 * timelineRows))}
+</div>
+<h2>Resolved configuration (config.yaml)</h2><pre>${esc(config)}</pre>`;
   const script = `
 const run = ${data(run)};
 for (const x of ['step', 'time', 'bits']) { lineChart('loss-' + x, [run], x, 'loss'); if (run.evals.some(e => e.acc !== null)) lineChart('acc-' + x, [run], x, 'accuracy'); }
@@ -86,17 +107,20 @@ const b = ${data(breakdown)};
 new Chart(document.getElementById('breakdown'), { type: 'bar', data: { labels: b.map(w => 'worker ' + w.worker), datasets: [
   { label: 'compute', data: b.map(w => w.computeSec), backgroundColor: '#2ca02c' }, { label: 'delay / stall', data: b.map(w => w.delaySec), backgroundColor: '#d62728' },
   { label: 'communication', data: b.map(w => w.commSec), backgroundColor: '#1f77b4' }, { label: 'idle', data: b.map(w => w.waitSec), backgroundColor: '#c7c7c7' } ] },
-  options: { plugins: { title: { display: true, text: 'simulated seconds per worker' } }, scales: { x: { stacked: true }, y: { stacked: true } } } });
+  options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' }, title: { display: true, text: "where each worker's simulated time went" } }, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'simulated seconds' } } } } });
 const t = ${data(win.shown)};
 const down = ${data(win.down)};
 const seg = (a, z) => t.map(e => ({ x: [e[a], e[z]], y: 'worker ' + e.worker })).filter(p => p.x[1] > p.x[0]);
-new Chart(document.getElementById('timeline'), { type: 'bar', data: { labels: Array.from({ length: ${workers} }, (_, w) => 'worker ' + w), datasets: [
+// Transfers in flight get a row under their worker: on its row they would hide behind its compute.
+const flying = new Set(t.filter(e => (e.background || []).length > 0).map(e => e.worker));
+const rows = Array.from({ length: ${workers} }, (_, w) => flying.has(w) ? ['worker ' + w, 'worker ' + w + ' in flight'] : ['worker ' + w]).flat();
+new Chart(document.getElementById('timeline'), { type: 'bar', data: { labels: rows, datasets: [
   { label: 'compute', data: seg('start', 'computeEnd'), backgroundColor: '#2ca02c', grouped: false },
   { label: 'delay / stall', data: seg('computeEnd', 'delayEnd'), backgroundColor: '#d62728', grouped: false },
   { label: 'communication', data: seg('delayEnd', 'end'), backgroundColor: '#1f77b4', grouped: false },
   { label: 'down (crashed)', data: down.map(g => ({ x: [g.start, g.end], y: 'worker ' + g.worker })), backgroundColor: '#404040', grouped: false },
-  { label: 'in flight, overlapping compute', data: t.flatMap(e => (e.background || []).map(x => ({ x, y: 'worker ' + e.worker }))), backgroundColor: '#9ecae1', grouped: false, barPercentage: 0.3 } ] },
-  options: { indexAxis: 'y', plugins: { title: { display: true, text: 'timeline, steps ${win.from}-${win.to} (simulated s)' } }, scales: { x: { type: 'linear' } } } });
+  { label: 'transfer in flight, overlapping compute', data: t.flatMap(e => (e.background || []).map(x => ({ x, y: 'worker ' + e.worker + ' in flight' }))), backgroundColor: '#9ecae1', grouped: false, barPercentage: 0.5 } ] },
+  options: { indexAxis: 'y', responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' }, title: { display: true, text: 'timeline, steps ${win.from}-${win.to}' } }, scales: { x: { type: 'linear', title: { display: true, text: 'simulated time (s)' } } } } });
 `;
   writeFileSync(join(runDir, 'report.html'), page(title, body, script));
 }
@@ -104,11 +128,13 @@ new Chart(document.getElementById('timeline'), { type: 'bar', data: { labels: Ar
 /** report.html for a sweep: the overlays and the table. */
 export function writeSweepReport(dir: string, title: string, runs: { label: string; lines: MetricsLine[] }[], header: string[], rows: string[][]): void {
   const data_ = runs.map((r) => runData(r.label, r.lines));
-  const table = `<table><tr>${header.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
-    .join('')}</table>`;
+  const table = `<div class="scroll"><table><tr>${header.map((c) => `<th>${esc(KEY_TITLES[c] ?? c)}</th>`).join('')}</tr>${rows
+    .map((r) => `<tr>${r.map((c, i) => `<td>${esc(KEY_TITLES[header[i] ?? ''] ? fmtByKey(header[i]!, c) : c)}</td>`).join('')}</tr>`)
+    .join('')}</table></div>`;
+  // The plot area keeps its height: the box grows with the legend (about one line per two runs).
+  const h = 380 + 12 * runs.length;
   const body = `<h1>${esc(title)}</h1>${table}<div class="grid">
-${['bits', 'time', 'step'].map((x) => `<div class="card"><canvas id="acc-${x}"></canvas></div><div class="card"><canvas id="loss-${x}"></canvas></div>`).join('\n')}</div>`;
+${['bits', 'time', 'step'].map((x) => `${chartBox(`acc-${x}`, h)}${chartBox(`loss-${x}`, h)}`).join('\n')}</div>`;
   const script = `const runs = ${data(data_)};
 for (const x of ['bits', 'time', 'step']) { lineChart('loss-' + x, runs, x, 'loss'); if (runs.some(r => r.evals.some(e => e.acc !== null))) lineChart('acc-' + x, runs, x, 'accuracy'); }`;
   writeFileSync(join(dir, 'report.html'), page(title, body, script));

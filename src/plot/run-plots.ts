@@ -3,15 +3,12 @@ import { join } from 'node:path';
 import type { EvalLine, MetricsLine, TrainLine } from '../metrics/aggregator.ts';
 import { renderLineChart, type Series } from './render-chart.ts';
 import { UserError } from '../util/user-error.ts';
+import { plotFormatOf } from './chart-output.ts';
+import { BAND_KIND, groupCurve, onAxis, xOf, type CurveGroup, type XAxis, type YAxis } from './seed-aggregate.ts';
 
-export type XAxis = 'step' | 'time' | 'bits';
-export type YAxis = 'loss' | 'accuracy';
+export type { XAxis, YAxis } from './seed-aggregate.ts';
 
-const X_LABEL: Record<XAxis, string> = { step: 'step', time: 'simulated time (s)', bits: 'cumulative bits sent (log)' };
-
-function xOf(l: TrainLine | EvalLine, x: XAxis): number {
-  return x === 'step' ? l.step : x === 'time' ? l.simTimeSec : Math.max(1, l.bits);
-}
+const X_LABEL: Record<XAxis, string> = { step: 'step', time: 'simulated time (s)', bits: 'cumulative bits sent, uplink + downlink (log)' };
 
 export function readMetrics(runDir: string): MetricsLine[] {
   const text = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
@@ -29,8 +26,8 @@ export function readMetrics(runDir: string): MetricsLine[] {
 
 /** Train loss (thin, smoothed by averaging windows), test loss and test accuracy against one x axis. */
 export function runSeries(lines: MetricsLine[], x: XAxis, label = ''): Series[] {
-  const train = lines.filter((l): l is TrainLine => l.kind === 'train');
-  const evals = lines.filter((l): l is EvalLine => l.kind === 'eval');
+  const train = lines.filter((l): l is TrainLine => l.kind === 'train' && onAxis(l, x));
+  const evals = lines.filter((l): l is EvalLine => l.kind === 'eval' && onAxis(l, x));
   const win = Math.max(1, Math.floor(train.length / 100));
   const smooth: { x: number; y: number }[] = [];
   for (let i = 0; i + win <= train.length; i += win) {
@@ -69,17 +66,31 @@ export async function plotRun(runDir: string, name: string, lines: MetricsLine[]
   return files;
 }
 
-/** Overlay several runs: one metric against one x axis. */
-export function plotOverlay(runs: { label: string; lines: MetricsLine[] }[], x: XAxis, y: YAxis, out: string): void {
-  const series: Series[] = [];
-  for (const r of runs) {
-    const s = runSeries(r.lines, x, r.label);
-    // One curve per run, named by the run alone: the y axis already says what is drawn.
-    if (y === 'loss') series.push(...s.filter((q) => q.label.endsWith('test loss')).map((q) => ({ ...q, label: r.label, dashed: false })));
-    else series.push(...s.filter((q) => q.right).map((q) => ({ ...q, label: r.label, right: false })));
-  }
+/** Overlay several runs: one metric against one x axis (format from `out`'s extension). */
+export function plotOverlay(runs: { label: string; lines: MetricsLine[] }[], x: XAxis, y: YAxis, out: string, title?: string): void {
+  plotGroups(
+    runs.map((r) => ({ label: r.label, runs: [r.lines] })),
+    x,
+    y,
+    out,
+    title,
+  );
+}
+
+/**
+ * Overlay curve groups: a single run as its curve, several seeds of one point as their mean with
+ * a min-max band (the legend says so). PNG, SVG or PDF from `out`'s extension.
+ */
+export function plotGroups(groups: CurveGroup[], x: XAxis, y: YAxis, out: string, title?: string): void {
+  const format = plotFormatOf(out);
+  const series: Series[] = groups.map((g) => {
+    const c = groupCurve(g, x, y);
+    // Named by the run (or point) alone: the y axis already says what is drawn.
+    const label = g.runs.length > 1 ? `${g.label} (mean of ${g.runs.length} seeds; ${BAND_KIND})` : g.label;
+    return { label, points: c.points, ...(c.band ? { band: c.band } : {}) };
+  });
   writeFileSync(
     out,
-    renderLineChart({ title: `test ${y} vs ${x === 'time' ? 'simulated time' : x}`, xLabel: X_LABEL[x], yLabel: `test ${y}`, logX: x === 'bits', series }),
+    renderLineChart({ title: title ?? `test ${y} vs ${x === 'time' ? 'simulated time' : x}`, xLabel: X_LABEL[x], yLabel: `test ${y}`, logX: x === 'bits', series, format }),
   );
 }

@@ -1,23 +1,14 @@
-import { createCanvas } from '@napi-rs/canvas';
-import { Chart, registerables, type ChartConfiguration } from 'chart.js';
+import type { ChartConfiguration } from 'chart.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TimelineEvent, WorkerBreakdown } from '../metrics/aggregator.ts';
+import { renderChart } from './chart-output.ts';
 import { timelineWindow } from './timeline-window.ts';
-
-Chart.register(...registerables);
 
 const COLORS = { compute: '#2ca02c', delay: '#d62728', comm: '#1f77b4', background: '#9ecae1', down: '#404040', wait: '#c7c7c7' };
 
 function render(config: ChartConfiguration<'bar'>, width: number, height: number): Buffer {
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  const chart = new Chart(ctx as unknown as CanvasRenderingContext2D, config);
-  const png = canvas.toBuffer('image/png');
-  chart.destroy();
-  return png;
+  return renderChart(config, width, height, 'png');
 }
 
 export function readTimeline(runDir: string): TimelineEvent[] {
@@ -37,14 +28,18 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
   const { from, to, shown, down } = timelineWindow(events, workers, maxSteps);
   const title = `${name}: worker timeline, steps ${from}-${Math.min(to, Math.max(...shown.map((e) => e.step)))}`;
   const label = (w: number) => `worker ${w}`;
+  const flightLabel = (w: number) => `worker ${w} in flight`;
   const seg = (pick: (e: TimelineEvent) => [number, number]) =>
     shown.map((e) => ({ x: pick(e), y: label(e.worker) })).filter((p) => p.x[1] > p.x[0]);
-  // Transfers that run on while the worker computes (Streaming DiLoCo's overlap) as thin bars.
-  const inFlight = shown.flatMap((e) => (e.background ?? []).map((x) => ({ x, y: label(e.worker) })));
+  // Transfers that run on while the worker computes (Streaming DiLoCo's overlap), on a row of
+  // their own under the worker's: drawn on the worker's row they would hide behind its compute.
+  const inFlight = shown.flatMap((e) => (e.background ?? []).map((x) => ({ x, y: flightLabel(e.worker) })));
+  const flying = new Set(shown.filter((e) => (e.background ?? []).length > 0).map((e) => e.worker));
+  const rows = Array.from({ length: workers }, (_, w) => (flying.has(w) ? [label(w), flightLabel(w)] : [label(w)])).flat();
   const config: ChartConfiguration<'bar'> = {
     type: 'bar',
     data: {
-      labels: Array.from({ length: workers }, (_, w) => label(w)),
+      labels: rows,
       datasets: [
         { label: 'compute', data: seg((e) => [e.start, e.computeEnd]) as never, backgroundColor: COLORS.compute, grouped: false, barPercentage: 0.8 },
         { label: 'delay / stall', data: seg((e) => [e.computeEnd, e.delayEnd]) as never, backgroundColor: COLORS.delay, grouped: false, barPercentage: 0.8 },
@@ -52,8 +47,9 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
         ...(down.length > 0
           ? [{ label: 'down (crashed)', data: down.map((g) => ({ x: [g.start, g.end], y: label(g.worker) })) as never, backgroundColor: COLORS.down, grouped: false, barPercentage: 0.8 }]
           : []),
+        ...phaseDatasets(shown, label),
         ...(inFlight.length > 0
-          ? [{ label: 'in flight, overlapping compute', data: inFlight as never, backgroundColor: COLORS.background, grouped: false, barPercentage: 0.3 }]
+          ? [{ label: 'transfer in flight, overlapping compute', data: inFlight as never, backgroundColor: COLORS.background, grouped: false, barPercentage: 0.5 }]
           : []),
       ],
     },
@@ -66,7 +62,7 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
       scales: { x: { type: 'linear', min: from === 1 ? 0 : Math.floor(Math.min(...shown.map((e) => e.start)) * 10) / 10, title: { display: true, text: 'simulated time (s)' } }, y: { type: 'category' } },
     },
   };
-  writeFileSync(out, render(config, 1000, 160 + 50 * workers));
+  writeFileSync(out, render(config, 1000, 160 + 50 * rows.length));
 }
 
 /** Per-worker virtual-time breakdown as stacked bars (adds up to the run's simulated time). */
@@ -92,4 +88,20 @@ export function plotBreakdown(breakdown: WorkerBreakdown[], out: string, title: 
     },
   };
   writeFileSync(out, render(config, 800, 500));
+}
+
+const PHASE_COLORS = ['#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+
+/** The collective phases inside communication bars (thin bars, one colour and legend entry per phase). */
+function phaseDatasets(shown: TimelineEvent[], label: (w: number) => string) {
+  const names = [...new Set(shown.flatMap((e) => (e.phases ?? []).map((p) => p[0])))];
+  return names.map((name, i) => ({
+    label: name,
+    data: shown.flatMap((e) => (e.phases ?? []).filter((p) => p[0] === name && p[2] > p[1]).map((p) => ({ x: [p[1], p[2]], y: label(e.worker) }))) as never,
+    backgroundColor: PHASE_COLORS[i % PHASE_COLORS.length],
+    grouped: false,
+    barPercentage: 0.4,
+    // Drawn over the communication bar they subdivide (chart.js draws lower `order` last).
+    order: -1,
+  }));
 }

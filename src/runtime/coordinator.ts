@@ -12,12 +12,14 @@ import { buildSummary, type Summary } from '../metrics/summary.ts';
 import { plotRun } from '../plot/run-plots.ts';
 import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
 import { writeRunReport } from '../plot/html-report.ts';
-import { selectBackend } from '../train/backend.ts';
+import { writeChromeTrace } from '../plot/chrome-trace.ts';
+import { backendDevice, selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
 import { membershipOf, networkOf, preflight } from './run-setup.ts';
+import { collectiveReport, plotRunLinks } from './collective-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
 import { pluginAlgorithm } from './plugins.ts';
@@ -40,6 +42,9 @@ export interface RunOptions {
   onAbortHook?: (abort: (reason: string, exitCode: number) => void) => void;
   /** Extra process-level observers (tests): worker pids once spawned. */
   onProcesses?: (pids: number[]) => void;
+  /** ws: the hub's port once it listens, and every worker process's peer URL once all are ready (diagnostics, tests). */
+  onHubPort?: (port: number) => void;
+  onPeersReady?: (peerUrls: string[]) => void;
 }
 
 export interface RunResult {
@@ -73,7 +78,6 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const dir = opts.outDir ? RunDir.create(opts.outDir) : RunDir.createFresh(opts.runsDir ?? resolve('runs'), c.name);
   const outDir = dir.path;
   opts.onDir?.(outDir);
-  dir.writeConfig(c);
   const startedAt = Date.now();
   const faults = new FaultSchedule(lc.faults);
   // Shared by the master (which decides rejoins) and the aggregator (who reports each step).
@@ -102,7 +106,39 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     (w) => faults.crashStep(w) !== null && faults.crashStep(w)! <= c.train.steps && membership.backAfter(w) === null,
   );
   const manifest = runManifest(lc, startedAt);
-  dir.writeJson('manifest.json', manifest);
+  /** Every ending other than success: the manifest says failed or interrupted, with the reason. */
+  // A coordinator that exits mid-run (an internal error ends the process from a socket or
+  // timer callback) still leaves an honest manifest; only SIGKILL escapes this (see dtemu status).
+  const onProcessExit = () => {
+    manifest.status = 'failed';
+    manifest.error = 'the coordinator exited before the run ended (an internal error; see its output)';
+    manifest.endedAt = new Date().toISOString();
+    try {
+      dir.writeFinalManifest(manifest);
+    } catch {
+      /* nothing more can be done while exiting */
+    }
+  };
+  process.once('exit', onProcessExit);
+  const endFailed = (err: RunError | UserError): void => {
+    process.off('exit', onProcessExit);
+    manifest.status = err instanceof RunError && (err.exitCode === 130 || err.exitCode === 143) ? 'interrupted' : 'failed';
+    manifest.error = err.message;
+    manifest.endedAt = new Date().toISOString();
+    try {
+      dir.writeFinalManifest(manifest);
+    } catch (e) {
+      err.message += `; and the final manifest could not be written either (${(e as Error).message})`;
+    }
+    dir.close();
+  };
+  try {
+    dir.writeConfig(c);
+    dir.writeJson('manifest.json', manifest);
+  } catch (e) {
+    endFailed(e as RunError);
+    throw e;
+  }
 
   let failure: RunError | null = null;
   let failNow: (e: RunError) => void = () => {};
@@ -115,6 +151,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     };
   });
   failed.catch(() => {});
+  // A full disk (or any failed append) fails the run; what was written stays whole.
+  dir.onWriteError = (e) => failNow(e);
   opts.onAbortHook?.((reason, exitCode) => failNow(new RunError(reason, exitCode)));
 
   const router = new InprocRouter(null);
@@ -138,6 +176,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   try {
     if (c.transport.kind === 'inproc') {
       manifest.backend = await selectBackend(c.backend);
+      manifest.device = backendDevice();
       const host = new WorkerHost(lc, Array.from({ length: c.workers }, (_, r) => r), router, report, wall);
       startServer();
       await host.prepare();
@@ -159,6 +198,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         lc,
         rankSets: sets,
         heartbeatTimeoutSec: lc.q.heartbeatTimeout,
+        startupTimeoutSec: lc.q.startupTimeout,
+        joinTimeoutSec: c.transport.spawn ? lc.q.startupTimeout : null,
         local: router,
         onReport: report,
         onFailure: (e) => failNow(e),
@@ -172,6 +213,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       // The server endpoint's outgoing messages go through the hub to worker processes.
       const hubRouter = new InprocRouter(hub);
       const port = await hub.listen();
+      opts.onHubPort?.(port);
       const url = `ws://${c.transport.host === '0.0.0.0' ? '127.0.0.1' : c.transport.host}:${port}`;
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
@@ -223,8 +265,10 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         opts.onInfo?.(`waiting for ${processes} worker process(es): dtemu worker --join ws://<this-host>:${port} --token ${token}`);
       }
       await Promise.race([hub.whenReady(), failed]);
+      opts.onPeersReady?.(hub.peerUrls);
       manifest.processes = hub.processes;
       manifest.backend = [...new Set(hub.processes.map((p) => p.backend))].join(',');
+      manifest.device = [...new Set(hub.processes.map((p) => p.device ?? 'unknown'))].join(', ');
       dir.writeJson('manifest.json', manifest);
       trainStart = wall();
       await Promise.race([hub.start(startedAt), failed]);
@@ -236,43 +280,55 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       (server as Endpoint).fail(new RunError('run over'));
       await serverDone;
     }
+    if (dir.writeError) throw dir.writeError;
   } catch (e) {
     const err = e instanceof RunError || e instanceof UserError ? e : new RunError(`${(e as Error).message}`);
     router.failAll(err);
     await teardown();
-    manifest.status = 'failed';
-    manifest.error = err.message;
-    manifest.endedAt = new Date().toISOString();
-    dir.writeJson('manifest.json', manifest);
-    dir.close();
+    endFailed(err);
     if (!(e instanceof RunError)) (err as Error & { cause?: unknown }).cause = e;
     throw err;
   }
   await teardown();
-
-  const breakdown: WorkerBreakdown[] = agg.finish();
-  const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, server ? (server as Endpoint).stats.bytesSent * 8 : 0);
-  summary.trainWallSec = trainEnd - trainStart;
-  if (algorithm.summary) {
-    const params = pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape }));
-    Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers }));
-  }
-  dir.writeJson('summary.json', summary);
   try {
-    await plotRun(outDir, lc.config.name, lines);
-    const timeline = readTimeline(outDir);
-    plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
-    plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
-    writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
+    return await finishRun();
   } catch (e) {
-    // Plots are a convenience: a failure to draw must not lose a finished run's results.
-    opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);
+    const err = e instanceof RunError || e instanceof UserError ? e : new RunError(`${(e as Error).message}`);
+    endFailed(err);
+    throw err;
   }
-  manifest.status = 'completed';
-  manifest.endedAt = new Date().toISOString();
-  dir.writeJson('manifest.json', manifest);
-  dir.close();
-  return { dir: outDir, summary };
+
+  async function finishRun(): Promise<RunResult> {
+    const breakdown: WorkerBreakdown[] = agg.finish();
+    const serverStats = server ? (server as Endpoint).stats : null;
+    const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, serverStats ? serverStats.bytesSent * 8 : 0, serverStats?.bytesTo);
+    summary.trainWallSec = trainEnd - trainStart;
+    if (algorithm.summary) {
+      const params = pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape }));
+      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers }));
+    }
+    if (c.topology.kind !== 'star') summary.collective = collectiveReport(lc, pre.model.size);
+    dir.writeJson('summary.json', summary);
+    try {
+      await plotRun(outDir, lc.config.name, lines);
+      const timeline = readTimeline(outDir);
+      writeChromeTrace(join(outDir, 'trace.json'), timeline, c.workers, c.name);
+      plotTimeline(timeline, c.workers, join(outDir, 'plots', 'timeline.png'), c.name);
+      plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
+      if (c.topology.kind !== 'star' && c.workers > 1) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));
+      writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
+    } catch (e) {
+      // Plots are a convenience: a failure to draw must not lose a finished run's results.
+      opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);
+    }
+    if (dir.writeError) throw dir.writeError;
+    manifest.status = 'completed';
+    manifest.endedAt = new Date().toISOString();
+    process.off('exit', onProcessExit);
+    dir.writeFinalManifest(manifest);
+    dir.close();
+    return { dir: outDir, summary };
+  }
 
   async function teardown(): Promise<void> {
     hubClosed = true;

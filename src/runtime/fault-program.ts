@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { buildTopology } from '../../topologies/index.ts';
-import { loadConfigText } from '../config/load.ts';
+import { loadConfigText, locateKey } from '../config/load.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { UserError } from '../util/user-error.ts';
 
@@ -44,23 +44,24 @@ interface FaultModule {
   timeline?: unknown;
 }
 
-async function importFaultModule(file: string): Promise<FaultModule> {
+/** `at`: where the config names the module ("exp.yaml:12:14: "), so its errors point there. */
+async function importFaultModule(file: string, at = ''): Promise<FaultModule> {
   let mod: FaultModule & { default?: unknown };
   try {
     // tsImport compiles TS wherever the file lives (outside this package too), as an ES module.
     mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as FaultModule;
   } catch (e) {
-    throw new UserError(`faultsModule: cannot load ${file} (${(e as Error).message.split('\n')[0]})`);
+    throw new UserError(`${at}faultsModule: cannot load ${file} (${(e as Error).message.split('\n')[0]})`);
   }
   // Outside an ESM package the module is compiled as CommonJS: its exports sit one level down.
   if (mod.default !== null && typeof mod.default === 'object') mod = mod.default as FaultModule;
   if (typeof mod.default !== 'function' && mod.timeline === undefined) {
     throw new UserError(
-      `faultsModule: expected ${file} to export a default function ({ worker, step, time }) => ({ slow?, stall? }) and/or a timeline function, found ${typeof mod.default}`,
+      `${at}faultsModule: expected ${file} to export a default function ({ worker, step, time }) => ({ slow?, stall? }) and/or a timeline function, found ${typeof mod.default}`,
     );
   }
   if (mod.default !== undefined && typeof mod.default !== 'function') {
-    throw new UserError(`faultsModule: expected the default export of ${file} to be a function ({ worker, step, time }) => ({ slow?, stall? }), found ${typeof mod.default}`);
+    throw new UserError(`${at}faultsModule: expected the default export of ${file} to be a function ({ worker, step, time }) => ({ slow?, stall? }), found ${typeof mod.default}`);
   }
   return mod;
 }
@@ -74,8 +75,8 @@ export async function loadFaultProgram(file: string): Promise<FaultProgram | nul
     const a = fn(ctx) ?? undefined;
     if (a === undefined) return undefined;
     if (typeof a !== 'object') throw new Error(`faultsModule ${file}: expected an object { slow?, stall? } for worker ${ctx.worker} step ${ctx.step}, found ${typeof a}`);
-    if (a.slow !== undefined && !(typeof a.slow === 'number' && a.slow >= 1)) throw new Error(`faultsModule ${file}: slow must be a number >= 1, found ${String(a.slow)} (worker ${ctx.worker}, step ${ctx.step})`);
-    if (a.stall !== undefined && !(typeof a.stall === 'number' && a.stall >= 0)) throw new Error(`faultsModule ${file}: stall must be seconds >= 0, found ${String(a.stall)} (worker ${ctx.worker}, step ${ctx.step})`);
+    if (a.slow !== undefined && !(typeof a.slow === 'number' && Number.isFinite(a.slow) && a.slow >= 1)) throw new Error(`faultsModule ${file}: slow must be a finite number >= 1, found ${String(a.slow)} (worker ${ctx.worker}, step ${ctx.step})`);
+    if (a.stall !== undefined && !(typeof a.stall === 'number' && Number.isFinite(a.stall) && a.stall >= 0)) throw new Error(`faultsModule ${file}: stall must be finite seconds >= 0, found ${String(a.stall)} (worker ${ctx.worker}, step ${ctx.step})`);
     return a;
   };
 }
@@ -88,7 +89,8 @@ export async function loadFaultProgram(file: string): Promise<FaultProgram | nul
  */
 export async function withGeneratedFaults(lc: LoadedConfig): Promise<LoadedConfig> {
   if (!lc.faultsModulePath) return lc;
-  const mod = await importFaultModule(lc.faultsModulePath);
+  const at = `${locateKey(lc.file, lc.src, ['faultsModule'])}: `;
+  const mod = await importFaultModule(lc.faultsModulePath, at);
   if (mod.timeline === undefined) return lc;
   const source = relative(process.cwd(), lc.faultsModulePath) || lc.faultsModulePath;
   const c = lc.config;
@@ -97,18 +99,18 @@ export async function withGeneratedFaults(lc: LoadedConfig): Promise<LoadedConfi
     steps: c.train.steps,
     seed: c.seed,
     topology: c.topology.kind,
-    links: buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }).links.map((l) => l.id),
+    links: buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }, lc.topology).links.map((l) => l.id),
   };
   let entries: unknown;
   if (typeof mod.timeline === 'function') {
     try {
       entries = (mod.timeline as (x: TimelineContext) => unknown)(ctx);
     } catch (e) {
-      throw new UserError(`${source}: timeline() failed: ${(e as Error).message.split('\n')[0]}`);
+      throw new UserError(`${at}faultsModule: ${source}: timeline() failed: ${(e as Error).message.split('\n')[0]}`);
     }
   } else entries = mod.timeline;
   if (!Array.isArray(entries)) {
-    throw new UserError(`${source}: expected timeline to be an array of fault entries or a function ({ workers, steps, seed, topology, links }) returning one, found ${typeof entries}`);
+    throw new UserError(`${at}faultsModule: ${source}: expected timeline to be an array of fault entries or a function ({ workers, steps, seed, topology, links }) returning one, found ${typeof entries}`);
   }
   return loadConfigText(lc.file, lc.src, { sets: lc.sets, generatedFaults: { entries, source } });
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedConfig } from '../config/types.ts';
@@ -14,12 +15,18 @@ export interface Manifest {
   configFile: string;
   startedAt: string;
   endedAt: string | null;
-  status: 'running' | 'completed' | 'failed';
+  /** failed: an error (the reason in `error`); interrupted: Ctrl-C / SIGTERM. */
+  status: 'running' | 'completed' | 'failed' | 'interrupted';
   error?: string;
+  /** The coordinator process: `dtemu status` tells a dead run (killed) from a running one by it. */
+  pid: number;
+  host: string;
   backend: string;
+  /** The device the backend reports (GPU or CPU, and through which package); over ws, every process's, distinct ones joined. */
+  device?: string;
   transport: string;
   /** Processes that ran workers; a crashed one (fault timeline) says at which step. */
-  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[];
+  processes: { index: number; pid: number; host: string; ranks: number[]; backend: string; device?: string; crashedAtStep?: number }[];
   /** Fault entries the fault module's `timeline` export generated (appended to `faults`). */
   generatedFaults?: unknown[];
   versions: Record<string, string>;
@@ -52,6 +59,8 @@ export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
     startedAt: new Date(startedAt).toISOString(),
     endedAt: null,
     status: 'running',
+    pid: process.pid,
+    host: hostname(),
     backend: '',
     transport: lc.config.transport.kind,
     processes: [],
@@ -61,6 +70,7 @@ export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
       '@tensorflow/tfjs': versionOf('@tensorflow/tfjs'),
       '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
       '@tensorflow/tfjs-node': versionOf('@tensorflow/tfjs-node'),
+      '@tensorflow/tfjs-node-gpu': versionOf('@tensorflow/tfjs-node-gpu'),
       ws: versionOf('ws'),
     },
     gitRevision: gitRevision(),

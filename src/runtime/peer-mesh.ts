@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Message, MessageSink } from '../../comm/message.ts';
 import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
+import { parsePeerHello } from './protocol-parse.ts';
+import { limitUnadmitted, UNADMITTED_LIMITS } from './socket-guard.ts';
 
 export interface PeerEntry {
   process: number;
@@ -19,15 +21,21 @@ export function zeroMask(mask: Uint8Array): void {
   mask.fill(0);
 }
 
+function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 /** One outgoing connection to a peer process; frames queue until it is open and admitted. */
 class PeerLink {
   private readonly ws: WebSocket;
   private queue: Uint8Array[] | null = [];
 
-  constructor(url: string, token: string, maxPayload: number, onLost: (why: string) => void) {
+  constructor(url: string, token: string, maxPayload: number, self: number, onLost: (why: string) => void) {
     this.ws = new WebSocket(url, { maxPayload, perMessageDeflate: false, generateMask: zeroMask });
     this.ws.on('open', () => {
-      this.ws.send(JSON.stringify({ t: 'peer-hello', token }));
+      this.ws.send(JSON.stringify({ t: 'peer-hello', token, process: self }));
       for (const f of this.queue ?? []) this.ws.send(f, { binary: true });
       this.queue = null;
     });
@@ -59,6 +67,7 @@ export class PeerMesh implements MessageSink {
   private readonly links = new Map<number, PeerLink>();
   private readonly rankToProcess = new Map<number, PeerEntry>();
   private closing = false;
+  private self = -1;
 
   constructor(
     private readonly token: string,
@@ -67,6 +76,8 @@ export class PeerMesh implements MessageSink {
     private readonly fallback: MessageSink,
     private readonly deliver: (msg: Message) => void,
     private readonly onLost: (why: string) => void,
+    /** An admitted peer broke the protocol (garbage after its hello): a fault of that peer, to report. */
+    private readonly onFault: (why: string) => void = onLost,
   ) {}
 
   async listen(host: string): Promise<number> {
@@ -75,33 +86,62 @@ export class PeerMesh implements MessageSink {
       this.server!.once('listening', resolve);
       this.server!.once('error', reject);
     });
+    let pending = 0;
     this.server.on('connection', (ws) => {
+      // A stranger gets one small hello within a few seconds, and only so many wait at once.
+      if (pending >= UNADMITTED_LIMITS.maxPending || this.closing) {
+        ws.terminate();
+        return;
+      }
+      pending++;
       let admitted = false;
+      let peer = 'a peer process';
+      let counted = true;
+      const settle = () => {
+        if (counted) pending--;
+        counted = false;
+        clearTimeout(timer);
+      };
+      const restore = limitUnadmitted(ws);
+      const timer = setTimeout(() => {
+        if (!admitted) ws.terminate();
+      }, UNADMITTED_LIMITS.helloTimeoutMs);
       ws.on('message', (data, isBinary) => {
         if (!admitted) {
-          try {
-            const hello = JSON.parse(String(data)) as { t: string; token: string };
-            const a = Buffer.from(String(hello.token));
-            const b = Buffer.from(this.token);
-            admitted = hello.t === 'peer-hello' && a.length === b.length && timingSafeEqual(a, b);
-          } catch {
-            admitted = false;
-          }
-          if (!admitted) ws.close(4001, 'wrong or missing run token');
+          const hello = isBinary ? null : parsePeerHello(String(data));
+          admitted = hello !== null && hello.ok && tokensEqual(hello.msg.token, this.token);
+          if (admitted && hello?.ok && hello.msg.process !== undefined) peer = `worker process ${hello.msg.process}`;
+          settle();
+          if (!admitted) {
+            ws.close(4001, 'wrong or missing run token');
+            // A stranger that never answers the close handshake is cut off (ws would wait 30 s).
+            setTimeout(() => ws.terminate(), 1000).unref();
+          } else restore();
           return;
         }
-        if (!isBinary) return;
+        // Only binary data frames follow an admitted hello; anything else is a broken peer.
+        if (!isBinary) {
+          ws.close(1003, 'unexpected text frame');
+          this.onFault(`${peer} sent an unexpected text frame to a peer`);
+          return;
+        }
         const buf = data as Buffer;
         let msg: Message;
         try {
           msg = decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
         } catch (e) {
           ws.close(1003, 'malformed frame');
-          this.onLost(`a peer sent a malformed frame (${(e as Error).message})`);
+          this.onFault(`${peer} sent a malformed data frame to a peer (${(e as Error).message})`);
           return;
         }
-        this.deliver(msg);
+        try {
+          this.deliver(msg);
+        } catch (e) {
+          ws.close(1003, 'undeliverable frame');
+          this.onFault(`${peer} sent a data frame a peer cannot deliver (${(e as Error).message})`);
+        }
       });
+      ws.on('close', settle);
       ws.on('error', () => {});
     });
     return (this.server.address() as AddressInfo).port;
@@ -109,6 +149,7 @@ export class PeerMesh implements MessageSink {
 
   /** Learn where every rank lives; `self` is this process's index. */
   connect(table: PeerEntry[], self: number): void {
+    this.self = self;
     for (const e of table) {
       if (e.process === self) continue;
       for (const r of e.ranks) this.rankToProcess.set(r, e);
@@ -123,7 +164,7 @@ export class PeerMesh implements MessageSink {
     }
     let link = this.links.get(peer.process);
     if (!link) {
-      link = new PeerLink(peer.url, this.token, this.maxPayload, (why) => {
+      link = new PeerLink(peer.url, this.token, this.maxPayload, this.self, (why) => {
         if (!this.closing) this.onLost(why);
       });
       this.links.set(peer.process, link);

@@ -7,10 +7,10 @@ import type { ResumeState } from './worker-host.ts';
 export type ToCoordinator =
   /** `replaces`: the index of a crashed process this one takes over from (fault timeline rejoin). */
   | { t: 'hello'; token: string; pid: number; host: string; replaces?: number }
-  | { t: 'ready'; backend: string; peerUrl: string }
+  | { t: 'ready'; backend: string; device?: string; peerUrl: string }
   | { t: 'report'; r: WorkerReport }
   | { t: 'done' }
-  | { t: 'crash'; rank: number; step: number; bytesSent: number; messagesSent: number; bytesTo: [number, number][] }
+  | { t: 'crash'; rank: number; step: number; bytesSent: number; messagesSent: number; bytesTo: [number, number][]; bytesFrom?: [number, number][] }
   | { t: 'error'; message: string };
 
 export type ToWorker =

@@ -8,7 +8,7 @@ import { loadMobyDick } from '../train/data/text.ts';
 import { buildModel, type ModelDef, type ModelSpec } from '../train/models.ts';
 import { pluginModelDef } from '../train/layers-model.ts';
 import { modelPlugins } from '../config/plugin-cache.ts';
-import { buildTopology } from '../../topologies/index.ts';
+import { buildTopology, type Topology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import type { StragglerConfig } from '../sim/stragglers.ts';
@@ -68,8 +68,13 @@ export function shardsOf(lc: LoadedConfig, ds: Dataset): Int32Array[] {
   return partitionIndices(ds.train.n, labels, ds.classes, lc.config.workers, partitionSpecOf(lc), lc.config.seed);
 }
 
+/** The run's topology (pure data: links, routes, groups). */
+export function topologyOf(lc: LoadedConfig): Topology {
+  return buildTopology(lc.config.topology.kind, lc.config.workers, { bandwidth: lc.q.bandwidth, latency: lc.q.latency }, lc.topology);
+}
+
 export function networkOf(lc: LoadedConfig): NetworkModel {
-  return new NetworkModel(buildTopology(lc.config.topology.kind, lc.config.workers, { bandwidth: lc.q.bandwidth, latency: lc.q.latency }), new FaultSchedule(lc.faults));
+  return new NetworkModel(topologyOf(lc), new FaultSchedule(lc.faults));
 }
 
 export interface Preflight {

@@ -1,5 +1,7 @@
 import { psAllReduce } from '../../comm/collectives/parameter-server.ts';
-import { ringAllReduce } from '../../comm/collectives/ring-allreduce.ts';
+import { allReduce as configuredAllReduce } from '../../comm/collectives/all-reduce.ts';
+import { collectiveOptionsOf } from './collective-setup.ts';
+import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
@@ -23,6 +25,8 @@ export interface ResumeState {
   bytesSent: number;
   messagesSent: number;
   bytesTo: [number, number][];
+  /** Payload bytes received per source (the downlink from the server counts in metrics). */
+  bytesFrom?: [number, number][];
 }
 
 /**
@@ -56,6 +60,7 @@ export class WorkerHost {
         ep.stats.bytesSent = resume.bytesSent;
         ep.stats.messagesSent = resume.messagesSent;
         for (const [to, n] of resume.bytesTo) ep.stats.bytesTo.set(to, n);
+        for (const [from, n] of resume.bytesFrom ?? []) ep.stats.bytesFrom.set(from, n);
       }
       router.attach(ep);
       return ep;
@@ -96,12 +101,14 @@ export class WorkerHost {
       evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
       lastTiming: () => trainer.timing,
     };
-    const allReduce = c.topology.kind === 'star' ? psAllReduce : ringAllReduce;
+    const collective = collectiveOptionsOf(this.lc);
+    const allReduce = c.topology.kind === 'star' ? psAllReduce : (ep: Endpoint, data: Float32Array) => configuredAllReduce(ep, data, collective);
     const algorithm = algorithmOf(c.optimizer, pluginAlgorithm(this.lc));
     const tolerated = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
     const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
+      configureCollectives(ep, collective);
       let started = false;
       const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
       const rng = new Rng(c.seed, 'compression', ep.rank);
@@ -164,10 +171,13 @@ export class WorkerHost {
             delay,
             comm,
             bytesSent: ep.stats.bytesSent,
+            // Downlink: what this worker has received from the parameter server (rank n).
+            bytesFromServer: ep.stats.bytesFrom.get(c.workers) ?? 0,
             wallTime: wallTime(),
             gradWallSec,
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
+            ...phasesOf(ep),
             ...(extra?.staleness !== undefined ? { staleness: extra.staleness } : {}),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
@@ -185,4 +195,10 @@ export class WorkerHost {
     };
     await Promise.all(this.endpoints.map(runWorker));
   }
+}
+
+/** The step's collective phases for the report (absent when it had none, as on a ring). */
+function phasesOf(ep: Endpoint): { phases?: [string, number, number][] } {
+  const phases = drainPhases(ep);
+  return phases.length > 0 ? { phases } : {};
 }

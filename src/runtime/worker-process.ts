@@ -3,9 +3,10 @@ import WebSocket from 'ws';
 import { InprocRouter } from '../../comm/inproc-router.ts';
 import type { Message, MessageSink } from '../../comm/message.ts';
 import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
-import { selectBackend } from '../train/backend.ts';
+import { backendDevice, selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import type { ToCoordinator, ToWorker } from './protocol.ts';
+import { parseToWorker } from './protocol-parse.ts';
 import { PeerMesh, zeroMask } from './peer-mesh.ts';
 import { WorkerHost } from './worker-host.ts';
 
@@ -59,7 +60,9 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
           router?.deliverLocal(decodeMessage(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
           return;
         }
-        msg = JSON.parse(String(data)) as ToWorker;
+        const parsed = parseToWorker(String(data));
+        if (!parsed.ok) throw new Error(parsed.reason);
+        msg = parsed.msg;
       } catch (e) {
         finish(1, `malformed message from the coordinator (${(e as Error).message})`);
         return;
@@ -70,10 +73,22 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
           return;
         case 'init': {
           myIndex = msg.process;
-          mesh = new PeerMesh(token, msg.lc.config.transport.maxMessageBytes, remote, (m) => router?.deliverLocal(m), () => {
-            peerLost = true;
-            router?.failAll(new RunError('a peer process disconnected'));
-          });
+          mesh = new PeerMesh(
+            token,
+            msg.lc.config.transport.maxMessageBytes,
+            remote,
+            (m) => router?.deliverLocal(m),
+            () => {
+              peerLost = true;
+              router?.failAll(new RunError('a peer process disconnected'));
+            },
+            // A peer that broke the protocol: the coordinator fails the run naming it.
+            (why) => {
+              send({ t: 'error', message: why });
+              peerLost = true;
+              router?.failAll(new RunError(why));
+            },
+          );
           router = new InprocRouter(mesh);
           host = new WorkerHost(
             msg.lc,
@@ -85,7 +100,8 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
               new Promise<void>((resolve) => {
                 if (ws.readyState !== ws.OPEN) return resolve();
                 const bytesTo = [...stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]);
-                ws.send(JSON.stringify({ t: 'crash', rank, step, bytesSent: stats.bytesSent, messagesSent: stats.messagesSent, bytesTo } satisfies ToCoordinator), () => resolve());
+                const bytesFrom = [...stats.bytesFrom.entries()].sort((x, y) => x[0] - y[0]);
+                ws.send(JSON.stringify({ t: 'crash', rank, step, bytesSent: stats.bytesSent, messagesSent: stats.messagesSent, bytesTo, bytesFrom } satisfies ToCoordinator), () => resolve());
               }),
             msg.resume ?? null,
           );
@@ -99,7 +115,7 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
               const local = (sock.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
               const port = await mesh!.listen(local);
               const hostPart = local.includes(':') ? `[${local}]` : local;
-              send({ t: 'ready', backend, peerUrl: `ws://${hostPart}:${port}` });
+              send({ t: 'ready', backend, device: backendDevice(), peerUrl: `ws://${hostPart}:${port}` });
             } catch (e) {
               send({ t: 'error', message: (e as Error).message });
               finish(e instanceof UserError ? 2 : 1);

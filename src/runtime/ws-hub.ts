@@ -9,6 +9,8 @@ import type { LoadedConfig } from '../config/types.ts';
 import { RunError } from '../util/user-error.ts';
 import { REJOIN_MODEL, REJOIN_OP } from '../../comm/collectives/push-pull.ts';
 import { CLOSE_BAD_TOKEN, CLOSE_NOT_NEEDED, type ToCoordinator, type ToWorker } from './protocol.ts';
+import { parseToCoordinator } from './protocol-parse.ts';
+import { limitUnadmitted, UNADMITTED_LIMITS } from './socket-guard.ts';
 
 interface Conn {
   ws: WebSocket;
@@ -19,8 +21,12 @@ interface Conn {
   ready: boolean;
   done: boolean;
   backend: string;
+  /** The device its backend reports (manifest). */
+  device?: string;
   peerUrl: string;
   lastSeen: number;
+  /** Wall time it was admitted: start-up (data loading) is timed from here until it is ready. */
+  joinedAt: number;
   /** The process announced a crash scheduled by the fault timeline (rank, step, its traffic). */
   crashAnnounced: CrashAnnouncement | null;
   /** It crashed on purpose and a replacement process is expected (fault timeline rejoin). */
@@ -40,6 +46,15 @@ export interface HubOptions {
   /** Rank sets, one per worker process, handed out in order of joining. */
   rankSets: number[][];
   heartbeatTimeoutSec: number;
+  /**
+   * Wall seconds an admitted process may take from its hello to `ready` (backend, data loading).
+   * Liveness (heartbeatTimeoutSec) counts only after `ready`: start-up under load is slow.
+   */
+  startupTimeoutSec?: number;
+  /** Spawned workers: every process must have said hello within this many seconds of listen(). */
+  joinTimeoutSec?: number | null;
+  /** Wall ms an unadmitted socket has to present its hello (default 5000). */
+  helloTimeoutMs?: number;
   /** Endpoints hosted by the coordinator itself (the parameter server). */
   local: InprocRouter;
   onReport(r: WorkerReport): void;
@@ -77,6 +92,9 @@ export class WsHub implements MessageSink {
   private allReady: (() => void) | null = null;
   private allDone: (() => void) | null = null;
   readonly refused: string[] = [];
+  /** Sockets that have not presented the run's token yet (capped: UNADMITTED_LIMITS.maxPending). */
+  private readonly pending = new Set<WebSocket>();
+  private listenedAt = 0;
 
   constructor(private readonly o: HubOptions) {}
 
@@ -86,6 +104,7 @@ export class WsHub implements MessageSink {
       this.wss!.once('listening', resolve);
       this.wss!.once('error', reject);
     });
+    this.listenedAt = Date.now();
     this.wss.on('connection', (ws) => this.accept(ws));
     this.wss.on('error', (e) => this.fail(`coordinator WebSocket server failed: ${e.message}`));
     this.heartbeat = setInterval(() => this.checkLiveness(), 500);
@@ -97,28 +116,56 @@ export class WsHub implements MessageSink {
     return (this.wss?.address() as AddressInfo | undefined)?.address ?? '';
   }
 
+  /** The peer URL each ready worker process listens on. */
+  get peerUrls(): string[] {
+    return this.conns.filter((c) => c.ready).map((c) => c.peerUrl);
+  }
+
   /** The crash a process announced before dying, if any. */
   announcedCrash(pid: number): { rank: number; step: number } | null {
     return this.conns.find((c) => c.pid === pid)?.crashAnnounced ?? null;
   }
 
-  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string; crashedAtStep?: number }[] {
+  get processes(): { index: number; pid: number; host: string; ranks: number[]; backend: string; device?: string; crashedAtStep?: number }[] {
     return [...this.retired, ...this.conns].map((c) => ({
       index: c.index,
       pid: c.pid,
       host: c.host,
       ranks: c.ranks,
       backend: c.backend,
+      ...(c.device !== undefined ? { device: c.device } : {}),
       ...(c.crashAnnounced ? { crashedAtStep: c.crashAnnounced.step } : {}),
     }));
   }
 
   private accept(ws: WebSocket): void {
     let conn: Conn | null = null;
+    // Until it presents the token a socket is a stranger: small frames, a few seconds, a cap.
+    if (this.pending.size >= UNADMITTED_LIMITS.maxPending || this.stopping) {
+      ws.terminate();
+      return;
+    }
+    this.pending.add(ws);
+    const restore = limitUnadmitted(ws);
+    const helloTimer = setTimeout(() => {
+      if (!conn) ws.terminate();
+    }, this.o.helloTimeoutMs ?? UNADMITTED_LIMITS.helloTimeoutMs);
+    const admitted = () => {
+      clearTimeout(helloTimer);
+      this.pending.delete(ws);
+      restore();
+    };
+    const refuse = (code: number, reason: string) => {
+      clearTimeout(helloTimer);
+      this.pending.delete(ws);
+      ws.close(code, reason);
+      // A peer that never answers the close handshake is cut off (ws would wait 30 s).
+      setTimeout(() => ws.terminate(), 1000).unref();
+    };
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (conn) conn.lastSeen = Date.now();
       if (isBinary) {
-        if (!conn) return ws.close(CLOSE_BAD_TOKEN, 'hello first');
+        if (!conn) return refuse(CLOSE_BAD_TOKEN, 'hello first');
         try {
           this.forward(data as Buffer);
         } catch (e) {
@@ -126,29 +173,33 @@ export class WsHub implements MessageSink {
         }
         return;
       }
-      let msg: ToCoordinator;
-      try {
-        msg = JSON.parse(String(data)) as ToCoordinator;
-      } catch {
-        return ws.close(1003, 'bad control message');
+      const parsed = parseToCoordinator(String(data));
+      if (!parsed.ok) {
+        // A stranger's garbage closes its socket only; an admitted process's is its fault.
+        if (!conn) return refuse(1008, parsed.reason.slice(0, 100));
+        return this.fail(`${this.describe(conn)} sent a bad message: ${parsed.reason}`);
       }
+      const msg = parsed.msg;
       if (!conn) {
-        if (msg.t !== 'hello' || typeof msg.token !== 'string' || !tokensEqual(msg.token, this.o.token)) {
+        if (msg.t !== 'hello' || !tokensEqual(msg.token, this.o.token)) {
           const reason = 'wrong or missing run token';
-          this.refused.push(reason);
+          if (this.refused.length < 100) this.refused.push(reason);
           this.sendJson(ws, { t: 'refused', reason });
-          ws.close(CLOSE_BAD_TOKEN, reason);
+          refuse(CLOSE_BAD_TOKEN, reason);
           return;
         }
         if (msg.replaces !== undefined) {
           conn = this.admitReplacement(ws, msg);
+          if (conn) admitted();
+          else refuse(CLOSE_NOT_NEEDED, 'not needed');
           return;
         }
         if (this.conns.length >= this.o.rankSets.length || this.stopping) {
           this.sendJson(ws, { t: 'refused', reason: 'the run has all the workers it needs' });
-          ws.close(CLOSE_NOT_NEEDED, 'not needed');
+          refuse(CLOSE_NOT_NEEDED, 'not needed');
           return;
         }
+        admitted();
         const index = this.conns.length;
         conn = this.newConn(ws, index, msg.pid, msg.host);
         this.conns.push(conn);
@@ -156,12 +207,18 @@ export class WsHub implements MessageSink {
         this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: index });
         return;
       }
-      this.control(conn, msg);
+      try {
+        this.control(conn, msg);
+      } catch (e) {
+        this.fail(`${this.describe(conn)} sent a message the coordinator could not use (${(e as Error).message})`);
+      }
     });
     ws.on('pong', () => {
       if (conn) conn.lastSeen = Date.now();
     });
     ws.on('close', (code, reason) => {
+      clearTimeout(helloTimer);
+      this.pending.delete(ws);
       if (!conn || this.stopping || conn.done) return;
       const c = conn;
       if (c.crashAnnounced && this.o.expectedCrash?.(c.crashAnnounced)) {
@@ -193,6 +250,7 @@ export class WsHub implements MessageSink {
       awaitingReplacement: false,
       replacement: false,
       lastSeen: Date.now(),
+      joinedAt: Date.now(),
     };
   }
 
@@ -204,7 +262,6 @@ export class WsHub implements MessageSink {
     const old = this.conns[msg.replaces!];
     if (!old || !old.awaitingReplacement || !old.crashAnnounced || this.stopping) {
       this.sendJson(ws, { t: 'refused', reason: `process ${msg.replaces} is not waiting for a replacement` });
-      ws.close(CLOSE_NOT_NEEDED, 'not needed');
       return null;
     }
     const conn = this.newConn(ws, old.index, msg.pid, msg.host);
@@ -214,7 +271,7 @@ export class WsHub implements MessageSink {
     this.conns[old.index] = conn;
     for (const r of conn.ranks) this.byRank.set(r, conn);
     const a = old.crashAnnounced;
-    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo } });
+    this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo, ...(a.bytesFrom ? { bytesFrom: a.bytesFrom } : {}) } });
     return conn;
   }
 
@@ -238,9 +295,16 @@ export class WsHub implements MessageSink {
 
   private control(conn: Conn, msg: ToCoordinator): void {
     switch (msg.t) {
+      case 'hello':
+        this.fail(`${this.describe(conn)} sent a second hello`);
+        return;
       case 'ready':
+        if (conn.ready) return this.fail(`${this.describe(conn)} said ready twice`);
         conn.ready = true;
+        // Liveness starts now (start-up had its own, longer timeout).
+        conn.lastSeen = Date.now();
         conn.backend = msg.backend;
+        if (typeof msg.device === 'string') conn.device = msg.device;
         conn.peerUrl = msg.peerUrl;
         if (conn.replacement) {
           // Only the master talks to it (a star): no peer links; then what was held for it.
@@ -254,6 +318,10 @@ export class WsHub implements MessageSink {
         if (this.allReady && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.ready)) this.allReady();
         return;
       case 'report':
+        if (!conn.ready || !conn.ranks.includes(msg.r.rank)) {
+          this.fail(`${this.describe(conn)} sent a report for worker ${msg.r.rank}, which it does not host`);
+          return;
+        }
         this.o.onReport(msg.r);
         return;
       case 'done':
@@ -261,7 +329,7 @@ export class WsHub implements MessageSink {
         if (this.allDone && this.conns.length === this.o.rankSets.length && this.conns.every((c) => c.done)) this.allDone();
         return;
       case 'crash':
-        conn.crashAnnounced = { rank: msg.rank, step: msg.step, bytesSent: msg.bytesSent, messagesSent: msg.messagesSent, bytesTo: msg.bytesTo };
+        conn.crashAnnounced = { rank: msg.rank, step: msg.step, bytesSent: msg.bytesSent, messagesSent: msg.messagesSent, bytesTo: msg.bytesTo, ...(msg.bytesFrom ? { bytesFrom: msg.bytesFrom } : {}) };
         // From now on its frames wait for the replacement, if one will come.
         if (this.o.expectedCrash?.(conn.crashAnnounced) && conn.ranks.some((r) => this.o.rejoins?.(r) === true)) conn.awaitingReplacement = true;
         return;
@@ -296,14 +364,30 @@ export class WsHub implements MessageSink {
 
   private checkLiveness(): void {
     const now = Date.now();
+    const j = this.o.joinTimeoutSec;
+    if (j && !this.allJoined() && now - this.listenedAt > j * 1000) {
+      this.fail(`only ${this.conns.length} of ${this.o.rankSets.length} worker processes joined within ${j} s`);
+      return;
+    }
     for (const c of this.conns) {
       if (c.done || c.awaitingReplacement) continue;
-      if (now - c.lastSeen > this.o.heartbeatTimeoutSec * 1000) {
+      if (!c.ready) {
+        // Start-up (backend, data loading) is timed on its own: a loaded machine is slow here.
+        const limit = this.o.startupTimeoutSec ?? 300;
+        if (now - c.joinedAt > limit * 1000) {
+          this.fail(`${this.describe(c)} did not finish starting (backend, data) within ${limit} s`);
+          return;
+        }
+      } else if (now - c.lastSeen > this.o.heartbeatTimeoutSec * 1000) {
         this.fail(`${this.describe(c)} stopped responding for ${this.o.heartbeatTimeoutSec} s`);
         return;
       }
       if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
     }
+  }
+
+  private allJoined(): boolean {
+    return this.conns.length === this.o.rankSets.length;
   }
 
   fail(message: string): void {

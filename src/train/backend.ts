@@ -80,6 +80,36 @@ export async function selectBackend(choice: BackendChoice): Promise<string> {
   throw new Error(`backend '${choice}' is not available on this machine`);
 }
 
+/** The npm package a backend choice needs beyond the embedded ones (wasm, cpu), if any. */
+export function backendPackage(c: BackendChoice): string | null {
+  return c === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : c === 'node' ? '@tensorflow/tfjs-node' : null;
+}
+
+/** Whether a package can be loaded from here (without loading it). */
+export function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The device the active backend reports, for the manifest: tfjs-node(-gpu) says whether
+ * TensorFlow placed work on a CUDA GPU; wasm and cpu always run on the CPU.
+ */
+export function backendDevice(): string {
+  if (active === 'tensorflow') {
+    const b = tf.backend() as unknown as { isGPUPackage?: boolean; isUsingGpuDevice?: boolean };
+    if (b.isUsingGpuDevice) return 'GPU (CUDA, @tensorflow/tfjs-node-gpu)';
+    return b.isGPUPackage ? 'CPU (@tensorflow/tfjs-node-gpu found no usable GPU)' : 'CPU (@tensorflow/tfjs-node, libtensorflow)';
+  }
+  if (active === 'wasm') return 'CPU (WebAssembly, one thread)';
+  if (active === 'cpu') return 'CPU (pure JavaScript)';
+  return 'none';
+}
+
 function backendNameOf(c: BackendChoice): string {
   return c === 'node' || c === 'node-gpu' ? 'tensorflow' : c;
 }

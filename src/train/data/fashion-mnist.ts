@@ -12,13 +12,22 @@ const FILES = {
 };
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-/** Directories searched, in order: $DTEMU_DATA(/fashion-mnist), ./data(/fashion-mnist), Debian's. */
+/**
+ * Where the system's data sets live: Debian's /usr/share/datasets, or $DTEMU_SYSTEM_DATA (another
+ * distribution's location; an empty directory makes a machine look like one without the package).
+ */
+export function systemFashionMnistDir(): string {
+  const root = process.env['DTEMU_SYSTEM_DATA'];
+  return root ? join(root, 'fashion-mnist') : DEBIAN_FASHION_MNIST_DIR;
+}
+
+/** Directories searched, in order: $DTEMU_DATA(/fashion-mnist), ./data(/fashion-mnist), the system's. */
 export function fashionMnistCandidates(): string[] {
   const dirs: string[] = [];
   const env = process.env['DTEMU_DATA'];
   if (env) dirs.push(join(env, 'fashion-mnist'), env);
   dirs.push(resolve('data', 'fashion-mnist'), resolve('data'));
-  dirs.push(DEBIAN_FASHION_MNIST_DIR);
+  dirs.push(systemFashionMnistDir());
   return dirs;
 }
 

@@ -1,0 +1,61 @@
+// The network model alone (time only, sizes without payloads): wall time to simulate one
+// all-reduce of 100 MB over 1024 nodes for each collective, and transfers simulated per wall
+// second for all-to-all traffic on a switch (up to 256 nodes: N(N-1) flows). Ratios are against
+// the ring measured in the same run. `node --import tsx bench/network-model.ts [nodes] [fifo,max-min]`
+import { allReduceSchedule, exactCut } from '../comm/collectives/schedules/index.ts';
+import type { CollectiveKind } from '../comm/collectives/choices.ts';
+import { timeSchedule } from '../src/sim/collective-time.ts';
+import { simulateFlows, type FlowRequest } from '../src/sim/flow-sim.ts';
+import { buildTopology } from '../topologies/index.ts';
+import { timeIt, writeResult } from './bench-io.ts';
+
+const N = Number(process.argv[2] ?? 1024);
+// Sharing models to time (`fifo` alone is the fast message replay; max-min simulates every flow).
+const SHARINGS = (process.argv[3] ?? 'fifo,max-min').split(',') as ('fifo' | 'max-min')[];
+const M = 100e6;
+const spec = { bandwidth: 100e9, latency: 2e-6 };
+const sw = buildTopology('switch', N, spec);
+const side = Math.round(Math.sqrt(N));
+const torus = side * side === N ? buildTopology('torus', N, spec, { dims: [side, side] }) : null;
+const groups = N % 8 === 0 ? 8 : 1;
+const hier = buildTopology('hierarchical', N, spec, { groups, inter: { bandwidth: 10e9, latency: 1e-3 } });
+
+const collectives: Record<string, { seconds: Record<string, number>; simulated: Record<string, number>; transfers: number; ratioToRing: Record<string, number> }> = {};
+const cases: [CollectiveKind, typeof sw, object][] = [
+  ['ring', sw, {}],
+  ['tree', sw, {}],
+  ['double-tree', sw, {}],
+  ['recursive-doubling', sw, {}],
+  ['halving-doubling', sw, {}],
+  ['hierarchical', hier, { groups: hier.groups }],
+];
+if (torus) cases.push(['2d-ring', torus, { dims: torus.dims }]);
+for (const [kind, topo, shape] of cases) {
+  const schedule = allReduceSchedule(kind, N, M / 4, shape, exactCut);
+  const entry: Record<string, number> = {};
+  const simulated: Record<string, number> = {};
+  let transfers = 0;
+  for (const sharing of SHARINGS) {
+    entry[sharing] = await timeIt(() => {
+      const t = timeSchedule(topo, schedule, 0, sharing);
+      simulated[sharing] = t.makespan;
+      transfers = t.transfers;
+    }, sharing === 'max-min' && N > 256 ? 1 : 3, 1);
+  }
+  collectives[kind] = { seconds: entry, simulated, transfers, ratioToRing: {} };
+  process.stderr.write(`${kind}: ${JSON.stringify(collectives[kind])}\n`);
+}
+for (const c of Object.values(collectives)) for (const s of Object.keys(c.seconds)) c.ratioToRing[s] = c.seconds[s]! / collectives['ring']!.seconds[s]!;
+process.stderr.write('all-to-all...\n');
+
+// All-to-all: every node sends 1 MB to every other at once (N(N-1) flows sharing NICs).
+const A = Math.min(N, 256);
+const a2aTopo = buildTopology('switch', A, spec);
+const flows: FlowRequest[] = [];
+for (let i = 0; i < A; i++) for (let j = 0; j < A; j++) if (i !== j) flows.push({ from: i, to: j, bytes: 1e6, ready: 0, deps: [] });
+const a2a: Record<string, { seconds: number; transfersPerSecond: number }> = {};
+for (const sharing of SHARINGS) {
+  const s = await timeIt(() => simulateFlows(a2aTopo, flows, sharing), 1, 0);
+  a2a[sharing] = { seconds: s, transfersPerSecond: flows.length / s };
+}
+writeResult('network-model', { nodes: N, messageBytes: M, collectives, allToAll: { nodes: A, transfers: flows.length, ...a2a } });

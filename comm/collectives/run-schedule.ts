@@ -1,0 +1,124 @@
+import type { Endpoint } from '../endpoint.ts';
+import { bytesToF32 } from './chunks.ts';
+import type { Schedule, Transfer } from './schedules/schedule.ts';
+import { logPhase } from './configured.ts';
+
+/** What a unit-timed collective learns from the flow simulation. */
+export interface UnitTiming {
+  /** Virtual time at which each rank leaves. */
+  finish: ArrayLike<number>;
+  /** A rank's rounds (index) and when each ended, for the timeline. */
+  roundEnds?: (rank: number) => [number, number][];
+}
+
+/** One rank's part of a schedule: its sends and receives per round. */
+export interface RankPlan {
+  sends: Transfer[][];
+  recvs: Transfer[][];
+}
+
+const plans = new WeakMap<Schedule, Map<number, RankPlan>>();
+
+/** The rank's sends and receives per round (cached per schedule). */
+export function planOf(schedule: Schedule, rank: number): RankPlan {
+  let byRank = plans.get(schedule);
+  if (!byRank) {
+    byRank = new Map();
+    plans.set(schedule, byRank);
+  }
+  let plan = byRank.get(rank);
+  if (!plan) {
+    plan = { sends: [], recvs: [] };
+    for (const round of schedule.rounds) {
+      plan.sends.push(round.transfers.filter((t) => t.from === rank));
+      plan.recvs.push(round.transfers.filter((t) => t.to === rank));
+    }
+    byRank.set(rank, plan);
+  }
+  return plan;
+}
+
+/**
+ * Run an all-reduce schedule on real bytes, in place: round by round, send the round's ranges
+ * (copies of the values at the start of the round), then receive and add or copy. Virtual time
+ * follows the alpha-beta step model: a transfer starts when its sender and its receiver have
+ * both reached the round (a receiver that is late delays it), and sends are blocking, so the
+ * rank's next round starts when its receives and its own sends (as the sender timed them) have
+ * arrived. Element ranges must be whole (floorCut schedules).
+ */
+export async function runSchedule(ep: Endpoint, data: Float32Array, schedule: Schedule, op: number, onRound?: (round: number, phase: string, start: number, end: number) => void): Promise<void> {
+  const plan = planOf(schedule, ep.rank);
+  for (let k = 0; k < schedule.rounds.length; k++) {
+    const sends = plan.sends[k]!;
+    const recvs = plan.recvs[k]!;
+    if (sends.length === 0 && recvs.length === 0) continue;
+    const begin = ep.now;
+    let clock = ep.now;
+    for (const t of sends) {
+      const bytes = new Uint8Array(data.buffer.slice(data.byteOffset + t.start * 4, data.byteOffset + t.end * 4));
+      const arrival = ep.send(t.to, op, k, bytes);
+      if (arrival > clock) clock = arrival;
+    }
+    for (const t of recvs) {
+      // Rendezvous: the transfer starts when both sides have reached the round, so a message
+      // sent before this rank was ready arrives that much later (what lockstep closed forms assume).
+      const msg = await ep.recvRaw(t.from, op, k);
+      if (Number.isNaN(msg.arrival)) throw new Error(`${schedule.algorithm}: a shared link from ${t.from} (collectives run between workers, not through a star's server)`);
+      const arrival = msg.arrival + Math.max(0, begin - msg.sendTime);
+      if (arrival > ep.now) ep.now = arrival;
+      const incoming = bytesToF32(msg.payload);
+      if (incoming.length !== t.end - t.start) throw new Error(`${schedule.algorithm}: round ${k} from ${t.from} has ${incoming.length} values, expected ${t.end - t.start}`);
+      if (t.reduce) for (let i = t.start, j = 0; i < t.end; i++, j++) data[i] = incoming[j]! + data[i]!;
+      else data.set(incoming, t.start);
+    }
+    if (clock > ep.now) ep.now = clock;
+    logPhase(ep, schedule.rounds[k]!.phase, begin, ep.now);
+    onRound?.(k, schedule.rounds[k]!.phase, begin, ep.now);
+  }
+}
+
+/** Wire step of the entry-time metadata of a unit-timed collective (after every round's step). */
+const ENTRY_STEP = 0x7ffffff0;
+
+/**
+ * Run a schedule whose virtual time is decided as a unit: every rank tells every other its entry
+ * time (metadata, not payload), computes the same per-rank finish times with the same pure
+ * function (`time`: the max-min flow simulation of the whole schedule), moves the bytes
+ * untimed, and leaves at its finish time. Contention between the collective's own flows (incast,
+ * shared WAN links) is thereby shared max-min fairly, identically in every process.
+ */
+export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedule: Schedule, op: number, time: (entries: readonly number[]) => UnitTiming): Promise<void> {
+  const n = schedule.n;
+  const me = ep.rank;
+  const stamp = new Uint8Array(8);
+  new DataView(stamp.buffer).setFloat64(0, ep.now, true);
+  for (let r = 0; r < n; r++) if (r !== me) ep.sendMeta(r, op, ENTRY_STEP, stamp);
+  const entries = new Array<number>(n);
+  entries[me] = ep.now;
+  for (let r = 0; r < n; r++) {
+    if (r === me) continue;
+    const msg = await ep.recvRaw(r, op, ENTRY_STEP);
+    if (msg.payload.byteLength !== 8) throw new Error(`${schedule.algorithm}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
+    const t = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
+    if (!Number.isFinite(t) || t < 0) throw new Error(`${schedule.algorithm}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);
+    entries[r] = t;
+  }
+  const timing = time(entries);
+  const finish = timing.finish[me]!;
+  let from = ep.now;
+  for (const [round, end] of timing.roundEnds?.(me) ?? []) {
+    logPhase(ep, schedule.rounds[round]!.phase, from, end);
+    from = end;
+  }
+  const plan = planOf(schedule, me);
+  for (let k = 0; k < schedule.rounds.length; k++) {
+    for (const t of plan.sends[k]!) ep.sendUntimed(t.to, op, k, new Uint8Array(data.buffer.slice(data.byteOffset + t.start * 4, data.byteOffset + t.end * 4)));
+    for (const t of plan.recvs[k]!) {
+      const incoming = bytesToF32((await ep.recvRaw(t.from, op, k)).payload);
+      if (incoming.length !== t.end - t.start) throw new Error(`${schedule.algorithm}: round ${k} from ${t.from} has ${incoming.length} values, expected ${t.end - t.start}`);
+      if (t.reduce) for (let i = t.start, j = 0; i < t.end; i++, j++) data[i] = incoming[j]! + data[i]!;
+      else data.set(incoming, t.start);
+    }
+  }
+  if (finish > ep.now) ep.now = finish;
+}

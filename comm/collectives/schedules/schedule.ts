@@ -1,0 +1,78 @@
+/**
+ * A collective as data: rounds of transfers of element ranges between ranks. Every rank derives
+ * the same schedule from (algorithm, n, length), so the bytes moved by the executor
+ * (run-schedule.ts) and the time-only simulation (src/sim/collective-time.ts) follow one
+ * description.
+ *
+ * Round semantics (the alpha-beta step model of Thakur, Rabenseifner & Gropp): in round k a rank
+ * first sends its transfers of the round (the values it holds when the round starts), then
+ * receives its incoming ones (`reduce`: added, else copied). A rank's round ends when its
+ * receives and its own sends have arrived (sends are blocking), and its next round starts then.
+ */
+export interface Transfer {
+  from: number;
+  to: number;
+  /** Element range [start, end) of the vector (fractional only in `exact` schedules). */
+  start: number;
+  end: number;
+  reduce: boolean;
+}
+
+export interface Round {
+  /** What the round does, for timelines ("reduce-scatter", "inter all-reduce", ...). */
+  phase: string;
+  transfers: Transfer[];
+}
+
+export interface Schedule {
+  algorithm: string;
+  n: number;
+  length: number;
+  rounds: Round[];
+}
+
+/**
+ * Where the i-th of `parts` pieces of [lo, hi) starts. `floor` gives whole elements (what the
+ * executor sends); `exact` splits evenly into real numbers (what the closed forms assume).
+ */
+export type Cut = (lo: number, hi: number, parts: number, i: number) => number;
+export const floorCut: Cut = (lo, hi, parts, i) => lo + Math.floor((i * (hi - lo)) / parts);
+export const exactCut: Cut = (lo, hi, parts, i) => lo + (i * (hi - lo)) / parts;
+
+/** Positive modulo. */
+export function pmod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
+
+/** Largest power of two <= n. */
+export function pow2Floor(n: number): number {
+  let p = 1;
+  while (p * 2 <= n) p *= 2;
+  return p;
+}
+
+/** Rounds that run side by side (several groups at once): round k of the result is round k of each. */
+export function parallel(parts: Round[][], phase?: string): Round[] {
+  const len = Math.max(0, ...parts.map((p) => p.length));
+  const out: Round[] = [];
+  for (let k = 0; k < len; k++) {
+    const transfers: Transfer[] = [];
+    let name = phase ?? '';
+    for (const p of parts) {
+      const r = p[k];
+      if (!r) continue;
+      transfers.push(...r.transfers);
+      if (!phase) name = r.phase;
+    }
+    out.push({ phase: name, transfers });
+  }
+  return out;
+}
+
+/** The same rounds with local ranks 0..m-1 renamed to `ranks[i]` and a phase prefix. */
+export function mapRanks(rounds: Round[], ranks: readonly number[], prefix = ''): Round[] {
+  return rounds.map((r) => ({
+    phase: prefix + r.phase,
+    transfers: r.transfers.map((t) => ({ ...t, from: ranks[t.from]!, to: ranks[t.to]! })),
+  }));
+}

@@ -1,0 +1,55 @@
+import { chooseCollective, type CollectiveOptions } from '../../comm/collectives/all-reduce.ts';
+import { allReduceSchedule, applicableCollectives, type Schedule } from '../../comm/collectives/schedules/index.ts';
+import type { Topology } from '../../topologies/index.ts';
+import type { LoadedConfig } from '../config/types.ts';
+import { timeSchedule } from '../sim/collective-time.ts';
+import { topologyOf } from './run-setup.ts';
+import { plotLinkUtilization } from '../plot/link-plots.ts';
+
+/** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
+export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc)): CollectiveOptions {
+  const sharing = lc.config.network.sharing;
+  const shape = { ...(topology.groups ? { groups: topology.groups } : {}), ...(topology.dims ? { dims: topology.dims } : {}) };
+  return {
+    collective: lc.config.topology.collective,
+    shape,
+    estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
+    // On a ring topology every collective's messages are timed one by one: the ring all-reduce's
+    // neighbour transfers never share a link there, and ring experiments keep their metrics.
+    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min') } : {}),
+  };
+}
+
+/** One message size's collective times under the model, and which one runs. */
+export interface CollectiveChoiceReport {
+  bytes: number;
+  algorithm: string;
+  seconds: Record<string, number>;
+}
+
+/**
+ * summary.json's `collective`: the configured algorithm, the sharing model, and for the model's
+ * dense vector and a range of message sizes the time-only duration of every collective this
+ * network can run and the one the workers ran (auto's choice).
+ */
+export function collectiveReport(lc: LoadedConfig, modelSize: number): { configured: string; sharing: string; model: CollectiveChoiceReport; bySize: CollectiveChoiceReport[] } {
+  const topology = topologyOf(lc);
+  const o = collectiveOptionsOf(lc, topology);
+  const n = lc.config.workers;
+  const report = (length: number): CollectiveChoiceReport => {
+    const seconds: Record<string, number> = {};
+    for (const kind of applicableCollectives(o.shape, n)) seconds[kind] = o.estimate!(allReduceSchedule(kind, n, length, o.shape));
+    return { bytes: length * 4, algorithm: chooseCollective(o, n, length), seconds };
+  };
+  const bySize = [256, 4096, 65536, 1 << 20, 1 << 24].filter((b) => b / 4 <= 64 * modelSize).map((b) => report(b / 4));
+  return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize };
+}
+
+/** plots/links.png for a run on a topology with worker-to-worker collectives (not the star). */
+export function plotRunLinks(lc: LoadedConfig, modelSize: number, file: string): void {
+  const topology = topologyOf(lc);
+  const o = collectiveOptionsOf(lc, topology);
+  const kind = chooseCollective(o, lc.config.workers, modelSize);
+  const schedule = allReduceSchedule(kind, lc.config.workers, modelSize, o.shape);
+  plotLinkUtilization(topology, schedule, file, `${lc.config.name}: busiest links during one ${kind} all-reduce of the model (${topology.kind})`);
+}

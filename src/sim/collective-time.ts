@@ -1,0 +1,117 @@
+import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
+import type { Topology } from '../../topologies/index.ts';
+import { simulateFlows, type FlowRequest, type Sharing } from './flow-sim.ts';
+import { NetworkModel } from './network-model.ts';
+
+export interface CollectiveTiming {
+  /** Virtual time at which each rank leaves the collective. */
+  finish: Float64Array;
+  /** The latest finish: the collective's duration when every rank enters at 0. */
+  makespan: number;
+  /** Flows simulated (transfers; the per-rank clock joins are not counted). */
+  transfers: number;
+  /** max-min: the rounds a rank took part in and when each ended for it. */
+  roundEnds?: (rank: number) => [number, number][];
+}
+
+/**
+ * Time a collective schedule without payloads: every transfer becomes a flow of
+ * (end - start) x elementBytes bytes, started when both its sender and its receiver have ended
+ * their previous rounds (their receives and own sends arrived) and entered the collective: the
+ * rule runSchedule follows with real bytes, so with `fifo` sharing both give the same times.
+ */
+export function timeSchedule(topology: Topology, schedule: Schedule, entry: number | readonly number[], sharing: Sharing = 'max-min', elementBytes = 4): CollectiveTiming {
+  const n = schedule.n;
+  const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
+  if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes);
+  const { flows, clock, transfers, joins } = scheduleToFlows(schedule, entryOf, elementBytes);
+  const times = simulateFlows(topology, flows, 'max-min');
+  const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, times.arrival[f]!]);
+  const finish = new Float64Array(n);
+  let makespan = -Infinity;
+  for (let r = 0; r < n; r++) {
+    finish[r] = clock[r]! >= 0 ? times.arrival[clock[r]!]! : entryOf(r);
+    if (finish[r]! > makespan) makespan = finish[r]!;
+  }
+  return { finish, makespan, transfers, roundEnds };
+}
+
+/**
+ * `fifo`: exactly what runSchedule does with real bytes over NetworkModel, without the bytes.
+ * Each send is timed by the message model at its sender's clock (per-sender link occupancy);
+ * a receiver that reached the round later than the sender shifts the arrival by the difference;
+ * a rank's clock after a round is the latest of its receives and its own sends' arrivals.
+ */
+function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): CollectiveTiming {
+  const n = schedule.n;
+  const model = new NetworkModel(topology);
+  const clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
+  const next = new Float64Array(n);
+  let transfers = 0;
+  for (const round of schedule.rounds) {
+    next.set(clock);
+    for (const t of round.transfers) {
+      const sent = clock[t.from]!;
+      const eager = model.transmit(t.from, t.to, (t.end - t.start) * elementBytes, sent);
+      const arrival = eager + Math.max(0, clock[t.to]! - sent);
+      if (eager > next[t.from]!) next[t.from] = eager;
+      if (arrival > next[t.to]!) next[t.to] = arrival;
+      transfers++;
+    }
+    clock.set(next);
+  }
+  let makespan = -Infinity;
+  for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
+  return { finish: clock, makespan, transfers };
+}
+
+/**
+ * The flows of a schedule (max-min semantics): each transfer waits for the previous round of its
+ * sender and of its receiver; per rank a zero-byte self flow joins its round (`clock[r]` is the
+ * index of rank r's last one, -1 if it takes no part).
+ */
+export function scheduleToFlows(schedule: Schedule, entryOf: (r: number) => number, elementBytes = 4): { flows: FlowRequest[]; clock: Int32Array; transfers: number; joins: [number, number][][] } {
+  const n = schedule.n;
+  // Per rank: [round, index of its clock join after that round].
+  const joins: [number, number][][] = Array.from({ length: n }, () => []);
+  let roundIndex = -1;
+  const flows: FlowRequest[] = [];
+  // The flow index of each rank's clock after its last round (a zero-byte self transfer that
+  // waits for the round's flows), or -1 before its first round.
+  const clock = new Int32Array(n).fill(-1);
+  let transfers = 0;
+  const touched: number[] = [];
+  const roundFlows = new Map<number, number[]>();
+  for (const round of schedule.rounds) {
+    roundIndex++;
+    roundFlows.clear();
+    touched.length = 0;
+    const note = (r: number, f: number) => {
+      let l = roundFlows.get(r);
+      if (!l) {
+        l = [];
+        roundFlows.set(r, l);
+        touched.push(r);
+      }
+      l.push(f);
+    };
+    for (const t of round.transfers) {
+      const f = flows.length;
+      const deps: number[] = [];
+      if (clock[t.from]! >= 0) deps.push(clock[t.from]!);
+      if (clock[t.to]! >= 0) deps.push(clock[t.to]!);
+      flows.push({ from: t.from, to: t.to, bytes: (t.end - t.start) * elementBytes, ready: Math.max(entryOf(t.from), entryOf(t.to)), deps });
+      transfers++;
+      note(t.from, f);
+      note(t.to, f);
+    }
+    for (const r of touched) {
+      const deps = roundFlows.get(r)!;
+      if (clock[r]! >= 0) deps.push(clock[r]!);
+      clock[r] = flows.length;
+      joins[r]!.push([roundIndex, flows.length]);
+      flows.push({ from: r, to: r, bytes: 0, ready: entryOf(r), deps });
+    }
+  }
+  return { flows, clock, transfers, joins };
+}
