@@ -17,7 +17,7 @@ export interface TrafficStats {
  * The wire op of the n-th call in a namespace. The default namespace uses the lower half of the
  * u32 space; every other namespace gets its own 2^27-wide block in the upper half, chosen by a
  * hash of its name (stable in every process, unlike an order of first use). Block 0 of the upper
- * half is left for fixed ops (optimizers/rejoin.ts).
+ * half is left for fixed ops (comm/collectives/push-pull.ts).
  */
 export function namespacedOp(namespace: string, n: number): number {
   if (namespace === 'collective') return n;

@@ -1,56 +1,20 @@
-import type { FeedbackMode } from '../comm/compress/error-feedback.ts';
-import { runAllreduceSgd } from './allreduce-sgd.ts';
-import type { ConfiguredCompressor } from './compressed-exchange.ts';
-import { runCompressedSgd } from './compressed-sgd.ts';
-import { runQsparseLocalSgd } from './qsparse-local-sgd.ts';
-import { runPowerSgd } from './powersgd.ts';
-import { runDiloco } from './diloco.ts';
-import { runGradientCodingWorker, type CodingStrategy } from './gradient-coding.ts';
-import type { WorkerContext } from './worker-context.ts';
-import type { SgdHyperparameters } from './sgd-update.ts';
+/*
+ * The algorithm layer's entry points: the Algorithm interface, the registry, and the algorithm
+ * of a config (a registered kind or a loaded plugin).
+ */
+import type { Algorithm, OptimizerConfig } from './algorithm.ts';
+import { builtInAlgorithm, ALGORITHM_KINDS } from './registry.ts';
 
-/** The optimizer block of an experiment (see src/config/schema.ts for defaults). */
-export interface OptimizerConfig extends SgdHyperparameters {
-  kind: 'allreduce-sgd' | 'compressed-sgd' | 'qsparse-local-sgd' | 'powersgd' | 'gradient-coding' | 'diloco';
-  compressor: ConfiguredCompressor;
-  errorFeedback: FeedbackMode;
-  aggregation: 'auto' | 'allgather' | 'ring' | 'ps';
-  localSteps: number;
-  syncEvery?: number[];
-  mode: 'sync' | 'async';
-  strategy: CodingStrategy;
-  scheme: 'cyclic' | 'fractional';
-  stragglersTolerated: number;
-  rank: number;
-  minCompressionRate: number;
-  warmStart: boolean;
-  startIter: number;
-  innerOptimizer: 'adamw' | 'sgd';
-  fragments: number;
-  overlap: number;
-  mixing: number;
-  /** diloco on a star: virtual seconds after the first outer gradient within which others count. */
-  syncTimeout?: string;
-  outerLr: number;
-  outerMomentum: number;
-}
+export type { Algorithm, OptimizerConfig, MasterContext, RuleContext } from './algorithm.ts';
+export { defineAlgorithm } from './algorithm.ts';
+export { builtInAlgorithm, builtInAlgorithms } from './registry.ts';
 
-export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['allreduce-sgd', 'compressed-sgd', 'qsparse-local-sgd', 'powersgd', 'gradient-coding', 'diloco'];
+export const OPTIMIZER_KINDS: readonly string[] = ALGORITHM_KINDS;
 
-/** Run one logical worker's side of the configured algorithm. */
-export function runOptimizer(ctx: WorkerContext, cfg: OptimizerConfig): Promise<void> {
-  switch (cfg.kind) {
-    case 'allreduce-sgd':
-      return runAllreduceSgd(ctx, cfg);
-    case 'compressed-sgd':
-      return runCompressedSgd(ctx, cfg);
-    case 'qsparse-local-sgd':
-      return runQsparseLocalSgd(ctx, cfg);
-    case 'powersgd':
-      return runPowerSgd(ctx, cfg);
-    case 'gradient-coding':
-      return runGradientCodingWorker(ctx, cfg, ctx.gradientCode);
-    case 'diloco':
-      return runDiloco(ctx, cfg);
-  }
+/** The algorithm of a config: a registered kind, or the plugin module already loaded into it. */
+export function algorithmOf(cfg: OptimizerConfig, plugin: Algorithm<OptimizerConfig> | null = null): Algorithm<OptimizerConfig> {
+  if (plugin) return plugin;
+  const a = builtInAlgorithm(cfg.kind);
+  if (!a) throw new Error(`unknown optimizer.kind ${cfg.kind}`);
+  return a;
 }

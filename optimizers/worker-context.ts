@@ -1,5 +1,4 @@
 import type { Endpoint } from '../comm/endpoint.ts';
-import type { GradientCodeLike } from './gradient-coding.ts';
 
 /** What a worker reports to the coordinator after each step and each evaluation. */
 export interface StepReport {
@@ -28,6 +27,8 @@ export interface StepReport {
   background?: [number, number][];
   /** Collective phases of the step's communication: [name, start, end] (s). */
   phases?: [string, number, number][];
+  /** async-sgd: the staleness of this step's gradient when the server applied it. */
+  staleness?: number;
 }
 
 export interface EvalReport {
@@ -72,33 +73,28 @@ export interface WorkerContext {
   nextBatch(): Int32Array;
   /** Virtual compute time of `step` (modelled or measured wall time of the last gradient). */
   computeTime(step: number, measuredSec: number): { compute: number; delay: number };
-  /** Wall-clock seconds since the run started (reported, never used for decisions). */
-  wallTime(): number;
   report(r: WorkerReport): void;
   steps: number;
   evalEvery: number;
-  /** All-reduce (sum) over the configured topology. */
-  allReduce(ep: Endpoint, data: Float32Array): Promise<void>;
+  /** All-reduce (sum) of `data` in place over the configured topology. */
+  allReduce(data: Float32Array): Promise<void>;
   /**
    * The next batch of data partition j (partition = the j-th worker's shard). Every worker that
    * computes partition j draws the same batches, which gradient coding needs to decode exactly.
    */
   partitionBatch(j: number): Int32Array;
-  /** The gradient code of the run (gradient-coding optimizer), else null. */
-  gradientCode: GradientCodeLike | null;
   /** This worker's seeded uniform [0,1) stream for stochastic compressors. */
   uniform: () => number;
-  /** The model's tensors as ranges of the flat vector (per-tensor compression). */
-  segments: { offset: number; size: number }[];
   /** The model's tensors with their shapes (PowerSGD views them as matrices). */
   params: ModelParamShape[];
   /** The run's root seed (shared random streams such as PowerSGD's initial Q). */
   seed: number;
   topology: string;
   /**
-   * True if the fault timeline crashes this worker at the start of `step`. The optimizer then
-   * calls `crash`, which kills the worker's process over ws (a real SIGKILL); in process, it
-   * stops this worker (gradient coding) or fails the run (algorithms that cannot go on).
+   * True if the fault timeline crashes this worker at the start of `step`. The algorithm then
+   * returns `crash(step)`, which kills the worker's process over ws (a real SIGKILL); in process,
+   * it stops this worker (algorithms whose master carries on, Algorithm.toleratesCrash) or fails
+   * the run.
    */
   crashesAt(step: number): boolean;
   /**
@@ -107,9 +103,14 @@ export interface WorkerContext {
    * step after that round, or not at all if the run ends first.
    */
   replacement: boolean;
-  crash(step: number, tolerated: boolean): Promise<void>;
+  crash(step: number): Promise<void>;
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
-  reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number, background?: [number, number][]): void;
+  reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number, background?: [number, number][], extra?: StepExtra): void;
+}
+
+/** The model's tensors as ranges of the flat vector (per-tensor compression). */
+export function segmentsOf(params: readonly ModelParamShape[]): { offset: number; size: number }[] {
+  return params.map((p) => ({ offset: p.offset, size: p.size }));
 }
 
 /** Rank 0 evaluates `params` every evalEvery steps and at the last step (no virtual time). */
@@ -120,6 +121,11 @@ export async function evaluateIfDue(ctx: WorkerContext, step: number, params: Fl
 }
 
 /** One step's local gradient and its virtual cost (computeGradient). */
+/** Optional per-step fields some algorithms report (they go into the metrics train line). */
+export interface StepExtra {
+  staleness?: number;
+}
+
 export interface ComputedStep {
   loss: number;
   compute: number;
@@ -147,8 +153,8 @@ export function computeGradient(ctx: WorkerContext, step: number, params: Float3
  * the step and evaluate `params` if due. `comm` is the time the step was blocked communicating;
  * `background` lists transfers it started that overlap later computation (Streaming DiLoCo).
  */
-export async function finishStep(ctx: WorkerContext, step: number, c: ComputedStep, comm: number, params: Float32Array, background?: [number, number][]): Promise<void> {
+export async function finishStep(ctx: WorkerContext, step: number, c: ComputedStep, comm: number, params: Float32Array, background?: [number, number][], extra?: StepExtra): Promise<void> {
   await yieldToEventLoop();
-  ctx.reportStep(step, c.loss, c.compute, c.delay, comm, c.wallSec, c.cpuSec, background);
+  ctx.reportStep(step, c.loss, c.compute, c.delay, comm, c.wallSec, c.cpuSec, background, extra);
   await evaluateIfDue(ctx, step, params);
 }

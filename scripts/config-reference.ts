@@ -1,6 +1,7 @@
 // Prints the experiment reference (every key, type, default, description) as Markdown, from the
 // schema itself so the docs cannot drift: node --import tsx scripts/config-reference.ts
-import { experimentSchema } from '../src/config/schema.ts';
+import { experimentSchema, optimizerSchemaFor } from '../src/config/schema.ts';
+import { builtInAlgorithms } from '../optimizers/registry.ts';
 
 type S = Record<string, unknown>;
 const rows: string[] = [];
@@ -28,6 +29,22 @@ function walk(s: S, path: string): void {
   }
 }
 walk(experimentSchema as unknown as S, '');
+// One table per algorithm: only the chosen algorithm's keys apply (others are rejected).
+const perAlgorithm: string[] = [];
+for (const a of builtInAlgorithms()) {
+  rows.length = 0;
+  walk({ properties: { optimizer: optimizerSchemaFor(a) } } as S, '');
+  perAlgorithm.push(`### \`optimizer.kind: ${a.kind}\`
+
+${a.description}
+
+| key | type | default | meaning |
+|---|---|---|---|
+${rows.filter((r) => !r.startsWith('| `optimizer` |') && !r.startsWith('| `optimizer.kind` |')).join('\n')}
+`);
+}
+rows.length = 0;
+walk(experimentSchema as unknown as S, '');
 process.stdout.write(`# Experiment reference
 
 Generated from \`src/config/schema.ts\` by \`node --import tsx scripts/config-reference.ts\`.
@@ -38,4 +55,12 @@ rejected with a suggestion; every default below is written into the run's \`conf
 | key | type | default | meaning |
 |---|---|---|---|
 ${rows.join('\n')}
-`);
+
+## Algorithms
+
+\`optimizer.kind\` picks the algorithm; only its own keys below apply, a key of another
+algorithm is rejected naming the ones that do, and \`config.yaml\` holds exactly these keys
+with their defaults. Each default is the algorithm's reference (stated in its
+\`optimizers/<kind>/index.ts\`).
+
+${perAlgorithm.join('\n')}`);

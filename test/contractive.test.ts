@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Contractive, qsgdOmega } from '../comm/compress/contractive.ts';
 import { Qsgd } from '../comm/compress/qsgd.ts';
 import { ClassicEF } from '../comm/compress/error-feedback.ts';
-import { compressorFor } from '../optimizers/compressed-exchange.ts';
+import { compressorFor } from '../comm/communicator.ts';
 import { Rng } from '../src/util/rng.ts';
 
 describe('contractive scaling of unbiased quantisers for error feedback', () => {

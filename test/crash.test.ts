@@ -64,7 +64,7 @@ describe('a crash from the fault timeline', () => {
   it('stops synchronous SGD with an error naming the worker, in process and over ws', () => {
     const base = tmp();
     for (const t of ['inproc', 'ws']) {
-      const r = dtemu(['run', FILE, '--out', join(base, t), '--quiet', '--set', 'optimizer.kind=allreduce-sgd', '--set', 'topology.kind=ring', '--set', `transport.kind=${t}`]);
+      const r = dtemu(['run', FILE, '--out', join(base, t), '--quiet', '--set', 'optimizer={kind: allreduce-sgd, lr: 0.5}', '--set', 'topology.kind=ring', '--set', `transport.kind=${t}`]);
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/worker (process 4 \(pid \d+, worker 4\) was killed by SIGKILL: crashed|4 crashed) .*step 100.*allreduce-sgd cannot continue without it/);
@@ -124,7 +124,7 @@ describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
     // H = 10: worker 2 dies at step 12; rejoin 5 -> earliest step 16 -> the sync at step 20 -> it runs from step 21.
     const sets = [
       'topology.kind=star',
-      'optimizer.kind=diloco',
+      'optimizer={kind: diloco}',
       'optimizer.localSteps=10',
       'optimizer.lr=0.01',
       'faults=[{kind: crash, worker: 2, at: 12, rejoin: 5}]',
@@ -180,7 +180,7 @@ describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
   });
 
   it('is refused at load time where nothing carries on without the worker', () => {
-    const r = dtemu(['validate', FILE, '--set', 'optimizer.kind=allreduce-sgd', '--set', 'topology.kind=ring', '--set', 'faults=[{kind: crash, worker: 4, at: 10, rejoin: 5}]']);
+    const r = dtemu(['validate', FILE, '--set', 'optimizer={kind: allreduce-sgd, lr: 0.5}', '--set', 'topology.kind=ring', '--set', 'faults=[{kind: crash, worker: 4, at: 10, rejoin: 5}]']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/faults\.0\.rejoin: expected rejoin only with gradient-coding or diloco on a star/);
   });

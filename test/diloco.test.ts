@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AdamW } from '../optimizers/adamw.ts';
-import { sgdStep } from '../optimizers/sgd-update.ts';
+import { AdamW } from '../optimizers/common/adamw.ts';
+import { sgdStep } from '../optimizers/common/sgd-update.ts';
 import { readTimeline } from '../src/plot/timeline-plots.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 import { dtemu, json, metrics, tmp } from './helpers/cli.ts';
@@ -57,7 +57,8 @@ describe('DiLoCo runs', () => {
       return metrics(dir);
     };
     const sync = run('sync', []);
-    const diloco = run('diloco', ['optimizer.kind=diloco', 'optimizer.localSteps=1', 'optimizer.outerLr=1', 'optimizer.outerMomentum=0', 'optimizer.innerOptimizer=sgd']);
+    // (A fresh optimizer block: the fixture's momentum does not apply to DiLoCo's default AdamW.)
+    const diloco = run('diloco', ['optimizer={kind: diloco, innerOptimizer: sgd, lr: 0.05, momentum: 0, weightDecay: 0}', 'optimizer.localSteps=1', 'optimizer.outerLr=1', 'optimizer.outerMomentum=0']);
     expect(diloco).toHaveLength(sync.length);
     sync.forEach((l, i) => {
       const a = l['kind'] === 'train' ? (l['loss'] as number) : (l['evalLoss'] as number);
@@ -73,7 +74,7 @@ describe('DiLoCo runs', () => {
     const dl = join(base, 'diloco');
     expect(dtemu(['run', 'experiments/quickstart.yaml', '--out', dense, '--quiet', '--set', 'transport.kind=inproc']).code).toBe(0);
     expect(
-      dtemu(['run', 'experiments/quickstart.yaml', '--out', dl, '--quiet', '--set', 'transport.kind=inproc', '--set', 'optimizer.kind=diloco', '--set', 'optimizer.localSteps=50', '--set', 'optimizer.lr=0.001'])
+      dtemu(['run', 'experiments/quickstart.yaml', '--out', dl, '--quiet', '--set', 'transport.kind=inproc', '--set', 'optimizer={kind: diloco, localSteps: 50}'])
         .code,
     ).toBe(0);
     const d = json<{ finalLoss: number; totalBits: number }>(join(dense, 'summary.json'));
@@ -85,7 +86,7 @@ describe('DiLoCo runs', () => {
 
 describe('Streaming DiLoCo and quantised outer gradients', () => {
   const run = (dir: string, sets: string[]) => {
-    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...['transport.kind=inproc', 'optimizer.kind=diloco', 'optimizer.localSteps=8', 'optimizer.lr=0.01', ...sets].flatMap((s) => ['--set', s])]);
+    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...['transport.kind=inproc', 'optimizer={kind: diloco}', 'optimizer.localSteps=8', 'optimizer.lr=0.01', ...sets].flatMap((s) => ['--set', s])]);
     expect(r.stderr).toBe('');
     const train = metrics(dir).filter((l) => l['kind'] === 'train');
     const perStep = train.map((l, i) => (l['bits'] as number) - (i ? (train[i - 1]!['bits'] as number) : 0));
@@ -122,7 +123,7 @@ describe('Streaming DiLoCo and quantised outer gradients', () => {
 describe('Streaming DiLoCo overlap: tau inner steps while a fragment is in flight', () => {
   // No stragglers and a slow worker (6.1 ms per step) so that times are exact and known.
   const run = (dir: string, sets: string[]) => {
-    const all = ['transport.kind=inproc', 'stragglers={}', 'compute.speed=10 MFLOP/s', 'optimizer.kind=diloco', 'optimizer.localSteps=8', 'optimizer.fragments=4', 'optimizer.lr=0.01', ...sets];
+    const all = ['transport.kind=inproc', 'stragglers={}', 'compute.speed=10 MFLOP/s', 'optimizer={kind: diloco}', 'optimizer.localSteps=8', 'optimizer.fragments=4', 'optimizer.lr=0.01', ...sets];
     const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...all.flatMap((s) => ['--set', s])]);
     expect(r.stderr).toBe('');
     const summary = json<{ simTimeSec: number; totalBits: number; finalLoss: number; steps: number }>(join(dir, 'summary.json'));
@@ -199,7 +200,7 @@ describe('Streaming DiLoCo overlap: tau inner steps while a fragment is in fligh
 
 describe('DiLoCo through a master (star): drop-out of late and crashed workers', () => {
   const common = [
-    'optimizer.kind=diloco',
+    'optimizer={kind: diloco}',
     'optimizer.localSteps=8',
     'optimizer.lr=0.01',
     'topology.kind=star',

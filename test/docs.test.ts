@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { withGeneratedFaults } from '../src/runtime/fault-program.ts';
+import { resolvePlugins } from '../src/config/plugins.ts';
 import { ROOT } from './helpers/cli.ts';
 
 describe('docs', () => {
@@ -15,13 +16,13 @@ describe('docs', () => {
 
   it('every shipped experiment validates', async () => {
     const files = ['experiments/quickstart.yaml', 'experiments/stragglers-star.yaml'];
-    for (const dir of ['experiments/compression', 'experiments/faults', 'experiments/gradient-coding', 'experiments/diloco', 'experiments/powersgd', 'experiments/network']) {
+    for (const dir of ['experiments/compression', 'experiments/faults', 'experiments/gradient-coding', 'experiments/diloco', 'experiments/powersgd', 'experiments/network', 'experiments/plugins', 'experiments/async']) {
       for (const f of readdirSync(join(ROOT, dir))) if (f.endsWith('.yaml')) files.push(`${dir}/${f}`);
     }
     expect(files.length).toBeGreaterThanOrEqual(20);
     // What `dtemu validate` does, in this process (a process per file would cost ~2 s each).
     for (const f of files) {
-      const lc = await withGeneratedFaults(loadConfig(join(ROOT, f)));
+      const lc = await withGeneratedFaults(await resolvePlugins(loadConfig(join(ROOT, f))));
       expect(lc.config.train.steps).toBeGreaterThan(0);
     }
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'dtemu.js'), 'validate', files[0]!], { cwd: ROOT, encoding: 'utf8' });

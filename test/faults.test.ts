@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../src/config/load.ts';
 import { FaultSchedule } from '../src/sim/faults.ts';
-import { Membership } from '../optimizers/rejoin.ts';
+import { Membership } from '../optimizers/common/rejoin.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { StragglerModel } from '../src/sim/stragglers.ts';
 import { ringTopology } from '../topologies/ring.ts';

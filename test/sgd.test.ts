@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { learningRate } from '../optimizers/lr-schedule.ts';
-import { sgdStep } from '../optimizers/sgd-update.ts';
+import { learningRate } from '../optimizers/common/lr-schedule.ts';
+import { sgdStep } from '../optimizers/common/sgd-update.ts';
 
 describe('SGD update (torch.optim.SGD semantics)', () => {
   it('heavy-ball momentum with weight decay over three steps matches hand computation', () => {

@@ -178,15 +178,18 @@ await yargs(hideBin(process.argv))
         .option('max-points', { type: 'string', describe: 'a sweep: refuse grids with more points than this (default 10000), as dtemu sweep does' }),
     async (a) => {
       const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
-      const [{ loadConfig }, { withGeneratedFaults }] = await Promise.all([import('../config/load.ts'), import('../runtime/fault-program.ts')]);
+      const [{ loadConfig }, { withGeneratedFaults }, { resolvePlugins }] = await Promise.all([import('../config/load.ts'), import('../runtime/fault-program.ts'), import('../config/plugins.ts')]);
       // Also loads and checks the fault module, if any.
       const sets = (a.set as string[] | undefined) ?? [];
-      const lc = await withGeneratedFaults(loadConfig(a.file, { sets }));
+      // Plugin modules are imported and their options validated too.
+      const lc = await withGeneratedFaults(await resolvePlugins(loadConfig(a.file, { sets })));
       // A sweep file: every grid point (x seed) must be valid too (the error suggests --max-points: it works here too).
       // (The sweep module loads the plotting stack: only for a sweep file.)
       const checkSweep = lc.config.sweep ? (await import('../runtime/sweep.ts')).checkSweep : null;
       const sweep = checkSweep ? `; sweep of ${(await checkSweep(a.file, sets, maxPoints)).points.length} points checked` : '';
-      process.stdout.write(`${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind} on ${lc.config.data.dataset}${sweep})\n`);
+      process.stdout.write(
+        `${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind ?? 'model module'} on ${lc.config.data.dataset ?? lc.config.data.format}${sweep})\n`,
+      );
     },
   )
   .command(

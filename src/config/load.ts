@@ -1,24 +1,132 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { UserError } from '../util/user-error.ts';
 import { backendPackage, isInstalled } from '../train/backend.ts';
-import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import { buildTopology, type TopologyOptions } from '../../topologies/index.ts';
 import { topologyOptionsOf } from './topology-options.ts';
 import type { Fault, When } from '../sim/faults.ts';
-import { experimentSchema } from './schema.ts';
+import { experimentSchema, experimentSchemaFor, optimizerSchemaFor } from './schema.ts';
+import type { CompressorPlugin } from '../../comm/compress/plugin.ts';
+import { algorithmPlugins, compressorPlugins, modelPlugins } from './plugin-cache.ts';
+import type { ModelPlugin } from '../train/layers-model.ts';
 import { estimateMemory, estimateParams, formatBytes, readConfigFile, YAML_MAX_ALIASES } from './limits.ts';
 import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
+import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
+import { builtInAlgorithm, builtInAlgorithms } from '../../optimizers/registry.ts';
 
 type Path = (string | number)[];
 
 // strictNumbers: `.inf` and `.nan` are not numbers to any key (lr, weightDecay, a slow factor...).
 const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false, strictNumbers: true });
-const validateSchema = ajv.compile(experimentSchema);
+type Schema = Record<string, unknown>;
+interface Validator {
+  schema: Schema;
+  validate: ValidateFunction;
+}
+const baseValidator: Validator = { schema: experimentSchema as unknown as Schema, validate: ajv.compile(experimentSchema as unknown as Schema) };
+const validators = new Map<Algorithm<OptimizerConfig>, Validator>();
+
+/**
+ * The schema a config is validated against: the experiment's, with the optimizer block of the
+ * algorithm it names (only that algorithm's keys, with its defaults). A kind that names no
+ * algorithm is reported by the base schema's enum.
+ */
+function validatorFor(a: Algorithm<OptimizerConfig> | null): Validator {
+  if (!a) return baseValidator;
+  let v = validators.get(a);
+  if (!v) {
+    const schema = experimentSchemaFor(a);
+    v = { schema, validate: ajv.compile(schema) };
+    validators.set(a, v);
+  }
+  return v;
+}
+
+function algorithmNamed(data: unknown): Algorithm<OptimizerConfig> | null {
+  const kind = (data as { optimizer?: { kind?: unknown } }).optimizer?.kind;
+  return typeof kind === 'string' ? (builtInAlgorithm(kind) ?? null) : null;
+}
+
+/** Stands in for a plugin algorithm whose module is not imported yet (resolvePlugins validates again). */
+const PENDING_PLUGIN: Algorithm<OptimizerConfig> = {
+  kind: '(plugin)',
+  description: '',
+  options: {},
+  toleratesCrash: () => true,
+  worker: () => Promise.reject(new Error('plugin algorithm not loaded')),
+};
+const lenientValidator: Validator = (() => {
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model: { type: 'object' }, optimizer: { type: 'object' } } } as unknown as Schema;
+  return { schema, validate: ajv.compile(schema) };
+})();
+const pluginValidators = new Map<string, Validator>();
+
+/** The schema of a config with plugins: the plugin algorithm's options and/or the plugin compressor's. */
+function pluginValidator(
+  a: Algorithm<OptimizerConfig>,
+  aPath: string | undefined,
+  c: CompressorPlugin | null,
+  cPath: string | undefined,
+  m: ModelPlugin | null,
+  mPath: string | undefined,
+): Validator {
+  const key = `${aPath ?? a.kind}|${cPath ?? ''}|${mPath ?? ''}`;
+  let v = pluginValidators.get(key);
+  if (v) return v;
+  const opt = optimizerSchemaFor(a) as { properties: Record<string, unknown>; required: string[] } & Schema;
+  const properties: Record<string, unknown> = { ...opt.properties };
+  let required = opt.required;
+  if (aPath) {
+    properties['module'] = { type: 'string', description: 'The algorithm module (path relative to the experiment file).' };
+    properties['kind'] = { const: a.kind, description: `The module's kind (${a.kind}).` };
+    required = required.filter((k) => k !== 'kind');
+  }
+  if (c && cPath && 'compressor' in a.options) {
+    properties['compressor'] = {
+      type: 'object',
+      additionalProperties: false,
+      required: ['module'],
+      properties: { module: { type: 'string', description: 'The compressor module.' }, ...(c.options ?? {}) },
+    };
+  }
+  const model =
+    m && mPath
+      ? { type: 'object', additionalProperties: false, required: ['module'], properties: { module: { type: 'string', description: 'The model module.' }, ...(m.options ?? {}) } }
+      : experimentSchema.properties.model;
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model, optimizer: { ...opt, properties, required } } } as unknown as Schema;
+  v = { schema, validate: ajv.compile(schema) };
+  pluginValidators.set(key, v);
+  return v;
+}
+
+/**
+ * Plugin module paths (`optimizer.module`, `optimizer.compressor.module`): resolved against the
+ * experiment file's directory, checked to exist, and written back absolute (config.yaml too).
+ */
+function pluginPaths(loc: Locator, file: string, data: Record<string, unknown>): { algorithm?: string; compressor?: string; model?: string } {
+  const out: { algorithm?: string; compressor?: string; model?: string } = {};
+  const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const at = (obj: Record<string, unknown>, path: Path, what: 'algorithm' | 'compressor' | 'model'): void => {
+    const m = obj['module'];
+    if (m === undefined) return;
+    if (typeof m !== 'string') throw new UserError(`${loc.where(path)}: ${path.join('.')}: expected a path to a JS/TS module, found ${describe(m)}`);
+    const abs = resolvePath(dirname(resolvePath(file)), m);
+    if (!existsSync(abs)) throw new UserError(`${loc.where(path)}: ${path.join('.')}: expected a JS/TS module, found no file ${abs}`);
+    obj['module'] = abs;
+    out[what] = abs;
+  };
+  if (isMapping(data['model'])) at(data['model'], ['model', 'module'], 'model');
+  const o = data['optimizer'];
+  if (!isMapping(o)) return out;
+  at(o as Record<string, unknown>, ['optimizer', 'module'], 'algorithm');
+  const c = (o as Record<string, unknown>)['compressor'];
+  if (c !== null && typeof c === 'object' && !Array.isArray(c)) at(c as Record<string, unknown>, ['optimizer', 'compressor', 'module'], 'compressor');
+  return out;
+}
 
 /** Levenshtein distance, for did-you-mean suggestions. */
 function editDistance(a: string, b: string): number {
@@ -44,8 +152,8 @@ function didYouMean(word: string, options: string[]): string {
 }
 
 /** Schema node at a path (to list allowed keys). */
-function schemaAt(path: Path): Record<string, unknown> | null {
-  let s: Record<string, unknown> = experimentSchema as unknown as Record<string, unknown>;
+function schemaAtRoot(root: Schema, path: Path): Record<string, unknown> | null {
+  let s: Record<string, unknown> = root;
   for (const p of path) {
     if (typeof p === 'number') s = s['items'] as Record<string, unknown>;
     else s = (s['properties'] as Record<string, Record<string, unknown>> | undefined)?.[p] as Record<string, unknown>;
@@ -68,6 +176,12 @@ class Locator {
     src: string,
   ) {
     this.doc = parseDocument(src, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: true });
+  }
+
+  /** Whether the user wrote the key at `path` (in the file or by --set), as opposed to a default. */
+  written(path: Path): boolean {
+    // --set edits the document, so the document says it all.
+    return this.doc.hasIn(path);
   }
 
   at(offset: number): string {
@@ -136,7 +250,8 @@ function valueAt(obj: unknown, path: Path): unknown {
   return v;
 }
 
-function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
+function schemaError(loc: Locator, data: unknown, err: ErrorObject, root: Schema): UserError {
+  const schemaAt = (p: Path) => schemaAtRoot(root, p);
   const path = pathOf(err.instancePath);
   const found = valueAt(data, path);
   const key = (p: Path) => (p.length ? p.join('.') : '(top level)');
@@ -144,6 +259,13 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
     case 'additionalProperties': {
       const extra = String((err.params as { additionalProperty: string }).additionalProperty);
       const allowed = Object.keys((schemaAt(path)?.['properties'] as object) ?? {});
+      const kind = (data as { optimizer?: { kind?: string } }).optimizer?.kind;
+      if (path.length === 1 && path[0] === 'optimizer' && kind !== undefined) {
+        // A key of another algorithm, or of none: name the ones that apply to this one.
+        const elsewhere = builtInAlgorithms().filter((a) => Object.hasOwn(a.options, extra)).map((a) => a.kind);
+        const what = elsewhere.length > 0 ? `does not apply to optimizer.kind ${kind} (it is a key of ${elsewhere.join(', ')})` : `unknown key${didYouMean(extra, allowed)}`;
+        return new UserError(`${loc.where(path, extra)}: optimizer.${extra}: ${what}; the keys that apply to ${kind} are ${allowed.join(', ')}`);
+      }
       return new UserError(
         `${loc.where(path, extra)}: ${key([...path, extra])}: unknown key${didYouMean(extra, allowed)}; expected one of ${allowed.join(', ')}`,
       );
@@ -186,7 +308,7 @@ function schemaError(loc: Locator, data: unknown, err: ErrorObject): UserError {
 }
 
 /** Parse every `x-quantity` string in the config, reporting the first bad one with its place. */
-function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
+function parseQuantities(loc: Locator, c: ExperimentConfig, algorithm: Algorithm<OptimizerConfig>): Quantities {
   const get = (kind: QuantityKind, path: Path): number => {
     const v = parseQuantity(kind, valueAt(c, path));
     if (typeof v === 'string') throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${v}`);
@@ -203,19 +325,21 @@ function parseQuantities(loc: Locator, c: ExperimentConfig): Quantities {
     delayScale: get('time', ['stragglers', 'delay', 'scale']),
     delaySlow: get('time', ['stragglers', 'delay', 'slow']),
     delayFast: get('time', ['stragglers', 'delay', 'fast']),
-    syncTimeout: c.optimizer.syncTimeout === undefined ? null : get('time', ['optimizer', 'syncTimeout']),
+    optimizer: Object.fromEntries((algorithm.quantities ?? []).filter((k) => c.optimizer[k] !== undefined).map((k) => [k, get('time', ['optimizer', k])])),
   };
 }
 
 /** Rules that involve several keys. */
-function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, timeOnly = false): void {
+function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm: Algorithm<OptimizerConfig>, timeOnly = false): void {
   const fail = (path: Path, msg: string) => {
     throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${msg}`);
   };
   if (c.workers > c.limits.maxWorkers) fail(['workers'], `expected at most limits.maxWorkers (${c.limits.maxWorkers}) workers, found ${c.workers}; raise limits.maxWorkers if you mean it`);
   if (c.train.steps > c.limits.maxSteps) fail(['train', 'steps'], `expected at most limits.maxSteps (${c.limits.maxSteps}) steps, found ${c.train.steps}; raise limits.maxSteps if you mean it`);
-  checkMemory(loc, timeOnly ? timeOnlyFootprint(c) : c);
-  if (c.transport.kind === 'ws') {
+  // Your own data or model: sizes are known once loaded (preflight checks the message size then).
+  const estimable = c.data.format === undefined && c.model.module === undefined;
+  if (estimable) checkMemory(loc, timeOnly ? timeOnlyFootprint(c) : c);
+  if (c.transport.kind === 'ws' && estimable) {
     // The largest message is a whole fp32 model (a parameter-server reply, a one-worker chunk).
     const need = estimateParams(c) * 4 + WIRE_HEADER_BYTES;
     if (need > c.transport.maxMessageBytes) {
@@ -241,63 +365,49 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, timeOnly 
     fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
   }
   const o = c.optimizer;
-  if (o.kind === 'powersgd') {
-    if (o.errorFeedback === 'ef21') fail(['optimizer', 'errorFeedback'], 'expected ef or none for powersgd, found ef21');
-    if (o.compressor.kind !== 'none') fail(['optimizer', 'compressor'], `expected no compressor for powersgd (it is its own), found ${o.compressor.kind}`);
-  } else if (o.kind !== 'allreduce-sgd' && o.kind !== 'gradient-coding') {
-    try {
-      const { bucket, ...spec } = o.compressor;
-      if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');
-      checkCompressorSpec(spec);
-    } catch (e) {
-      fail(['optimizer', 'compressor'], `expected a valid compressor: ${(e as Error).message}`);
+  // Keys of the algorithm that do not apply given its other keys: defaults dropped, written ones rejected.
+  for (const [key, why] of Object.entries(algorithm.inapplicable?.(o) ?? {})) {
+    if (o[key] === undefined) continue;
+    if (loc.written(['optimizer', key])) fail(['optimizer', key], `does not apply ${why}`);
+    delete o[key];
+  }
+  algorithm.rules?.(o, {
+    workers: c.workers,
+    topology: c.topology.kind,
+    steps: c.train.steps,
+    fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
+  });
+  // Your own files or a built-in data set, not both; file paths are relative to the experiment.
+  const d = c.data;
+  if (d.format !== undefined) {
+    if (d.dataset !== undefined) fail(['data', 'dataset'], `expected either dataset or format, found both (dataset ${d.dataset}, format ${d.format})`);
+    for (const k of ['train', 'test'] as const) {
+      const v = d[k];
+      if (v === undefined) fail(['data', k], `expected the ${k === 'train' ? 'training' : 'test'} file for format ${d.format}, found nothing`);
+      const abs = resolvePath(dirname(resolvePath(loc.file)), v!);
+      if (!existsSync(abs)) fail(['data', k], `expected a ${d.format} file, found no file ${abs}`);
+      d[k] = abs;
     }
-    const dense = ['none', 'fp16', 'bf16'].includes(o.compressor.kind);
-    if (o.aggregation === 'ring' && !dense) fail(['optimizer', 'aggregation'], `expected allgather or ps for compressor ${o.compressor.kind} (ring needs a dense compressor: none, fp16, bf16), found ring`);
-    if (o.aggregation === 'ps' && c.topology.kind !== 'star') fail(['optimizer', 'aggregation'], `expected topology star for ps aggregation, found topology ${c.topology.kind}`);
-    if (o.errorFeedback === 'ef21' && o.aggregation !== 'allgather' && !(o.aggregation === 'auto' && !dense && c.topology.kind !== 'star')) {
-      fail(['optimizer', 'errorFeedback'], 'expected ef or none unless payloads are all-gathered (ef21 keeps a receiver on every worker); set aggregation: allgather');
-    }
-  } else if (o.compressor.kind !== 'none') {
-    fail(['optimizer', 'compressor'], `expected no compressor for ${o.kind} (use compressed-sgd or qsparse-local-sgd), found ${o.compressor.kind}`);
+  } else {
+    if (d.dataset === undefined) fail(['data'], 'expected a dataset (fashion-mnist, linear, logistic, blobs, moby-dick) or your own files (format: csv, train, test), found neither');
+    for (const k of ['train', 'test', 'labelColumn', 'task'] as const) if (d[k] !== undefined) fail(['data', k], `expected ${k} only with format (your own files), found it with dataset ${d.dataset}`);
   }
-  if (o.kind === 'diloco' && c.topology.kind === 'star' && o.fragments !== 1) {
-    fail(['optimizer', 'fragments'], `expected 1 fragment for diloco on a star (its master averages whole models), found ${o.fragments}`);
+  const regression = c.data.dataset === 'linear' || (d.format !== undefined && d.task === 'regression');
+  const m = c.model;
+  if (m.module !== undefined && m.kind !== undefined) fail(['model', 'kind'], `expected either kind or module, found both (kind ${m.kind}, module ${m.module})`);
+  if (m.module === undefined && m.kind === undefined) fail(['model'], 'expected a model kind (logistic, linear, mlp, cnn, char-lstm) or your own module, found neither');
+  // A module's model is built for the data it is given; the built-in kinds have rules.
+  if (m.module === undefined) {
+    if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
+    if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
+    if (c.model.kind === 'cnn' && c.data.dataset !== 'fashion-mnist') fail(['model', 'kind'], `expected an image data set for cnn, found '${c.data.dataset}'`);
+    if (c.model.kind === 'char-lstm' && c.data.dataset !== 'moby-dick') fail(['model', 'kind'], `expected a text data set (moby-dick) for char-lstm, found '${c.data.dataset}'`);
+    if (c.data.dataset === 'moby-dick' && c.model.kind !== 'char-lstm') fail(['model', 'kind'], `expected char-lstm for data set 'moby-dick' (inputs are character ids), found ${c.model.kind}`);
   }
-  if (o.kind === 'diloco' && o.overlap > 0) {
-    if (c.topology.kind === 'star') fail(['optimizer', 'overlap'], `expected overlap 0 for diloco on a star (its master replies with whole models), found ${o.overlap}`);
-    if (o.overlap >= o.localSteps) fail(['optimizer', 'overlap'], `expected overlap below localSteps (${o.localSteps}: a fragment must be merged before it syncs again), found ${o.overlap}`);
-  }
-  if (o.syncTimeout !== undefined && !(o.kind === 'diloco' && c.topology.kind === 'star')) {
-    fail(['optimizer', 'syncTimeout'], 'expected syncTimeout only for diloco on topology star (the master decides who is late)');
-  }
-  if (o.kind === 'diloco' && o.compressor.kind !== 'none' && c.topology.kind === 'star') {
-    fail(['optimizer', 'compressor'], 'expected no compressor for diloco on a star (compressed outer gradients are all-gathered or ring-reduced: use topology ring)');
-  }
-  if (o.kind === 'qsparse-local-sgd' && o.mode === 'async') {
-    if (c.topology.kind !== 'star') fail(['optimizer', 'mode'], `expected topology star for async (the master is the parameter server), found ${c.topology.kind}`);
-    if (o.errorFeedback === 'ef21') fail(['optimizer', 'errorFeedback'], 'expected ef or none in async mode, found ef21');
-    if (o.syncEvery && o.syncEvery.length !== c.workers) fail(['optimizer', 'syncEvery'], `expected one period per worker (${c.workers}), found ${o.syncEvery.length}`);
-  } else if (o.syncEvery) {
-    fail(['optimizer', 'syncEvery'], 'expected syncEvery only with qsparse-local-sgd mode async');
-  }
-  if (o.kind === 'gradient-coding') {
-    if (c.topology.kind !== 'star') fail(['topology', 'kind'], `expected star for gradient-coding (the master is the parameter server), found ${c.topology.kind}`);
-    if (o.stragglersTolerated >= c.workers) fail(['optimizer', 'stragglersTolerated'], `expected s below workers (${c.workers}), found ${o.stragglersTolerated}`);
-    if (o.scheme === 'fractional' && c.workers % (o.stragglersTolerated + 1) !== 0) {
-      fail(['optimizer', 'scheme'], `expected cyclic, or s+1 (${o.stragglersTolerated + 1}) dividing workers (${c.workers}) for fractional, found fractional`);
-    }
-  }
-  const regression = c.data.dataset === 'linear';
-  if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
-  if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
-  if (c.model.kind === 'cnn' && c.data.dataset !== 'fashion-mnist') fail(['model', 'kind'], `expected an image data set for cnn, found '${c.data.dataset}'`);
-  if (c.model.kind === 'char-lstm' && c.data.dataset !== 'moby-dick') fail(['model', 'kind'], `expected a text data set (moby-dick) for char-lstm, found '${c.data.dataset}'`);
-  if (c.data.dataset === 'moby-dick' && c.model.kind !== 'char-lstm') fail(['model', 'kind'], `expected char-lstm for data set 'moby-dick' (inputs are character ids), found ${c.model.kind}`);
   if (regression && c.data.partition !== 'iid') fail(['data', 'partition'], `expected iid for a regression data set, found ${c.data.partition}`);
   const trainSamples = c.data.dataset === 'fashion-mnist' ? 60000 : c.data.samples;
   const perWorker = Math.floor(trainSamples / c.workers);
-  if (c.data.partition === 'iid' && c.data.batchSize > perWorker) {
+  if (d.format === undefined && c.data.partition === 'iid' && c.data.batchSize > perWorker) {
     fail(['data', 'batchSize'], `expected at most the shard size (${perWorker} samples per worker), found ${c.data.batchSize}`);
   }
 }
@@ -333,7 +443,8 @@ function checkMemory(loc: Locator, c: ExperimentConfig): void {
 }
 
 /** The fault timeline with its quantities parsed and every reference checked. */
-function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOptions): Fault[] {
+function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOptions, algorithm: Algorithm<OptimizerConfig>): Fault[] {
+  const tolerates = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
   const links = new Set(buildTopology(c.topology.kind, c.workers, { bandwidth: 1, latency: 0 }, topology).links.map((l) => l.id));
   const faults = c.faults.map((f, i): Fault => {
     const path = (k: string): Path => ['faults', i, k];
@@ -372,7 +483,6 @@ function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOption
         if (c.transport.kind === 'ws' && c.transport.processes !== undefined && c.transport.processes !== c.workers) {
           fail('kind', `expected one worker per process for a crash in ws mode (its process is killed), found transport.processes ${c.transport.processes}`);
         }
-        const tolerates = c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star');
         if (f.rejoin !== undefined && !tolerates) {
           fail('rejoin', `expected rejoin only with gradient-coding or diloco on a star (a master that carries on without the worker), found optimizer ${c.optimizer.kind} on a ${c.topology.kind}`);
         }
@@ -408,9 +518,9 @@ function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOption
       }
     }
   });
-  // Gradient coding runs on after crashes, within what the code tolerates; worker 0 evaluates.
+  // Algorithms whose master carries on run on after crashes (within what they tolerate); worker 0 evaluates.
   const crashes = faults.flatMap((f, i) => (f.kind === 'crash' ? [{ f, i }] : []));
-  if ((c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star')) && crashes.length > 0) {
+  if (tolerates && crashes.length > 0) {
     const where = (i: number) => `${loc.where(['faults', i, 'worker'])}: faults.${i}.worker`;
     const zero = crashes.find(({ f }) => f.kind === 'crash' && f.worker === 0);
     if (zero) throw new UserError(`${where(zero.i)}: expected a worker other than 0 (worker 0 evaluates the model), found 0`);
@@ -419,12 +529,8 @@ function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOption
       const last = crashes[crashes.length - 1]!;
       throw new UserError(`${where(last.i)}: expected one crash per worker, found ${crashes.length} crashes of ${distinct.size} worker(s)`);
     }
-    if (c.optimizer.kind === 'gradient-coding' && distinct.size > c.optimizer.stragglersTolerated) {
-      const last = crashes[crashes.length - 1]!;
-      throw new UserError(
-        `${where(last.i)}: expected at most optimizer.stragglersTolerated (${c.optimizer.stragglersTolerated}) crashed workers for gradient-coding, found ${distinct.size}`,
-      );
-    }
+    const tooMany = algorithm.crashRules?.(c.optimizer, distinct.size) ?? null;
+    if (tooMany !== null) throw new UserError(`${where(crashes[crashes.length - 1]!.i)}: ${tooMany}`);
   }
   return faults;
 }
@@ -468,7 +574,8 @@ function applySets(loc: Locator, sets: string[]): void {
       }
     }
     try {
-      loc.doc.setIn(path, value);
+      // As a YAML node, so a later --set can reach into a mapping set by an earlier one.
+      loc.doc.setIn(path, value !== null && typeof value === 'object' ? loc.doc.createNode(value) : value);
     } catch {
       throw new UserError(`--set ${key}: cannot set this key (a parent of it is not a mapping)`);
     }
@@ -543,13 +650,28 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new UserError(`${loc.at(loc.doc.contents?.range?.[0] ?? 0)}: (top level): expected a mapping of experiment keys, found ${describe(data)}`);
   }
-  if (!validateSchema(data)) throw schemaError(loc, data, validateSchema.errors![0]!);
+  const plugins = pluginPaths(loc, file, data as Record<string, unknown>);
+  const algoPlugin = plugins.algorithm ? (algorithmPlugins.get(plugins.algorithm) ?? null) : null;
+  const compPlugin = plugins.compressor ? (compressorPlugins.get(plugins.compressor) ?? null) : null;
+  // A module not imported yet: the rest is checked now, the optimizer block by resolvePlugins.
+  const modelPlugin = plugins.model ? (modelPlugins.get(plugins.model) ?? null) : null;
+  const pending = (plugins.algorithm !== undefined && !algoPlugin) || (plugins.compressor !== undefined && !compPlugin) || (plugins.model !== undefined && !modelPlugin);
+  let algorithm = plugins.algorithm ? algoPlugin : algorithmNamed(data);
+  const v = pending
+    ? lenientValidator
+    : algorithm && (plugins.algorithm || plugins.compressor || plugins.model)
+      ? pluginValidator(algorithm, plugins.algorithm, compPlugin, plugins.compressor, modelPlugin, plugins.model)
+      : validatorFor(algorithm);
+  if (!v.validate(data)) throw schemaError(loc, data, v.validate.errors![0]!, v.schema);
+  if (pending) algorithm = PENDING_PLUGIN;
+  if (!algorithm) throw new UserError(`${loc.where(['optimizer', 'kind'])}: optimizer.kind: expected an algorithm`);
+  if (algoPlugin) (data as { optimizer: OptimizerConfig }).optimizer.kind = algoPlugin.kind;
   const config = data as ExperimentConfig;
   if (!config.name) config.name = basename(file, extname(file));
-  const q = parseQuantities(loc, config);
-  crossChecks(loc, config, q, opts.timeOnly === true);
+  const q = parseQuantities(loc, config, algorithm);
+  crossChecks(loc, config, q, algorithm, opts.timeOnly === true);
   const topology = topologyOptionsOf(file, (path) => loc.where(path), config, q);
-  const faults = parseFaults(loc, config, topology);
+  const faults = parseFaults(loc, config, topology, algorithm);
   let faultsModulePath: string | null = null;
   if (config.faultsModule !== undefined) {
     faultsModulePath = resolvePath(dirname(resolvePath(file)), config.faultsModule);
@@ -559,5 +681,16 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   if (loc.generated) config.faults = config.faults.slice(0, userFaults);
   // A --seed counts as an override when the file is reloaded (with generated faults).
   const sets = [...(opts.sets ?? []), ...(opts.seed !== undefined ? [`seed=${opts.seed}`] : [])];
-  return { config, q, topology, faultsModulePath, faults, file, src, sets, generatedFaults: gen?.entries ?? [] };
+  return {
+    config,
+    q,
+    topology,
+    faultsModulePath,
+    faults,
+    file,
+    src,
+    sets,
+    generatedFaults: gen?.entries ?? [],
+    ...(plugins.algorithm || plugins.compressor || plugins.model ? { plugins } : {}),
+  };
 }

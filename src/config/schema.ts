@@ -1,4 +1,4 @@
-import { COMPRESSOR_KINDS } from '../../comm/compress/factory.ts';
+import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
 import { OPTIMIZER_KINDS } from '../../optimizers/index.ts';
 import { BACKEND_CHOICES } from '../train/backend-choices.ts';
 import { COLLECTIVE_CHOICES } from '../../comm/collectives/choices.ts';
@@ -82,8 +82,13 @@ export const experimentSchema = {
     data: {
       type: 'object',
       additionalProperties: false,
-      required: ['dataset'],
+      description: 'The data: a built-in `dataset`, or your own files (`format: csv`, `train`, `test`).',
       properties: {
+        format: { enum: ['csv'], description: 'Your own data instead of `dataset`: csv (numbers, one sample per line, an optional header line; the label in `labelColumn`).' },
+        train: { type: 'string', description: 'format: the training file (path relative to the experiment file).' },
+        test: { type: 'string', description: 'format: the test file (path relative to the experiment file).' },
+        labelColumn: { type: 'integer', description: 'format csv: the label\'s column, 0-based, negative from the end (default -1, the last).' },
+        task: { enum: ['classification', 'regression'], description: 'format csv: labels are class indices 0..k-1 (default) or real targets.' },
         dataset: {
           enum: ['fashion-mnist', 'linear', 'logistic', 'blobs', 'moby-dick'],
           description: 'Data set: Fashion-MNIST, a synthetic one generated from the seed, or moby-dick (next-character prediction on the novel, shipped by an npm package).',
@@ -110,8 +115,9 @@ export const experimentSchema = {
     model: {
       type: 'object',
       additionalProperties: false,
-      required: ['kind'],
+      description: 'A built-in model `kind`, or your own `module` (a tfjs LayersModel; its options beside).',
       properties: {
+        module: { type: 'string', description: 'A JS/TS module whose default export (defineModel) builds a tfjs LayersModel (path relative to the experiment file).' },
         kind: { enum: ['logistic', 'linear', 'mlp', 'cnn', 'char-lstm'], description: 'Model family (char-lstm: embedding, one LSTM layer, dense output; for moby-dick).' },
         hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128], description: 'mlp: hidden layer sizes.' },
         channels: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [8, 16], description: 'cnn: channels of each 3x3 conv + 2x2 max-pool block.' },
@@ -122,89 +128,10 @@ export const experimentSchema = {
     },
     optimizer: {
       type: 'object',
-      additionalProperties: false,
       required: ['kind'],
+      description: 'The distributed algorithm: `kind` picks it, and only that algorithm\'s keys apply (see the per-algorithm tables below).',
       properties: {
-        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm: allreduce-sgd (dense synchronous SGD), compressed-sgd (SGD on compressed gradients with error feedback), qsparse-local-sgd (local steps + compressed synchronization, sync or async), powersgd (rank-r low-rank gradients), gradient-coding (coded redundancy against stragglers, on a star), diloco (inner AdamW / outer Nesterov, Streaming DiLoCo with fragments).' },
-        lr: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'Learning rate.' },
-        momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'Heavy-ball momentum (torch.optim.SGD semantics).' },
-        nesterov: { type: 'boolean', default: false, description: 'Nesterov momentum.' },
-        weightDecay: { type: 'number', minimum: 0, default: 0, description: 'L2 weight decay added to the gradient.' },
-        compressor: {
-          type: 'object',
-          additionalProperties: false,
-          default: { kind: 'none' },
-          required: ['kind'],
-          description: 'compressed-sgd / qsparse-local-sgd: what each worker sends (see "Compressors" in the README).',
-          properties: {
-            kind: { enum: [...COMPRESSOR_KINDS], description: 'none (fp32), fp16, bf16, topk, randomk, threshold, qsgd, sign (scaled sign), terngrad, qsgd-topk, sign-topk.' },
-            ratio: { type: 'number', description: 'topk, randomk, qsgd-topk, sign-topk: fraction of elements kept, in (0, 1].' },
-            levels: { type: 'integer', description: 'qsgd, qsgd-topk: quantisation levels s >= 1.' },
-            tau: { type: 'number', description: 'threshold: keep |x| >= tau.' },
-            scaled: { type: 'boolean', description: 'randomk: multiply by d/k to be unbiased (default false).' },
-            values: { enum: ['f32', 'f16'], description: 'topk, randomk, threshold: precision of the kept values on the wire (default f32).' },
-            perTensor: { type: 'boolean', description: 'Compress each tensor separately (k per tensor) instead of the whole vector (default false).' },
-            bucket: { type: 'integer', minimum: 1, description: 'Compress consecutive blocks of this many elements separately, each with its own norm/scale (QSGD uses 512); excludes perTensor.' },
-          },
-        },
-        errorFeedback: { enum: ['none', 'ef', 'ef21'], default: 'ef', description: 'Error feedback: ef (classic, e <- e + g - C(e + g)), ef21, or none.' },
-        aggregation: {
-          enum: ['auto', 'allgather', 'ring', 'ps'],
-          default: 'auto',
-          description: 'How compressed payloads are combined: auto = ring for dense compressors (none/fp16/bf16), ps on a star, allgather otherwise.',
-        },
-        localSteps: { type: 'integer', minimum: 1, default: 4, description: 'qsparse-local-sgd, diloco: local (inner) steps H between synchronizations.' },
-        syncEvery: {
-          type: 'array',
-          items: { type: 'integer', minimum: 1 },
-          description: 'qsparse-local-sgd async: per-worker synchronization periods H_r (one per worker; default localSteps for all).',
-        },
-        innerOptimizer: { enum: ['adamw', 'sgd'], default: 'adamw', description: 'diloco: inner optimizer (AdamW with weightDecay, or SGD with momentum/nesterov/weightDecay).' },
-        outerLr: { type: 'number', exclusiveMinimum: 0, default: 0.7, description: 'diloco: outer learning rate (SGD with Nesterov momentum).' },
-        syncTimeout: {
-          type: 'string',
-          'x-quantity': 'time',
-          description: 'diloco on a star: outer gradients arriving later than this after the first are left out of that average (the worker continues from the new global parameters).',
-        },
-        fragments: { type: 'integer', minimum: 1, default: 1, description: 'diloco: Streaming DiLoCo fragments F, synchronized in turn every H/F steps (1 = plain DiLoCo).' },
-        overlap: {
-          type: 'integer',
-          minimum: 0,
-          default: 0,
-          description: 'diloco: tau; a fragment\'s outer gradient is sent at its sync step and merged tau inner steps later, its all-reduce overlapping those steps in virtual time (0 = blocking; below localSteps).',
-        },
-        mixing: { type: 'number', minimum: 0, maximum: 1, default: 0, description: 'diloco: alpha; after a fragment syncs, local = alpha * local + (1 - alpha) * global.' },
-        outerMomentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9, description: 'diloco: outer Nesterov momentum.' },
-        rank: { type: 'integer', minimum: 1, default: 2, description: 'powersgd: rank r of the low-rank approximation.' },
-        minCompressionRate: {
-          type: 'number',
-          exclusiveMinimum: 0,
-          default: 2,
-          description: 'powersgd: matrices are compressed only when their rate n m / ((n + m) r) is strictly greater than this (as PyTorch\'s powerSGD_hook); the others, and 1-D tensors, are all-reduced dense.',
-        },
-        warmStart: { type: 'boolean', default: true, description: 'powersgd: reuse Q from the previous step (else a fresh seeded Q each step).' },
-        startIter: { type: 'integer', minimum: 0, default: 0, description: 'powersgd: uncompressed (dense) steps before compression starts.' },
-        strategy: {
-          enum: ['coded', 'wait-for-all', 'ignore-stragglers', 'replication'],
-          default: 'coded',
-          description: 'gradient-coding: coded (decode from the first n-s), wait-for-all, ignore-stragglers (average the first n-s), replication (uncoded copies).',
-        },
-        scheme: { enum: ['cyclic', 'fractional'], default: 'cyclic', description: 'gradient-coding: cyclic repetition (any n > s) or fractional repetition ((s+1) divides n).' },
-        stragglersTolerated: { type: 'integer', minimum: 0, default: 1, description: 'gradient-coding: s, the stragglers tolerated (each worker computes s+1 partitions).' },
-        mode: { enum: ['sync', 'async'], default: 'sync', description: 'qsparse-local-sgd: synchronous rounds, or asynchronous pushes to a master (needs topology star).' },
-        schedule: {
-          type: 'object',
-          additionalProperties: false,
-          default: {},
-          description: 'Learning-rate schedule over steps.',
-          properties: {
-            kind: { enum: ['constant', 'step', 'cosine'], default: 'constant', description: 'constant; step: multiply by gamma every `every` steps; cosine: to minLr at the last step.' },
-            every: { type: 'integer', minimum: 1, default: 1000, description: 'step: period in steps.' },
-            gamma: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'step: multiplicative factor.' },
-            minLr: { type: 'number', minimum: 0, default: 0, description: 'cosine: final learning rate.' },
-            warmup: { type: 'integer', minimum: 0, default: 0, description: 'Linear warm-up steps.' },
-          },
-        },
+        kind: { enum: [...OPTIMIZER_KINDS], description: 'Distributed algorithm (optimizers/<kind>/, one registry line in optimizers/registry.ts).' },
       },
     },
     topology: {
@@ -426,3 +353,19 @@ export const experimentSchema = {
     },
   },
 } as const;
+
+/** The optimizer block of one algorithm: `kind` and its own keys, nothing else. */
+export function optimizerSchemaFor(a: Algorithm<OptimizerConfig>): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', ...(a.required ?? [])],
+    description: a.description,
+    properties: { kind: experimentSchema.properties.optimizer.properties.kind, ...a.options },
+  };
+}
+
+/** The experiment schema for a config whose optimizer is `a`. */
+export function experimentSchemaFor(a: Algorithm<OptimizerConfig>): Record<string, unknown> {
+  return { ...experimentSchema, properties: { ...experimentSchema.properties, optimizer: optimizerSchemaFor(a) } };
+}

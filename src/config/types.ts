@@ -1,6 +1,6 @@
 import type { TopologyKind, TopologyOptions } from '../../topologies/index.ts';
 import type { CollectiveChoice } from '../../comm/collectives/choices.ts';
-import type { OptimizerConfig } from '../../optimizers/index.ts';
+import type { OptimizerConfig } from '../../optimizers/algorithm.ts';
 import type { Fault } from '../sim/faults.ts';
 import type { BackendChoice } from '../train/backend.ts';
 
@@ -24,6 +24,12 @@ export interface ExperimentConfig {
   limits: { maxWorkers: number; maxSteps: number; memoryFraction: number };
   data: {
     dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs' | 'moby-dick';
+    /** Your own files instead of `dataset` (then `dataset` is absent). */
+    format?: 'csv';
+    train?: string;
+    test?: string;
+    labelColumn?: number;
+    task?: 'classification' | 'regression';
     partition: 'iid' | 'dirichlet' | 'shards';
     alpha: number;
     shardsPerWorker: number;
@@ -37,7 +43,7 @@ export interface ExperimentConfig {
     classes: number;
     noise: number;
   };
-  model: { kind: 'logistic' | 'linear' | 'mlp' | 'cnn' | 'char-lstm'; hidden: number[]; channels: number[]; kernel: number; embed: number; lstmHidden: number };
+  model: { kind: 'logistic' | 'linear' | 'mlp' | 'cnn' | 'char-lstm'; hidden: number[]; channels: number[]; kernel: number; embed: number; lstmHidden: number; module?: string };
   optimizer: OptimizerConfig;
   topology: TopologyConfig;
   network: {
@@ -86,8 +92,8 @@ export interface Quantities {
   delayScale: number;
   delaySlow: number;
   delayFast: number;
-  /** diloco syncTimeout in seconds, or null. */
-  syncTimeout: number | null;
+  /** The algorithm's time-valued keys (Algorithm.quantities) in seconds. */
+  optimizer: Record<string, number>;
 }
 
 export interface FaultConfig {
@@ -145,4 +151,6 @@ export interface LoadedConfig {
    * `faults`, but not into `config.faults` (the resolved config.yaml regenerates them).
    */
   generatedFaults: unknown[];
+  /** Absolute paths of the plugin modules the config names (loaded by src/runtime/plugins.ts). */
+  plugins?: { algorithm?: string; compressor?: string; model?: string };
 }

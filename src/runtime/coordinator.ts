@@ -20,7 +20,9 @@ import { runManifest } from './manifest.ts';
 import { membershipOf, networkOf, preflight } from './run-setup.ts';
 import { collectiveReport, plotRunLinks } from './collective-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
-import { powerSgdReport } from '../../optimizers/powersgd.ts';
+import { algorithmOf } from '../../optimizers/index.ts';
+import { pluginAlgorithm } from './plugins.ts';
+import { resolvePlugins } from '../config/plugins.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
 import { ringSgdShortcutApplies, runRingSgdTimeOnly } from './time-only-ring.ts';
@@ -86,7 +88,9 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   if (slurm) checkSlurmRun(loaded, opts.slurmArgs ?? []);
   // A broken fault module is an input error: found here (it is loaded and checked) before
   // anything is created.
-  const lc = await withGeneratedFaults(loaded);
+  // Plugin modules are imported and their options validated first (a bad plugin exits 2).
+  const lc = await withGeneratedFaults(await resolvePlugins(loaded));
+  const algorithm = algorithmOf(lc.config.optimizer, pluginAlgorithm(lc));
   const c = lc.config;
   if (opts.timeOnly) checkTimeOnly(lc);
   const pre = preflight(lc);
@@ -97,8 +101,8 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const faults = new FaultSchedule(lc.faults);
   // Shared by the master (which decides rejoins) and the aggregator (who reports each step).
   const membership = membershipOf(lc, faults);
-  // Only gradient coding carries on when workers crash; everything else stops with an error.
-  const toleratesCrash = c.optimizer.kind === 'gradient-coding' || (c.optimizer.kind === 'diloco' && c.topology.kind === 'star');
+  // Only algorithms whose master carries on survive a crash; the others stop with an error.
+  const toleratesCrash = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
   // A crash counts as the fault timeline's only if the worker announced it at the scheduled step.
   const scheduledCrash = (a: { rank: number; step: number } | null): a is { rank: number; step: number } => a !== null && faults.crashStep(a.rank) === a.step;
   const wall = () => (Date.now() - startedAt) / 1000;
@@ -338,12 +342,9 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     summary.trainWallSec = trainEnd - trainStart;
     // Time-only: NaN losses are the absence of training, not a divergence.
     if (opts.timeOnly) summary.divergedAtStep = null;
-    if (c.optimizer.kind === 'powersgd') {
-      summary.powersgd = powerSgdReport(
-        pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
-        c.optimizer,
-        c.workers,
-      );
+    if (algorithm.summary) {
+      const params = pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape }));
+      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers }));
     }
     // The collective report and link plot time whole schedules (2n(n-1) messages for a ring)
     // under max-min sharing: at time-only scale they would cost more than the run itself.

@@ -1,23 +1,25 @@
 import type { LoadedConfig } from '../config/types.ts';
 import type { Dataset } from '../train/data/dataset.ts';
 import { loadFashionMnist } from '../train/data/fashion-mnist.ts';
+import { loadCsv } from '../train/data/csv.ts';
 import { partitionIndices, type PartitionSpec } from '../train/data/partition.ts';
 import { makeSynthetic } from '../train/data/synthetic.ts';
 import { loadMobyDick } from '../train/data/text.ts';
 import { buildModel, type ModelDef, type ModelSpec } from '../train/models.ts';
+import { pluginModelDef } from '../train/layers-model.ts';
+import { modelPlugins } from '../config/plugin-cache.ts';
 import { buildTopology, type Topology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import type { StragglerConfig } from '../sim/stragglers.ts';
 import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
-import type { GradientCodeLike } from '../../optimizers/gradient-coding.ts';
-import { createGradientCode } from '../coding/index.ts';
-import { Membership } from '../../optimizers/rejoin.ts';
+import { Membership } from '../../optimizers/common/rejoin.ts';
 
 /** Data set named by the config (Fashion-MNIST from disk, Moby-Dick from its npm package, or synthetic from the seed). */
 export function loadDataset(lc: LoadedConfig): Dataset {
   const d = lc.config.data;
+  if (d.format === 'csv') return loadCsv({ train: d.train!, test: d.test!, labelColumn: d.labelColumn ?? -1, task: d.task ?? 'classification' });
   if (d.dataset === 'fashion-mnist') return loadFashionMnist();
   if (d.dataset === 'moby-dick') {
     return loadMobyDick({ context: d.context, samples: d.samples, testSamples: d.testSamples, lowercase: d.lowercase, minCharCount: d.minCharCount }, lc.config.seed);
@@ -40,6 +42,17 @@ export function modelSpecOf(lc: LoadedConfig): ModelSpec {
 }
 
 export function modelOf(lc: LoadedConfig, ds: Dataset): ModelDef {
+  const module = lc.plugins?.model;
+  if (module) {
+    const plugin = modelPlugins.get(module);
+    if (!plugin) throw new Error(`model module ${module} was not loaded`);
+    const { module: _m, ...options } = lc.config.model as unknown as Record<string, unknown>;
+    try {
+      return pluginModelDef(plugin, options, ds.inputShape, ds.classes);
+    } catch (e) {
+      throw new UserError(`model.module: ${module}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
   return buildModel(modelSpecOf(lc), ds.inputShape, ds.classes);
 }
 
@@ -96,13 +109,6 @@ export function preflight(lc: LoadedConfig): Preflight {
     );
   }
   return { model, shardSizes: shards.map((s) => s.length) };
-}
-
-/** The run's gradient code (gradient-coding optimizer, strategies that need one), else null. */
-export function gradientCodeOf(lc: LoadedConfig): GradientCodeLike | null {
-  const o = lc.config.optimizer;
-  if (o.kind !== 'gradient-coding' || o.strategy === 'wait-for-all' || o.strategy === 'ignore-stragglers') return null;
-  return createGradientCode(o.scheme, lc.config.workers, o.stragglersTolerated, lc.config.seed);
 }
 
 /** The straggler delay distribution of the config, quantities in seconds. */

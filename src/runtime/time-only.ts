@@ -22,7 +22,7 @@ export function checkTimeOnly(lc: LoadedConfig): void {
   if (c.compute.mode === 'measured') {
     throw new UserError(`${lc.file}: compute.mode: dtemu simulate needs modelled compute times (no training runs), found "measured"`);
   }
-  const kind = c.optimizer.compressor?.kind as string | undefined;
+  const kind = (c.optimizer as { compressor?: { kind?: string } }).compressor?.kind;
   if (USES_COMPRESSOR.has(c.optimizer.kind) && kind && (DATA_DEPENDENT_SIZE as readonly string[]).includes(kind)) {
     throw new UserError(
       `${lc.file}: optimizer.compressor.kind: dtemu simulate needs payload sizes that do not depend on the gradient (none, fp16, bf16, qsgd, sign, terngrad, randomk), found "${kind}"`,

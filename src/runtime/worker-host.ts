@@ -5,7 +5,7 @@ import { collectiveOptionsOf } from './collective-setup.ts';
 import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
-import { runOptimizer } from '../../optimizers/index.ts';
+import { algorithmOf } from '../../optimizers/index.ts';
 import type { GradientOracle, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
 import { Rng } from '../util/rng.ts';
 import type { LoadedConfig } from '../config/types.ts';
@@ -17,7 +17,8 @@ import { RunError } from '../util/user-error.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams, type ModelDef } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
-import { gradientCodeOf, loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
+import { loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
+import { loadPlugins, pluginAlgorithm } from './plugins.ts';
 
 /** What a replacement process continues from (fault timeline `rejoin`, ws): its predecessor's
  * traffic counters, announced before it died. */
@@ -78,6 +79,7 @@ export class WorkerHost {
   /** Load data, build the model, load a fault program (the backend must already be selected). */
   async prepare(): Promise<void> {
     if (this.lc.faultsModulePath) this.program = await loadFaultProgram(this.lc.faultsModulePath);
+    await loadPlugins(this.lc);
     const ds = loadDataset(this.lc);
     const model = modelOf(this.lc, ds);
     this.model = model;
@@ -125,7 +127,8 @@ export class WorkerHost {
         ? psAllReduce
         : (ep: Endpoint, data: Float32Array) =>
             local && chooseCollective(collective, ep.size, data.length) === 'ring' ? local.allReduce(ep, data) : configuredAllReduce(ep, data, collective);
-    const code = gradientCodeOf(this.lc);
+    const algorithm = algorithmOf(c.optimizer, pluginAlgorithm(this.lc));
+    const tolerated = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
     const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
@@ -153,25 +156,22 @@ export class WorkerHost {
           const compute = (c.compute.mode === 'measured' ? measured * stragglers.slowdown(ep.rank) : t.compute) * slow;
           return { compute, delay: t.delay + stall };
         },
-        wallTime,
         report,
         steps: c.train.steps,
         evalEvery: c.train.evalEvery,
-        allReduce,
+        allReduce: (data) => allReduce(ep, data),
         uniform: () => rng.next(),
         partitionBatch: (j) => {
           let s = partitionSamplers.get(j);
           if (!s) partitionSamplers.set(j, (s = new BatchSampler(shards[j]!, c.data.batchSize, c.seed, j)));
           return s.next();
         },
-        gradientCode: code,
-        segments: model.params.map((p) => ({ offset: p.offset, size: p.size })),
         params: model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
         seed: c.seed,
         topology: c.topology.kind,
         replacement,
         crashesAt: (step) => faults.crashStep(ep.rank) === step,
-        crash: async (step, tolerated) => {
+        crash: async (step) => {
           onCrash();
           if (c.transport.kind === 'ws') {
             // A real crash: the whole worker process dies (one worker per process, validated).
@@ -184,7 +184,7 @@ export class WorkerHost {
             throw new RunError(`worker ${ep.rank} crashed at step ${step} (fault timeline); ${c.optimizer.kind} cannot continue without it`);
           }
         },
-        reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background) =>
+        reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background, extra) =>
           report({
             type: 'step',
             rank: ep.rank,
@@ -202,6 +202,7 @@ export class WorkerHost {
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
             ...phasesOf(ep),
+            ...(extra?.staleness !== undefined ? { staleness: extra.staleness } : {}),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
         };
@@ -210,7 +211,7 @@ export class WorkerHost {
     const runWorker = async (ep: Endpoint): Promise<void> => {
       for (let replacement = this.resume !== null; ; replacement = true) {
         let crashed = false;
-        await runOptimizer(makeContext(ep, replacement, () => (crashed = true)), c.optimizer);
+        await algorithm.worker(makeContext(ep, replacement, () => (crashed = true)), c.optimizer);
         // In process, a crashed worker with a rejoin is replaced by a fresh one (over ws the
         // process is dead and the coordinator starts a new one).
         if (!crashed || !faults.rejoins(ep.rank)) return;

@@ -7,7 +7,7 @@ import { decodeMessage, encodeMessage, peekDestination } from '../../comm/wire-c
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { RunError } from '../util/user-error.ts';
-import { REJOIN_MODEL, REJOIN_OP } from '../../optimizers/rejoin.ts';
+import { REJOIN_MODEL, REJOIN_OP } from '../../comm/collectives/push-pull.ts';
 import { CLOSE_BAD_TOKEN, CLOSE_NOT_NEEDED, type ToCoordinator, type ToWorker } from './protocol.ts';
 import { parseToCoordinator } from './protocol-parse.ts';
 import { limitUnadmitted, UNADMITTED_LIMITS } from './socket-guard.ts';

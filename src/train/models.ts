@@ -34,6 +34,11 @@ export interface ModelDef {
   regression: boolean;
   /** Logits (classification) or predictions (regression), shape [batch, outputs]. */
   forward(p: TF.Tensor[], x: TF.Tensor2D): TF.Tensor2D;
+  /**
+   * The variables `forward` reads when it ignores `p` (a tfjs LayersModel, src/train/layers-model.ts):
+   * the Trainer loads parameters into these and differentiates with respect to them.
+   */
+  variables?: TF.Variable[];
 }
 
 class ParamList {

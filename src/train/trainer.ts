@@ -18,7 +18,7 @@ export class Trainer {
     readonly batchSize: number,
   ) {
     // Unnamed: tfjs makes names unique, so several trainers can live in one process.
-    this.vars = model.params.map((p) => tf.variable(tf.zeros(p.shape), true));
+    this.vars = model.variables ?? model.params.map((p) => tf.variable(tf.zeros(p.shape), true));
     this.xBuf = new Float32Array(batchSize * data.inputSize);
     this.yBuf = model.regression ? new Float32Array(batchSize) : new Int32Array(batchSize);
   }

@@ -1,0 +1,23 @@
+import { dataParallelSgd } from '../common/data-parallel.ts';
+import type { SgdHyperparameters } from '../common/sgd-update.ts';
+import type { WorkerContext } from '../worker-context.ts';
+
+export type AllreduceSgdConfig = SgdHyperparameters;
+
+/**
+ * Synchronous data-parallel SGD (PyTorch DDP without hooks):
+ *
+ *   for t = 1..T:
+ *     g_i = ∇f(x; batch_i)
+ *     ḡ   = all-reduce(g_i) / n        (dense fp32: ring, or push/pull through a star's server)
+ *     x   = SGD(x, ḡ)
+ *
+ * Every worker applies the same update, so the parameters stay identical on all of them.
+ */
+export function runAllreduceSgd(ctx: WorkerContext, cfg: AllreduceSgdConfig): Promise<void> {
+  const inv = 1 / ctx.workers;
+  return dataParallelSgd(ctx, cfg, async (grad, avg) => {
+    await ctx.allReduce(grad);
+    for (let i = 0; i < grad.length; i++) avg[i] = grad[i]! * inv;
+  });
+}

@@ -1,0 +1,39 @@
+import type { Algorithm, OptimizerConfig } from './algorithm.ts';
+import { allreduceSgd } from './allreduce-sgd/index.ts';
+import { asyncSgd } from './async-sgd/index.ts';
+import { backupWorkers } from './backup-workers/index.ts';
+import { compressedSgd } from './compressed-sgd/index.ts';
+import { diloco } from './diloco/index.ts';
+import { gradientCoding } from './gradient-coding/index.ts';
+import { powerSgd } from './powersgd/index.ts';
+import { qsparseLocalSgd } from './qsparse-local-sgd/index.ts';
+
+/**
+ * The one place that maps `optimizer.kind` to code. Adding an algorithm: its folder
+ * (optimizers/<kind>/index.ts exporting an Algorithm) and one line here. Plugins
+ * (`optimizer: { module: ./x.ts }`) are Algorithms too, loaded by src/config/plugins.ts.
+ */
+const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
+  allreduceSgd as Algorithm<OptimizerConfig>,
+  compressedSgd as Algorithm<OptimizerConfig>,
+  qsparseLocalSgd as Algorithm<OptimizerConfig>,
+  powerSgd as Algorithm<OptimizerConfig>,
+  gradientCoding as Algorithm<OptimizerConfig>,
+  diloco as Algorithm<OptimizerConfig>,
+  backupWorkers as Algorithm<OptimizerConfig>,
+  asyncSgd as Algorithm<OptimizerConfig>,
+];
+
+const byKind = new Map(BUILT_IN.map((a) => [a.kind, a]));
+
+export const ALGORITHM_KINDS: readonly string[] = BUILT_IN.map((a) => a.kind);
+
+/** The built-in algorithm of a kind, or undefined. */
+export function builtInAlgorithm(kind: string): Algorithm<OptimizerConfig> | undefined {
+  return byKind.get(kind);
+}
+
+/** Every built-in algorithm, in registry order. */
+export function builtInAlgorithms(): readonly Algorithm<OptimizerConfig>[] {
+  return BUILT_IN;
+}

@@ -1,0 +1,152 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { deterministicMetrics, dtemu, json, metrics, ROOT, tmp } from './helpers/cli.ts';
+
+/**
+ * Plugins from YAML (experiments/plugins/): an algorithm, a compressor, a LayersModel and CSV data run
+ * like built-ins (identically in process and over ws), their bits come from their bytes, and a
+ * bad plugin is one located line with exit 2 (or 1 when it fails during the run, metrics so far
+ * kept). The algorithm plugin is the proof from outside that an algorithm needs no edit to dtemu.
+ */
+const FIXTURE = 'test/fixtures/tiny-blobs.yaml';
+// Module paths are relative to the experiment file (test/fixtures/).
+const LOCAL_SGD = 'optimizer={module: ../../experiments/plugins/local-sgd.ts, lr: 0.05, localSteps: 4}';
+const INT8 = 'optimizer={kind: compressed-sgd, lr: 0.05, compressor: {module: ../../experiments/plugins/int8-compressor.ts}}';
+const SHORT = ['train.steps=12', 'train.evalEvery=6'];
+
+function run(dir: string, ...sets: string[]) {
+  const r = dtemu(['run', FIXTURE, '--out', dir, '--quiet', ...[...SHORT, ...sets].flatMap((s) => ['--set', s])]);
+  return { ...r, dir };
+}
+
+describe('plugins from YAML', () => {
+  const base = tmp();
+
+  it('an algorithm module trains end to end, identically in process and over ws', () => {
+    const a = run(join(base, 'alg-in'), LOCAL_SGD, 'transport.kind=inproc');
+    expect(a.stderr).toBe('');
+    expect(a.code).toBe(0);
+    const b = run(join(base, 'alg-ws'), LOCAL_SGD, 'transport.processes=2');
+    expect(b.stderr).toBe('');
+    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
+    const train = metrics(a.dir).filter((l) => l['kind'] === 'train');
+    // Models are averaged every 4 steps (and at the end): bits grow only then, by a ring all-reduce
+    // of the fp32 model (d = 676 values): each worker sends 2(n-1)/n of it.
+    const sent = train.map((l, i) => (l['bits'] as number) - (i > 0 ? (train[i - 1]!['bits'] as number) : 0));
+    expect(sent.map((s) => s > 0)).toEqual(train.map((l) => (l['step'] as number) % 4 === 0 || l['step'] === 12));
+    expect((train[0]!['loss'] as number) > (train[11]!['loss'] as number)).toBe(true);
+  });
+
+  it("a compressor module trains end to end, identically in process and over ws; its bits are its encoded bytes", () => {
+    const a = run(join(base, 'cmp-in'), INT8, 'transport.kind=inproc');
+    expect(a.stderr).toBe('');
+    const b = run(join(base, 'cmp-ws'), INT8, 'transport.processes=2');
+    expect(b.stderr).toBe('');
+    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
+    // int8 payload: 4-byte scale + one byte per value (d = 676); all-gathered: each of the 4
+    // workers sends 3 payloads per step.
+    const s = json<{ totalBits: number; steps: number }>(join(a.dir, 'summary.json'));
+    expect(s.totalBits).toBe(12 * 4 * 3 * (4 + 676) * 8);
+  });
+
+  it('a tfjs LayersModel module trains end to end through tfjs gradients, identically in process and over ws', () => {
+    const model = 'model={module: ../../experiments/plugins/layers-model.ts, hidden: 32}';
+    const a = run(join(base, 'lm-in'), model, 'transport.kind=inproc');
+    expect(a.stderr).toBe('');
+    const b = run(join(base, 'lm-ws'), model, 'transport.processes=2');
+    expect(b.stderr).toBe('');
+    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
+    // Flatten + Dense(32, relu) + Dense(4) on 16 features: the same 676 parameters as the
+    // built-in MLP [32], flattened into the vector the ring all-reduces (each worker sends
+    // 2(n-1)/n of it per step), and the loss goes down.
+    const train = metrics(a.dir).filter((l) => l['kind'] === 'train');
+    expect(train[11]!['bits']).toBe(12 * 4 * 2 * 3 * (676 / 4) * 4 * 8);
+    expect((train[11]!['loss'] as number) < (train[0]!['loss'] as number)).toBe(true);
+  });
+
+  it('a CSV data set trains end to end, identically in process and over ws', () => {
+    const csv = 'data={format: csv, train: ../../experiments/plugins/data/three-clusters-train.csv, test: ../../experiments/plugins/data/three-clusters-test.csv, batchSize: 16}';
+    const a = run(join(base, 'csv-in'), csv, 'model={kind: logistic}', 'transport.kind=inproc');
+    expect(a.stderr).toBe('');
+    const b = run(join(base, 'csv-ws'), csv, 'model={kind: logistic}', 'transport.processes=2');
+    expect(b.stderr).toBe('');
+    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
+    // Three separable clusters (8 features, 600 test rows): a logistic model learns them.
+    const evals = metrics(a.dir).filter((l) => l['kind'] === 'eval');
+    expect(evals[evals.length - 1]!['evalAccuracy']).toBeGreaterThan(0.9);
+  });
+
+  it('a bad CSV cell is an input error naming file, line and column', () => {
+    const dir = tmp('dtemu-bad-csv-');
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'a,b,label\n1,2,0\n3,x,1\n');
+    const r = run(join(dir, 'run'), `data={format: csv, train: ${bad}, test: ${bad}, batchSize: 1}`, 'model={kind: logistic}', 'transport.kind=inproc');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`dtemu: ${bad}:3: column 2: expected a number, found "x"`);
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+
+  describe('bad plugins: one line naming the module, exit 2 before anything is created', () => {
+    const dir = tmp('dtemu-bad-plugins-');
+    const noExport = join(dir, 'no-export.ts');
+    writeFileSync(noExport, 'export const something = 1;\n');
+    const shortDecode = join(dir, 'short-decode.ts');
+    writeFileSync(
+      shortDecode,
+      `export default { name: 'short', create: () => ({ name: 'short', dense: false,
+        encode: (x: Float32Array) => new Uint8Array(new Float32Array(x).buffer),
+        decode: (p: Uint8Array, out: Float32Array) => { out.set(new Float32Array(p.slice().buffer).subarray(0, out.length >> 1)); },
+        decodeAdd: () => {} }) };\n`,
+    );
+    const bad: [string, string, RegExp][] = [
+      ['missing file', 'optimizer={module: ./nope.ts}', /optimizer\.module: expected a JS\/TS module, found no file .*nope\.ts$/],
+      ['module without the export', `optimizer={module: ${noExport}}`, /optimizer\.module: .*no-export\.ts: expected a default export made with defineAlgorithm\(\{ kind, options, toleratesCrash, worker \}\), found (no default export|one without kind, options, toleratesCrash, worker)$/],
+      [
+        'compressor whose decode length is wrong',
+        `optimizer={kind: compressed-sgd, compressor: {module: ${shortDecode}}}`,
+        /optimizer\.compressor\.module: .*short-decode\.ts: decode wrote 500 of 1000 values/,
+      ],
+    ];
+    for (const [what, set, re] of bad) {
+      it(what, () => {
+        const out = join(dir, what.replace(/ /g, '-'));
+        const r = run(out, set, 'transport.kind=inproc');
+        expect(r.code).toBe(2);
+        const lines = r.stderr.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(re);
+        expect(existsSync(out)).toBe(false);
+      });
+    }
+
+    it('an algorithm that throws during the run: exit 1, one line naming the module, metrics so far intact', () => {
+      const throws = join(dir, 'throws.ts');
+      const api = join(ROOT, 'src', 'api.ts');
+      writeFileSync(
+        throws,
+        `import { computeGradient, finishStep } from ${JSON.stringify(api)};
+export default { kind: 'throws', options: {}, toleratesCrash: () => false,
+  async worker(ctx: any) {
+    const x = Float32Array.from(ctx.initialParams); const g = new Float32Array(x.length);
+    for (let step = 1; step <= ctx.steps; step++) {
+      if (step === 4) throw new Error('diverged on purpose');
+      const c = computeGradient(ctx, step, x, g);
+      await finishStep(ctx, step, c, 0, x);
+    }
+  } };\n`,
+      );
+      const out = join(dir, 'throws-run');
+      const r = run(out, `optimizer={module: ${throws}}`, 'transport.kind=inproc');
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/optimizer\.module .*throws\.ts failed: diverged on purpose/);
+      // The steps every worker finished before the first one threw are there, in order, whole.
+      const steps = metrics(out).map((l) => l['step']);
+      expect(steps.length).toBeGreaterThanOrEqual(2);
+      expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
+      expect(json<{ status: string }>(join(out, 'manifest.json')).status).toBe('failed');
+    });
+  });
+});
