@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuantity } from '../src/config/quantities.ts';
 
-// Reference values are the ones mathjs gave for the same strings before the hand-written parser
-// replaced it (checked string by string when it was swapped in).
+// Units are parsed by mathjs (its single-file bundle, loaded on first use); these pin the
+// strings users write to the SI numbers the model uses.
 describe('quantities', () => {
   it.each([
     ['bandwidth', '1 Gb/s', 1e9],
