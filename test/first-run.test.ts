@@ -21,7 +21,9 @@ describe('first run on a fresh machine', () => {
     expect(existsSync(join(dir, 'run'))).toBe(false);
   });
 
-  it.skipIf(!NPM_CLI)('`npm start` without Fashion-MNIST and without apt-get exits 2 with one line naming the command to run', () => {
+  // (./data of the checkout is searched too: a checkout holding the data cannot play a fresh machine.)
+  const localData = ['fashion-mnist', ''].some((d) => existsSync(join(ROOT, 'data', d, 'train-images-idx3-ubyte.gz')));
+  it.skipIf(!NPM_CLI || localData)('`npm start` without Fashion-MNIST and without apt-get exits 2 with one line naming the command to run', () => {
     const dir = tmp('dtemu-fresh-');
     const bin = join(dir, 'bin');
     const empty = join(dir, 'empty');
@@ -35,12 +37,10 @@ describe('first run on a fresh machine', () => {
     const r = spawnSync(process.execPath, [NPM_CLI!, 'start', '--silent'], {
       cwd: ROOT,
       encoding: 'utf8',
-      // No data anywhere it is searched: $DTEMU_DATA and the system's data sets are empty
-      // directories (./data of the checkout is not expected to hold Fashion-MNIST).
+      // No data anywhere it is searched: $DTEMU_DATA and the system's data sets are empty directories.
       env: { HOME: dir, PATH: bin, DTEMU_DATA: empty, DTEMU_SYSTEM_DATA: empty, npm_config_update_notifier: 'false' },
       timeout: 60_000,
     });
-    expect(existsSync(join(ROOT, 'data', 'fashion-mnist'))).toBe(false);
     expect(r.status).toBe(2);
     const lines = r.stderr.split('\n').filter((l) => l.length > 0);
     expect(lines).toHaveLength(1);

@@ -53,6 +53,8 @@ const flagCases: Case[] = [
   { name: '--set constructor.prototype.x=1', args: () => ['validate', VALID, '--set', 'constructor.prototype.x=1'], expect: /^dtemu: --set constructor\.prototype\.x: / },
   { name: '--set a..b=1', args: () => ['run', VALID, '--set', 'a..b=1'], expect: /^dtemu: --set a\.\.b: expected a dotted key path/ },
   { name: '--set faults.5.kind=crash', args: () => ['run', VALID, '--set', 'faults.5.kind=crash'], expect: /^dtemu: --set faults\.5\.kind: expected an index of faults up to 0/ },
+  { name: '--set key with a newline', args: () => ['validate', VALID, '--set', 'optim\nizer.lr=1'], expect: /optim izer: unknown key/ },
+  { name: '--set of a misspelt top key', args: () => ['validate', VALID, '--set', 'optimzer.lr=1'], expect: /^dtemu: --set optimzer\.lr: optimzer: unknown key \(did you mean 'optimizer'\?\)/ },
   { name: '--set without =', args: () => ['run', VALID, '--set', 'workers'], expect: /^dtemu: --set workers: expected key\.path=value/ },
   { name: '--set workers=.inf', args: () => ['run', VALID, '--set', 'workers=.inf'], expect: /^dtemu: --set workers: .*Infinity/ },
   { name: '--set optimizer.lr=.nan', args: () => ['validate', VALID, '--set', 'optimizer.lr=.nan'], expect: /^dtemu: --set optimizer\.lr: .*NaN/ },
@@ -97,6 +99,13 @@ const flagCases: Case[] = [
 const special: Case[] = [
   { name: 'a FIFO', setup: (t) => execFileSync('mkfifo', [join(t, 'pipe.yaml')]), args: (t) => ['validate', join(t, 'pipe.yaml')], expect: /pipe\.yaml: expected a YAML file, found a FIFO/ },
   { name: '/dev/zero', args: () => ['validate', '/dev/zero'], expect: /^dtemu: \/dev\/zero: expected a YAML file, found a device$/ },
+  {
+    name: 'a FIFO as topology.file',
+    setup: (t) => execFileSync('mkfifo', [join(t, 'links.csv')]),
+    args: (t) => ['validate', VALID, '--set', `topology={kind: graph, file: ${join(t, 'links.csv')}}`],
+    expect: /topology\.file: expected a readable links file \(a regular file\), found .*links\.csv \(not a regular file\)$/,
+  },
+  { name: '/dev/zero as a trace file', args: () => ['validate', VALID, '--set', 'network.traces=[{node: 1, file: /dev/zero}]'], expect: /network\.traces\.0\.file: expected a readable trace file \(a regular file\)/ },
   { name: 'a directory', setup: (t) => mkdirSync(join(t, 'd.yaml')), args: (t) => ['run', join(t, 'd.yaml')], expect: /d\.yaml: expected a YAML file, found a directory$/ },
   {
     name: 'a binary file',

@@ -53,3 +53,61 @@ describe('sweep files', () => {
     ]);
   });
 });
+
+describe('a sweep meeting a run still going in one of its point directories', () => {
+  it('does not delete it: that point fails naming the owner, its lock and files stay', async () => {
+    const { mkdirSync, readFileSync } = await import('node:fs');
+    const { hostname } = await import('node:os');
+    const { runSweep, sweepPoints } = await import('../src/runtime/sweep.ts');
+    const { loadConfig } = await import('../src/config/load.ts');
+    const file = join(import.meta.dirname, 'fixtures', 'valid-tiny-sweep.yaml');
+    const out = join(tmp(), 'sw');
+    const [first, second] = sweepPoints(loadConfig(file));
+    const busy = join(out, first!.id);
+    mkdirSync(busy, { recursive: true });
+    // A live owner (this process) holds the point's directory, as an orphaned point run would.
+    const lock = JSON.stringify({ pid: process.pid, host: hostname(), command: 'run', since: 'now' });
+    writeFileSync(join(busy, '.dtemu.lock'), lock);
+    writeFileSync(join(busy, 'metrics.jsonl'), '');
+    const { rows } = await runSweep(file, { outDir: out });
+    expect(rows[0]!.status).toBe('failed');
+    expect(rows[0]!.error).toMatch(/is in use by dtemu run \(pid \d+ on /);
+    expect(readFileSync(join(busy, '.dtemu.lock'), 'utf8')).toBe(lock);
+    expect(existsSync(join(busy, 'metrics.jsonl'))).toBe(true);
+    expect(rows[1]!.point.id).toBe(second!.id);
+    expect(rows[1]!.status).toBe('completed');
+  }, 120_000);
+});
+
+describe('an interrupted sweep over an earlier one', () => {
+  it('leaves no sweep.csv of the earlier sweep standing (it described runs this one reruns)', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const { runSweep } = await import('../src/runtime/sweep.ts');
+    const file = join(import.meta.dirname, 'fixtures', 'valid-tiny-sweep.yaml');
+    const out = join(tmp(), 'sw');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'sweep.csv'), 'run,optimizer.lr,seed,status\n001_lr=0.1,0.1,1,completed\n');
+    // Interrupted at once (as Ctrl-C before any point ends).
+    await expect(runSweep(file, { outDir: out, onAbortHook: (abort) => abort() })).rejects.toThrow(/sweep interrupted/);
+    expect(existsSync(join(out, 'sweep.csv'))).toBe(false);
+  });
+});
+
+describe('the default sweep directory', () => {
+  it('is made from the name as a run directory is: a name like ../../x stays inside runs/', async () => {
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    const { runSweep } = await import('../src/runtime/sweep.ts');
+    const file = join(import.meta.dirname, 'fixtures', 'valid-tiny-sweep.yaml');
+    const t = tmp();
+    const cwd = process.cwd();
+    mkdirSync(join(t, 'w'));
+    process.chdir(join(t, 'w'));
+    try {
+      await expect(runSweep(file, { sets: ['name=../../escaped'], onAbortHook: (abort) => abort() })).rejects.toThrow(/sweep interrupted/);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readdirSync(t)).toEqual(['w']);
+    expect(readdirSync(join(t, 'w', 'runs'))).toEqual(['__.._escaped-sweep']);
+  });
+});

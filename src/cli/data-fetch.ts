@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { findFashionMnist } from '../train/data/fashion-mnist.ts';
+import { fashionMnistCandidates, findFashionMnist } from '../train/data/fashion-mnist.ts';
 import { UserError } from '../util/user-error.ts';
 
 const FASHION_MNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com';
@@ -38,22 +38,28 @@ function aptPlan(): { prefix: string[] } | { impossible: string } {
 
 /**
  * Fashion-MNIST from Debian's package (apt-get, as root or through sudo). `say` gets one line
- * before anything is installed; apt's own output goes to stderr so stdout stays the program's.
+ * before anything is installed.
  * Throws a UserError (exit 2) naming exactly what to run when it cannot be done here.
  */
 function installFashionMnist(say: (line: string) => void, lead: string): string {
   const plan = aptPlan();
   if ('impossible' in plan) throw new UserError(`${lead}: ${plan.impossible}`);
   say(`${lead}: installing it with ${[...plan.prefix, 'apt-get', 'install', '-y', 'dataset-fashion-mnist'].join(' ')}`);
+  // apt's own output is kept back (the one line above says what happens) and shown if it fails;
+  // sudo asks for a password on the terminal itself, not on these pipes.
   const run = (args: string[]) => {
     const argv = [...plan.prefix, ...args];
-    return spawnSync(argv[0]!, argv.slice(1), { stdio: ['inherit', 2, 2] });
+    return spawnSync(argv[0]!, argv.slice(1), { stdio: ['inherit', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   };
   run(['apt-get', 'update', '-qq']);
   const r = run(['apt-get', 'install', '-y', '-qq', 'dataset-fashion-mnist']);
   const dir = findFashionMnist();
+  if (r.status === 0 && !dir) {
+    throw new UserError(`apt-get installed dataset-fashion-mnist, but Fashion-MNIST is not in ${fashionMnistCandidates().join(', ')} ($DTEMU_SYSTEM_DATA or $DTEMU_DATA pointing elsewhere?)`);
+  }
   if (r.status !== 0 || !dir) {
-    throw new UserError(`apt-get install dataset-fashion-mnist failed (exit ${r.status ?? r.signal}); run it by hand, or: ${MANUAL_FETCH_COMMAND}`);
+    const why = `${r.stderr ?? ''}`.trim().split('\n').pop() ?? '';
+    throw new UserError(`apt-get install dataset-fashion-mnist failed (exit ${r.status ?? r.signal}${why ? `: ${why}` : ''}); run it by hand, or: ${MANUAL_FETCH_COMMAND}`);
   }
   return dir;
 }

@@ -11,6 +11,7 @@ import { curvesOf } from '../plot/plot-inputs.ts';
 import { runExperiment } from '../runtime/coordinator.ts';
 import { checkSweep, formatSweepTable, runSweep } from '../runtime/sweep.ts';
 import { runWorkerProcess } from '../runtime/worker-process.ts';
+import { slurmSweepCommand, SLURM_SWEEP_OPTIONS } from './slurm-commands.ts';
 import { ensureFashionMnist, fetchData } from './data-fetch.ts';
 import { num, Progress, sentText } from './progress.ts';
 import { RunError, UserError } from '../util/user-error.ts';
@@ -20,13 +21,16 @@ import { readRunState } from '../metrics/run-state.ts';
 
 const debug = process.argv.includes('--debug');
 
+/** An error is one line whatever it quotes (a key or value with a newline in it, a worker's message). */
+const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
+
 function fail(e: unknown): never {
   if (e instanceof UserError || e instanceof RunError) {
-    process.stderr.write(`dtemu: ${e.message}\n`);
+    process.stderr.write(`dtemu: ${oneLine(e.message)}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + '\n');
     process.exit(e.exitCode);
   }
-  process.stderr.write(`dtemu: internal error: ${(e as Error).message ?? String(e)}\n`);
+  process.stderr.write(`dtemu: internal error: ${oneLine(String((e as Error | undefined)?.message ?? e))}\n`);
   if (debug) process.stderr.write(((e as Error).stack ?? '') + '\n');
   else process.stderr.write('dtemu: rerun with --debug for the stack trace\n');
   process.exit(1);
@@ -36,7 +40,7 @@ function fail(e: unknown): never {
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 
-async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean }): Promise<void> {
+async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?: string; quiet?: boolean; launcher?: 'local' | 'slurm'; slurmArg?: string[] }): Promise<void> {
   const seed = integerFlag('--seed', argv.seed, 0);
   const lc = loadConfig(argv.file, { sets: argv.set ?? [], ...(seed === undefined ? {} : { seed }) });
   // (Quiet runs, such as a sweep's own points, say nothing.)
@@ -61,6 +65,7 @@ async function cmdRun(argv: { file: string; out?: string; set?: string[]; seed?:
       onLine: (l) => progress.line(l),
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
+      ...(argv.launcher ? { launcher: argv.launcher, slurmArgs: argv.slurmArg ?? [] } : {}),
     });
     progress.stop();
     if (!quiet) {
@@ -93,7 +98,9 @@ await yargs(hideBin(process.argv))
         .option('out', { type: 'string', describe: 'run directory (default runs/<name>-<time>)' })
         .option('set', { type: 'string', array: true, describe: 'override a key: --set optimizer.lr=0.05' })
         .option('seed', { type: 'string', describe: 'override the seed (an integer >= 0)' })
-        .option('quiet', { type: 'boolean', describe: 'no progress output' }),
+        .option('quiet', { type: 'boolean', describe: 'no progress output' })
+        .option('launcher', { choices: ['local', 'slurm'] as const, describe: 'who starts the worker processes (slurm: srun tasks of the current allocation)' })
+        .option('slurm-arg', { type: 'string', array: true, nargs: 1, describe: 'extra srun option under --launcher slurm (repeatable)' }),
     (a) => cmdRun(a as never),
   )
   .command(
@@ -106,16 +113,23 @@ await yargs(hideBin(process.argv))
         .option('set', { type: 'string', array: true, describe: 'override a key in every point: --set train.steps=200' })
         .option('parallel', { type: 'string', describe: 'runs at once (default sweep.parallel)' })
         .option('max-points', { type: 'string', describe: 'refuse grids with more points than this (default 10000)' })
-        .option('quiet', { type: 'boolean' }),
+        .option('quiet', { type: 'boolean' })
+        .options(SLURM_SWEEP_OPTIONS),
     async (a) => {
+      if (await slurmSweepCommand(a)) return;
       const quiet = a.quiet === true;
       const parallel = integerFlag('--parallel', a.parallel, 1, 64);
       const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       let abort: (() => void) | null = null;
       const onSigint = () => abort?.();
       process.on('SIGINT', onSigint);
+      // SIGTERM too: left to its default, the sweep would die and orphan its points' runs.
+      process.on('SIGTERM', onSigint);
       try {
         const { dir, rows } = await runSweep(a.file, {
+          beforeRuns: (datasets) => {
+            if (datasets.has('fashion-mnist')) ensureFashionMnist();
+          },
           sets: (a.set as string[] | undefined) ?? [],
           ...(a.out ? { outDir: a.out } : {}),
           ...(parallel !== undefined ? { parallel } : {}),
@@ -129,20 +143,26 @@ await yargs(hideBin(process.argv))
         if (rows.some((r) => r.status === 'failed')) throw new RunError(`${rows.filter((r) => r.status === 'failed').length} run(s) of the sweep failed; see sweep.csv`);
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
       }
     },
   )
   .command(
     'validate <file>',
     'check an experiment file without running it',
-    (y) => y.positional('file', { type: 'string', demandOption: true }).option('set', { type: 'string', array: true }),
+    (y) =>
+      y
+        .positional('file', { type: 'string', demandOption: true })
+        .option('set', { type: 'string', array: true })
+        .option('max-points', { type: 'string', describe: 'a sweep: refuse grids with more points than this (default 10000), as dtemu sweep does' }),
     async (a) => {
+      const maxPoints = integerFlag('--max-points', a['max-points'] as string | undefined, 1);
       // Also loads and checks the fault module, if any.
       const sets = (a.set as string[] | undefined) ?? [];
       // Plugin modules are imported and their options validated too.
       const lc = await withGeneratedFaults(await resolvePlugins(loadConfig(a.file, { sets })));
-      // A sweep file: every grid point (x seed) must be valid too.
-      const sweep = lc.config.sweep ? `; sweep of ${(await checkSweep(a.file, sets)).points.length} points checked` : '';
+      // A sweep file: every grid point (x seed) must be valid too (the error suggests --max-points: it works here too).
+      const sweep = lc.config.sweep ? `; sweep of ${(await checkSweep(a.file, sets, maxPoints)).points.length} points checked` : '';
       process.stdout.write(
         `${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind ?? 'model module'} on ${lc.config.data.dataset ?? lc.config.data.format}${sweep})\n`,
       );

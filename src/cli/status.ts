@@ -38,7 +38,8 @@ export function statusCommand(dirs: string[], print: (line: string) => void): nu
       : readdirSync(dir)
           .sort()
           .map((n) => join(dir, n))
-          .filter((p) => statSync(p).isDirectory() && isRunDir(p));
+          // A dangling symlink or an unreadable entry is not a run (statSync would throw).
+          .filter((p) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true && isRunDir(p));
     if (runs.length === 0) throw new UserError(`${dir}: not a run or sweep directory (no manifest.json in it or its subdirectories)`);
     if (!isRunDir(dir)) {
       const owner = liveOwner(dir);

@@ -207,6 +207,8 @@ class Locator {
           if (isScalar(item.key) && String(item.key.value) === keyName && item.key.range) return `${this.file}:${this.pos(item.key.range[0])}`;
         }
       }
+      // Not in the file: a --set under it made it (`--set optimzer.lr=1` names the flag, not the file).
+      for (const sp of this.setPaths) if (sp.startsWith(dotted + '.')) return this.setOrigins[sp] ?? `--set ${sp}`;
     }
     for (let n = path.length; n >= 0; n--) {
       const node = this.doc.getIn(path.slice(0, n), true) as Node | undefined;
@@ -357,6 +359,8 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     fail(['backend'], `expected a backend installed here, found ${c.backend} without ${pkg} (README "GPU and native backends" says how to install it; backend: auto uses the fastest one present)`);
   }
   if (q.heartbeatTimeout < 1) fail(['transport', 'heartbeatTimeout'], `expected at least 1 s, found "${c.transport.heartbeatTimeout}"`);
+  // 0 s would fail every worker process at the first liveness check, before it could be ready.
+  if (q.startupTimeout < 1) fail(['transport', 'startupTimeout'], `expected at least 1 s, found "${c.transport.startupTimeout}"`);
   if (c.transport.processes !== undefined && c.transport.processes > c.workers) {
     fail(['transport', 'processes'], `expected at most workers (${c.workers}) processes, found ${c.transport.processes}`);
   }

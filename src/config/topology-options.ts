@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { buildTopology, TopologyError, type GraphEdge, type TopologyOptions } from '../../topologies/index.ts';
 import type { LinkOverride } from '../../topologies/overrides.ts';
@@ -119,18 +119,31 @@ function strip<T extends object>(x: T): T {
   return Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Largest links or trace file read (a measured trace of a day at 1 s is about 2 MB). */
+const DATA_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A links or trace file's text: a regular file of bounded size (a FIFO would block the read for
+ * ever, /dev/zero would fill memory), else a located error through `fail`.
+ */
+function readDataText(path: string, what: string, fail: (msg: string) => never): string {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st && !st.isFile()) return fail(`expected a readable ${what} (a regular file), found ${path} (${st.isDirectory() ? 'a directory' : 'not a regular file'})`);
+  if (st && st.size > DATA_FILE_MAX_BYTES) return fail(`expected a ${what} of at most ${DATA_FILE_MAX_BYTES} bytes, found ${path} (${st.size} bytes)`);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    return fail(`expected a readable ${what}, found ${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+}
+
 /**
  * Links from a CSV (`a,b[,bandwidth[,latency]]` per line, `#` comments and a header line
  * allowed; quantities with units or plain bits/s and seconds) or a JSON list of {a, b, bandwidth?,
  * latency?}. Returns the edges and, per edge, "file:line" for error messages.
  */
 export function readEdgeFile(path: string, fail: (msg: string) => never): { edges: GraphEdge[]; where: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    return fail(`expected a readable links file, found ${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-  }
+  const text = readDataText(path, 'links file', fail);
   const edges: GraphEdge[] = [];
   const where: string[] = [];
   const num = (at: string, kind: QuantityKind, raw: unknown): number => {
@@ -191,12 +204,7 @@ export function readEdgeFile(path: string, fail: (msg: string) => never): { edge
  * bandwidths be positive: errors name the file and line.
  */
 export function readTraceFile(path: string, fail: (msg: string) => never): LinkTrace {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    return fail(`expected a readable trace file, found ${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-  }
+  const text = readDataText(path, 'trace file', fail);
   const tr: LinkTrace = { times: [], bandwidth: [], latency: [] };
   const value = (at: string, kind: QuantityKind, raw: string, what: string): number => {
     const s = raw.trim();

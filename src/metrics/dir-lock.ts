@@ -37,6 +37,20 @@ function readOwner(path: string): LockOwner | null {
   return null;
 }
 
+/** The live dtemu holding `dir`, if any (a stale or absent lock: null). */
+export function liveHolder(dir: string): LockOwner | null {
+  const o = readOwner(join(dir, LOCK_FILE));
+  return o && ownerAlive(o) ? o : null;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 const held = new Set<DirLock>();
 let exitHook = false;
 
@@ -64,6 +78,7 @@ export class DirLock {
     try {
       writeFileSync(mine, content);
     } catch (e) {
+      rmSync(mine, { force: true }); // a partial one (disk full)
       throw new UserError(`${flag}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     try {
@@ -82,6 +97,7 @@ export class DirLock {
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`${flag}: cannot lock ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
         }
+        const seen = readText(path);
         const other = readOwner(path);
         if (other && ownerAlive(other)) {
           throw new UserError(
@@ -89,12 +105,22 @@ export class DirLock {
           );
         }
         // Stale (its owner is gone) or unreadable: move it aside atomically; only one taker wins.
+        const aside = `${path}.stale-${process.pid}`;
         try {
-          renameSync(path, `${path}.stale-${process.pid}`);
-          rmSync(`${path}.stale-${process.pid}`, { force: true });
+          renameSync(path, aside);
         } catch {
-          /* someone else took it over first: look again */
+          continue; // someone else took it over first: look again
         }
+        // Another taker may have replaced the stale lock with its own between our read and the
+        // rename: what we moved is then that live lock, and it goes back (link: never over a third).
+        if (readText(aside) !== seen) {
+          try {
+            linkSync(aside, path);
+          } catch {
+            /* a third process holds it now: look again */
+          }
+        }
+        rmSync(aside, { force: true });
       }
       throw new UserError(`${flag}: could not lock ${dir} (another dtemu keeps taking it)`);
     } finally {

@@ -14,6 +14,11 @@ export function resolvedConfigText(config: ExperimentConfig): string {
   return stringify(resolved);
 }
 
+/** A run's name as one directory name: no separators, no leading dots (`../x` stays inside runs/). */
+export function dirNameOf(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 100);
+}
+
 /**
  * Bytes kept in reserve while a run writes: freed just before the final manifest is written, so
  * a full disk (ENOSPC) still ends with an honest `status: failed` instead of `running`.
@@ -139,7 +144,7 @@ export class RunDir {
   }
 
   private static claimFreshPath(base: string, name: string): string {
-    const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 100);
+    const safe = dirNameOf(name);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
     prepareOutputDir(base, base);
     for (let i = 1; ; i++) {

@@ -4,8 +4,11 @@ import { UserError } from '../util/user-error.ts';
 import { readMetrics } from './run-plots.ts';
 import type { CurveGroup } from './seed-aggregate.ts';
 
-/** A sweep's run directories are named NNN_<label>[_seed=S] (runtime/sweep.ts). */
-const SWEEP_RUN = /^\d{3}_(.*?)(?:_?seed=-?\d+)?$/;
+/** A sweep's run directories are named NNN_<label>[_seed=S] (runtime/sweep.ts; 1000 and on: four digits or more). */
+const SWEEP_RUN = /^\d{3,}_(.*?)(?:_?seed=-?\d+)?$/;
+
+/** Sweep run directories in point order (numerically: 1000_ after 999_, not after 100_). */
+const byIndex = (a: string, b: string) => parseInt(a, 10) - parseInt(b, 10) || (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * `dtemu plot` inputs -> curve groups: a run directory is one curve; a sweep directory gives one
@@ -20,7 +23,7 @@ export function curvesOf(paths: string[], labels: string[] = []): CurveGroup[] {
       groups.push({ label: basename(dir), runs: [readMetrics(dir)] });
       continue;
     }
-    const runs = existsSync(dir) ? readdirSync(dir).filter((d) => SWEEP_RUN.test(d) && existsSync(join(dir, d, 'metrics.jsonl'))).sort() : [];
+    const runs = existsSync(dir) ? readdirSync(dir).filter((d) => SWEEP_RUN.test(d) && existsSync(join(dir, d, 'metrics.jsonl'))).sort(byIndex) : [];
     if (runs.length === 0) throw new UserError(`${p}: not a run directory (no metrics.jsonl) nor a sweep directory (no NNN_* runs with metrics.jsonl)`);
     const byPoint = new Map<string, CurveGroup>();
     for (const d of runs) {

@@ -26,6 +26,7 @@ import { pluginAlgorithm } from './plugins.ts';
 import { resolvePlugins } from '../config/plugins.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
+import { checkSlurmRun, launchSlurmWorkers, reachableAddress, type Launcher, type SlurmWorkerStep } from './launchers/slurm.ts';
 
 export interface RunOptions {
   /** Run directory; must not exist or be empty. Default: a fresh runs/<name>-<time>. */
@@ -42,6 +43,10 @@ export interface RunOptions {
   onAbortHook?: (abort: (reason: string, exitCode: number) => void) => void;
   /** Extra process-level observers (tests): worker pids once spawned. */
   onProcesses?: (pids: number[]) => void;
+  /** Who starts the worker processes: `local` (spawned here, default) or `slurm` (one srun step). */
+  launcher?: Launcher;
+  /** Extra srun options (--slurm-arg) under the Slurm launcher. */
+  slurmArgs?: string[];
   /** ws: the hub's port once it listens, and every worker process's peer URL once all are ready (diagnostics, tests). */
   onHubPort?: (port: number) => void;
   onPeersReady?: (peerUrls: string[]) => void;
@@ -68,6 +73,9 @@ export function rankSets(workers: number, processes: number): number[][] {
  * ws), metrics, summary and plots. The config must already be validated.
  */
 export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Promise<RunResult> {
+  // Slurm's commands and the allocation are inputs: checked before anything is loaded or created.
+  const slurm = opts.launcher === 'slurm';
+  if (slurm) checkSlurmRun(loaded, opts.slurmArgs ?? []);
   // A broken fault module is an input error: found here (it is loaded and checked) before
   // anything is created.
   // Plugin modules are imported and their options validated first (a bad plugin exits 2).
@@ -190,8 +198,17 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       const processes = c.transport.processes ?? c.workers;
       const sets = rankSets(c.workers, processes);
       const exitCause = new Map<number, string>();
+      // Under Slurm, tasks on other nodes must reach the hub: the node's address unless one is configured.
+      const hubHost = slurm && c.transport.host === '127.0.0.1' ? reachableAddress() : c.transport.host;
+      let step: SlurmWorkerStep | null = null;
+      // An srun task by its index, with the node it ran on and what srun said about its end.
+      const describeTask = (i: number): string | null => {
+        const p = hub?.processes.find((x) => x.index === i);
+        const cause = step?.causeOf(i);
+        return p ? `worker process ${i} (pid ${p.pid} on ${p.host}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}` : null;
+      };
       hub = new WsHub({
-        host: c.transport.host,
+        host: hubHost,
         port: c.transport.port,
         token,
         maxPayload: c.transport.maxMessageBytes,
@@ -206,6 +223,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
         expectedCrash: (a) => toleratesCrash && scheduledCrash(a),
         rejoins: (rank) => faults.rejoins(rank),
         describe: (p) => {
+          if (step) return describeTask(p.index) ?? `worker process ${p.index}`;
           const cause = exitCause.get(p.pid);
           return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
         },
@@ -214,13 +232,16 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       const hubRouter = new InprocRouter(hub);
       const port = await hub.listen();
       opts.onHubPort?.(port);
-      const url = `ws://${c.transport.host === '0.0.0.0' ? '127.0.0.1' : c.transport.host}:${port}`;
+      const url = `ws://${hubHost === '0.0.0.0' ? (slurm ? reachableAddress() : '127.0.0.1') : hubHost}:${port}`;
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
         router.attach(server);
         serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
       }
-      if (c.transport.spawn) {
+      if (slurm) {
+        step = launchSlurmWorkers({ bin: BIN, url, token, processes, extraArgs: opts.slurmArgs ?? [], over: () => hubClosed, describe: describeTask, fail: (m) => failNow(new RunError(m)) });
+        children.push(step.child);
+      } else if (c.transport.spawn) {
         // `replaces`: start a process in place of crashed process `replaces` (fault timeline rejoin).
         const spawnWorker = (replaces: number | null): void => {
           const child = spawn(process.execPath, [BIN, 'worker', '--join', url], {

@@ -59,6 +59,7 @@ export function parseToCoordinator(text: string): Parsed<ToCoordinator> {
       if (!isStr(m['token'], 256)) return bad('token');
       if (!isNat(m['pid']) || !isStr(m['host'], 255)) return bad('pid or host');
       if (m['replaces'] !== undefined && !isNat(m['replaces'])) return bad('replaces');
+      if (m['process'] !== undefined && !isNat(m['process'])) return bad('process');
       break;
     case 'ready':
       if (!isStr(m['backend'], 64) || !isStr(m['peerUrl'], 512)) return bad('backend or peerUrl');

@@ -6,7 +6,8 @@ import type { ResumeState } from './worker-host.ts';
 /** Control messages (JSON text frames); data messages are binary frames (comm/wire-codec.ts). */
 export type ToCoordinator =
   /** `replaces`: the index of a crashed process this one takes over from (fault timeline rejoin). */
-  | { t: 'hello'; token: string; pid: number; host: string; replaces?: number }
+  /** `process`: the index this process must take (SLURM_PROCID under the Slurm launcher). */
+  | { t: 'hello'; token: string; pid: number; host: string; replaces?: number; process?: number }
   | { t: 'ready'; backend: string; device?: string; peerUrl: string }
   | { t: 'report'; r: WorkerReport }
   | { t: 'done' }

@@ -6,8 +6,8 @@ import { writeSweepReport } from '../plot/html-report.ts';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, locateKey } from '../config/load.ts';
 import { SWEEP_MAX_POINTS } from '../config/limits.ts';
-import { DirLock } from '../metrics/dir-lock.ts';
-import { prepareOutputDir } from '../metrics/run-dir.ts';
+import { DirLock, liveHolder } from '../metrics/dir-lock.ts';
+import { dirNameOf, prepareOutputDir } from '../metrics/run-dir.ts';
 import { writeFileAtomic } from '../util/atomic-file.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import type { LoadedConfig } from '../config/types.ts';
@@ -122,7 +122,7 @@ export function sweepPoints(lc: LoadedConfig, maxPoints = SWEEP_MAX_POINTS): Swe
 }
 
 /** Completed, and with exactly the configuration this point resolves to now (else rerun). */
-function isComplete(dir: string, configText?: string): boolean {
+export function isComplete(dir: string, configText?: string): boolean {
   try {
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { status: string };
     if (m.status !== 'completed' || !existsSync(join(dir, 'summary.json'))) return false;
@@ -153,23 +153,25 @@ export async function checkSweep(
   file: string,
   sets: string[] = [],
   maxPoints?: number,
-): Promise<{ base: LoadedConfig; points: SweepPoint[]; configTexts: Map<string, string> }> {
+): Promise<{ base: LoadedConfig; points: SweepPoint[]; configTexts: Map<string, string>; datasets: Set<string> }> {
   const base = loadConfig(file, { sets });
   const points = sweepPoints(base, maxPoints);
   const configTexts = new Map<string, string>();
+  const datasets = new Set<string>();
   for (const p of points) {
     try {
       // With the fault module's generated entries too: a point they make invalid fails here.
       // A grid value's error is located at its entry (setOrigins: "file:line:col: sweep point ...").
       const lc = await withGeneratedFaults(loadConfig(file, { sets: [...sets, ...p.sets], setOrigins: p.origins }));
       configTexts.set(p.id, resolvedConfigText(lc.config));
+      datasets.add(lc.config.data.dataset);
     } catch (e) {
       // An error located elsewhere (a key the point's values make invalid) still names the point.
       if (e instanceof UserError && !e.message.includes(': sweep point ')) throw new UserError(`${e.message} (sweep point ${p.label})`);
       throw e;
     }
   }
-  return { base, points, configTexts };
+  return { base, points, configTexts, datasets };
 }
 
 export interface SweepOptions {
@@ -181,6 +183,12 @@ export interface SweepOptions {
   maxPoints?: number;
   onProgress?: (done: number, total: number, row: SweepRow) => void;
   onAbortHook?: (abort: () => void) => void;
+  /**
+   * Called once every point is valid, before the sweep directory exists, with the data sets the
+   * points use (the CLI fetches a missing Fashion-MNIST here, once, where it can ask for sudo,
+   * rather than in every point's run with no terminal).
+   */
+  beforeRuns?: (datasets: Set<string>) => void;
 }
 
 /**
@@ -191,9 +199,11 @@ export interface SweepOptions {
  */
 export async function runSweep(file: string, opts: SweepOptions = {}): Promise<{ dir: string; rows: SweepRow[] }> {
   const cliSets = opts.sets ?? [];
-  const { base, points, configTexts } = await checkSweep(file, cliSets, opts.maxPoints);
-  const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${base.config.name}-sweep`);
-  const dir = resolve(opts.outDir ?? join('runs', `${base.config.name}-sweep`));
+  const { base, points, configTexts, datasets } = await checkSweep(file, cliSets, opts.maxPoints);
+  opts.beforeRuns?.(datasets);
+  // The default directory from the name as a run's is made (a name like ../x stays inside runs/).
+  const flag = opts.outDir ? `--out ${opts.outDir}` : join('runs', `${dirNameOf(base.config.name)}-sweep`);
+  const dir = resolve(opts.outDir ?? flag);
   prepareOutputDir(dir, flag);
   // One sweep per directory: a second one would delete the first one's point in progress.
   const lock = DirLock.acquire(dir, 'sweep', flag);
@@ -220,6 +230,9 @@ async function runPoints(
     aborted = true;
     for (const k of kills) k();
   });
+  // An earlier sweep's table describes runs this one may delete and rerun: until this sweep
+  // writes its own, there is none (an interrupted sweep must not leave the old one standing).
+  rmSync(join(dir, 'sweep.csv'), { force: true });
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -228,8 +241,12 @@ async function runPoints(
       const p = points[i]!;
       const runDir = join(dir, p.id);
       let row: SweepRow;
+      const holder = liveHolder(runDir);
       if (isComplete(runDir, configTexts.get(p.id))) {
         row = { point: p, status: 'skipped (done before)', summary: JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Summary };
+      } else if (holder) {
+        // A run still going there (left by a sweep that was killed): never delete it under its feet.
+        row = { point: p, status: 'failed', summary: null, error: `${runDir} is in use by dtemu ${holder.command} (pid ${holder.pid} on ${holder.host}); rerun the sweep once it has finished` };
       } else {
         rmSync(runDir, { recursive: true, force: true });
         let kill: () => void = () => {};

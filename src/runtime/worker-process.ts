@@ -9,6 +9,7 @@ import type { ToCoordinator, ToWorker } from './protocol.ts';
 import { parseToWorker } from './protocol-parse.ts';
 import { PeerMesh, zeroMask } from './peer-mesh.ts';
 import { WorkerHost } from './worker-host.ts';
+import { slurmProcessIndex } from './launchers/slurm.ts';
 
 /**
  * Entry of a worker OS process (`dtemu worker --join URL --token T`): joins the coordinator,
@@ -49,7 +50,11 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
 
     // Set by the coordinator when it starts this process in place of a crashed one.
     const replaces = process.env['DTEMU_REPLACES'];
-    ws.on('open', () => send({ t: 'hello', token, pid: process.pid, host: hostname(), ...(replaces ? { replaces: Number(replaces) } : {}) }));
+    // An srun task takes the block of logical workers of its SLURM_PROCID.
+    const requested = slurmProcessIndex();
+    ws.on('open', () =>
+      send({ t: 'hello', token, pid: process.pid, host: hostname(), ...(replaces ? { replaces: Number(replaces) } : {}), ...(requested !== undefined ? { process: requested } : {}) }),
+    );
     ws.on('error', (e) => finish(1, `cannot reach the coordinator at ${url}: ${e.message}`));
     ws.on('close', () => finish(finished ? 0 : 1, 'the coordinator closed the connection'));
     ws.on('message', (data, isBinary) => {

@@ -199,8 +199,15 @@ export class WsHub implements MessageSink {
           refuse(CLOSE_NOT_NEEDED, 'not needed');
           return;
         }
+        const index = this.indexFor(msg.process);
+        if (index === null) {
+          const reason = `process index ${String(msg.process)} is not one of 0..${this.o.rankSets.length - 1} or is taken`;
+          if (this.refused.length < 100) this.refused.push(reason);
+          this.sendJson(ws, { t: 'refused', reason });
+          refuse(CLOSE_NOT_NEEDED, 'bad process index');
+          return;
+        }
         admitted();
-        const index = this.conns.length;
         conn = this.newConn(ws, index, msg.pid, msg.host);
         this.conns.push(conn);
         for (const r of conn.ranks) this.byRank.set(r, conn);
@@ -235,6 +242,19 @@ export class WsHub implements MessageSink {
     });
   }
 
+  /**
+   * The block of logical workers a joining process hosts: the one it asks for (srun task i takes
+   * block i), else the lowest free one (join order). Null if the asked-for block is invalid or taken.
+   */
+  private indexFor(requested: number | undefined): number | null {
+    const taken = new Set(this.conns.map((c) => c.index));
+    if (requested === undefined) {
+      for (let i = 0; i < this.o.rankSets.length; i++) if (!taken.has(i)) return i;
+      return null;
+    }
+    return Number.isInteger(requested) && requested >= 0 && requested < this.o.rankSets.length && !taken.has(requested) ? requested : null;
+  }
+
   private newConn(ws: WebSocket, index: number, pid: number, host: string): Conn {
     return {
       ws,
@@ -259,7 +279,7 @@ export class WsHub implements MessageSink {
    * goes on from its predecessor's announced traffic counters; it waits for the master's model.
    */
   private admitReplacement(ws: WebSocket, msg: Extract<ToCoordinator, { t: 'hello' }>): Conn | null {
-    const old = this.conns[msg.replaces!];
+    const old = this.conns.find((c) => c.index === msg.replaces);
     if (!old || !old.awaitingReplacement || !old.crashAnnounced || this.stopping) {
       this.sendJson(ws, { t: 'refused', reason: `process ${msg.replaces} is not waiting for a replacement` });
       return null;
@@ -268,7 +288,7 @@ export class WsHub implements MessageSink {
     conn.replacement = true;
     old.awaitingReplacement = false;
     this.retired.push(old);
-    this.conns[old.index] = conn;
+    this.conns[this.conns.indexOf(old)] = conn;
     for (const r of conn.ranks) this.byRank.set(r, conn);
     const a = old.crashAnnounced;
     this.sendJson(ws, { t: 'init', ranks: conn.ranks, lc: this.o.lc, process: conn.index, resume: { bytesSent: a.bytesSent, messagesSent: a.messagesSent, bytesTo: a.bytesTo, ...(a.bytesFrom ? { bytesFrom: a.bytesFrom } : {}) } });
