@@ -1,5 +1,7 @@
 import type { Algorithm, OptimizerConfig } from './algorithm.ts';
 import { allreduceSgd } from './allreduce-sgd/index.ts';
+import { asyncSgd } from './async-sgd/index.ts';
+import { backupWorkers } from './backup-workers/index.ts';
 import { compressedSgd } from './compressed-sgd/index.ts';
 import { diloco } from './diloco/index.ts';
 import { gradientCoding } from './gradient-coding/index.ts';
@@ -18,6 +20,8 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   powerSgd as Algorithm<OptimizerConfig>,
   gradientCoding as Algorithm<OptimizerConfig>,
   diloco as Algorithm<OptimizerConfig>,
+  backupWorkers as Algorithm<OptimizerConfig>,
+  asyncSgd as Algorithm<OptimizerConfig>,
 ];
 
 const byKind = new Map(BUILT_IN.map((a) => [a.kind, a]));

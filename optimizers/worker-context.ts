@@ -27,6 +27,8 @@ export interface StepReport {
   background?: [number, number][];
   /** Collective phases of the step's communication: [name, start, end] (s). */
   phases?: [string, number, number][];
+  /** async-sgd: the staleness of this step's gradient when the server applied it. */
+  staleness?: number;
 }
 
 export interface EvalReport {
@@ -103,7 +105,7 @@ export interface WorkerContext {
   replacement: boolean;
   crash(step: number): Promise<void>;
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
-  reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number, background?: [number, number][]): void;
+  reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number, background?: [number, number][], extra?: StepExtra): void;
 }
 
 /** The model's tensors as ranges of the flat vector (per-tensor compression). */
@@ -119,6 +121,11 @@ export async function evaluateIfDue(ctx: WorkerContext, step: number, params: Fl
 }
 
 /** One step's local gradient and its virtual cost (computeGradient). */
+/** Optional per-step fields some algorithms report (they go into the metrics train line). */
+export interface StepExtra {
+  staleness?: number;
+}
+
 export interface ComputedStep {
   loss: number;
   compute: number;
@@ -146,8 +153,8 @@ export function computeGradient(ctx: WorkerContext, step: number, params: Float3
  * the step and evaluate `params` if due. `comm` is the time the step was blocked communicating;
  * `background` lists transfers it started that overlap later computation (Streaming DiLoCo).
  */
-export async function finishStep(ctx: WorkerContext, step: number, c: ComputedStep, comm: number, params: Float32Array, background?: [number, number][]): Promise<void> {
+export async function finishStep(ctx: WorkerContext, step: number, c: ComputedStep, comm: number, params: Float32Array, background?: [number, number][], extra?: StepExtra): Promise<void> {
   await yieldToEventLoop();
-  ctx.reportStep(step, c.loss, c.compute, c.delay, comm, c.wallSec, c.cpuSec, background);
+  ctx.reportStep(step, c.loss, c.compute, c.delay, comm, c.wallSec, c.cpuSec, background, extra);
   await evaluateIfDue(ctx, step, params);
 }

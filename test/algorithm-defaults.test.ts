@@ -22,6 +22,9 @@ const cases: { optimizer: string; topology?: string; steps: number }[] = [
   { optimizer: '{ kind: gradient-coding }', topology: 'star', steps: 250 },
   // H is DiLoCo's one required key.
   { optimizer: '{ kind: diloco, localSteps: 50 }', steps: 600 },
+  // The two straggler-tolerant algorithms of #17 have their server or master on a star.
+  { optimizer: '{ kind: backup-workers }', topology: 'star', steps: 300 },
+  { optimizer: '{ kind: async-sgd }', topology: 'star', steps: 400 },
 ];
 
 describe('every algorithm trains with its reference defaults', () => {

@@ -16,6 +16,8 @@ export interface TrainLine {
   uplinkBits: number;
   downlinkBits: number;
   lossByWorker: number[];
+  /** async-sgd: the staleness of each worker's gradient of this step, in rank order. */
+  stalenessByWorker?: number[];
 }
 
 export interface EvalLine {
@@ -158,6 +160,7 @@ export class MetricsAggregator {
         loss: lossSum / list.length,
         ...stepBits,
         lossByWorker: list.map((r) => r.loss),
+        ...(list.every((r) => r.staleness !== undefined) ? { stalenessByWorker: list.map((r) => r.staleness!) } : {}),
       });
       this.nextStep++;
     }

@@ -37,6 +37,25 @@ export interface Summary {
   powersgd?: unknown;
   /** The workers' collective: configured, sharing, and time-only durations / choice per message size. */
   collective?: unknown;
+  /** async-sgd: staleness of the applied gradients (histogram[s] = how many had staleness s). */
+  staleness?: { count: number; mean: number; max: number; histogram: number[] };
+}
+
+/** The staleness histogram of every gradient reported in the train lines, if any were. */
+function stalenessSummary(train: TrainLine[]): Summary['staleness'] {
+  if (!train.some((l) => l.stalenessByWorker)) return undefined;
+  const histogram: number[] = [];
+  let count = 0;
+  let sum = 0;
+  for (const l of train) {
+    for (const s of l.stalenessByWorker ?? []) {
+      while (histogram.length <= s) histogram.push(0);
+      histogram[s]!++;
+      count++;
+      sum += s;
+    }
+  }
+  return { count, mean: count > 0 ? sum / count : 0, max: histogram.length - 1, histogram };
 }
 
 function peakStepBits(train: TrainLine[]): number {
@@ -96,5 +115,6 @@ export function buildSummary(
     timeToTarget: hit ? { step: hit.step, simTimeSec: hit.simTimeSec, bits: hit.bits } : null,
     target: hasTarget ? t : null,
     workers,
+    ...(train.some((l) => l.stalenessByWorker) ? { staleness: stalenessSummary(train) } : {}),
   };
 }

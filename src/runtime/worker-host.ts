@@ -160,7 +160,7 @@ export class WorkerHost {
             throw new RunError(`worker ${ep.rank} crashed at step ${step} (fault timeline); ${c.optimizer.kind} cannot continue without it`);
           }
         },
-        reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background) =>
+        reportStep: (step, loss, compute, delay, comm, gradWallSec, gradCpuSec, background, extra) =>
           report({
             type: 'step',
             rank: ep.rank,
@@ -178,6 +178,7 @@ export class WorkerHost {
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
             ...phasesOf(ep),
+            ...(extra?.staleness !== undefined ? { staleness: extra.staleness } : {}),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
         };

@@ -1,0 +1,2 @@
+export { aLittleIsEnough, aLittleIsEnoughZ, flipLabel, flipLabelsInPlace, gaussian, scaled, signFlip } from './attacks.ts';
+export { applyAttack, validateAttack, type AttackContext, type AttackSpec } from './apply.ts';

@@ -1,0 +1,43 @@
+import { ParameterError } from '../../comm/param-error.ts';
+import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
+import { sgdOptions } from '../common/options.ts';
+import { runGradientCodingWorker } from '../gradient-coding/worker.ts';
+import { validateBackup } from './dynamic-backup.ts';
+import { runBackupWorkersMaster, type BackupWorkersConfig } from './master.ts';
+
+/**
+ * backup-workers (Chen, Pan, Monga, Bengio, Jozefowicz, "Revisiting distributed synchronous
+ * SGD", 2016): synchronous SGD through a master that uses the first n - b gradients of each step.
+ * The worker is gradient coding's uncoded one (its own partition, push, wait for the model).
+ */
+export const backupWorkers = defineAlgorithm<BackupWorkersConfig & OptimizerConfig>({
+  kind: 'backup-workers',
+  description: 'synchronous SGD through a master on a star that uses the first n-b gradients of each step, b fixed or dynamic (Chen et al. 2016).',
+  options: {
+    ...sgdOptions(),
+    backup: {
+      type: ['integer', 'string'],
+      default: 1,
+      description: 'b: gradients per step the master does not wait for (0 <= b < workers), or `dynamic` (b chosen each step from arrival times; see optimizers/backup-workers/README.md).',
+    },
+    window: { type: 'integer', minimum: 1, default: 10, description: 'dynamic: steps of arrival history; the first `window` steps wait for all.' },
+  },
+  inapplicable: (o): Record<string, string> => (o.backup === 'dynamic' ? {} : { window: 'only used with backup: dynamic' }),
+  rules(o, ctx) {
+    if (ctx.topology !== 'star') ctx.fail('topology.kind', `expected star for backup-workers (the master is the parameter server), found ${ctx.topology}`);
+    if (typeof o.backup === 'string') {
+      if (o.backup !== 'dynamic') ctx.fail('optimizer.backup', `expected an integer 0 <= b < ${ctx.workers} or dynamic, found ${o.backup}`);
+      return;
+    }
+    try {
+      validateBackup(o.backup, ctx.workers);
+    } catch (e) {
+      if (e instanceof ParameterError) ctx.fail(`optimizer.${e.key}`, `expected ${e.expected}, found ${e.found}`);
+      throw e;
+    }
+  },
+  // The master carries on with the live workers (it waits for at most n - b of them).
+  toleratesCrash: () => true,
+  worker: (ctx, o) => runGradientCodingWorker(ctx, { ...o, strategy: 'ignore-stragglers', scheme: 'cyclic', stragglersTolerated: 0 }),
+  master: (m, o) => runBackupWorkersMaster(m.server, o, m.initialParams, m.steps, m.membership),
+});
