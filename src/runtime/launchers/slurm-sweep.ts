@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LoadedConfig } from '../../config/types.ts';
 import type { Summary } from '../../metrics/summary.ts';
 import { loadConfig } from '../../config/load.ts';
@@ -10,6 +9,7 @@ import { runExperiment } from '../coordinator.ts';
 import { prepareOutputDir } from '../../metrics/run-dir.ts';
 import { checkSweep, isComplete, writeSweepOutputs, type SweepPoint, type SweepRow } from '../sweep.ts';
 import { checkPartition, requireSlurmCommands } from './slurm.ts';
+import { DTEMU_BIN } from '../../util/package-root.ts';
 
 /**
  * `dtemu sweep FILE --launcher slurm`: the sweep directory is written here, every pending point
@@ -19,7 +19,6 @@ import { checkPartition, requireSlurmCommands } from './slurm.ts';
  * DIR/slurm/jobs.jsonl, so `--status` and a resubmission know what is still queued.
  */
 
-const BIN = fileURLToPath(new URL('../../../bin/dtemu.js', import.meta.url));
 
 export interface PreparedSweep {
   base: LoadedConfig;
@@ -157,7 +156,7 @@ export async function submitSlurmSweep(file: string, o: SlurmSweepOptions = {}):
   }
   const script = (name: string, args: string) => {
     const f = join(slurmDir(dir), name);
-    writeFileSync(f, `#!/bin/sh\n# Written by dtemu sweep --launcher slurm.\ncd ${shellQuote(process.cwd())} || exit 1\nexec ${shellQuote(process.execPath)} ${shellQuote(BIN)} sweep ${shellQuote(absFile)} --out ${shellQuote(dir)}${setArgs ? ` ${setArgs}` : ''} ${args}\n`, { mode: 0o755 });
+    writeFileSync(f, `#!/bin/sh\n# Written by dtemu sweep --launcher slurm.\ncd ${shellQuote(process.cwd())} || exit 1\nexec ${shellQuote(process.execPath)} ${shellQuote(DTEMU_BIN)} sweep ${shellQuote(absFile)} --out ${shellQuote(dir)}${setArgs ? ` ${setArgs}` : ''} ${args}\n`, { mode: 0o755 });
     return f;
   };
   const pointScript = script('point.sh', '--point "$SLURM_ARRAY_TASK_ID" --quiet');
