@@ -11,8 +11,9 @@ vi.stubEnv('DTEMU_HELLO_TIMEOUT_MS', '1000');
 const HELLO_MS = 1000;
 import { tmp } from './helpers/cli.ts';
 
-// Long enough (in wall time) that the attacks and the idle sockets' hello timeout happen while
-// it trains; small enough to cost a few seconds.
+// Long enough in wall time that the attacks and the idle sockets' hello timeout happen while it
+// trains, with a wide margin on an idle machine (about 4 s of training after the peers are up,
+// against a 1 s hello timeout; 150 steps left only 1.3 s); small enough to cost a few seconds.
 const YAML = `name: hostile
 seed: 3
 workers: 3
@@ -21,7 +22,7 @@ data: { dataset: blobs, samples: 3000, testSamples: 300, features: 8, classes: 3
 model: { kind: mlp, hidden: [16] }
 optimizer: { kind: allreduce-sgd, lr: 0.05 }
 topology: { kind: ring }
-train: { steps: 150, evalEvery: 50 }
+train: { steps: 500, evalEvery: 100 }
 `;
 
 interface Probe {
