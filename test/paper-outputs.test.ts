@@ -133,6 +133,18 @@ describe('outputs for papers', () => {
       expect(text).toMatch(/ kbit \([\d.]+ kB\)<\/td>/);
     }
     expect(readFileSync(join(out, runs[0]!, 'report.html'), 'utf8')).toContain('<h2>Resolved configuration (config.yaml)</h2><pre>name: seeds\nseed: 1\n');
+    // The sweep's report.html draws the 3 seeds as one curve: their mean, with the min-max band (groupCurve, as plots/).
+    const sweepHtml = readFileSync(join(out, 'report.html'), 'utf8');
+    const pageGroups = JSON.parse(/const groups = (.*);\n/.exec(sweepHtml)![1]!) as { label: string; seeds: number; curves: Record<string, unknown> }[];
+    expect(pageGroups.map((g) => g.seeds)).toEqual([3]);
+    for (const x of ['bits', 'time', 'step'] as const) {
+      for (const y of ['loss', 'accuracy'] as const) {
+        const c = groupCurve(curvesOf([out])[0]!, x, y);
+        expect(c.band).toBeDefined();
+        expect(pageGroups[0]!.curves[`${x}|${y}`]).toEqual(c);
+      }
+    }
+    expect(sweepHtml).toContain("fill: '-1'");
 
     // trace.json: one complete event per non-empty timeline interval, one track per worker.
     const run = join(out, runs[0]!);
