@@ -44,6 +44,12 @@ export class Endpoint {
   private readonly waiters = new Map<string, Waiter>();
   private readonly opCounters = new Map<string, number>();
   private failure: Error | null = null;
+  /**
+   * Payload messages sent since last drained, when recording (null: not recording; the worker
+   * host records for runs of at most 64 workers): [to, bytes, virtual send, virtual arrival],
+   * arrival NaN when the receiver times a shared link or the exchange is timed as a unit.
+   */
+  transfers: [number, number, number, number][] | null = null;
 
   constructor(
     readonly rank: number,
@@ -76,6 +82,7 @@ export class Endpoint {
     this.stats.bytesSent += bytes;
     this.stats.messagesSent += 1;
     this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
+    this.transfers?.push([to, bytes, this.now, arrival]);
     this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival, payload });
     return arrival;
   }
@@ -89,6 +96,7 @@ export class Endpoint {
     this.stats.bytesSent += payload.byteLength;
     this.stats.messagesSent += 1;
     this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + payload.byteLength);
+    this.transfers?.push([to, payload.byteLength, this.now, Number.NaN]);
     this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival: Number.NaN, payload });
   }
 
@@ -182,6 +190,18 @@ export class Endpoint {
     this.stats.bytesSent += bytes;
     this.stats.messagesSent += messages;
     this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
+  }
+
+  /** Record a message a batched in-process collective moved itself (as `send` would have). */
+  recordTransfer(to: number, bytes: number, sendTime: number, arrival: number): void {
+    this.transfers?.push([to, bytes, sendTime, arrival]);
+  }
+
+  /** The recorded transfers since the last call (empty when not recording). */
+  drainTransfers(): [number, number, number, number][] {
+    const t = this.transfers;
+    if (!t || t.length === 0) return [];
+    return t.splice(0, t.length);
   }
 
   /** Traffic timing the endpoint uses; exposed for collectives that order shared links. */

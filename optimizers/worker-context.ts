@@ -27,6 +27,11 @@ export interface StepReport {
   background?: [number, number][];
   /** Collective phases of the step's communication: [name, start, end] (s). */
   phases?: [string, number, number][];
+  /**
+   * Payload messages this worker sent since its previous report (runs of at most 64 workers):
+   * [to rank, bytes, virtual send, virtual arrival (null when the receiver timed it)].
+   */
+  transfers?: [number, number, number, number | null][];
   /** async-sgd: the staleness of this step's gradient when the server applied it. */
   staleness?: number;
 }

@@ -21,6 +21,11 @@ describe('control message parser', () => {
     const step = { type: 'step', rank: 1, step: 3, loss: null, simTime: 1, compute: 0.5, delay: 0, comm: 0.5, bytesSent: 10, wallTime: 1, gradWallSec: 0, gradCpuSec: 0 };
     expect(parseToCoordinator(JSON.stringify({ t: 'report', r: step })).ok).toBe(true);
     expect(parseToCoordinator(JSON.stringify({ t: 'report', r: { ...step, bytesSent: -1 } })).ok).toBe(false);
+    // Transfers of the step (trace.json's link tracks): [to, bytes, send, arrival | null].
+    expect(parseToCoordinator(JSON.stringify({ t: 'report', r: { ...step, transfers: [[1, 400, 0.5, 0.51], [2, 8, 0.6, null]] } })).ok).toBe(true);
+    for (const transfers of [[[1, 400, 0.5]], [[-1, 400, 0.5, 0.6]], [[1, 1.5, 0.5, 0.6]], [[1, 400, '0.5', 0.6]], [1, 2], 'x']) {
+      expect(parseToCoordinator(JSON.stringify({ t: 'report', r: { ...step, transfers } })).ok, JSON.stringify(transfers)).toBe(false);
+    }
     expect(parseToWorker('null').ok).toBe(false);
     expect(parseToWorker('{"t":"start","startedAt":1,"peers":[{"process":0,"ranks":[0],"url":"ws://x"}]}').ok).toBe(true);
     expect(parseToWorker('{"t":"start","startedAt":1,"peers":[null]}').ok).toBe(false);

@@ -133,12 +133,26 @@ describe('outputs for papers', () => {
       expect(text).toMatch(/ kbit \([\d.]+ kB\)<\/td>/);
     }
     expect(readFileSync(join(out, runs[0]!, 'report.html'), 'utf8')).toContain('<h2>Resolved configuration (config.yaml)</h2><pre>name: seeds\nseed: 1\n');
+    // The sweep's report.html draws the 3 seeds as one curve: their mean, with the min-max band (groupCurve, as plots/).
+    const sweepHtml = readFileSync(join(out, 'report.html'), 'utf8');
+    const pageGroups = JSON.parse(/const groups = (.*);\n/.exec(sweepHtml)![1]!) as { label: string; seeds: number; curves: Record<string, unknown> }[];
+    expect(pageGroups.map((g) => g.seeds)).toEqual([3]);
+    for (const x of ['bits', 'time', 'step'] as const) {
+      for (const y of ['loss', 'accuracy'] as const) {
+        const c = groupCurve(curvesOf([out])[0]!, x, y);
+        expect(c.band).toBeDefined();
+        expect(pageGroups[0]!.curves[`${x}|${y}`]).toEqual(c);
+      }
+    }
+    expect(sweepHtml).toContain("fill: '-1'");
 
     // trace.json: one complete event per non-empty timeline interval, one track per worker.
     const run = join(out, runs[0]!);
     const timeline = readFileSync(join(run, 'timeline.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TimelineEvent);
-    const trace = json<{ traceEvents: { ph: string; tid: number; ts: number; dur: number; name: string; args: Record<string, unknown> }[] }>(join(run, 'trace.json'));
-    const complete = trace.traceEvents.filter((e) => e.ph === 'X');
+    const trace = json<{ traceEvents: { ph: string; cat?: string; tid: number; ts: number; dur: number; name: string; args: Record<string, unknown> }[] }>(join(run, 'trace.json'));
+    // Worker tracks (the link tracks' events, cat 'link', are checked in test/trace-links.test.ts).
+    const complete = trace.traceEvents.filter((e) => e.ph === 'X' && e.cat !== 'link');
+    expect(trace.traceEvents.filter((e) => e.cat === 'link')).toHaveLength(timeline.reduce((s, e) => s + (e.transfers ?? []).length, 0));
     const intervals = timeline.flatMap((e) => [
       [e.start, e.computeEnd],
       [e.computeEnd, e.delayEnd],
@@ -147,7 +161,7 @@ describe('outputs for papers', () => {
     expect(complete).toHaveLength(intervals.length);
     expect(new Set(complete.map((e) => e.tid))).toEqual(new Set([0, 1]));
     const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args['name']);
-    expect(names).toEqual(['worker 0', 'worker 1']);
+    expect(names.slice(0, 2)).toEqual(['worker 0', 'worker 1']);
     const w1 = timeline.find((e) => e.worker === 1 && e.step === 7)!;
     const c7 = complete.find((e) => e.tid === 1 && e.args['step'] === 7 && e.name === 'compute')!;
     expect(c7.ts).toBeCloseTo(w1.start * 1e6, 6);

@@ -121,6 +121,7 @@ function timeRing(eps: Endpoint[], len: number): void {
       const bytes = chunkBytes((((r + shift) % n) + n) % n);
       sentBytes[r] += bytes;
       arrival[r] = shared[r] ? Number.NaN : eps[r]!.linkTiming.transmit(r, (r + 1) % n, bytes, now[r]!);
+      eps[r]!.recordTransfer((r + 1) % n, bytes, now[r]!, arrival[r]!);
     }
     for (let r = 0; r < n; r++) {
       const a = arrival[(r + n - 1) % n]!;

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { TimelineEvent } from '../metrics/aggregator.ts';
+import type { Topology } from '../../topologies/topology.ts';
 
 /** One complete event of the Chrome trace event format (Perfetto, chrome://tracing). */
 export interface TraceEvent {
@@ -21,8 +22,15 @@ const US = 1e6;
  * non-empty interval of each step (compute, delay / stall, communication), and one track per
  * worker for its transfers still in flight while it computes (Streaming DiLoCo's overlap), whose
  * bars would otherwise overlap the worker's own. Times are simulated seconds shown as seconds.
+ *
+ * With the run's topology, also one track per link ("link 0->1", in the topology's link order):
+ * every message a worker sent (the timeline's `transfers`, recorded for runs of at most 64
+ * workers) is an event on each link of its route, from its virtual send to its virtual arrival
+ * (the whole route's span; a message whose receiver times a shared link has no arrival and is
+ * drawn with zero duration), args { from, to, bytes, step }. Messages the parameter server sends
+ * are not in the timeline (it reports no steps), so server-to-worker links stay empty.
  */
-export function chromeTrace(events: TimelineEvent[], workers: number, name: string): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, unknown> } {
+export function chromeTrace(events: TimelineEvent[], workers: number, name: string, topology?: Topology): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, unknown> } {
   const out: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `${name} (simulated time)` } }];
   const inFlightTid = (w: number) => workers + w;
   for (let w = 0; w < workers; w++) {
@@ -43,9 +51,33 @@ export function chromeTrace(events: TimelineEvent[], workers: number, name: stri
     interval('communication', 'comm', e.worker, e.step, e.delayEnd, e.end);
     for (const [a, b] of e.background ?? []) interval('transfer in flight', 'in-flight', inFlightTid(e.worker), e.step, a, b);
   }
+  if (topology) {
+    const linkIndex = new Map(topology.links.map((l, i) => [l, i]));
+    const used = new Set<number>();
+    const linkEvents: TraceEvent[] = [];
+    const routes = new Map<string, number[]>();
+    const linkTid = (i: number) => 2 * workers + i;
+    for (const e of events) {
+      for (const [to, bytes, send, arrival] of e.transfers ?? []) {
+        const key = `${e.worker}:${to}`;
+        let route = routes.get(key);
+        if (!route) routes.set(key, (route = topology.route(e.worker, to).map((l) => linkIndex.get(l) ?? -1).filter((i) => i >= 0)));
+        const dur = arrival === null || Number.isNaN(arrival) ? 0 : Math.max(0, arrival - send);
+        for (const i of route) {
+          used.add(i);
+          linkEvents.push({ name: 'transfer', cat: 'link', ph: 'X', pid: 1, tid: linkTid(i), ts: send * US, dur: dur * US, args: { from: e.worker, to, bytes, step: e.step } });
+        }
+      }
+    }
+    for (const i of [...used].sort((a, b) => a - b)) {
+      out.push({ name: 'thread_name', ph: 'M', pid: 1, tid: linkTid(i), args: { name: `link ${topology.links[i]!.id}` } });
+      out.push({ name: 'thread_sort_index', ph: 'M', pid: 1, tid: linkTid(i), args: { sort_index: 2 * workers + i } });
+    }
+    out.push(...linkEvents);
+  }
   return { traceEvents: out, displayTimeUnit: 'ms', otherData: { source: 'dtemu timeline.jsonl', timeUnit: 'simulated microseconds' } };
 }
 
-export function writeChromeTrace(file: string, events: TimelineEvent[], workers: number, name: string): void {
-  writeFileSync(file, JSON.stringify(chromeTrace(events, workers, name)));
+export function writeChromeTrace(file: string, events: TimelineEvent[], workers: number, name: string, topology?: Topology): void {
+  writeFileSync(file, JSON.stringify(chromeTrace(events, workers, name, topology)));
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { EvalLine, MetricsLine, TimelineEvent, TrainLine, WorkerBreakdown } from '../metrics/aggregator.ts';
 import { timelineWindow } from './timeline-window.ts';
 import { fmtByKey, KEY_TITLES } from './report-format.ts';
+import { BAND_KIND, groupCurve, type CurveGroup, type Point, type XAxis, type YAxis } from './seed-aggregate.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -60,6 +61,35 @@ function lineChart(id, runs, x, y) {
     scales: { x: { type: x === 'bits' ? 'logarithmic' : 'linear', title: { display: true, text: X[x] }, ticks }, y: { title: { display: true, text: y === 'accuracy' ? 'test accuracy' : 'loss' } } } } });
 }
 `;
+
+// A sweep's groups (a point's seeds as one curve): the mean, and the min-max band between a lower
+// and an upper dataset filled to it; the band's datasets stay out of the legend and tooltips.
+const BAND_SCRIPT = `
+function bandChart(id, groups, x, y) {
+  const datasets = [];
+  const rgba = (hex, a) => 'rgba(' + [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16)).join(',') + ',' + a + ')';
+  groups.forEach((g, i) => {
+    const c = palette[i % palette.length];
+    const k = g.curves[x + '|' + y];
+    if (k.band) {
+      datasets.push({ label: g.label + ' min', band: true, data: k.band.lower, borderColor: rgba(c, 0.35), borderWidth: 1, pointRadius: 0, fill: false });
+      datasets.push({ label: g.label + ' max', band: true, data: k.band.upper, borderColor: rgba(c, 0.35), borderWidth: 1, pointRadius: 0, fill: '-1', backgroundColor: rgba(c, 0.15) });
+    }
+    datasets.push({ label: g.label + (k.band ? ' (mean of ' + g.seeds + ' seeds; ' + BAND_KIND + ')' : '') + (y === 'accuracy' ? ' test accuracy' : ' test loss'), data: k.points, borderColor: c, backgroundColor: c, pointRadius: 3, fill: false });
+  });
+  const ticks = x === 'bits' ? { callback: (v) => { const e = Math.floor(Math.log10(v) + 1e-9); const m = v / 10 ** e; return [1, 2, 5].some(k => Math.abs(m - k) < 1e-6) ? fmtBits(v) : ''; }, autoSkip: false, maxRotation: 0 } : { maxRotation: 0 };
+  new Chart(document.getElementById(id), { type: 'line', data: { datasets }, options: { parsing: true, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', intersect: false },
+    plugins: { legend: { position: 'bottom', labels: { filter: (item, d) => !d.datasets[item.datasetIndex].band } }, tooltip: { filter: (item) => !item.dataset.band, callbacks: { label: (c) => c.dataset.label + ': ' + (x === 'bits' ? fmtBits(c.parsed.x) : x === 'time' ? c.parsed.x.toFixed(3) + ' s' : 'step ' + c.parsed.x) + ', ' + (y === 'accuracy' ? (100 * c.parsed.y).toFixed(2) + ' %' : c.parsed.y.toFixed(4)) } } },
+    scales: { x: { type: x === 'bits' ? 'logarithmic' : 'linear', title: { display: true, text: X[x] }, ticks }, y: { title: { display: true, text: y === 'accuracy' ? 'test accuracy' : 'loss' } } } } });
+}
+`;
+
+/** A sweep group's curves for the page: mean and band (seed-aggregate.ts, as the PNG/SVG/PDF plots). */
+function groupData(g: CurveGroup): { label: string; seeds: number; curves: Record<string, { points: Point[]; band?: { lower: Point[]; upper: Point[] } }> } {
+  const curves: Record<string, { points: Point[]; band?: { lower: Point[]; upper: Point[] } }> = {};
+  for (const x of ['bits', 'time', 'step'] as XAxis[]) for (const y of ['loss', 'accuracy'] as YAxis[]) curves[`${x}|${y}`] = groupCurve(g, x, y);
+  return { label: g.label, seeds: g.runs.length, curves };
+}
 
 function page(title: string, body: string, script: string): string {
   return `<!doctype html>
@@ -126,16 +156,20 @@ new Chart(document.getElementById('timeline'), { type: 'bar', data: { labels: ro
 }
 
 /** report.html for a sweep: the overlays and the table. */
-export function writeSweepReport(dir: string, title: string, runs: { label: string; lines: MetricsLine[] }[], header: string[], rows: string[][]): void {
-  const data_ = runs.map((r) => runData(r.label, r.lines));
+export function writeSweepReport(dir: string, title: string, runs: { label: string; lines: MetricsLine[] }[], header: string[], rows: string[][], groups?: CurveGroup[]): void {
   const table = `<div class="scroll"><table><tr>${header.map((c) => `<th>${esc(KEY_TITLES[c] ?? c)}</th>`).join('')}</tr>${rows
     .map((r) => `<tr>${r.map((c, i) => `<td>${esc(KEY_TITLES[header[i] ?? ''] ? fmtByKey(header[i]!, c) : c)}</td>`).join('')}</tr>`)
     .join('')}</table></div>`;
   // The plot area keeps its height: the box grows with the legend (about one line per two runs).
-  const h = 380 + 12 * runs.length;
+  const h = 380 + 12 * (groups ? groups.length : runs.length);
   const body = `<h1>${esc(title)}</h1>${table}<div class="grid">
 ${['bits', 'time', 'step'].map((x) => `${chartBox(`acc-${x}`, h)}${chartBox(`loss-${x}`, h)}`).join('\n')}</div>`;
-  const script = `const runs = ${data(data_)};
+  // Several seeds of one grid point: their mean with the min-max band (as the sweep's plots/).
+  const script = groups
+    ? `${BAND_SCRIPT}const BAND_KIND = ${data(BAND_KIND)};
+const groups = ${data(groups.map(groupData))};
+for (const x of ['bits', 'time', 'step']) { bandChart('loss-' + x, groups, x, 'loss'); if (groups.some(g => g.curves[x + '|accuracy'].points.some(p => p.y !== null))) bandChart('acc-' + x, groups, x, 'accuracy'); }`
+    : `const runs = ${data(runs.map((r) => runData(r.label, r.lines)))};
 for (const x of ['bits', 'time', 'step']) { lineChart('loss-' + x, runs, x, 'loss'); if (runs.some(r => r.evals.some(e => e.acc !== null))) lineChart('acc-' + x, runs, x, 'accuracy'); }`;
   writeFileSync(join(dir, 'report.html'), page(title, body, script));
 }

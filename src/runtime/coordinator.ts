@@ -17,7 +17,7 @@ import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
-import { membershipOf, networkOf, preflight } from './run-setup.ts';
+import { membershipOf, networkOf, preflight, topologyOf } from './run-setup.ts';
 import { collectiveReport, plotRunLinks } from './collective-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
@@ -359,7 +359,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       // run's wall time: the first GANTT_MAX_WORKERS workers (timeline.jsonl has them all).
       const ganttWorkers = Math.min(c.workers, GANTT_MAX_WORKERS);
       const shown = ganttWorkers < c.workers ? timeline.filter((e) => e.worker < ganttWorkers) : timeline;
-      writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name);
+      writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc));
       plotTimeline(shown, ganttWorkers, join(outDir, 'plots', 'timeline.png'), c.name);
       plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
       if (c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));

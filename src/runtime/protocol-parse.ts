@@ -45,6 +45,9 @@ function report(v: unknown): v is WorkerReport {
   // Collective phases of the step (timeline): [name, start, end].
   const ph = v['phases'];
   if (ph !== undefined && !(Array.isArray(ph) && ph.every((p) => Array.isArray(p) && p.length === 3 && isStr(p[0], 64) && typeof p[1] === 'number' && typeof p[2] === 'number'))) return false;
+  // Messages sent in the step (timeline, trace.json): [to, bytes, send, arrival | null].
+  const tr = v['transfers'];
+  if (tr !== undefined && !(Array.isArray(tr) && tr.every((p) => Array.isArray(p) && p.length === 4 && isNat(p[0]) && isNat(p[1]) && typeof p[2] === 'number' && (p[3] === null || typeof p[3] === 'number')))) return false;
   return true;
 }
 

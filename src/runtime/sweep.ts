@@ -379,7 +379,7 @@ export function writeSweepOutputs(dir: string, rows: SweepRow[]): void {
     ['step', 'accuracy'],
   ];
   for (const [x, y] of plots) plotGroups(curves, x, y, join(dir, 'plots', `${y}_vs_${x}.png`));
-  writeSweepReport(dir, `sweep: ${basename(dir)}`, runs, header, cellsRows);
+  writeSweepReport(dir, `sweep: ${basename(dir)}`, runs, header, cellsRows, curves);
 }
 
 /** The table printed at the end of a sweep. */

@@ -133,6 +133,8 @@ export class WorkerHost {
     const { report, wallTime, announceCrash, program, shards } = this;
     const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
       configureCollectives(ep, collective);
+      // Messages for the timeline and trace.json's link tracks: bounded to the Gantt's 64 workers.
+      if (c.workers <= MAX_TRANSFER_WORKERS) ep.transfers ??= [];
       let started = false;
       const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
       const rng = new Rng(c.seed, 'compression', ep.rank);
@@ -202,6 +204,7 @@ export class WorkerHost {
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
             ...phasesOf(ep),
+            ...transfersOf(ep),
             ...(extra?.staleness !== undefined ? { staleness: extra.staleness } : {}),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
@@ -232,6 +235,15 @@ function timeOnlyOracle(paramCount: number): GradientOracle {
     evaluate: async () => ({ loss: Number.NaN, accuracy: Number.NaN }),
     lastTiming: () => ({ wallSec: 0, cpuSec: 0 }),
   };
+}
+
+/** Runs with more workers record no transfers (the Gantt chart and trace show 64 at most). */
+export const MAX_TRANSFER_WORKERS = 64;
+
+/** The messages sent since the last report (arrival null when the receiver timed it: JSON-safe). */
+function transfersOf(ep: Endpoint): { transfers?: [number, number, number, number | null][] } {
+  const t = ep.drainTransfers();
+  return t.length > 0 ? { transfers: t.map(([to, b, s, a]) => [to, b, s, Number.isNaN(a) ? null : a]) } : {};
 }
 
 /** The step's collective phases for the report (absent when it had none, as on a ring). */
