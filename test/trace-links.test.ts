@@ -69,4 +69,22 @@ describe('trace.json link tracks', () => {
     const ws = run(join(base, 'ws'), 'transport.kind=ws', 'transport.processes=2');
     expect(ws.raw).toBe(raw);
   }, 120_000);
+  it("a star: the master's replies appear on the server's egress link, their bytes adding up to the run's downlink", () => {
+    const n = 4;
+    const dir = join(base, 'star');
+    const { trace } = run(dir, 'transport.kind=inproc', 'topology.kind=star');
+    const names = new Map(trace.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, String(e.args['name'])]));
+    const links = trace.filter((e) => e.ph === 'X' && e.cat === 'link');
+    const out = links.filter((e) => names.get(e.tid) === 'link server-out');
+    const inbound = links.filter((e) => names.get(e.tid) === 'link server-in');
+    const summary = json<{ downlinkBits: number; uplinkBits: number }>(join(dir, 'summary.json'));
+    // One reply per worker per step, from the master (rank n), with a real duration.
+    expect(out).toHaveLength(n * STEPS);
+    for (const e of out) {
+      expect(e.args['from']).toBe(n);
+      expect(e.dur).toBeGreaterThan(0);
+    }
+    expect(out.reduce((a, e) => a + (e.args['bytes'] as number), 0) * 8).toBe(summary.downlinkBits);
+    expect(inbound.reduce((a, e) => a + (e.args['bytes'] as number), 0) * 8).toBe(summary.uplinkBits);
+  }, 60_000);
 });

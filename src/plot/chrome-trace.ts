@@ -30,7 +30,14 @@ const US = 1e6;
  * drawn with zero duration), args { from, to, bytes, step }. Messages the parameter server sends
  * are not in the timeline (it reports no steps), so server-to-worker links stay empty.
  */
-export function chromeTrace(events: TimelineEvent[], workers: number, name: string, topology?: Topology): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, unknown> } {
+export function chromeTrace(
+  events: TimelineEvent[],
+  workers: number,
+  name: string,
+  topology?: Topology,
+  /** The master's sends (it is rank `workers`): [to, bytes, send, arrival], as in TimelineEvent.transfers. */
+  serverSends: readonly (readonly [number, number, number, number | null])[] = [],
+): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, unknown> } {
   const out: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `${name} (simulated time)` } }];
   const inFlightTid = (w: number) => workers + w;
   for (let w = 0; w < workers; w++) {
@@ -57,18 +64,19 @@ export function chromeTrace(events: TimelineEvent[], workers: number, name: stri
     const linkEvents: TraceEvent[] = [];
     const routes = new Map<string, number[]>();
     const linkTid = (i: number) => 2 * workers + i;
-    for (const e of events) {
-      for (const [to, bytes, send, arrival] of e.transfers ?? []) {
-        const key = `${e.worker}:${to}`;
-        let route = routes.get(key);
-        if (!route) routes.set(key, (route = topology.route(e.worker, to).map((l) => linkIndex.get(l) ?? -1).filter((i) => i >= 0)));
-        const dur = arrival === null || Number.isNaN(arrival) ? 0 : Math.max(0, arrival - send);
-        for (const i of route) {
-          used.add(i);
-          linkEvents.push({ name: 'transfer', cat: 'link', ph: 'X', pid: 1, tid: linkTid(i), ts: send * US, dur: dur * US, args: { from: e.worker, to, bytes, step: e.step } });
-        }
+    const onLinks = (from: number, to: number, bytes: number, send: number, arrival: number | null, step: number | null) => {
+      const key = `${from}:${to}`;
+      let route = routes.get(key);
+      if (!route) routes.set(key, (route = topology.route(from, to).map((l) => linkIndex.get(l) ?? -1).filter((i) => i >= 0)));
+      const dur = arrival === null || Number.isNaN(arrival) ? 0 : Math.max(0, arrival - send);
+      for (const i of route) {
+        used.add(i);
+        linkEvents.push({ name: 'transfer', cat: 'link', ph: 'X', pid: 1, tid: linkTid(i), ts: send * US, dur: dur * US, args: { from, to, bytes, ...(step === null ? {} : { step }) } });
       }
-    }
+    };
+    for (const e of events) for (const [to, bytes, send, arrival] of e.transfers ?? []) onLinks(e.worker, to, bytes, send, arrival, e.step);
+    // The master's replies carry no step of their own.
+    for (const [to, bytes, send, arrival] of serverSends) if (to < workers) onLinks(workers, to, bytes, send, arrival, null);
     for (const i of [...used].sort((a, b) => a - b)) {
       out.push({ name: 'thread_name', ph: 'M', pid: 1, tid: linkTid(i), args: { name: `link ${topology.links[i]!.id}` } });
       out.push({ name: 'thread_sort_index', ph: 'M', pid: 1, tid: linkTid(i), args: { sort_index: 2 * workers + i } });
@@ -78,6 +86,13 @@ export function chromeTrace(events: TimelineEvent[], workers: number, name: stri
   return { traceEvents: out, displayTimeUnit: 'ms', otherData: { source: 'dtemu timeline.jsonl', timeUnit: 'simulated microseconds' } };
 }
 
-export function writeChromeTrace(file: string, events: TimelineEvent[], workers: number, name: string, topology?: Topology): void {
-  writeFileSync(file, JSON.stringify(chromeTrace(events, workers, name, topology)));
+export function writeChromeTrace(
+  file: string,
+  events: TimelineEvent[],
+  workers: number,
+  name: string,
+  topology?: Topology,
+  serverSends: readonly (readonly [number, number, number, number | null])[] = [],
+): void {
+  writeFileSync(file, JSON.stringify(chromeTrace(events, workers, name, topology, serverSends)));
 }

@@ -178,6 +178,11 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const router = new InprocRouter(null);
   const network = networkOf(lc);
   let server: Endpoint | null = null;
+  // The master's sends, for trace.json's link tracks (workers' sends travel in their step
+  // reports; the master reports no steps). Same bound as the workers' recording.
+  const recordServerSends = (ep: Endpoint) => {
+    if (c.workers <= GANTT_MAX_WORKERS) ep.transfers = [];
+  };
   const report = (r: WorkerReport) => agg.add(r);
   const children: ChildProcess[] = [];
   let hub: WsHub | null = null;
@@ -188,6 +193,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   const startServer = () => {
     if (c.topology.kind === 'star') {
       server = new Endpoint(c.workers, c.workers, router, network);
+      recordServerSends(server);
       router.attach(server);
       serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
     }
@@ -251,6 +257,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       const url = `ws://${hubHost === '0.0.0.0' ? (slurm ? reachableAddress() : '127.0.0.1') : hubHost}:${port}`;
       if (c.topology.kind === 'star') {
         server = new Endpoint(c.workers, c.workers, hubRouter, network);
+        recordServerSends(server);
         router.attach(server);
         serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
       }
@@ -359,7 +366,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       // run's wall time: the first GANTT_MAX_WORKERS workers (timeline.jsonl has them all).
       const ganttWorkers = Math.min(c.workers, GANTT_MAX_WORKERS);
       const shown = ganttWorkers < c.workers ? timeline.filter((e) => e.worker < ganttWorkers) : timeline;
-      writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc));
+      writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc), server ? (server as Endpoint).drainTransfers() : []);
       plotTimeline(shown, ganttWorkers, join(outDir, 'plots', 'timeline.png'), c.name);
       plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
       if (c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));
