@@ -5,6 +5,7 @@ import { StragglerModel } from '../sim/stragglers.ts';
 import { UniformRingAllReduce } from '../sim/uniform-ring-allreduce.ts';
 import type { ModelDef } from '../train/models.ts';
 import { stragglerDelayOf } from './run-setup.ts';
+import { MAX_TRANSFER_WORKERS } from './worker-host.ts';
 
 /**
  * Time-only all-reduce SGD on a ring without faults: what WorkerHost + optimizers/allreduce-sgd
@@ -37,6 +38,9 @@ export async function runRingSgdTimeOnly(lc: LoadedConfig, model: ModelDef, repo
   const compute = new Float64Array(n);
   const delay = new Float64Array(n);
   const bytesSent = new Float64Array(n);
+  // The messages for the timeline and trace.json, as the endpoints record them in a full run.
+  const transfers: [number, number, number, number][][] | null = n <= MAX_TRANSFER_WORKERS ? Array.from({ length: n }, () => []) : null;
+  const record = transfers ? (from: number, to: number, bytes: number, send: number, arrival: number) => void transfers[from]!.push([to, bytes, send, arrival]) : undefined;
   for (let step = 1; step <= c.train.steps; step++) {
     for (let r = 0; r < n; r++) {
       // As WorkerHost's computeTime with no faults: compute * 1 (slowdown), delay + 0 (stall).
@@ -46,7 +50,7 @@ export async function runRingSgdTimeOnly(lc: LoadedConfig, model: ModelDef, repo
       now[r] = now[r]! + (t.compute + t.delay);
       commStart[r] = now[r]!;
     }
-    ring.run(now);
+    ring.run(now, record);
     const wall = wallTime();
     for (let r = 0; r < n; r++) {
       bytesSent[r] = bytesSent[r]! + ring.bytesPerRank[r]!;
@@ -64,6 +68,7 @@ export async function runRingSgdTimeOnly(lc: LoadedConfig, model: ModelDef, repo
         gradWallSec: 0,
         gradCpuSec: 0,
       };
+      if (transfers && transfers[r]!.length > 0) rep.transfers = transfers[r]!.splice(0);
       if (step === c.train.steps) rep.bytesTo = n > 1 ? [[(r + 1) % n, bytesSent[r]!]] : [];
       report(rep);
     }

@@ -19,6 +19,8 @@ export class UniformRingAllReduce {
   private readonly ser: Float64Array;
   /** Payload bytes each rank sends in one all-reduce. */
   readonly bytesPerRank: Float64Array;
+  /** Bytes of chunk c, for c in [0, 2n) (as `ser`). */
+  private readonly chunkBytes: Float64Array;
 
   constructor(
     readonly n: number,
@@ -29,12 +31,14 @@ export class UniformRingAllReduce {
   ) {
     this.linkFree = new Float64Array(n);
     this.ser = new Float64Array(2 * n);
+    this.chunkBytes = new Float64Array(2 * n);
     const bytes = new Float64Array(n);
     let total = 0;
     for (let c = 0; c < n; c++) {
       bytes[c] = 4 * (Math.floor(((c + 1) * len) / n) - Math.floor((c * len) / n));
       total += bytes[c]!;
       this.ser[c] = this.ser[c + n] = (bytes[c]! * 8) / bandwidth;
+      this.chunkBytes[c] = this.chunkBytes[c + n] = bytes[c]!;
     }
     // Every chunk but r+1 in the reduce-scatter, every chunk but r+2 in the all-gather.
     this.bytesPerRank = new Float64Array(n);
@@ -46,8 +50,12 @@ export class UniformRingAllReduce {
     return this.n === 1 || this.len === 0 ? 0 : 2 * (this.n - 1);
   }
 
-  /** One all-reduce starting at each rank's clock `now[r]`; leaves each rank's finish in `now`. */
-  run(now: Float64Array): void {
+  /**
+   * One all-reduce starting at each rank's clock `now[r]`; leaves each rank's finish in `now`.
+   * `record`, when given, is told every message as the endpoint would record it (sender, receiver,
+   * bytes, virtual send, virtual arrival), in each sender's send order: trace.json's link tracks.
+   */
+  run(now: Float64Array, record?: (from: number, to: number, bytes: number, send: number, arrival: number) => void): void {
     const n = this.n;
     if (n === 1 || this.len === 0) return;
     const free = this.linkFree;
@@ -65,6 +73,7 @@ export class UniformRingAllReduce {
         const start = t > f ? t : f;
         const end = start + ser[r + offset]!;
         free[r] = end;
+        if (record) record(r, r + 1 === n ? 0 : r + 1, this.chunkBytes[r + offset]!, t, end + lat);
         // Rank r's own send used its clock before this phase's receive: update it now.
         if (r > 0 && prevArrival > t) now[r] = prevArrival;
         prevArrival = end + lat;
