@@ -22,6 +22,7 @@ export const {
   builtInAlgorithms,
   defineCompressor,
   defineModel,
+  defineDataset,
   CompressedExchange,
   sendInBackground,
   awaitBackground,

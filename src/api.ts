@@ -26,6 +26,9 @@ export { builtInAlgorithms } from '../optimizers/registry.ts';
 // Writing models: a module that builds a tfjs LayersModel.
 export { defineModel, type ModelPlugin, type BuiltLayersModel } from './train/layers-model.ts';
 
+// Writing data sets: a module that returns arrays (checked like npy / IDX files).
+export { defineDataset, type DatasetPlugin, type DatasetArrays, type DatasetSplitArrays } from './train/data/dataset-plugin.ts';
+
 // Writing compressors and communication.
 export { defineCompressor, type CompressorPlugin } from '../comm/compress/plugin.ts';
 export type { Compressor, Uniform } from '../comm/compress/compressor.ts';

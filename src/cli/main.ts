@@ -188,7 +188,7 @@ await yargs(hideBin(process.argv))
       const checkSweep = lc.config.sweep ? (await import('../runtime/sweep.ts')).checkSweep : null;
       const sweep = checkSweep ? `; sweep of ${(await checkSweep(a.file, sets, maxPoints)).points.length} points checked` : '';
       process.stdout.write(
-        `${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind ?? 'model module'} on ${lc.config.data.dataset ?? lc.config.data.format}${sweep})\n`,
+        `${a.file}: ok (${lc.config.workers} workers, ${lc.config.optimizer.kind}, ${lc.config.model.kind ?? 'model module'} on ${lc.config.data.dataset ?? lc.config.data.format ?? 'a data module'}${sweep})\n`,
       );
     },
   )

@@ -10,8 +10,9 @@ import { topologyOptionsOf } from './topology-options.ts';
 import type { Fault, When } from '../sim/faults.ts';
 import { experimentSchema, experimentSchemaFor, optimizerSchemaFor } from './schema.ts';
 import type { CompressorPlugin } from '../../comm/compress/plugin.ts';
-import { algorithmPlugins, compressorPlugins, modelPlugins } from './plugin-cache.ts';
+import { algorithmPlugins, compressorPlugins, datasetPlugins, modelPlugins } from './plugin-cache.ts';
 import type { ModelPlugin } from '../train/layers-model.ts';
+import type { DatasetPlugin } from '../train/data/dataset-plugin.ts';
 import { estimateMemory, estimateParams, formatBytes, readConfigFile, YAML_MAX_ALIASES } from './limits.ts';
 import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
@@ -60,7 +61,7 @@ const PENDING_PLUGIN: Algorithm<OptimizerConfig> = {
   worker: () => Promise.reject(new Error('plugin algorithm not loaded')),
 };
 const lenientValidator: Validator = (() => {
-  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model: { type: 'object' }, optimizer: { type: 'object' } } } as unknown as Schema;
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model: { type: 'object' }, optimizer: { type: 'object' }, data: { type: 'object' } } } as unknown as Schema;
   return { schema, validate: ajv.compile(schema) };
 })();
 const pluginValidators = new Map<string, Validator>();
@@ -73,8 +74,10 @@ function pluginValidator(
   cPath: string | undefined,
   m: ModelPlugin | null,
   mPath: string | undefined,
+  d: DatasetPlugin | null = null,
+  dPath: string | undefined = undefined,
 ): Validator {
-  const key = `${aPath ?? a.kind}|${cPath ?? ''}|${mPath ?? ''}`;
+  const key = `${aPath ?? a.kind}|${cPath ?? ''}|${mPath ?? ''}|${dPath ?? ''}`;
   let v = pluginValidators.get(key);
   if (v) return v;
   const opt = optimizerSchemaFor(a) as { properties: Record<string, unknown>; required: string[] } & Schema;
@@ -97,7 +100,21 @@ function pluginValidator(
     m && mPath
       ? { type: 'object', additionalProperties: false, required: ['module'], properties: { module: { type: 'string', description: 'The model module.' }, ...(m.options ?? {}) } }
       : experimentSchema.properties.model;
-  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model, optimizer: { ...opt, properties, required } } } as unknown as Schema;
+  // A data module: its options beside `module`, and the keys every data set has (partition, batch size).
+  const builtInData = experimentSchema.properties.data as unknown as { properties: Record<string, unknown> };
+  const data =
+    d && dPath
+      ? {
+          type: 'object',
+          additionalProperties: false,
+          required: ['module'],
+          properties: {
+            ...Object.fromEntries(['module', 'partition', 'alpha', 'shardsPerWorker', 'batchSize'].map((k) => [k, builtInData.properties[k]])),
+            ...(d.options ?? {}),
+          },
+        }
+      : experimentSchema.properties.data;
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model, data, optimizer: { ...opt, properties, required } } } as unknown as Schema;
   v = { schema, validate: ajv.compile(schema) };
   pluginValidators.set(key, v);
   return v;
@@ -107,10 +124,10 @@ function pluginValidator(
  * Plugin module paths (`optimizer.module`, `optimizer.compressor.module`): resolved against the
  * experiment file's directory, checked to exist, and written back absolute (config.yaml too).
  */
-function pluginPaths(loc: Locator, file: string, data: Record<string, unknown>): { algorithm?: string; compressor?: string; model?: string } {
-  const out: { algorithm?: string; compressor?: string; model?: string } = {};
+function pluginPaths(loc: Locator, file: string, data: Record<string, unknown>): { algorithm?: string; compressor?: string; model?: string; data?: string } {
+  const out: { algorithm?: string; compressor?: string; model?: string; data?: string } = {};
   const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  const at = (obj: Record<string, unknown>, path: Path, what: 'algorithm' | 'compressor' | 'model'): void => {
+  const at = (obj: Record<string, unknown>, path: Path, what: 'algorithm' | 'compressor' | 'model' | 'data'): void => {
     const m = obj['module'];
     if (m === undefined) return;
     if (typeof m !== 'string') throw new UserError(`${loc.where(path)}: ${path.join('.')}: expected a path to a JS/TS module, found ${describe(m)}`);
@@ -120,6 +137,7 @@ function pluginPaths(loc: Locator, file: string, data: Record<string, unknown>):
     out[what] = abs;
   };
   if (isMapping(data['model'])) at(data['model'], ['model', 'module'], 'model');
+  if (isMapping(data['data'])) at(data['data'], ['data', 'module'], 'data');
   const o = data['optimizer'];
   if (!isMapping(o)) return out;
   at(o as Record<string, unknown>, ['optimizer', 'module'], 'algorithm');
@@ -337,7 +355,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
   if (c.workers > c.limits.maxWorkers) fail(['workers'], `expected at most limits.maxWorkers (${c.limits.maxWorkers}) workers, found ${c.workers}; raise limits.maxWorkers if you mean it`);
   if (c.train.steps > c.limits.maxSteps) fail(['train', 'steps'], `expected at most limits.maxSteps (${c.limits.maxSteps}) steps, found ${c.train.steps}; raise limits.maxSteps if you mean it`);
   // Your own data or model: sizes are known once loaded (preflight checks the message size then).
-  const estimable = c.data.format === undefined && c.model.module === undefined;
+  const estimable = c.data.format === undefined && c.data.module === undefined && c.model.module === undefined;
   if (estimable) checkMemory(loc, timeOnly ? timeOnlyFootprint(c) : c);
   if (c.transport.kind === 'ws' && estimable) {
     // The largest message is a whole fp32 model (a parameter-server reply, a one-worker chunk).
@@ -377,37 +395,54 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     steps: c.train.steps,
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
   });
-  // Your own files or a built-in data set, not both; file paths are relative to the experiment.
+  // Your own files, your own module or a built-in data set, one of them; file paths are relative to the experiment.
   const d = c.data;
-  if (d.format !== undefined) {
+  const own = d.format !== undefined || d.module !== undefined;
+  if (d.module !== undefined) {
+    if (d.dataset !== undefined) fail(['data', 'dataset'], `expected either dataset or module, found both (dataset ${d.dataset}, module ${d.module})`);
+  } else if (d.format !== undefined) {
     if (d.dataset !== undefined) fail(['data', 'dataset'], `expected either dataset or format, found both (dataset ${d.dataset}, format ${d.format})`);
+    const dir = dirname(resolvePath(loc.file));
+    const file = (path: Path, v: string, what: string): string => {
+      const abs = resolvePath(dir, v);
+      if (!existsSync(abs)) fail(path, `expected ${what}, found no file ${abs}`);
+      return abs;
+    };
     for (const k of ['train', 'test'] as const) {
       const v = d[k];
-      if (v === undefined) fail(['data', k], `expected the ${k === 'train' ? 'training' : 'test'} file for format ${d.format}, found nothing`);
-      const abs = resolvePath(dirname(resolvePath(loc.file)), v!);
-      if (!existsSync(abs)) fail(['data', k], `expected a ${d.format} file, found no file ${abs}`);
-      d[k] = abs;
+      const which = k === 'train' ? 'training' : 'test';
+      if (v === undefined) fail(['data', k], `expected the ${which} ${d.format === 'csv' ? 'file' : 'files ({ x, y })'} for format ${d.format}, found nothing`);
+      if (d.format === 'csv') {
+        if (typeof v !== 'string') fail(['data', k], `expected one csv file for format csv, found a mapping`);
+        d[k] = file(['data', k], v as string, 'a csv file');
+      } else {
+        if (typeof v === 'string') fail(['data', k], `expected { x: inputs file, y: labels file } for format ${d.format}, found one file ${v}`);
+        const xy = v as { x: string; y: string };
+        d[k] = { x: file(['data', k, 'x'], xy.x, `a ${d.format} file of inputs`), y: file(['data', k, 'y'], xy.y, `a ${d.format} file of labels`) };
+      }
     }
+    if (d.format !== 'csv' && d.labelColumn !== undefined) fail(['data', 'labelColumn'], `applies to format csv only, found it with format ${d.format} (labels are their own file)`);
   } else {
-    if (d.dataset === undefined) fail(['data'], 'expected a dataset (fashion-mnist, linear, logistic, blobs, moby-dick) or your own files (format: csv, train, test), found neither');
+    if (d.dataset === undefined) fail(['data'], 'expected a dataset (fashion-mnist, linear, logistic, blobs, moby-dick), your own files (format: csv | npy | idx, train, test) or a data module, found none');
     for (const k of ['train', 'test', 'labelColumn', 'task'] as const) if (d[k] !== undefined) fail(['data', k], `expected ${k} only with format (your own files), found it with dataset ${d.dataset}`);
   }
   const regression = c.data.dataset === 'linear' || (d.format !== undefined && d.task === 'regression');
+  // A module's or a file's data set may be anything: its shape is checked once it is loaded (preflight).
   const m = c.model;
   if (m.module !== undefined && m.kind !== undefined) fail(['model', 'kind'], `expected either kind or module, found both (kind ${m.kind}, module ${m.module})`);
   if (m.module === undefined && m.kind === undefined) fail(['model'], 'expected a model kind (logistic, linear, mlp, cnn, char-lstm) or your own module, found neither');
   // A module's model is built for the data it is given; the built-in kinds have rules.
   if (m.module === undefined) {
     if (regression && c.model.kind !== 'linear' && c.model.kind !== 'mlp') fail(['model', 'kind'], `expected linear or mlp for regression data set 'linear', found ${c.model.kind}`);
-    if (!regression && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
-    if (c.model.kind === 'cnn' && c.data.dataset !== 'fashion-mnist') fail(['model', 'kind'], `expected an image data set for cnn, found '${c.data.dataset}'`);
+    if (!regression && d.module === undefined && c.model.kind === 'linear') fail(['model', 'kind'], `expected a classifier (logistic, mlp, cnn) for data set '${c.data.dataset}', found linear`);
+    if (c.model.kind === 'cnn' && c.data.dataset !== 'fashion-mnist' && !(own && d.format !== 'csv')) fail(['model', 'kind'], `expected an image data set for cnn, found '${c.data.dataset}'`);
     if (c.model.kind === 'char-lstm' && c.data.dataset !== 'moby-dick') fail(['model', 'kind'], `expected a text data set (moby-dick) for char-lstm, found '${c.data.dataset}'`);
     if (c.data.dataset === 'moby-dick' && c.model.kind !== 'char-lstm') fail(['model', 'kind'], `expected char-lstm for data set 'moby-dick' (inputs are character ids), found ${c.model.kind}`);
   }
   if (regression && c.data.partition !== 'iid') fail(['data', 'partition'], `expected iid for a regression data set, found ${c.data.partition}`);
   const trainSamples = c.data.dataset === 'fashion-mnist' ? 60000 : c.data.samples;
   const perWorker = Math.floor(trainSamples / c.workers);
-  if (d.format === undefined && c.data.partition === 'iid' && c.data.batchSize > perWorker) {
+  if (!own && c.data.partition === 'iid' && c.data.batchSize > perWorker) {
     fail(['data', 'batchSize'], `expected at most the shard size (${perWorker} samples per worker), found ${c.data.batchSize}`);
   }
 }
@@ -655,12 +690,17 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   const compPlugin = plugins.compressor ? (compressorPlugins.get(plugins.compressor) ?? null) : null;
   // A module not imported yet: the rest is checked now, the optimizer block by resolvePlugins.
   const modelPlugin = plugins.model ? (modelPlugins.get(plugins.model) ?? null) : null;
-  const pending = (plugins.algorithm !== undefined && !algoPlugin) || (plugins.compressor !== undefined && !compPlugin) || (plugins.model !== undefined && !modelPlugin);
+  const dataPlugin = plugins.data ? (datasetPlugins.get(plugins.data) ?? null) : null;
+  const pending =
+    (plugins.algorithm !== undefined && !algoPlugin) ||
+    (plugins.compressor !== undefined && !compPlugin) ||
+    (plugins.model !== undefined && !modelPlugin) ||
+    (plugins.data !== undefined && !dataPlugin);
   let algorithm = plugins.algorithm ? algoPlugin : algorithmNamed(data);
   const v = pending
     ? lenientValidator
-    : algorithm && (plugins.algorithm || plugins.compressor || plugins.model)
-      ? pluginValidator(algorithm, plugins.algorithm, compPlugin, plugins.compressor, modelPlugin, plugins.model)
+    : algorithm && (plugins.algorithm || plugins.compressor || plugins.model || plugins.data)
+      ? pluginValidator(algorithm, plugins.algorithm, compPlugin, plugins.compressor, modelPlugin, plugins.model, dataPlugin, plugins.data)
       : validatorFor(algorithm);
   if (!v.validate(data)) throw schemaError(loc, data, v.validate.errors![0]!, v.schema);
   if (pending) algorithm = PENDING_PLUGIN;
@@ -691,6 +731,6 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
     src,
     sets,
     generatedFaults: gen?.entries ?? [],
-    ...(plugins.algorithm || plugins.compressor || plugins.model ? { plugins } : {}),
+    ...(plugins.algorithm || plugins.compressor || plugins.model || plugins.data ? { plugins } : {}),
   };
 }

@@ -1,11 +1,12 @@
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { registerCompressorPlugin, type CompressorPlugin } from '../../comm/compress/plugin.ts';
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { loadConfigText } from './load.ts';
-import { algorithmPlugins, compressorPlugins, modelPlugins } from './plugin-cache.ts';
+import { algorithmPlugins, compressorPlugins, datasetPlugins, modelPlugins, pluginDatasetKey, pluginDatasetOptions, pluginDatasets } from './plugin-cache.ts';
+import { datasetFromPlugin, type DatasetPlugin } from '../train/data/dataset-plugin.ts';
 import type { ModelPlugin } from '../train/layers-model.ts';
 import type { LoadedConfig } from './types.ts';
 
@@ -81,6 +82,35 @@ function checkModel(file: string, p: unknown): ModelPlugin {
   return p as ModelPlugin;
 }
 
+function checkDataset(file: string, p: unknown): DatasetPlugin {
+  const where = `data.module: ${shown(file)}`;
+  if (!isObj(p) || !isFn((p as Record<string, unknown>)['load'])) {
+    throw new UserError(`${where}: expected a default export made with defineDataset({ options, load }), found ${p === undefined ? 'no default export' : isObj(p) ? 'one without load' : typeof p}`);
+  }
+  return p as DatasetPlugin;
+}
+
+/**
+ * Run the data module's `load` (once per process, options and seed) and check what it returns;
+ * loadDataset then finds the data set here. Its failures name the module (exit 2: the data are input).
+ */
+export async function loadPluginDataset(lc: LoadedConfig): Promise<void> {
+  const m = lc.plugins?.data;
+  const key = pluginDatasetKey(lc);
+  if (!m || !key || pluginDatasets.has(key)) return;
+  const p = datasetPlugins.get(m);
+  if (!p) throw new Error(`data module ${m} was not imported`);
+  const where = `data.module: ${shown(m)}`;
+  let arrays: unknown;
+  try {
+    arrays = await p.load({ options: pluginDatasetOptions(lc), seed: lc.config.seed, dir: dirname(lc.file) });
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${where}: load failed: ${(e as Error)?.message?.split('\n')[0] ?? String(e)}`);
+  }
+  pluginDatasets.set(key, datasetFromPlugin(arrays, where));
+}
+
 /**
  * The compressor must round-trip: decode writes every element of its output and decodeAdd adds
  * what decode gives. Checked on a seeded vector before anything runs (a wrong length is an input
@@ -122,6 +152,11 @@ export async function importPlugins(lc: LoadedConfig): Promise<void> {
     const mod = await importModule('model.module', m);
     modelPlugins.set(m, checkModel(m, mod['default'] ?? mod['model']));
   }
+  const dm = lc.plugins?.data;
+  if (dm && !datasetPlugins.has(dm)) {
+    const mod = await importModule('data.module', dm);
+    datasetPlugins.set(dm, checkDataset(dm, mod['default'] ?? mod['dataset']));
+  }
   const c = lc.plugins?.compressor;
   if (c && !compressorPlugins.has(c)) {
     const mod = await importModule('optimizer.compressor.module', c);
@@ -144,5 +179,6 @@ export async function resolvePlugins(lc: LoadedConfig): Promise<LoadedConfig> {
     const { module: _m, ...options } = full.config.optimizer['compressor'] as Record<string, unknown>;
     probeCompressor(c, compressorPlugins.get(c)!, options);
   }
+  await loadPluginDataset(full);
   return full;
 }

@@ -82,13 +82,36 @@ export const experimentSchema = {
     data: {
       type: 'object',
       additionalProperties: false,
-      description: 'The data: a built-in `dataset`, or your own files (`format: csv`, `train`, `test`).',
+      description: 'The data: a built-in `dataset`, your own files (`format: csv | npy | idx`, `train`, `test`), or your own `module` (its options beside).',
       properties: {
-        format: { enum: ['csv'], description: 'Your own data instead of `dataset`: csv (numbers, one sample per line, an optional header line; the label in `labelColumn`).' },
-        train: { type: 'string', description: 'format: the training file (path relative to the experiment file).' },
-        test: { type: 'string', description: 'format: the test file (path relative to the experiment file).' },
+        format: {
+          enum: ['csv', 'npy', 'idx'],
+          description:
+            'Your own data instead of `dataset`: csv (numbers, one sample per line, an optional header line; the label in `labelColumn`); npy (NumPy .npy files, inputs and labels apart); idx (MNIST\'s IDX files, gzipped or not, images and labels apart). npy/idx inputs of unsigned bytes are image data, scaled to [0, 1].',
+        },
+        train: {
+          type: ['string', 'object'],
+          additionalProperties: false,
+          required: ['x', 'y'],
+          properties: {
+            x: { type: 'string', description: 'format npy | idx: the inputs file, shape (samples, ...sample shape).' },
+            y: { type: 'string', description: 'format npy | idx: the labels file, shape (samples,).' },
+          },
+          description: 'format: the training data, relative to the experiment file: csv: one file; npy | idx: `{ x: inputs file, y: labels file }`.',
+        },
+        test: {
+          type: ['string', 'object'],
+          additionalProperties: false,
+          required: ['x', 'y'],
+          properties: {
+            x: { type: 'string', description: 'format npy | idx: the inputs file.' },
+            y: { type: 'string', description: 'format npy | idx: the labels file.' },
+          },
+          description: 'format: the test data, like `train`.',
+        },
         labelColumn: { type: 'integer', description: 'format csv: the label\'s column, 0-based, negative from the end (default -1, the last).' },
-        task: { enum: ['classification', 'regression'], description: 'format csv: labels are class indices 0..k-1 (default) or real targets.' },
+        task: { enum: ['classification', 'regression'], description: 'format: labels are class indices 0..k-1 (default) or real targets.' },
+        module: { type: 'string', description: 'A JS/TS module whose default export (defineDataset) returns the arrays (path relative to the experiment file).' },
         dataset: {
           enum: ['fashion-mnist', 'linear', 'logistic', 'blobs', 'moby-dick'],
           description: 'Data set: Fashion-MNIST, a synthetic one generated from the seed, or moby-dick (next-character prediction on the novel, shipped by an npm package).',

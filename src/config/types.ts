@@ -4,6 +4,12 @@ import type { OptimizerConfig } from '../../optimizers/algorithm.ts';
 import type { Fault } from '../sim/faults.ts';
 import type { BackendChoice } from '../train/backend.ts';
 
+/** `data.train` / `data.test` of format npy or idx. */
+export interface DataFiles {
+  x: string;
+  y: string;
+}
+
 /** The experiment as written in YAML, after defaults are filled (see schema.ts). */
 export interface ExperimentConfig {
   name: string;
@@ -25,9 +31,12 @@ export interface ExperimentConfig {
   data: {
     dataset: 'fashion-mnist' | 'linear' | 'logistic' | 'blobs' | 'moby-dick';
     /** Your own files instead of `dataset` (then `dataset` is absent). */
-    format?: 'csv';
-    train?: string;
-    test?: string;
+    format?: 'csv' | 'npy' | 'idx';
+    /** csv: one file; npy | idx: inputs and labels files. Absolute once loaded. */
+    train?: string | DataFiles;
+    test?: string | DataFiles;
+    /** A data module instead of `dataset` (absolute path once loaded); its options sit beside. */
+    module?: string;
     labelColumn?: number;
     task?: 'classification' | 'regression';
     partition: 'iid' | 'dirichlet' | 'shards';
@@ -152,5 +161,5 @@ export interface LoadedConfig {
    */
   generatedFaults: unknown[];
   /** Absolute paths of the plugin modules the config names (loaded by src/runtime/plugins.ts). */
-  plugins?: { algorithm?: string; compressor?: string; model?: string };
+  plugins?: { algorithm?: string; compressor?: string; model?: string; data?: string };
 }

@@ -2,12 +2,14 @@ import type { LoadedConfig } from '../config/types.ts';
 import type { Dataset } from '../train/data/dataset.ts';
 import { loadFashionMnist } from '../train/data/fashion-mnist.ts';
 import { loadCsv } from '../train/data/csv.ts';
+import { loadArrayFiles } from '../train/data/array-files.ts';
+import { totalmem } from 'node:os';
 import { partitionIndices, type PartitionSpec } from '../train/data/partition.ts';
 import { makeSynthetic } from '../train/data/synthetic.ts';
 import { loadMobyDick } from '../train/data/text.ts';
 import { buildModel, type ModelDef, type ModelSpec } from '../train/models.ts';
 import { pluginModelDef } from '../train/layers-model.ts';
-import { modelPlugins } from '../config/plugin-cache.ts';
+import { modelPlugins, pluginDatasetKey, pluginDatasets } from '../config/plugin-cache.ts';
 import { buildTopology, type Topology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
 import { FaultSchedule } from '../sim/faults.ts';
@@ -19,7 +21,19 @@ import { Membership } from '../../optimizers/common/rejoin.ts';
 /** Data set named by the config (Fashion-MNIST from disk, Moby-Dick from its npm package, or synthetic from the seed). */
 export function loadDataset(lc: LoadedConfig): Dataset {
   const d = lc.config.data;
-  if (d.format === 'csv') return loadCsv({ train: d.train!, test: d.test!, labelColumn: d.labelColumn ?? -1, task: d.task ?? 'classification' });
+  if (d.module !== undefined) {
+    // Loaded by loadPlugins / resolvePlugins (a module's load may be asynchronous).
+    const ds = pluginDatasets.get(pluginDatasetKey(lc) ?? '');
+    if (!ds) throw new Error(`data module ${d.module} was not loaded`);
+    return ds;
+  }
+  if (d.format === 'csv') return loadCsv({ train: d.train as string, test: d.test as string, labelColumn: d.labelColumn ?? -1, task: d.task ?? 'classification' });
+  if (d.format === 'npy' || d.format === 'idx') {
+    const files = (v: typeof d.train) => v as { x: string; y: string };
+    // One array may take at most the run's memory budget (limits.memoryFraction), checked from its header.
+    const maxBytes = Math.floor(totalmem() * lc.config.limits.memoryFraction);
+    return loadArrayFiles({ format: d.format, train: files(d.train), test: files(d.test), task: d.task ?? 'classification', maxBytes });
+  }
   if (d.dataset === 'fashion-mnist') return loadFashionMnist();
   if (d.dataset === 'moby-dick') {
     return loadMobyDick({ context: d.context, samples: d.samples, testSamples: d.testSamples, lowercase: d.lowercase, minCharCount: d.minCharCount }, lc.config.seed);
@@ -53,7 +67,13 @@ export function modelOf(lc: LoadedConfig, ds: Dataset): ModelDef {
       throw new UserError(`model.module: ${module}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  return buildModel(modelSpecOf(lc), ds.inputShape, ds.classes);
+  try {
+    return buildModel(modelSpecOf(lc), ds.inputShape, ds.classes);
+  } catch (e) {
+    // Your own data can have any shape: a built-in model that cannot read it is an input error.
+    if (lc.config.data.dataset !== undefined) throw e;
+    throw new UserError(`${lc.file}: model.kind: ${(e as Error).message} (data of shape ${JSON.stringify(ds.inputShape)}, ${ds.classes === 0 ? 'regression' : `${ds.classes} classes`})`);
+  }
 }
 
 export function partitionSpecOf(lc: LoadedConfig): PartitionSpec {
