@@ -23,8 +23,9 @@ export { learningRate, type ScheduleSpec } from '../optimizers/common/lr-schedul
 export { AdamW } from '../optimizers/common/adamw.ts';
 export { builtInAlgorithms } from '../optimizers/registry.ts';
 
-// Writing models: a module that builds a tfjs LayersModel.
+// Writing models: a module that builds a tfjs LayersModel or a parameter-list model like the built-ins.
 export { defineModel, type ModelPlugin, type BuiltLayersModel } from './train/layers-model.ts';
+export type { ParameterListModel, ParamDecl } from './train/param-list-model.ts';
 
 // Writing data sets: a module that returns arrays (checked like npy / IDX files).
 export { defineDataset, type DatasetPlugin, type DatasetArrays, type DatasetSplitArrays } from './train/data/dataset-plugin.ts';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelDef, ParamSpec } from './models.ts';
+import { isParameterListModel, parameterListModelDef, type ParameterListModel } from './param-list-model.ts';
 
 /** What a model module's `build` returns: a tfjs LayersModel, optionally with its forward FLOPs. */
 export interface BuiltLayersModel {
@@ -44,7 +45,10 @@ export function layersModelDef(built: BuiltLayersModel, inputShape: number[], cl
   };
 }
 
-/** A model module (`model: { module: ./my-model.ts, ...options }`): builds a tfjs LayersModel. */
+/**
+ * A model module (`model: { module: ./my-model.ts, ...options }`): builds a tfjs LayersModel, or
+ * a parameter-list model like the built-ins (`{ params, forward }`, src/train/param-list-model.ts).
+ */
 export interface ModelPlugin<O extends Record<string, unknown> = Record<string, unknown>> {
   /** JSON Schema properties of its options (with defaults), validated like built-in keys. */
   readonly options?: Record<string, Record<string, unknown>>;
@@ -52,7 +56,7 @@ export interface ModelPlugin<O extends Record<string, unknown> = Record<string, 
    * Build the model for the data's input shape and number of classes (0: regression, one
    * output). Use the `tf` given (the engine's tfjs instance and backend).
    */
-  build(ctx: { tf: typeof tf; inputShape: number[]; classes: number; options: O }): tf.LayersModel | BuiltLayersModel;
+  build(ctx: { tf: typeof tf; inputShape: number[]; classes: number; options: O }): tf.LayersModel | BuiltLayersModel | ParameterListModel;
 }
 
 export function defineModel<O extends Record<string, unknown>>(p: ModelPlugin<O>): ModelPlugin<O> {
@@ -65,7 +69,8 @@ export function pluginModelDef(p: ModelPlugin, options: Record<string, unknown>,
   // only needs the shapes): keep tfjs's "install tfjs-node" banner for the cpu backend quiet.
   tf.env().set('PROD', true);
   const built = p.build({ tf, inputShape, classes, options });
-  const b: BuiltLayersModel = built instanceof tf.LayersModel ? { model: built } : built;
-  if (!(b.model instanceof tf.LayersModel)) throw new Error(`build returned ${typeof b.model}, expected a tf.LayersModel`);
+  if (isParameterListModel(built)) return parameterListModelDef(tf, built, inputShape, classes);
+  const b = (built instanceof tf.LayersModel ? { model: built } : built) as BuiltLayersModel;
+  if (!(b?.model instanceof tf.LayersModel)) throw new Error(`build returned ${b === null ? 'null' : typeof b}, expected a tf.LayersModel, { model } or a parameter list { params, forward }`);
   return layersModelDef(b, inputShape, classes);
 }
