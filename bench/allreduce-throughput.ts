@@ -4,7 +4,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { ringAllReduce } from '../comm/collectives/ring-allreduce.ts';
 import { Endpoint } from '../comm/endpoint.ts';
-import { InprocRouter } from '../comm/inproc-router.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import type { LinkTiming } from '../comm/message.ts';
 import { BENCH_DIR, timeIt, writeResult } from './bench-io.ts';
 

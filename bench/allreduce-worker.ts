@@ -1,9 +1,9 @@
 // One process of the ring all-reduce throughput benchmark (forked by allreduce-throughput.ts).
 import { ringAllReduce } from '../comm/collectives/ring-allreduce.ts';
 import { Endpoint } from '../comm/endpoint.ts';
-import { InprocRouter } from '../comm/inproc-router.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import type { LinkTiming } from '../comm/message.ts';
-import { PeerMesh, type PeerEntry } from '../src/runtime/peer-mesh.ts';
+import { PeerMesh, type PeerEntry } from '../comm/transport/peer-mesh.ts';
 
 const rank = Number(process.argv[2]);
 const n = Number(process.argv[3]);

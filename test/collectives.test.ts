@@ -3,7 +3,7 @@ import type { CollectiveKind } from '../comm/collectives/choices.ts';
 import { runSchedule } from '../comm/collectives/run-schedule.ts';
 import { allReduceSchedule, exactCut } from '../comm/collectives/schedules/index.ts';
 import { Endpoint } from '../comm/endpoint.ts';
-import { InprocRouter } from '../comm/inproc-router.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { timeSchedule } from '../src/sim/collective-time.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { buildTopology, type Topology } from '../topologies/index.ts';

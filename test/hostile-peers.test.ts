@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { encodeMessage } from '../comm/wire-codec.ts';
+import { encodeMessage } from '../comm/transport/wire-codec.ts';
 import { loadConfigText } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
 

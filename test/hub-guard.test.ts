@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { InprocRouter } from '../comm/inproc-router.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { estimateParams } from '../src/config/limits.ts';
 import { loadConfigText } from '../src/config/load.ts';
 import { parsePeerHello, parseToCoordinator, parseToWorker } from '../src/runtime/protocol-parse.ts';
-import { UNADMITTED_LIMITS } from '../src/runtime/socket-guard.ts';
+import { UNADMITTED_LIMITS } from '../comm/transport/socket-guard.ts';
 import { WsHub } from '../src/runtime/ws-hub.ts';
-import { PeerMesh } from '../src/runtime/peer-mesh.ts';
+import { PeerMesh } from '../comm/transport/peer-mesh.ts';
 import { buildModel } from '../src/train/models.ts';
 
 const YAML = 'data: { dataset: blobs }\nmodel: { kind: mlp }\noptimizer: { kind: allreduce-sgd }\nworkers: 2\n';

@@ -3,7 +3,7 @@ import { allReduce, type CollectiveOptions } from '../comm/collectives/all-reduc
 import { applicableCollectives } from '../comm/collectives/schedules/index.ts';
 import type { CollectiveChoice } from '../comm/collectives/choices.ts';
 import { Endpoint } from '../comm/endpoint.ts';
-import { InprocRouter } from '../comm/inproc-router.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { timeSchedule } from '../src/sim/collective-time.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { buildTopology, type Topology, type TopologyKind, type TopologyOptions } from '../topologies/index.ts';

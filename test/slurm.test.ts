@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import WebSocket from 'ws';
-import { InprocRouter } from '../comm/inproc-router.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { loadConfigText } from '../src/config/load.ts';
 import { WsHub } from '../src/runtime/ws-hub.ts';
 import { checkSlurmRun, reachableAddress, slurmProcessIndex, srunTaskFailures } from '../src/runtime/launchers/slurm.ts';

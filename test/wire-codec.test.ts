@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, peekDestination, WIRE_HEADER_BYTES } from '../comm/wire-codec.ts';
+import { decodeMessage, encodeMessage, peekDestination, WIRE_HEADER_BYTES } from '../comm/transport/wire-codec.ts';
 import { bytesToF32 } from '../comm/collectives/chunks.ts';
 
 describe('wire codec', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InprocRouter } from '../comm/inproc-router.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { loadConfigText } from '../src/config/load.ts';
 import { WsHub } from '../src/runtime/ws-hub.ts';
 import { runWorkerProcess } from '../src/runtime/worker-process.ts';

@@ -14,7 +14,7 @@ import { algorithmPlugins, compressorPlugins, datasetPlugins, modelPlugins } fro
 import type { ModelPlugin } from '../train/layers-model.ts';
 import type { DatasetPlugin } from '../train/data/dataset-plugin.ts';
 import { estimateMemory, estimateParams, formatBytes, readConfigFile, YAML_MAX_ALIASES } from './limits.ts';
-import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
+import { WIRE_HEADER_BYTES } from '../../comm/transport/wire-codec.ts';
 import type { ExperimentConfig, LoadedConfig, Quantities } from './types.ts';
 import type { Algorithm, OptimizerConfig } from '../../optimizers/algorithm.ts';
 import { builtInAlgorithm, builtInAlgorithms } from '../../optimizers/registry.ts';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Endpoint } from '../../comm/endpoint.ts';
-import { InprocRouter } from '../../comm/inproc-router.ts';
+import { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { MetricsAggregator, type MetricsLine, type WorkerBreakdown } from '../metrics/aggregator.ts';

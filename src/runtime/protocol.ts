@@ -1,6 +1,6 @@
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
-import type { PeerEntry } from './peer-mesh.ts';
+import type { PeerEntry } from '../../comm/transport/peer-mesh.ts';
 import type { ResumeState } from './worker-host.ts';
 
 /** Control messages (JSON text frames); data messages are binary frames (comm/wire-codec.ts). */

@@ -14,7 +14,7 @@ import { buildTopology, type Topology } from '../../topologies/index.ts';
 import { NetworkModel } from '../sim/network-model.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import type { StragglerConfig } from '../sim/stragglers.ts';
-import { WIRE_HEADER_BYTES } from '../../comm/wire-codec.ts';
+import { WIRE_HEADER_BYTES } from '../../comm/transport/wire-codec.ts';
 import { UserError } from '../util/user-error.ts';
 import { Membership } from '../../optimizers/common/rejoin.ts';
 

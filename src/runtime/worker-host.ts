@@ -4,7 +4,7 @@ import { allReduce as configuredAllReduce, chooseCollective } from '../../comm/c
 import { collectiveOptionsOf } from './collective-setup.ts';
 import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
-import type { InprocRouter } from '../../comm/inproc-router.ts';
+import type { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
 import type { GradientOracle, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
 import { Rng } from '../util/rng.ts';

@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
-import { InprocRouter } from '../../comm/inproc-router.ts';
+import { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import type { Message, MessageSink } from '../../comm/message.ts';
-import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
+import { decodeMessage, encodeMessage } from '../../comm/transport/wire-codec.ts';
 import { backendDevice, selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import type { ToCoordinator, ToWorker } from './protocol.ts';
 import { parseToWorker } from './protocol-parse.ts';
-import { PeerMesh, zeroMask } from './peer-mesh.ts';
+import { PeerMesh, zeroMask } from '../../comm/transport/peer-mesh.ts';
 import { WorkerHost } from './worker-host.ts';
 import { slurmProcessIndex } from './launchers/slurm.ts';
 

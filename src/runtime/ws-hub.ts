@@ -1,16 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { InprocRouter } from '../../comm/inproc-router.ts';
+import type { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import type { Message, MessageSink } from '../../comm/message.ts';
-import { decodeMessage, encodeMessage, peekDestination } from '../../comm/wire-codec.ts';
+import { decodeMessage, encodeMessage, peekDestination } from '../../comm/transport/wire-codec.ts';
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { RunError } from '../util/user-error.ts';
 import { REJOIN_MODEL, REJOIN_OP } from '../../comm/collectives/push-pull.ts';
 import { CLOSE_BAD_TOKEN, CLOSE_NOT_NEEDED, type ToCoordinator, type ToWorker } from './protocol.ts';
 import { parseToCoordinator } from './protocol-parse.ts';
-import { limitUnadmitted, UNADMITTED_LIMITS } from './socket-guard.ts';
+import { limitUnadmitted, UNADMITTED_LIMITS } from '../../comm/transport/socket-guard.ts';
 
 interface Conn {
   ws: WebSocket;

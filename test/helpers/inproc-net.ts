@@ -1,5 +1,5 @@
 import { Endpoint } from '../../comm/endpoint.ts';
-import { InprocRouter } from '../../comm/inproc-router.ts';
+import { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import { NetworkModel } from '../../src/sim/network-model.ts';
 import { buildTopology, type TopologyKind } from '../../topologies/index.ts';
 

@@ -1,4 +1,4 @@
-import type { Message } from './message.ts';
+import type { Message } from '../message.ts';
 
 /**
  * Binary framing of a Message for byte transports (ws). Header: 36 bytes, little endian.

@@ -1,5 +1,5 @@
-import type { Message, MessageSink } from './message.ts';
-import type { Endpoint } from './endpoint.ts';
+import type { Message, MessageSink } from '../message.ts';
+import type { Endpoint } from '../endpoint.ts';
 
 /**
  * Routes messages between endpoints living in this process. Unknown destinations go to a

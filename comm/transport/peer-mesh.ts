@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Message, MessageSink } from '../../comm/message.ts';
-import { decodeMessage, encodeMessage } from '../../comm/wire-codec.ts';
-import { parsePeerHello } from './protocol-parse.ts';
+import type { Message, MessageSink } from '../message.ts';
+import { decodeMessage, encodeMessage } from './wire-codec.ts';
+import { parsePeerHello } from '../../src/runtime/protocol-parse.ts';
 import { limitUnadmitted, UNADMITTED_LIMITS } from './socket-guard.ts';
 
 export interface PeerEntry {
