@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Message, MessageSink } from '../message.ts';
 import { decodeMessage, encodeMessage } from './wire-codec.ts';
-import { parsePeerHello } from '../../src/runtime/protocol-parse.ts';
+import { parsePeerHello } from './peer-hello.ts';
 import { limitUnadmitted, UNADMITTED_LIMITS } from './socket-guard.ts';
 
 export interface PeerEntry {

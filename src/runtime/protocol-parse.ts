@@ -114,12 +114,5 @@ export function parseToWorker(text: string): Parsed<ToWorker> {
   return { ok: true, msg: m as unknown as ToWorker };
 }
 
-/** A peer's first frame: { t: 'peer-hello', token, process } (process: the sender's index, for messages). */
-export function parsePeerHello(text: string): Parsed<{ t: 'peer-hello'; token: string; process?: number }> {
-  if (text.length > 1024) return { ok: false, reason: 'hello too long' };
-  const p = parseJson(text);
-  if (!p.ok) return p;
-  if (p.msg['t'] !== 'peer-hello' || !isStr(p.msg['token'], 256)) return { ok: false, reason: 'expected a peer hello' };
-  if (p.msg['process'] !== undefined && !isNat(p.msg['process'])) return { ok: false, reason: 'expected a peer hello' };
-  return { ok: true, msg: p.msg as { t: 'peer-hello'; token: string; process?: number } };
-}
+// The peer mesh's hello is the transport's (comm/transport/peer-hello.ts); re-exported for callers here.
+export { parsePeerHello } from '../../comm/transport/peer-hello.ts';

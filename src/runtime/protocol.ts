@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../config/types.ts';
 import type { PeerEntry } from '../../comm/transport/peer-mesh.ts';
 import type { ResumeState } from './worker-host.ts';
 
-/** Control messages (JSON text frames); data messages are binary frames (comm/wire-codec.ts). */
+/** Control messages (JSON text frames); data messages are binary frames (comm/transport/wire-codec.ts). */
 export type ToCoordinator =
   /** `replaces`: the index of a crashed process this one takes over from (fault timeline rejoin). */
   /** `process`: the index this process must take (SLURM_PROCID under the Slurm launcher). */
