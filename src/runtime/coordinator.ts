@@ -1,35 +1,26 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Endpoint } from '../../comm/endpoint.ts';
 import { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
-import { MetricsAggregator, type MetricsLine, type WorkerBreakdown } from '../metrics/aggregator.ts';
+import { MetricsAggregator, type MetricsLine } from '../metrics/aggregator.ts';
 import { RunDir } from '../metrics/run-dir.ts';
-import { buildSummary, type Summary } from '../metrics/summary.ts';
-import { plotRun } from '../plot/run-plots.ts';
-import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
-import { writeRunReport } from '../plot/html-report.ts';
-import { writeChromeTrace } from '../plot/chrome-trace.ts';
-import { backendDevice, selectBackend } from '../train/backend.ts';
+import type { Summary } from '../metrics/summary.ts';
 import { RunError, UserError } from '../util/user-error.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { withGeneratedFaults } from './fault-program.ts';
 import { runManifest } from './manifest.ts';
-import { membershipOf, networkOf, preflight, topologyOf } from './run-setup.ts';
-import { collectiveReport, plotRunLinks } from './collective-setup.ts';
+import { membershipOf, networkOf, preflight } from './run-setup.ts';
 import { serveParameterServer } from './server-loop.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
 import { pluginAlgorithm } from './plugins.ts';
 import { resolvePlugins } from '../config/plugins.ts';
-import { WorkerHost } from './worker-host.ts';
-import { WsHub } from './ws-hub.ts';
-import { ringSgdShortcutApplies, runRingSgdTimeOnly } from './time-only-ring.ts';
 import { checkTimeOnly } from './time-only.ts';
-import { defaultProcessCount } from './process-packing.ts';
-import { DTEMU_BIN } from '../util/package-root.ts';
-import { checkSlurmRun, launchSlurmWorkers, reachableAddress, type Launcher, type SlurmWorkerStep } from './launchers/slurm.ts';
+import { checkSlurmRun, type Launcher } from './launchers/slurm.ts';
+import { GANTT_MAX_WORKERS, type RunSession } from './run-session.ts';
+import { runInProcess } from './inproc-run.ts';
+import { runWsCluster } from './ws-cluster.ts';
+import { writeRunOutputs } from './run-outputs.ts';
 
 export interface RunOptions {
   /** Run directory; must not exist or be empty. Default: a fresh runs/<name>-<time>. */
@@ -66,17 +57,8 @@ export interface RunResult {
   summary: Summary;
 }
 
-const BIN = DTEMU_BIN;
-const GANTT_MAX_WORKERS = 64;
 
-/** Contiguous blocks of ranks per process: process p hosts ranks [p*n/P, (p+1)*n/P). */
-export function rankSets(workers: number, processes: number): number[][] {
-  return Array.from({ length: processes }, (_, p) => {
-    const out: number[] = [];
-    for (let r = Math.floor((p * workers) / processes); r < Math.floor(((p + 1) * workers) / processes); r++) out.push(r);
-    return out;
-  });
-}
+export { rankSets } from './ws-cluster.ts';
 
 /**
  * Run one experiment end to end: run directory, workers (in process or as OS processes over
@@ -184,142 +166,46 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     if (c.workers <= GANTT_MAX_WORKERS) ep.transfers = [];
   };
   const report = (r: WorkerReport) => agg.add(r);
-  const children: ChildProcess[] = [];
-  let hub: WsHub | null = null;
-  let hubClosed = false;
   let trainStart = 0;
   let trainEnd = 0;
   let serverDone: Promise<void> = Promise.resolve();
-  const startServer = () => {
+  // The master on the parameter-server endpoint (rank n) of a star; its sends go out through
+  // `outgoing` (this router in process, the hub's over ws) and it receives on this router.
+  const startServer = (outgoing: InprocRouter) => {
     if (c.topology.kind === 'star') {
-      server = new Endpoint(c.workers, c.workers, router, network);
+      server = new Endpoint(c.workers, c.workers, outgoing, network);
       recordServerSends(server);
       router.attach(server);
       serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
     }
   };
+  const session: RunSession = {
+    lc,
+    c,
+    opts,
+    pre,
+    slurm,
+    faults,
+    toleratesCrash,
+    scheduledCrash,
+    manifest,
+    dir,
+    startedAt,
+    wall,
+    router,
+    report,
+    failed,
+    failNow,
+    startServer,
+    children: [],
+    hub: null,
+    hubClosed: false,
+  };
 
   try {
-    if (c.transport.kind === 'inproc' || opts.timeOnly) {
-      manifest.backend = opts.timeOnly ? 'none (time-only)' : await selectBackend(c.backend);
-      if (!opts.timeOnly) manifest.device = backendDevice();
-      const host = new WorkerHost(lc, Array.from({ length: c.workers }, (_, r) => r), router, report, wall);
-      host.timeOnly = opts.timeOnly === true;
-      startServer();
-      // Time-only all-reduce SGD on a fault-free ring: clock arrays instead of endpoints (and no
-      // data set or model state to prepare).
-      const shortcut = opts.timeOnly === true && ringSgdShortcutApplies(lc);
-      if (!shortcut) await host.prepare();
-      manifest.processes = [{ index: 0, pid: process.pid, host: 'coordinator', ranks: host.ranks, backend: manifest.backend }];
-      dir.writeJson('manifest.json', manifest);
-      trainStart = wall();
-      await Promise.race([shortcut ? runRingSgdTimeOnly(lc, pre.model, report, wall) : host.run(), failed]);
-      trainEnd = wall();
-    } else {
-      const token = randomBytes(16).toString('hex');
-      const processes = defaultProcessCount(lc);
-      const sets = rankSets(c.workers, processes);
-      const exitCause = new Map<number, string>();
-      // Under Slurm, tasks on other nodes must reach the hub: the node's address unless one is configured.
-      const hubHost = slurm && c.transport.host === '127.0.0.1' ? reachableAddress() : c.transport.host;
-      let step: SlurmWorkerStep | null = null;
-      // An srun task by its index, with the node it ran on and what srun said about its end.
-      const describeTask = (i: number): string | null => {
-        const p = hub?.processes.find((x) => x.index === i);
-        const cause = step?.causeOf(i);
-        return p ? `worker process ${i} (pid ${p.pid} on ${p.host}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}` : null;
-      };
-      hub = new WsHub({
-        host: hubHost,
-        port: c.transport.port,
-        token,
-        maxPayload: c.transport.maxMessageBytes,
-        lc,
-        rankSets: sets,
-        heartbeatTimeoutSec: lc.q.heartbeatTimeout,
-        startupTimeoutSec: lc.q.startupTimeout,
-        joinTimeoutSec: c.transport.spawn ? lc.q.startupTimeout : null,
-        local: router,
-        onReport: report,
-        onFailure: (e) => failNow(e),
-        expectedCrash: (a) => toleratesCrash && scheduledCrash(a),
-        rejoins: (rank) => faults.rejoins(rank),
-        describe: (p) => {
-          if (step) return describeTask(p.index) ?? `worker process ${p.index}`;
-          const cause = exitCause.get(p.pid);
-          return `worker process ${p.index} (pid ${p.pid}, worker${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')})${cause ? ` ${cause}` : ''}`;
-        },
-      });
-      // The server endpoint's outgoing messages go through the hub to worker processes.
-      const hubRouter = new InprocRouter(hub);
-      const port = await hub.listen();
-      opts.onHubPort?.(port);
-      const url = `ws://${hubHost === '0.0.0.0' ? (slurm ? reachableAddress() : '127.0.0.1') : hubHost}:${port}`;
-      if (c.topology.kind === 'star') {
-        server = new Endpoint(c.workers, c.workers, hubRouter, network);
-        recordServerSends(server);
-        router.attach(server);
-        serverDone = serveParameterServer(lc, server, pre.model, membership).catch((e: Error) => failNow(new RunError(`parameter server failed: ${e.message}`)));
-      }
-      if (slurm) {
-        step = launchSlurmWorkers({ bin: BIN, url, token, processes, extraArgs: opts.slurmArgs ?? [], over: () => hubClosed, describe: describeTask, fail: (m) => failNow(new RunError(m)) });
-        children.push(step.child);
-      } else if (c.transport.spawn) {
-        // `replaces`: start a process in place of crashed process `replaces` (fault timeline rejoin).
-        const spawnWorker = (replaces: number | null): void => {
-          const child = spawn(process.execPath, [BIN, 'worker', '--join', url], {
-            // DTEMU_SPAWNED: the worker ignores Ctrl-C (sent to the whole terminal process
-            // group) so the coordinator can shut it down and report the interruption itself.
-            env: { ...process.env, DTEMU_TOKEN: token, DTEMU_SPAWNED: '1', ...(replaces === null ? {} : { DTEMU_REPLACES: String(replaces) }) },
-            stdio: ['ignore', 'inherit', 'inherit'],
-          });
-          children.push(child);
-          child.on('exit', (code, signal) => {
-            const cause = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-            if (child.pid !== undefined) exitCause.set(child.pid, cause);
-            if (!hub || hubClosed) return;
-            const info = hub.processes.find((x) => x.pid === child.pid);
-            const announced = child.pid === undefined ? null : hub.announcedCrash(child.pid);
-            if (info && signal === 'SIGKILL' && scheduledCrash(announced)) {
-              if (toleratesCrash) {
-                // The hub marks it done, or holds its messages until its replacement is ready.
-                if (faults.rejoins(announced.rank)) spawnWorker(info.index);
-                return;
-              }
-              failNow(
-                new RunError(
-                  `worker process ${info.index} (pid ${child.pid}, worker ${info.ranks.join(',')}) was killed by SIGKILL: ` +
-                    `crashed by the fault timeline at step ${announced.step}; ${c.optimizer.kind} cannot continue without it`,
-                ),
-              );
-              return;
-            }
-            failNow(
-              new RunError(
-                info
-                  ? `worker process ${info.index} (pid ${child.pid}, worker${info.ranks.length > 1 ? 's' : ''} ${info.ranks.join(',')}) ${cause}`
-                  : `a worker process (pid ${child.pid}) ${cause} before joining`,
-              ),
-            );
-          });
-        };
-        for (let p = 0; p < processes; p++) spawnWorker(null);
-        opts.onProcesses?.(children.map((ch) => ch.pid!).filter((p) => p !== undefined));
-      } else {
-        opts.onInfo?.(`waiting for ${processes} worker process(es): dtemu worker --join ws://<this-host>:${port} --token ${token}`);
-      }
-      await Promise.race([hub.whenReady(), failed]);
-      opts.onPeersReady?.(hub.peerUrls);
-      manifest.processes = hub.processes;
-      manifest.backend = [...new Set(hub.processes.map((p) => p.backend))].join(',');
-      manifest.device = [...new Set(hub.processes.map((p) => p.device ?? 'unknown'))].join(', ');
-      dir.writeJson('manifest.json', manifest);
-      trainStart = wall();
-      await Promise.race([hub.start(startedAt), failed]);
-      trainEnd = wall();
-      // Crashed processes and their replacements (fault timeline rejoin).
-      manifest.processes = hub.processes;
-    }
+    const times = c.transport.kind === 'inproc' || opts.timeOnly ? await runInProcess(session) : await runWsCluster(session);
+    trainStart = times.trainStart;
+    trainEnd = times.trainEnd;
     if (server) {
       (server as Endpoint).fail(new RunError('run over'));
       await serverDone;
@@ -343,38 +229,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   }
 
   async function finishRun(): Promise<RunResult> {
-    const breakdown: WorkerBreakdown[] = agg.finish();
-    const serverStats = server ? (server as Endpoint).stats : null;
-    const summary = buildSummary(lc, lines, breakdown, wall(), manifest.backend, serverStats ? serverStats.bytesSent * 8 : 0, serverStats?.bytesTo);
-    summary.trainWallSec = trainEnd - trainStart;
-    // Time-only: NaN losses are the absence of training, not a divergence.
-    if (opts.timeOnly) summary.divergedAtStep = null;
-    if (algorithm.summary) {
-      const params = pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape }));
-      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers }));
-    }
-    // The collective report and link plot time whole schedules (2n(n-1) messages for a ring)
-    // under max-min sharing: at time-only scale they would cost more than the run itself.
-    const analyseCollectives = !opts.timeOnly || c.workers <= GANTT_MAX_WORKERS;
-    if (c.topology.kind !== 'star' && analyseCollectives) summary.collective = collectiveReport(lc, pre.model.size);
-    dir.writeJson('summary.json', summary);
-    try {
-      // Time-only runs have no losses: only the timeline and the time breakdown are drawn.
-      if (!opts.timeOnly) await plotRun(outDir, lc.config.name, lines);
-      const timeline = readTimeline(outDir);
-      // A Gantt chart (or trace) of thousands of rows is unreadable and took most of a large
-      // run's wall time: the first GANTT_MAX_WORKERS workers (timeline.jsonl has them all).
-      const ganttWorkers = Math.min(c.workers, GANTT_MAX_WORKERS);
-      const shown = ganttWorkers < c.workers ? timeline.filter((e) => e.worker < ganttWorkers) : timeline;
-      writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc), server ? (server as Endpoint).drainTransfers() : []);
-      plotTimeline(shown, ganttWorkers, join(outDir, 'plots', 'timeline.png'), c.name);
-      plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
-      if (c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));
-      if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
-    } catch (e) {
-      // Plots are a convenience: a failure to draw must not lose a finished run's results.
-      opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);
-    }
+    const summary = await writeRunOutputs(session, agg, lines, server, algorithm, { trainStart, trainEnd });
     if (dir.writeError) throw dir.writeError;
     manifest.status = 'completed';
     manifest.endedAt = new Date().toISOString();
@@ -385,10 +240,10 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
   }
 
   async function teardown(): Promise<void> {
-    hubClosed = true;
-    if (hub) await hub.close();
+    session.hubClosed = true;
+    if (session.hub) await session.hub.close();
     await Promise.all(
-      children.map(
+      session.children.map(
         (ch) =>
           new Promise<void>((resolve) => {
             if (ch.exitCode !== null || ch.signalCode !== null) return resolve();
