@@ -60,10 +60,14 @@ const PENDING_PLUGIN: Algorithm<OptimizerConfig> = {
   toleratesCrash: () => true,
   worker: () => Promise.reject(new Error('plugin algorithm not loaded')),
 };
-const lenientValidator: Validator = (() => {
-  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, model: { type: 'object' }, optimizer: { type: 'object' }, data: { type: 'object' } } } as unknown as Schema;
+const lenient = (data: boolean): Validator => {
+  const relaxed = { model: { type: 'object' }, optimizer: { type: 'object' }, ...(data ? { data: { type: 'object' } } : {}) };
+  const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, ...relaxed } } as unknown as Schema;
   return { schema, validate: ajv.compile(schema) };
-})();
+};
+const lenientValidator = lenient(false);
+/** With a data module not imported yet: its options are unknown, so the data block is too. */
+const lenientDataValidator = lenient(true);
 const pluginValidators = new Map<string, Validator>();
 
 /** The schema of a config with plugins: the plugin algorithm's options and/or the plugin compressor's. */
@@ -698,7 +702,9 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
     (plugins.data !== undefined && !dataPlugin);
   let algorithm = plugins.algorithm ? algoPlugin : algorithmNamed(data);
   const v = pending
-    ? lenientValidator
+    ? plugins.data !== undefined && !dataPlugin
+      ? lenientDataValidator
+      : lenientValidator
     : algorithm && (plugins.algorithm || plugins.compressor || plugins.model || plugins.data)
       ? pluginValidator(algorithm, plugins.algorithm, compPlugin, plugins.compressor, modelPlugin, plugins.model, dataPlugin, plugins.data)
       : validatorFor(algorithm);
