@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { datasetFromArrays } from '../src/train/data/arrays-dataset.ts';
+import { loadCsv } from '../src/train/data/csv.ts';
 import { datasetFromPlugin } from '../src/train/data/dataset-plugin.ts';
 import { encodeIdx, readIdxFile } from '../src/train/data/idx.ts';
 import { encodeNpy, readNpy } from '../src/train/data/npy.ts';
@@ -129,5 +130,13 @@ describe('arrays to a data set', () => {
     expect(() => datasetFromPlugin({ ...ok, inputShape: [0] }, where)).toThrow('data.module: ./m.ts: inputShape: expected a list of positive integers, found [0]');
     expect(() => datasetFromPlugin({ ...ok, test: { x: [1, Number.NaN], y: [1] } }, where)).toThrow('data.module: ./m.ts: test.x: value 1 (sample 0): expected a finite number, found NaN');
     expect(() => datasetFromPlugin(undefined, where)).toThrow('data.module: ./m.ts: expected load() to return');
+  });
+});
+
+describe('csv size', () => {
+  it('a CSV file larger than the budget is refused before it is read', () => {
+    const f = join(ROOT, 'experiments', 'plugins', 'data', 'three-clusters-test.csv');
+    expect(() => loadCsv({ train: f, test: f, labelColumn: -1, task: 'classification', maxBytes: 1000 })).toThrow(/three-clusters-test\.csv: expected at most 1000 bytes .* found 37194$/);
+    expect(loadCsv({ train: f, test: f, labelColumn: -1, task: 'classification', maxBytes: 37194 }).train.n).toBe(600);
   });
 });

@@ -27,11 +27,11 @@ export function loadDataset(lc: LoadedConfig): Dataset {
     if (!ds) throw new Error(`data module ${d.module} was not loaded`);
     return ds;
   }
-  if (d.format === 'csv') return loadCsv({ train: d.train as string, test: d.test as string, labelColumn: d.labelColumn ?? -1, task: d.task ?? 'classification' });
+  // One file may take at most the run's memory budget (limits.memoryFraction), checked before reading.
+  const maxBytes = Math.floor(totalmem() * lc.config.limits.memoryFraction);
+  if (d.format === 'csv') return loadCsv({ train: d.train as string, test: d.test as string, labelColumn: d.labelColumn ?? -1, task: d.task ?? 'classification', maxBytes: Math.floor(maxBytes / 8) });
   if (d.format === 'npy' || d.format === 'idx') {
     const files = (v: typeof d.train) => v as { x: string; y: string };
-    // One array may take at most the run's memory budget (limits.memoryFraction), checked from its header.
-    const maxBytes = Math.floor(totalmem() * lc.config.limits.memoryFraction);
     return loadArrayFiles({ format: d.format, train: files(d.train), test: files(d.test), task: d.task ?? 'classification', maxBytes });
   }
   if (d.dataset === 'fashion-mnist') return loadFashionMnist();

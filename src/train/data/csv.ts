@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { UserError } from '../../util/user-error.ts';
 import type { Dataset, Split } from './dataset.ts';
 
@@ -9,6 +9,8 @@ export interface CsvSpec {
   /** Column holding the label (0-based; negative counts from the end). */
   labelColumn: number;
   task: 'classification' | 'regression';
+  /** Largest file accepted (bytes), checked before it is read; default unbounded. */
+  maxBytes?: number;
 }
 
 interface Table {
@@ -21,11 +23,15 @@ interface Table {
  * A numeric CSV file: comma-separated numbers, one sample per line; a first line with any
  * non-numeric cell is a header. Every bad cell is an input error naming file, line and column.
  */
-function readTable(file: string): Table {
+function readTable(file: string, maxBytes = Number.POSITIVE_INFINITY): Table {
   let text: string;
   try {
+    // Parsed, a CSV takes several times its size in memory: a file beyond the budget is refused unread.
+    const size = statSync(file).size;
+    if (size > maxBytes) throw new UserError(`${file}: expected at most ${maxBytes} bytes (limits.memoryFraction of this machine's memory, over 8 for parsing), found ${size}`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const lines = text.split(/\r?\n/);
@@ -51,8 +57,8 @@ function readTable(file: string): Table {
 
 /** A data set from two CSV files (`data: { format: csv, train, test }`). */
 export function loadCsv(spec: CsvSpec): Dataset {
-  const train = readTable(spec.train);
-  const test = readTable(spec.test);
+  const train = readTable(spec.train, spec.maxBytes);
+  const test = readTable(spec.test, spec.maxBytes);
   if (test.cols !== train.cols) throw new UserError(`${spec.test}: expected ${train.cols} columns like ${spec.train}, found ${test.cols}`);
   const cols = train.cols;
   const label = spec.labelColumn < 0 ? cols + spec.labelColumn : spec.labelColumn;
