@@ -1,6 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.ts';
+import { runExperiment } from '../src/runtime/coordinator.ts';
+import { UserError } from '../src/util/user-error.ts';
 import { deterministicMetrics, dtemu, json, metrics, ROOT, tmp } from './helpers/cli.ts';
 
 /**
@@ -82,32 +85,34 @@ describe('plugins from YAML', () => {
   const PLUGINS = '../../experiments/plugins';
   const npy = (s: string) => `{x: ${PLUGINS}/data/three-clusters-${s}-x.npy, y: ${PLUGINS}/data/three-clusters-${s}-y.npy}`;
   const idx = (s: string) => `{x: ${PLUGINS}/data/quadrants-${s}-images-idx3-ubyte.gz, y: ${PLUGINS}/data/quadrants-${s}-labels-idx1-ubyte.gz}`;
-  function inBoth(name: string, ...sets: string[]) {
-    const a = run(join(base, `${name}-in`), ...sets, 'transport.kind=inproc');
-    expect(a.stderr).toBe('');
+  // The in-process half runs here through the API (no process to start, tfjs already loaded),
+  // the ws half as the CLI with two worker processes: the ring crosses a process boundary.
+  async function inBoth(name: string, ...sets: string[]) {
+    const a = join(base, `${name}-in`);
+    await runExperiment(loadConfig(join(ROOT, FIXTURE), { sets: [...SHORT, ...sets, 'transport.kind=inproc'] }), { outDir: a });
     const b = run(join(base, `${name}-ws`), ...sets, 'transport.processes=2');
     expect(b.stderr).toBe('');
-    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
-    return { train: metrics(a.dir).filter((l) => l['kind'] === 'train'), evals: metrics(a.dir).filter((l) => l['kind'] === 'eval') };
+    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a));
+    return { train: metrics(a).filter((l) => l['kind'] === 'train'), evals: metrics(a).filter((l) => l['kind'] === 'eval') };
   }
 
-  it('a parameter-list model module on npy data trains end to end, identically in process and over ws', () => {
-    const { train, evals } = inBoth('npy-pm', `data={format: npy, train: ${npy('train')}, test: ${npy('test')}, batchSize: 16}`, `model={module: ${PLUGINS}/param-model.ts, hidden: 8}`);
+  it('a parameter-list model module on npy data trains end to end, identically in process and over ws', async () => {
+    const { train, evals } = await inBoth('npy-pm', `data={format: npy, train: ${npy('train')}, test: ${npy('test')}, batchSize: 16}`, `model={module: ${PLUGINS}/param-model.ts, hidden: 8}`);
     // tanh(x W1 + b1) W2 + x S + b2 on 8 features, 3 classes: 8*8 + 8 + 8*3 + 8*3 + 3 = 123
     // parameters, ring all-reduced (each of the 4 workers sends 2(n-1)/n of the fp32 vector).
     expect(train[11]!['bits']).toBe(12 * 2 * 3 * 123 * 4 * 8);
     expect(evals[evals.length - 1]!['evalAccuracy']).toBeGreaterThan(0.9);
   });
 
-  it('IDX data (gzipped MNIST format, byte images) trains end to end, identically in process and over ws', () => {
-    const { train, evals } = inBoth('idx', `data={format: idx, train: ${idx('train')}, test: ${idx('t10k')}, batchSize: 16}`, 'model={kind: logistic}');
+  it('IDX data (gzipped MNIST format, byte images) trains end to end, identically in process and over ws', async () => {
+    const { train, evals } = await inBoth('idx', `data={format: idx, train: ${idx('train')}, test: ${idx('t10k')}, batchSize: 16}`, 'model={kind: logistic}');
     // 8x8 images, 4 classes: a logistic model of 64*4 + 4 = 260 parameters.
     expect(train[11]!['bits']).toBe(12 * 2 * 3 * 260 * 4 * 8);
     expect(evals[evals.length - 1]!['evalAccuracy']).toBeGreaterThan(0.9);
   });
 
-  it('a data module trains end to end, identically in process and over ws', () => {
-    const { evals } = inBoth('dm', `data={module: ${PLUGINS}/spirals-data.ts, samples: 1200, testSamples: 300, arms: 3, batchSize: 16}`, 'model={kind: logistic}');
+  it('a data module trains end to end, identically in process and over ws', async () => {
+    const { evals } = await inBoth('dm', `data={module: ${PLUGINS}/spirals-data.ts, samples: 1200, testSamples: 300, arms: 3, batchSize: 16}`, 'model={kind: logistic}');
     // 7 features of 3 spiral arms: a linear model gets most of them after 12 steps.
     expect(evals[evals.length - 1]!['evalAccuracy']).toBeGreaterThan(0.6);
   });
@@ -139,9 +144,25 @@ describe('plugins from YAML', () => {
       badWidth,
       `export default { build: ({ tf, inputShape }: any) => ({ params: [{ name: 'w', shape: [inputShape[0], 3] }], forward: ([w]: any, x: any) => tf.matMul(x, w) }) };\n`,
     );
+    // In process (the CLI's exit 2 is UserError's; the table below checks the CLI's line and code).
+    const refusedInProcess: [string, string, RegExp][] = [
+      ['data module without the export', `data={module: ${noExport}}`, /^data\.module: .*no-export\.ts: expected a default export made with defineDataset\(\{ options, load \}\), found (no default export|one without load)$/],
+      ['parameter-list model whose output width is wrong', `model={module: ${badWidth}}`, /^model\.module: .*bad-width\.ts: forward: expected outputs of shape \[batch, 4\] \(4 classes\), found \[2, 3\] for a batch of 2$/],
+    ];
+    for (const [what, set, re] of refusedInProcess) {
+      it(what, async () => {
+        const out = join(dir, what.replace(/ /g, '-'));
+        const err = await runExperiment(loadConfig(join(ROOT, FIXTURE), { sets: [...SHORT, set, 'transport.kind=inproc'] }), { outDir: out }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(UserError);
+        expect((err as UserError).message).toMatch(re);
+        expect((err as UserError).exitCode).toBe(2);
+        expect(existsSync(out)).toBe(false);
+      });
+    }
     const bad: [string, string, RegExp][] = [
-      ['data module without the export', `data={module: ${noExport}}`, /data\.module: .*no-export\.ts: expected a default export made with defineDataset\(\{ options, load \}\), found (no default export|one without load)$/],
-      ['parameter-list model whose output width is wrong', `model={module: ${badWidth}}`, /model\.module: .*bad-width\.ts: forward: expected outputs of shape \[batch, 4\] \(4 classes\), found \[2, 3\] for a batch of 2$/],
       ['missing file', 'optimizer={module: ./nope.ts}', /optimizer\.module: expected a JS\/TS module, found no file .*nope\.ts$/],
       ['module without the export', `optimizer={module: ${noExport}}`, /optimizer\.module: .*no-export\.ts: expected a default export made with defineAlgorithm\(\{ kind, options, toleratesCrash, worker \}\), found (no default export|one without kind, options, toleratesCrash, worker)$/],
       [
