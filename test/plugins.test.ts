@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
 import { UserError } from '../src/util/user-error.ts';
+import { encodeNpy } from '../src/train/data/npy.ts';
 import { deterministicMetrics, dtemu, json, metrics, ROOT, tmp } from './helpers/cli.ts';
 
 /**
@@ -144,15 +145,23 @@ describe('plugins from YAML', () => {
       badWidth,
       `export default { build: ({ tf, inputShape }: any) => ({ params: [{ name: 'w', shape: [inputShape[0], 3] }], forward: ([w]: any, x: any) => tf.matMul(x, w) }) };\n`,
     );
+    const badLabelX = join(dir, 'bad-x.npy');
+    const badLabelY = join(dir, 'bad-y.npy');
+    writeFileSync(badLabelX, encodeNpy('<f4', [2, 8], new Float32Array(16)));
+    writeFileSync(badLabelY, encodeNpy('<i8', [2], BigInt64Array.from([0n, -1n])));
     // In process (the CLI's exit 2 is UserError's; the table below checks the CLI's line and code).
     const refusedInProcess: [string, string, RegExp][] = [
       ['data module without the export', `data={module: ${noExport}}`, /^data\.module: .*no-export\.ts: expected a default export made with defineDataset\(\{ options, load \}\), found (no default export|one without load)$/],
+      ['npy data file missing', `data={format: npy, train: {x: ./nope-x.npy, y: ./nope-y.npy}, test: ${npy('test')}}`, /: data\.train\.x: expected a npy file of inputs, found no file .*nope-x\.npy$/],
+      ['npy label out of range', `data={format: npy, train: {x: ${badLabelX}, y: ${badLabelY}}, test: ${npy('test')}}`, /bad-y\.npy: label of sample 1: expected a class index \(an integer 0\.\.65535\), found -1$/],
       ['parameter-list model whose output width is wrong', `model={module: ${badWidth}}`, /^model\.module: .*bad-width\.ts: forward: expected outputs of shape \[batch, 4\] \(4 classes\), found \[2, 3\] for a batch of 2$/],
     ];
     for (const [what, set, re] of refusedInProcess) {
       it(what, async () => {
         const out = join(dir, what.replace(/ /g, '-'));
-        const err = await runExperiment(loadConfig(join(ROOT, FIXTURE), { sets: [...SHORT, set, 'transport.kind=inproc'] }), { outDir: out }).then(
+        const err = await Promise.resolve()
+          .then(() => runExperiment(loadConfig(join(ROOT, FIXTURE), { sets: [...SHORT, set, 'transport.kind=inproc'] }), { outDir: out }))
+          .then(
           () => null,
           (e: unknown) => e,
         );
