@@ -67,6 +67,7 @@ async function cmdRun(
       onLine: (l) => progress.line(l),
       onInfo: (m) => process.stderr.write(m + '\n'),
       onAbortHook: (a) => (abort = a),
+      argv: process.argv.slice(2),
       ...(argv.launcher ? { launcher: argv.launcher, slurmArgs: argv.slurmArg ?? [] } : {}),
       timeOnly,
     });
@@ -211,7 +212,7 @@ await yargs(hideBin(process.argv))
       }
       if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UserError(`worker --join: expected a ws:// URL, found "${a.join}"`);
       const { runWorkerProcess } = await import('../runtime/worker-process.ts');
-      process.exit(await runWorkerProcess(a.join, token));
+      process.exit(await runWorkerProcess(a.join, token, (m) => process.stderr.write(`dtemu worker: ${m}\n`)));
     },
   )
   .command(

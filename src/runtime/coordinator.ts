@@ -50,6 +50,8 @@ export interface RunOptions {
   /** ws: the hub's port once it listens, and every worker process's peer URL once all are ready (diagnostics, tests). */
   onHubPort?: (port: number) => void;
   onPeersReady?: (peerUrls: string[]) => void;
+  /** The command line, recorded in manifest.json (process.argv is read by src/cli only). */
+  argv?: string[];
 }
 
 export interface RunResult {
@@ -107,7 +109,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     // A worker that crashed for good: its time ends at its last step.
     (w) => faults.crashStep(w) !== null && faults.crashStep(w)! <= c.train.steps && membership.backAfter(w) === null,
   );
-  const manifest = runManifest(lc, startedAt);
+  const manifest = runManifest(lc, startedAt, opts.argv);
   /** Every ending other than success: the manifest says failed or interrupted, with the reason. */
   // A coordinator that exits mid-run (an internal error ends the process from a socket or
   // timer callback) still leaves an honest manifest; only SIGKILL escapes this (see dtemu status).

@@ -50,7 +50,8 @@ function gitRevision(): string | null {
   }
 }
 
-export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
+/** `argv`: the command line that started the run (the CLI passes its own; the API none). */
+export function runManifest(lc: LoadedConfig, startedAt: number, argv: string[] = []): Manifest {
   const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   return {
     name: lc.config.name,
@@ -74,7 +75,7 @@ export function runManifest(lc: LoadedConfig, startedAt: number): Manifest {
       ws: versionOf('ws'),
     },
     gitRevision: gitRevision(),
-    argv: process.argv.slice(2),
+    argv,
     ...(lc.generatedFaults.length > 0 ? { generatedFaults: lc.generatedFaults } : {}),
   };
 }

@@ -16,7 +16,8 @@ import { slurmProcessIndex } from './launchers/slurm.ts';
  * receives its logical workers and the resolved config, trains, and exits when told to stop.
  * Resolves with the process exit code.
  */
-export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 1024 * 1024): Promise<number> {
+/** `onMessage`: why the process stops, when it fails (the CLI writes it to the terminal). */
+export function runWorkerProcess(url: string, token: string, onMessage: (message: string) => void = () => {}, maxPayload = 512 * 1024 * 1024): Promise<number> {
   return new Promise((resolveExit) => {
     const ws = new WebSocket(url, { maxPayload, perMessageDeflate: false, generateMask: zeroMask });
     let host: WorkerHost | null = null;
@@ -34,7 +35,7 @@ export function runWorkerProcess(url: string, token: string, maxPayload = 512 * 
     const finish = (code: number, message?: string) => {
       if (finished) return;
       finished = true;
-      if (message) process.stderr.write(`dtemu worker: ${message}\n`);
+      if (message) onMessage(message);
       router?.failAll(new RunError('worker shutting down'));
       mesh?.close();
       try {
