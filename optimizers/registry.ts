@@ -8,6 +8,7 @@ import { encodedOptimization } from './encoded-optimization/index.ts';
 import { gradientCoding } from './gradient-coding/index.ts';
 import { powerSgd } from './powersgd/index.ts';
 import { qsparseLocalSgd } from './qsparse-local-sgd/index.ts';
+import { sequentialGradientCoding } from './sequential-gradient-coding/index.ts';
 
 /**
  * The one place that maps `optimizer.kind` to code. Adding an algorithm: its folder
@@ -24,6 +25,7 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   backupWorkers as Algorithm<OptimizerConfig>,
   asyncSgd as Algorithm<OptimizerConfig>,
   encodedOptimization as Algorithm<OptimizerConfig>,
+  sequentialGradientCoding as Algorithm<OptimizerConfig>,
 ];
 
 const byKind = new Map(BUILT_IN.map((a) => [a.kind, a]));

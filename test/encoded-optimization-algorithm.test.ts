@@ -155,8 +155,8 @@ describe('encoded-optimization (algorithm)', () => {
 
   it('identical metrics over ws and in process (k < n, random stragglers)', async () => {
     const opt = `{ kind: encoded-optimization, k: 4, encoding: ${HADAMARD}, lr: 0.2 }`;
-    const a = await run(opt, delays, 'inproc', '{ steps: 20, evalEvery: 10 }');
-    const b = await run(opt, delays, 'ws', '{ steps: 20, evalEvery: 10 }');
+    const a = await run(opt, delays, 'inproc', '{ steps: 10, evalEvery: 5 }');
+    const b = await run(opt, delays, 'ws', '{ steps: 10, evalEvery: 5 }');
     expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
   });
 
@@ -165,7 +165,7 @@ describe('encoded-optimization (algorithm)', () => {
     const file = join(dir, 'exp.yaml');
     writeFileSync(
       file,
-      yaml('{ kind: encoded-optimization, k: 5 }', delays, '{ steps: 60, evalEvery: 20, target: { loss: 0.4 } }').replace(`samples: ${N},`, 'samples: 64,'),
+      yaml('{ kind: encoded-optimization, k: 5 }', `${delays}\ntransport: { kind: inproc }`, '{ steps: 60, evalEvery: 20, target: { loss: 0.4 } }').replace(`samples: ${N},`, 'samples: 64,'),
     );
     const out = join(dir, 'run');
     await runExperiment(loadConfig(file), { outDir: out });
