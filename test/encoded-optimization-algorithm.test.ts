@@ -49,8 +49,11 @@ async function run(optimizer: string, extra = '', transport = 'inproc', train?: 
   };
 }
 
-/** The data set the runs train on ([X 1], y) and f(w) = ||X w - y||^2 / N at the least-squares solution. */
-function leastSquaresOptimum(): number {
+/**
+ * The data set the runs train on ([X 1], y) and the optimum of f(w) = ||X w - y||^2 / N +
+ * (ridge/2) ||w||^2 (normal equations (2/N) X^T X + ridge I).
+ */
+function leastSquaresOptimum(ridge = 0): number {
   const ds = makeSynthetic({ kind: 'linear', samples: N, testSamples: 200, features: 5, classes: 0, noise: 0.5 }, 4);
   const p = 6;
   const g = new Float64Array(p * p);
@@ -64,6 +67,7 @@ function leastSquaresOptimum(): number {
       for (let j = 0; j < p; j++) g[i * p + j] = g[i * p + j]! + row[i]! * row[j]!;
     }
   }
+  for (let i = 0; i < p; i++) g[i * p + i] = g[i * p + i]! + (ridge * N) / 2;
   const w = solveSquare(g, b, p)!;
   let f = 0;
   for (let r = 0; r < N; r++) {
@@ -71,7 +75,7 @@ function leastSquaresOptimum(): number {
     for (let c = 0; c < 5; c++) s += ds.train.x[r * 5 + c]! * w[c]!;
     f += s * s;
   }
-  return f / N;
+  return f / N + (ridge / 2) * w.reduce((a, v) => a + v * v, 0);
 }
 
 /** epsilon with (1 - eps) I <= S_A^T S_A n/k <= (1 + eps) I over every k-subset A of the blocks. */
@@ -113,11 +117,15 @@ describe('encoded-optimization (algorithm)', () => {
     expect(none.summary.finalTrainLoss / leastSquaresOptimum() - 1).toBeLessThan(1e-6);
   });
 
-  it('L-BFGS with k = n: encoded equals uncoded to 1e-6 and reaches f(w*) within 1e-6 in 20 steps', async () => {
+  it('L-BFGS with k = n: encoded equals uncoded to 1e-6 and reaches f(w*) within 1e-6 in 20 steps; with ridge, the ridge optimum', async () => {
     const lb = (enc: string) => run(`{ kind: encoded-optimization, k: ${WORKERS}, encoding: ${enc}, method: lbfgs, lr: 1 }`, '', 'inproc', '{ steps: 20, evalEvery: 10 }');
     const [none, etf] = [await lb('none'), await lb('etf')];
     close(etf.losses, none.losses, 1e-6);
     expect(etf.summary.finalTrainLoss / leastSquaresOptimum() - 1).toBeLessThan(1e-6);
+    // Ridge: the reported loss is f(w) + (ridge/2)||w||^2, and its minimum is reached.
+    const ridge = await lb('hadamard, beta: 64/51, ridge: 0.5'.replace('64/51', String(64 / N)));
+    expect(ridge.summary.finalTrainLoss / leastSquaresOptimum(0.5) - 1).toBeLessThan(1e-6);
+    expect(ridge.summary.finalTrainLoss / leastSquaresOptimum() - 1).toBeGreaterThan(1e-3);
   });
 
   it('k < n under random stragglers: the ETF run stays within kappa^2 f(w*) and beats uncoded; the gap grows as k shrinks', async () => {
