@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { symmetricEigen } from '../comm/linalg/symmetric-eigen.ts';
-import { EncodedLeastSquares, paleyEtfEncoding } from '../src/coding/encoded/index.ts';
+import { EncodedLeastSquares, gaussianEncoding, HadamardEncoding, paleyEtfEncoding, splitRows } from '../src/coding/encoded/index.ts';
+import { augmentedRows, encodedBlockFor } from '../optimizers/encoded-optimization/encoded-data.ts';
+import type { EncodedOptimizationConfig } from '../optimizers/encoded-optimization/config.ts';
 import { solveSquare } from '../src/coding/linalg.ts';
 import { loadConfig, loadConfigText } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
@@ -101,6 +103,39 @@ const close = (a: number[], b: number[], tol: number) => {
   expect(a.length).toBe(b.length);
   a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i]!))));
 };
+
+describe('encoded-optimization: the workers\' blocks', () => {
+  it('are the rows of S [X 1 y] split over the workers (gaussian drawn without storing S, hadamard, replication)', () => {
+    const ds = makeSynthetic({ kind: 'linear', samples: 40, testSamples: 1, features: 3, classes: 0, noise: 0.5 }, 9);
+    const data = { n: 40, inputSize: 3, inputScale: 1, classes: 0, x: ds.train.x, y: ds.train.y, batchSize: 8 };
+    const aug = augmentedRows(data);
+    const xy = new Float64Array(40 * 5);
+    for (let i = 0; i < 40; i++) {
+      xy.set(aug.x.subarray(i * 4, i * 4 + 4), i * 5);
+      xy[i * 5 + 4] = aug.y[i]!;
+    }
+    const cfg = (encoding: EncodedOptimizationConfig['encoding'], beta: number): EncodedOptimizationConfig => ({ k: 3, encoding, beta, method: 'gd', lr: 0.1, ridge: 0 });
+    for (const [c, full] of [
+      [cfg('gaussian', 1.5), gaussianEncoding(40, 1.5, 7).encode(xy, 5)],
+      [cfg('hadamard', 64 / 40), new HadamardEncoding(40, 64 / 40, 7).encode(xy, 5)],
+    ] as const) {
+      const m = full.length / 5;
+      const bounds = splitRows(m, 5);
+      for (let w = 0; w < 5; w++) {
+        const b = encodedBlockFor(c, data, 5, w, 7);
+        expect(b.rows).toBe(bounds[w + 1]! - bounds[w]!);
+        for (let r = 0; r < b.rows; r++) {
+          for (let j = 0; j < 4; j++) expect(b.x[r * 4 + j]).toBeCloseTo(full[(bounds[w]! + r) * 5 + j]!, 12);
+          expect(b.y[r]).toBeCloseTo(full[(bounds[w]! + r) * 5 + 4]!, 12);
+        }
+      }
+    }
+    // Replication, beta 2 over 6 workers: workers r and r + 3 hold partition r of 3.
+    const rep = (w: number) => encodedBlockFor(cfg('replication', 2), data, 6, w, 7);
+    for (let w = 0; w < 3; w++) expect(Array.from(rep(w + 3).x)).toEqual(Array.from(rep(w).x));
+    expect(rep(0).rows + rep(1).rows + rep(2).rows).toBe(40);
+  });
+});
 
 describe('encoded-optimization (algorithm)', () => {
   const delays = 'stragglers: { delay: { kind: shifted-exponential, shift: 1 ms, mean: 5 ms } }';
