@@ -237,7 +237,49 @@ describe('encoded-optimization (algorithm)', () => {
     expect(bad('{ kind: encoded-optimization, k: 3, encoding: hadamard, beta: 2 }', 50)).toMatch(/optimizer\.beta: expected beta \* N a power of two/);
     expect(bad('{ kind: encoded-optimization, k: 3, encoding: replication, beta: 4 }')).toMatch(/optimizer\.beta: expected an integer number of copies dividing workers \(6\)/);
     expect(bad('{ kind: encoded-optimization, k: 3, encoding: etf, beta: 2 }')).toMatch(/optimizer\.beta: does not apply with encoding etf/);
-    expect(bad('{ kind: encoded-optimization, k: 3 }', N, 'dataset: logistic', 'logistic')).toMatch(/data\.dataset: expected regression data .* found logistic/);
+    expect(bad('{ kind: encoded-optimization, k: 3 }', N, 'dataset: logistic', 'mlp')).toMatch(/model\.kind: expected linear \(least squares\) or logistic .* found mlp/);
+    expect(bad('{ kind: encoded-optimization, k: 3, encoding: replication }', N, 'dataset: logistic', 'logistic')).toMatch(/optimizer\.encoding: expected hadamard, gaussian, etf or none with a logistic model/);
+    // The classifier encodes its 5 + 1 parameters per class: Paley needs 2N - 1 prime = 1 (mod 4).
+    expect(bad('{ kind: encoded-optimization, k: 3, encoding: etf }', N, 'dataset: logistic', 'logistic')).toMatch(/data\.features: expected a data size N with 2N - 1 a prime .* found 5 features/);
     expect(bad('{ kind: encoded-optimization, encoding: none }')).toMatch(/optimizer/);
+  });
+});
+
+describe('encoded-optimization, model parallel (logistic regression)', () => {
+  const text = (optimizer: string, steps: number) => `name: eo-logistic
+seed: 4
+workers: 6
+data: { dataset: logistic, samples: 600, testSamples: 300, features: 20, batchSize: 20 }
+model: { kind: logistic }
+optimizer: ${optimizer}
+topology: { kind: star }
+network: { bandwidth: 1 Gb/s, latency: 100 us }
+compute: { speed: 100 MFLOP/s }
+stragglers: { delay: { kind: shifted-exponential, shift: 1 ms, mean: 5 ms } }
+transport: { kind: inproc }
+train: { steps: ${steps}, evalEvery: 10, target: { accuracy: 0.85 } }
+`;
+  const runText = async (optimizer: string, steps: number) => {
+    const dir = tmp();
+    const out = join(dir, 'run');
+    await runExperiment(loadConfigText(join(dir, 'exp.yaml'), text(optimizer, steps)), { outDir: out });
+    const lines = metrics(out);
+    return {
+      losses: lines.filter((l) => l['kind'] === 'train').map((l) => l['loss'] as number),
+      evalLosses: lines.filter((l) => l['kind'] === 'eval').map((l) => l['evalLoss'] as number),
+      summary: json<{ timeToTarget: { step: number } | null; finalAccuracy: number }>(join(out, 'summary.json')),
+    };
+  };
+
+  it('k = n: the Paley-ETF-encoded parameters follow uncoded gradient descent to 1e-6 (N = 21 per class: Paley prime 41)', async () => {
+    const none = await runText('{ kind: encoded-optimization, k: 6, encoding: none, lr: 1 }', 30);
+    const etf = await runText('{ kind: encoded-optimization, k: 6, encoding: etf, lr: 1 }', 30);
+    close(etf.losses, none.losses, 1e-6);
+    close(etf.evalLosses, none.evalLosses, 1e-6);
+  });
+
+  it('k = 3 of 6 under random stragglers (block coordinate descent on the encoded parameters) reaches 85% test accuracy', async () => {
+    const r = await runText('{ kind: encoded-optimization, k: 3, encoding: etf, lr: 1 }', 60);
+    expect(r.summary.timeToTarget).not.toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import { EncodedLbfgs } from '../../src/coding/encoded/index.ts';
 import { runMasterRounds } from '../common/master-round.ts';
 import type { Membership } from '../common/rejoin.ts';
 import { blockCount, blockOf, type EncodedOptimizationConfig } from './config.ts';
+import { ModelParallelState } from './model-parallel.ts';
 import { ENCODED_NAMESPACE } from './worker.ts';
 
 /** What the master did in one step (tests, experiments). */
@@ -87,6 +88,40 @@ export async function runEncodedMaster(
       server.now = Math.max(server.now, decidedAt);
       onRound?.({ step, used: used.map((q) => q.r), blocks: active, decidedAt, model: Float64Array.from(w) });
       return model;
+    },
+  });
+}
+
+/**
+ * The master of the model-parallel encoding (a linear classifier with p inputs + bias and c
+ * classes): each step the blocks of the first k workers are added to V and z (ModelParallelState),
+ * and [W = S^T V, V, z] goes back to every worker.
+ */
+export async function runModelParallelMaster(
+  server: Endpoint,
+  cfg: EncodedOptimizationConfig,
+  p: number,
+  c: number,
+  steps: number,
+  seed: number,
+  membership: Membership,
+): Promise<void> {
+  const state = new ModelParallelState(cfg, p, c, server.size, seed);
+  await runMasterRounds({
+    server,
+    namespace: ENCODED_NAMESPACE,
+    membership,
+    roundSteps: Array.from({ length: steps }, (_, i) => i + 1),
+    accept: (k) => k < cfg.k,
+    reduce(_step, pushes) {
+      const used = pushes.filter((q) => q.used).sort((a, b) => a.r - b.r);
+      let decidedAt = server.now;
+      for (const q of used) {
+        decidedAt = Math.max(decidedAt, q.at);
+        state.apply(q.r, bytesToF32(q.m.payload));
+      }
+      server.now = Math.max(server.now, decidedAt);
+      return state.replyVector();
     },
   });
 }

@@ -3,6 +3,7 @@ import { pushAndAwaitReply } from '../../comm/collectives/push-pull.ts';
 import { finishStep, type WorkerContext } from '../worker-context.ts';
 import { blockCount, type EncodedOptimizationConfig } from './config.ts';
 import { encodedBlockFor } from './encoded-data.ts';
+import { modelParallelWorker } from './model-parallel.ts';
 
 /** Op namespace of the push/pull between workers and the master. */
 export const ENCODED_NAMESPACE = 'encoded-optimization';
@@ -26,6 +27,7 @@ export async function runEncodedWorker(ctx: WorkerContext, cfg: EncodedOptimizat
   const { ep } = ctx;
   const data = ctx.trainingData?.();
   if (!data) throw new Error('encoded-optimization needs the training rows (WorkerContext.trainingData)');
+  if (data.classes > 0) return runModelParallelWorker(ctx, cfg, data);
   const blk = encodedBlockFor(cfg, data, ctx.workers, ctx.rank, ctx.seed);
   const { x, y, rows, p } = blk;
   if (ctx.initialParams.length !== p) throw new Error(`encoded-optimization: model has ${ctx.initialParams.length} parameters, expected ${p} (linear model on ${p - 1} inputs)`);
@@ -63,6 +65,33 @@ export async function runEncodedWorker(ctx: WorkerContext, cfg: EncodedOptimizat
     const reply = await pushAndAwaitReply(ep, ENCODED_NAMESPACE, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), true);
     params.set(bytesToF32(reply.payload));
     // As gradient coding's workers: a straggler abandons its work when the new model arrives.
+    ep.now = reply.arrival;
+    const ran = Math.max(0, ep.now - start);
+    const shownCompute = Math.min(compute, ran);
+    const shownDelay = Math.min(t.delay, ran - shownCompute);
+    await finishStep(ctx, step, { loss, compute: shownCompute, delay: shownDelay, wallSec: 0, cpuSec: 0 }, Math.max(0, ep.now - sentAt), params);
+  }
+}
+
+/**
+ * The worker of the model-parallel encoding (a linear classifier; model-parallel.ts): its block
+ * of the encoded parameters, the same push/pull and straggler handling as above. The block costs
+ * N x m_b multiply-adds per class twice, modelled as (N m_b) / (batchSize p) batches.
+ */
+async function runModelParallelWorker(ctx: WorkerContext, cfg: EncodedOptimizationConfig, data: NonNullable<ReturnType<NonNullable<WorkerContext['trainingData']>>>): Promise<void> {
+  const { ep } = ctx;
+  const mp = modelParallelWorker(cfg, data, ctx.workers, ctx.rank, ctx.seed, ctx.initialParams);
+  const params = Float32Array.from(ctx.initialParams);
+  for (let step = 1; step <= ctx.steps; step++) {
+    if (ctx.crashesAt(step)) return ctx.crash(step);
+    const loss = mp.step();
+    const t = ctx.computeTime(step, 0);
+    const compute = t.compute * mp.workUnits;
+    const start = ep.now;
+    ep.now += compute + t.delay;
+    const sentAt = ep.now;
+    const reply = await pushAndAwaitReply(ep, ENCODED_NAMESPACE, new Uint8Array(mp.out.buffer, mp.out.byteOffset, mp.out.byteLength), true);
+    mp.receive(bytesToF32(reply.payload), params);
     ep.now = reply.arrival;
     const ran = Math.max(0, ep.now - start);
     const shownCompute = Math.min(compute, ran);

@@ -376,7 +376,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     topology: c.topology.kind,
     steps: c.train.steps,
     model: c.model.kind,
-    data: { dataset: c.data.dataset, format: c.data.format, task: c.data.task, samples: c.data.samples },
+    data: { dataset: c.data.dataset, format: c.data.format, task: c.data.task, samples: c.data.samples, features: c.data.features },
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
   });
   // Your own files or a built-in data set, not both; file paths are relative to the experiment.
