@@ -1,7 +1,8 @@
-// The combined picture of `dtemu sweep experiments/async/stragglers-compare.yaml`:
-//   node --import tsx experiments/async/plot-compare.ts <sweepDir> [out.png]
-// Test loss (log scale) against simulated time for every method, shifted-exponential delays solid,
-// Pareto dashed, one colour per method; and the time-to-target table as markdown on stdout.
+// The combined picture of `dtemu sweep experiments/async/stragglers-compare.yaml` (or
+// stragglers-compare-logistic.yaml, with `accuracy`):
+//   node --import tsx experiments/async/plot-compare.ts <sweepDir> [out.png] [loss|accuracy]
+// Test loss (log scale) or accuracy against simulated time for every method, shifted-exponential
+// delays solid, Pareto dashed, one colour per method; and the time-to-target table as markdown.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ if (!dir) {
   process.exit(2);
 }
 const out = process.argv[3] ?? fileURLToPath(new URL('stragglers-compare.png', import.meta.url));
+const metric = process.argv[4] === 'accuracy' ? 'accuracy' : 'loss';
 
 /** sweep.csv's run directories and their grid values (per-seed rows only). */
 function sweepRows(csvText: string): { run: string; delay: string; optimizer: string }[] {
@@ -35,6 +37,7 @@ const NAMES: [RegExp, string][] = [
   [/^backup-workers\(dynamic/, 'backup dynamic'],
   [/^gradient-coding/, 'gradient coding s=2'],
   [/^encoded-optimization\(6,hadamard/, 'encoded Hadamard k=6'],
+  [/^encoded-optimization\(6,etf/, 'encoded ETF k=6'],
   [/^encoded-optimization\(6,none/, 'uncoded k=6'],
   [/^encoded-optimization\(6,replication/, 'replication k=6'],
   [/^sequential-gradient-coding/, 'SR-SGC (1,3,3)'],
@@ -51,26 +54,35 @@ for (const r of rows) {
   series.push({
     label,
     dashed: pareto,
-    points: lines.filter((l) => l['kind'] === 'eval').map((l) => ({ x: l['simTimeSec'] as number, y: l['evalLoss'] as number })),
+    points: lines.filter((l) => l['kind'] === 'eval').map((l) => ({ x: l['simTimeSec'] as number, y: l[metric === 'loss' ? 'evalLoss' : 'evalAccuracy'] as number })),
   });
-  const s = JSON.parse(readFileSync(join(dir, r.run, 'summary.json'), 'utf8')) as { timeToTarget: { simTimeSec: number } | null; simTimeSec: number; finalLoss: number; totalBits: number };
+  const s = JSON.parse(readFileSync(join(dir, r.run, 'summary.json'), 'utf8')) as { timeToTarget: { simTimeSec: number } | null; simTimeSec: number; finalLoss: number; finalAccuracy: number; totalBits: number };
   const entry = table.get(nameOf(r.optimizer)) ?? {};
-  entry[pareto ? 'pareto' : 'exp'] = `${s.timeToTarget ? s.timeToTarget.simTimeSec.toFixed(3) : '—'} s (final ${s.finalLoss.toFixed(4)}, 60 steps in ${s.simTimeSec.toFixed(2)} s)`;
+  const final = metric === 'loss' ? s.finalLoss.toFixed(4) : `${(100 * s.finalAccuracy).toFixed(1)}%`;
+  entry[pareto ? 'pareto' : 'exp'] = `${s.timeToTarget ? s.timeToTarget.simTimeSec.toFixed(3) : '—'} s (final ${final}, ${(s.totalBits / 1e6).toFixed(2)} Mbit)`;
   table.set(nameOf(r.optimizer), entry);
 }
-// The ten methods in the same order under each distribution: the palette's ten colours cycle,
-// so a method has one colour, solid and dashed.
+// The palette's ten colours cycle with the series index: pad each distribution's group to ten
+// with empty, unlabelled series (kept out of the legend) so a method has one colour, solid and
+// dashed. Both groups list the methods in the grid's order.
+const PALETTE_SIZE = 10;
+const padded: Series[] = [];
+for (const pareto of [false, true]) {
+  const group = series.filter((x) => Boolean(x.dashed) === pareto);
+  padded.push(...group);
+  for (let i = group.length; i % PALETTE_SIZE !== 0; i++) padded.push({ label: '', points: [] });
+}
 writeFileSync(
   out,
   renderLineChart({
-    title: 'Linear regression, 8 workers: test loss vs simulated time (solid: shifted-exponential, dashed: Pareto delays)',
+    title: `${metric === 'loss' ? 'Linear regression' : 'Logistic regression'}, 8 workers: test ${metric} vs simulated time (solid: shifted-exponential, dashed: Pareto delays)`,
     xLabel: 'simulated time (s)',
-    yLabel: 'test loss (log)',
-    logY: true,
-    series,
+    yLabel: metric === 'loss' ? 'test loss (log)' : 'test accuracy',
+    logY: metric === 'loss',
+    series: padded,
     width: 1100,
     height: 650,
   }),
 );
-process.stdout.write(`wrote ${out}\n\n| method | time to test loss 0.265, shifted-exponential | Pareto |\n|---|---|---|\n`);
+process.stdout.write(`wrote ${out}\n\n| method | time to target, shifted-exponential | Pareto |\n|---|---|---|\n`);
 for (const [name, e] of table) process.stdout.write(`| ${name} | ${e['exp'] ?? ''} | ${e['pareto'] ?? ''} |\n`);
