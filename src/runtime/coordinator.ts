@@ -351,7 +351,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     if (opts.timeOnly) summary.divergedAtStep = null;
     if (algorithm.summary) {
       const params = pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape }));
-      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers }));
+      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers, steps: c.train.steps }));
     }
     // The collective report and link plot time whole schedules (2n(n-1) messages for a ring)
     // under max-min sharing: at time-only scale they would cost more than the run itself.

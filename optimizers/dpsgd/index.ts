@@ -1,0 +1,20 @@
+import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
+import { gossipOptions, gossipRules } from '../common/gossip-options.ts';
+import { privacySummary } from '../common/gossip-privacy.ts';
+import { sgdOptions } from '../common/options.ts';
+import { runDpsgd, type DpsgdConfig } from './worker.ts';
+
+/**
+ * dpsgd: decentralized SGD on the topology's neighbour graph (Lian et al. 2017). Defaults:
+ * torch.optim.SGD's (lr 0.1, no momentum) for the local step, Metropolis-Hastings weights (valid
+ * on every graph, the usual choice in the gossip literature), the average model evaluated.
+ */
+export const dpsgd = defineAlgorithm<DpsgdConfig & OptimizerConfig>({
+  kind: 'dpsgd',
+  description: 'decentralized parallel SGD (D-PSGD, Lian et al. 2017): local SGD step, then gossip averaging with the neighbours through a mixing matrix W; optional differentially private messages.',
+  options: { ...sgdOptions(), ...gossipOptions },
+  rules: (cfg, ctx) => gossipRules(cfg, ctx, 'dpsgd'),
+  toleratesCrash: () => false,
+  worker: runDpsgd,
+  summary: (cfg, info) => (cfg.privacy ? privacySummary(cfg.privacy, info.steps ?? 0) : {}),
+});
