@@ -2,6 +2,7 @@ import type { Algorithm, OptimizerConfig } from './algorithm.ts';
 import { allreduceSgd } from './allreduce-sgd/index.ts';
 import { asyncSgd } from './async-sgd/index.ts';
 import { backupWorkers } from './backup-workers/index.ts';
+import { chocoSgd } from './choco-sgd/index.ts';
 import { compressedSgd } from './compressed-sgd/index.ts';
 import { diloco } from './diloco/index.ts';
 import { dpsgd } from './dpsgd/index.ts';
@@ -24,6 +25,7 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   backupWorkers as Algorithm<OptimizerConfig>,
   asyncSgd as Algorithm<OptimizerConfig>,
   dpsgd as Algorithm<OptimizerConfig>,
+  chocoSgd as Algorithm<OptimizerConfig>,
 ];
 
 const byKind = new Map(BUILT_IN.map((a) => [a.kind, a]));

@@ -25,6 +25,9 @@ const cases: { optimizer: string; topology?: string; steps: number }[] = [
   // The two straggler-tolerant algorithms of #17 have their server or master on a star.
   { optimizer: '{ kind: backup-workers }', topology: 'star', steps: 300 },
   { optimizer: '{ kind: async-sgd }', topology: 'star', steps: 400 },
+  // Gossip on the quickstart's ring (the average model is evaluated): 80.3% at 250, 80.6% at 300.
+  { optimizer: '{ kind: dpsgd }', steps: 300 },
+  { optimizer: '{ kind: choco-sgd }', steps: 350 },
 ];
 
 describe('every algorithm trains with its reference defaults', () => {
