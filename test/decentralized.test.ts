@@ -208,3 +208,42 @@ describe('choco-sgd, privacy and transports', () => {
     }
   });
 });
+
+describe('bad gossip input: one located line', () => {
+  const base = (opt: string, topo: string) =>
+    `workers: 4\ndata: { dataset: logistic, samples: 400, testSamples: 100, features: 5, batchSize: 8 }\nmodel: { kind: logistic }\noptimizer: ${opt}\ntopology: ${topo}\ntrain: { steps: 5, evalEvery: 5 }\n`;
+  const cases: [string, string, string][] = [
+    // Row 3 sums to 0.9.
+    ['{ kind: dpsgd, mixing: { weights: [[0.5, 0.25, 0, 0.25], [0.25, 0.5, 0.25, 0], [0, 0.25, 0.5, 0.25], [0.25, 0, 0.25, 0.4]] } }', '{ kind: ring }', 'bad.yaml:4:113: optimizer.mixing.weights.3: expected a doubly stochastic matrix: row 3 summing to 1 (tolerance 0.000001), found sum 0.9'],
+    ['{ kind: dpsgd, mixing: { weights: [[0.5, 0.25, 0.25, 0], [0.25, 0.5, 0, 0.25], [0.25, 0, 0.5, 0.25], [0, 0.25, 0.25, 0.5]] } }', '{ kind: ring }', 'bad.yaml:4:59: optimizer.mixing.weights.0.2: expected 0 (workers 0 and 2 are not neighbours), found 0.25'],
+    // Doubly stochastic on the ring's pattern but block-diagonal: it never mixes.
+    ['{ kind: dpsgd, mixing: { weights: [[0.5, 0.5, 0, 0], [0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5], [0, 0, 0.5, 0.5]] } }', '{ kind: ring }', 'bad.yaml:4:46: optimizer.mixing.weights: expected a mixing matrix whose second-largest eigenvalue modulus is below 1 (gossip must contract), found modulus'],
+    ['{ kind: dpsgd }', '{ kind: graph, links: [[0, 1], [2, 3]] }', 'bad.yaml:5:33: topology.links: expected a connected graph, found 2 of 4 nodes unreachable from node 0'],
+    ['{ kind: dpsgd, privacy: { epsilon: 0, clip: 1 } }', '{ kind: ring }', 'bad.yaml:4:47: optimizer.privacy.epsilon: expected epsilon > 0, found 0'],
+    ['{ kind: dpsgd, privacy: { epsilon: -1, clip: 1 } }', '{ kind: ring }', 'bad.yaml:4:47: optimizer.privacy.epsilon: expected epsilon > 0, found -1'],
+    ['{ kind: choco-sgd, privacy: { epsilon: 2, clip: 0 } }', '{ kind: ring }', 'bad.yaml:4:60: optimizer.privacy.clip: expected a finite clip norm > 0, found 0'],
+    ['{ kind: choco-sgd }', '{ kind: star }', 'bad.yaml:5:19: topology.kind: expected a topology with neighbours for choco-sgd (ring, torus, graph or hierarchical), found star'],
+    ['{ kind: dpsgd, mixing: uniform }', '{ kind: graph, links: [[0, 1], [1, 2], [1, 3]] }', 'bad.yaml:4:35: optimizer.mixing: expected uniform weights 1/(degree+1) only on a graph whose neighbours have equal degrees'],
+    ['{ kind: dpsgd, mixing: averaging }', '{ kind: ring }', 'bad.yaml:4:35: optimizer.mixing: expected averaging (W = 11^T/n) only on a complete graph'],
+  ];
+  for (const [opt, topo, message] of cases) {
+    it(message.split(': expected')[0]!, () => {
+      let err: Error | null = null;
+      try {
+        loadConfigText('bad.yaml', base(opt, topo));
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.message).toContain(message);
+      expect(err!.message).not.toContain('\n');
+    });
+  }
+
+  it('the CLI exits 2 with that line and no stack trace', async () => {
+    const file = join(tmp(), 'bad.yaml');
+    writeFileSync(file, base('{ kind: dpsgd, privacy: { epsilon: 0, clip: 1 } }', '{ kind: ring }'));
+    const r = await cliInProcess(['validate', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`dtemu: ${file}:4:47: optimizer.privacy.epsilon: expected epsilon > 0, found 0`);
+  });
+});

@@ -7,6 +7,7 @@
 import { ParameterError } from '../param-error.ts';
 import type { Adjacency } from './graph.ts';
 import { userMatrix } from './mixing-matrix.ts';
+import { requireContraction } from './spectral.ts';
 
 /** How W is chosen: a named rule, or an explicit matrix (rows of numbers). */
 export type MixingSpec = 'metropolis-hastings' | 'uniform' | 'averaging' | { weights: readonly (readonly number[])[] };
@@ -18,13 +19,16 @@ export interface MixingRow {
 }
 
 /**
- * Check that `spec` gives a symmetric, doubly stochastic W with W_ij = 0 off the graph, on a
- * connected graph (ParameterError naming the key otherwise). O(edges) for the named rules.
+ * Check that `spec` gives a symmetric, doubly stochastic W with W_ij = 0 off the graph (the
+ * graph is checked connected by the caller), and for a user's W that it contracts (second-largest
+ * eigenvalue modulus < 1). ParameterError naming the key otherwise. O(edges) for the named
+ * rules, which contract on every connected graph (positive diagonal).
  */
 export function checkMixing(spec: MixingSpec, adj: Adjacency, key = 'mixing'): void {
   const n = adj.length;
   if (typeof spec === 'object') {
-    userMatrix(spec.weights, adj, 1e-6, `${key}.weights`);
+    // A user's W may be valid entry by entry and still not mix (block-diagonal: lambda_2 = 1).
+    requireContraction(userMatrix(spec.weights, adj, 1e-6, `${key}.weights`), 1e-9, `${key}.weights`);
     return;
   }
   if (spec === 'uniform') {
