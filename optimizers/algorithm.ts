@@ -78,7 +78,7 @@ export interface Algorithm<C extends OptimizerConfig = OptimizerConfig> {
   /** The master on the parameter-server endpoint of a star; omitted: nothing runs there. */
   master?(m: MasterContext, cfg: C): Promise<void>;
   /** Extra fields for summary.json (e.g. PowerSGD's per-layer plan). */
-  summary?(cfg: C, info: { params: ModelParamShape[]; workers: number; steps?: number }): Record<string, unknown>;
+  summary?(cfg: C, info: { params: ModelParamShape[]; workers: number; steps?: number; neighbours?: () => number[][] | null }): Record<string, unknown>;
 }
 
 /** Type helper for algorithm modules (built-in or plugin). */

@@ -194,6 +194,9 @@ describe('choco-sgd, privacy and transports', () => {
     const d = await dpsgdRing();
     expect(deterministicMetrics(p.out)).toEqual(deterministicMetrics(d.out));
     expect(p.summary['privacy']).toMatchObject({ sigma: 0, perStep: { epsilon: 'inf', delta: 1e-5 }, cumulative: { epsilon: 'inf', steps: 24 } });
+    // Metropolis-Hastings on a ring of 4 is the circulant (1/3)(1, 1, 0, 1): eigenvalues 1, 1/3, 1/3, -1/3.
+    expect(p.summary['gossip']).toMatchObject({ mixing: 'metropolis-hastings', edges: 4, degree: { min: 2, max: 2 } });
+    expect((p.summary['gossip'] as { lambda2: number }).lambda2).toBeCloseTo(1 / 3, 12);
   });
 
   it('identical metrics over ws and in process: dpsgd on a torus, private choco-sgd (sign-top-k) on a graph', async () => {

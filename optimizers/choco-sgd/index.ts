@@ -3,6 +3,7 @@ import { isPluginSpec } from '../../comm/communicator.ts';
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
 import { gossipOptions, gossipRules } from '../common/gossip-options.ts';
 import { privacySummary } from '../common/gossip-privacy.ts';
+import { gossipSummary } from '../common/gossip-summary.ts';
 import { compressorOption, sgdOptions } from '../common/options.ts';
 import { runChocoSgd, type ChocoSgdConfig } from './worker.ts';
 
@@ -35,5 +36,5 @@ export const chocoSgd = defineAlgorithm<ChocoSgdConfig & OptimizerConfig>({
   },
   toleratesCrash: () => false,
   worker: runChocoSgd,
-  summary: (cfg, info) => (cfg.privacy ? privacySummary(cfg.privacy, info.steps ?? 0) : {}),
+  summary: (cfg, info) => ({ ...gossipSummary(cfg, info.neighbours), ...(cfg.privacy ? privacySummary(cfg.privacy, info.steps ?? 0) : {}) }),
 });

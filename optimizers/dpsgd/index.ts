@@ -1,6 +1,7 @@
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
 import { gossipOptions, gossipRules } from '../common/gossip-options.ts';
 import { privacySummary } from '../common/gossip-privacy.ts';
+import { gossipSummary } from '../common/gossip-summary.ts';
 import { sgdOptions } from '../common/options.ts';
 import { runDpsgd, type DpsgdConfig } from './worker.ts';
 
@@ -16,5 +17,5 @@ export const dpsgd = defineAlgorithm<DpsgdConfig & OptimizerConfig>({
   rules: (cfg, ctx) => gossipRules(cfg, ctx, 'dpsgd'),
   toleratesCrash: () => false,
   worker: runDpsgd,
-  summary: (cfg, info) => (cfg.privacy ? privacySummary(cfg.privacy, info.steps ?? 0) : {}),
+  summary: (cfg, info) => ({ ...gossipSummary(cfg, info.neighbours), ...(cfg.privacy ? privacySummary(cfg.privacy, info.steps ?? 0) : {}) }),
 });
