@@ -7,6 +7,8 @@ import { mixingRow } from '../comm/gossip/mixing-row.ts';
 import { secondLargestEigenvalueModulus } from '../comm/gossip/spectral.ts';
 import { ringGraph } from '../comm/gossip/graph.ts';
 import { runDpsgd, type DpsgdConfig } from '../optimizers/dpsgd/worker.ts';
+import { MessagePrivacy } from '../optimizers/common/gossip-privacy.ts';
+import { analyticGaussianSigma } from '../comm/privacy/gaussian-mechanism.ts';
 import type { EvalReport, GradientOracle, StepReport, WorkerContext, WorkerReport } from '../optimizers/worker-context.ts';
 import { loadConfig, loadConfigText } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
@@ -17,6 +19,22 @@ import { cliInProcess } from './helpers/cli-inprocess.ts';
 import { inprocNet } from './helpers/inproc-net.ts';
 
 const LINK = { bandwidth: 1e9, latency: 1e-4 };
+
+describe("a gossip worker's message mechanism", () => {
+  it('clips to the norm and adds noise whose std over 1e5 coordinates is the analytic sigma for sensitivity 2 clip (within 5%)', () => {
+    const m = new MessagePrivacy({ epsilon: 2, delta: 1e-5, clip: 0.5, calibration: 'analytic' }, 11, 3);
+    expect(m.sigma).toBe(analyticGaussianSigma(2, 1e-5, 1));
+    const x = new Float32Array(100000);
+    m.apply(x);
+    let s = 0;
+    for (const v of x) s += v * v;
+    expect(Math.abs(Math.sqrt(s / x.length) / m.sigma - 1)).toBeLessThan(0.05);
+    const big = new Float32Array([30, 40]);
+    new MessagePrivacy({ epsilon: 'inf', delta: 1e-5, clip: 0.5, calibration: 'analytic' }, 11, 3).apply(big);
+    expect(Array.from(big)).toEqual([Math.fround(0.3), Math.fround(0.4)]);
+    expect(m.spent(200)).toEqual({ privacyEpsilon: 400, privacyDelta: 200 * 1e-5 });
+  });
+});
 
 describe('neighbour graphs and sparse mixing rows', () => {
   it('ring, torus and graph neighbours are their direct links; hierarchical: groups as cliques joined by gateways; star has none', () => {
