@@ -64,12 +64,12 @@ describe('neighbour graphs and sparse mixing rows', () => {
  * may differ from the others' (no real model: this checks the algorithm's arithmetic and wire).
  * With `evaluate: each`, rank 0 evaluates the average and then every worker's model: recorded.
  */
-async function scriptedDpsgd(n: number, d: number, steps: number, init: (r: number) => Float32Array, v: (r: number) => Float32Array, lr: number) {
+async function scriptedDpsgd(n: number, d: number, steps: number, init: (r: number) => Float32Array, v: (r: number) => Float32Array, lr: number, overlap = false) {
   const { eps } = inprocNet(n, 'ring', LINK.bandwidth, LINK.latency);
   const adj = gossipNeighbours(buildTopology('ring', n, LINK));
   const reports: WorkerReport[] = [];
   const evaluated: Float32Array[] = [];
-  const cfg: DpsgdConfig = { lr, momentum: 0, nesterov: false, weightDecay: 0, schedule: { kind: 'constant', every: 1, gamma: 1, minLr: 0, warmup: 0 }, mixing: 'metropolis-hastings', evaluate: 'each' };
+  const cfg: DpsgdConfig = { lr, momentum: 0, nesterov: false, weightDecay: 0, schedule: { kind: 'constant', every: 1, gamma: 1, minLr: 0, warmup: 0 }, mixing: 'metropolis-hastings', evaluate: 'each', overlap };
   await Promise.all(
     eps.map((ep, r) => {
       const oracle: GradientOracle = {
@@ -131,6 +131,24 @@ describe('dpsgd through its worker loop (scripted gradients)', () => {
       expect(r.simTime).toBeCloseTo(1e-3 + LINK.latency + (8 * payload) / LINK.bandwidth, 15);
     }
     expect(eps.every((ep) => ep.stats.messagesSent === 2)).toBe(true);
+  });
+
+  it("overlap (Lian et al.'s order): the gradient at x_t is applied after mixing x_t, and the messages travel while it is computed", async () => {
+    const n = 5;
+    const d = 3;
+    const v = (r: number) => Float32Array.from([r + 1, (r * r) % 7, -2 * r]);
+    const { evaluated, reports } = await scriptedDpsgd(n, d, 2, () => new Float32Array(d), v, 1, true);
+    // Step 1: x = W 0 + v_i; step 2: x = W v + v_i. Rank 0 evaluates the average, then each worker.
+    const step2 = evaluated.slice(n + 2);
+    for (let i = 0; i < n; i++) {
+      const byHand = [0, 1, 2].map((k) => (v((i + n - 1) % n)[k]! + v(i)[k]! + v((i + 1) % n)[k]!) / 3 + v(i)[k]!);
+      Array.from(step2[i]!).forEach((x, k) => expect(Math.abs(x - byHand[k]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(byHand[k]!))));
+    }
+    // A message (a + 8m/B = 0.1 ms) is shorter than the 1 ms computation: no waiting at all.
+    for (const r of reports.filter((x): x is StepReport => x.type === 'step')) {
+      expect(r.comm).toBe(0);
+      expect(r.simTime).toBeCloseTo(r.step * 1e-3, 15);
+    }
   });
 
   it("pure averaging (lr 0): the consensus distance of the eval lines decays at lambda_2^2 per step, within 5%", async () => {
@@ -217,9 +235,9 @@ describe('choco-sgd, privacy and transports', () => {
     expect((p.summary['gossip'] as { lambda2: number }).lambda2).toBeCloseTo(1 / 3, 12);
   });
 
-  it('identical metrics over ws and in process: dpsgd on a torus, private choco-sgd (sign-top-k) on a graph', async () => {
+  it('identical metrics over ws and in process: dpsgd (overlapped) on a torus, private choco-sgd (sign-top-k) on a graph', async () => {
     for (const [opt, topo] of [
-      ['{ kind: dpsgd, lr: 0.5, momentum: 0.9 }', '{ kind: torus, dims: [2, 2] }'],
+      ['{ kind: dpsgd, lr: 0.5, momentum: 0.9, overlap: true }', '{ kind: torus, dims: [2, 2] }'],
       ['{ kind: choco-sgd, lr: 0.5, gamma: 0.3, compressor: { kind: sign-topk, ratio: 0.25 }, privacy: { epsilon: 0.5, clip: 0.5, calibration: classic } }', '{ kind: graph, links: [[0, 1], [1, 2], [2, 3], [1, 3]] }'],
     ]) {
       const a = await run(opt!, topo!);

@@ -22,8 +22,18 @@ export class NeighbourExchange {
 
   /** Send `payload` to every neighbour (ascending) and receive theirs. Do not modify payload afterwards. */
   async exchange(payload: Uint8Array): Promise<readonly Uint8Array[]> {
+    return this.receive(this.send(payload));
+  }
+
+  /** The sending half: at the current virtual time; returns the exchange's op for `receive`. */
+  send(payload: Uint8Array): number {
     const op = this.ep.nextOp(GOSSIP_NAMESPACE);
     for (const j of this.neighbours) this.ep.send(j, op, 0, payload);
+    return op;
+  }
+
+  /** The receiving half: the clock advances to the last arrival (if later than now). */
+  async receive(op: number): Promise<readonly Uint8Array[]> {
     for (let c = 0; c < this.neighbours.length; c++) this.received[c] = (await this.ep.recv(this.neighbours[c]!, op, 0)).payload;
     return this.received;
   }

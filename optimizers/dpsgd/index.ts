@@ -13,7 +13,15 @@ import { runDpsgd, type DpsgdConfig } from './worker.ts';
 export const dpsgd = defineAlgorithm<DpsgdConfig & OptimizerConfig>({
   kind: 'dpsgd',
   description: 'decentralized parallel SGD (D-PSGD, Lian et al. 2017): local SGD step, then gossip averaging with the neighbours through a mixing matrix W; optional differentially private messages.',
-  options: { ...sgdOptions(), ...gossipOptions },
+  options: {
+    ...sgdOptions(),
+    ...gossipOptions,
+    overlap: {
+      type: 'boolean',
+      default: false,
+      description: "Lian et al.'s order: send the model when the step starts and gossip while the gradient is computed (step time max(compute, communication)); default false: local step, then gossip.",
+    },
+  },
   rules: (cfg, ctx) => gossipRules(cfg, ctx, 'dpsgd'),
   toleratesCrash: () => false,
   worker: runDpsgd,
