@@ -2,8 +2,10 @@ import type { Algorithm, OptimizerConfig } from './algorithm.ts';
 import { allreduceSgd } from './allreduce-sgd/index.ts';
 import { asyncSgd } from './async-sgd/index.ts';
 import { backupWorkers } from './backup-workers/index.ts';
+import { chocoSgd } from './choco-sgd/index.ts';
 import { compressedSgd } from './compressed-sgd/index.ts';
 import { diloco } from './diloco/index.ts';
+import { dpsgd } from './dpsgd/index.ts';
 import { encodedOptimization } from './encoded-optimization/index.ts';
 import { gradientCoding } from './gradient-coding/index.ts';
 import { powerSgd } from './powersgd/index.ts';
@@ -26,6 +28,8 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   asyncSgd as Algorithm<OptimizerConfig>,
   encodedOptimization as Algorithm<OptimizerConfig>,
   sequentialGradientCoding as Algorithm<OptimizerConfig>,
+  dpsgd as Algorithm<OptimizerConfig>,
+  chocoSgd as Algorithm<OptimizerConfig>,
 ];
 
 const byKind = new Map(BUILT_IN.map((a) => [a.kind, a]));
