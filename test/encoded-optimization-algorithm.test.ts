@@ -259,15 +259,16 @@ stragglers: { delay: { kind: shifted-exponential, shift: 1 ms, mean: 5 ms } }
 transport: { kind: inproc }
 train: { steps: ${steps}, evalEvery: 10, target: { accuracy: 0.85 } }
 `;
-  const runText = async (optimizer: string, steps: number) => {
+  const runText = async (optimizer: string, steps: number, transport = 'inproc') => {
     const dir = tmp();
     const out = join(dir, 'run');
-    await runExperiment(loadConfigText(join(dir, 'exp.yaml'), text(optimizer, steps)), { outDir: out });
+    await runExperiment(loadConfigText(join(dir, 'exp.yaml'), text(optimizer, steps).replace('kind: inproc', `kind: ${transport}`)), { outDir: out });
     const lines = metrics(out);
     return {
       losses: lines.filter((l) => l['kind'] === 'train').map((l) => l['loss'] as number),
       evalLosses: lines.filter((l) => l['kind'] === 'eval').map((l) => l['evalLoss'] as number),
       summary: json<{ timeToTarget: { step: number } | null; finalAccuracy: number }>(join(out, 'summary.json')),
+      dir: out,
     };
   };
 
@@ -281,5 +282,11 @@ train: { steps: ${steps}, evalEvery: 10, target: { accuracy: 0.85 } }
   it('k = 3 of 6 under random stragglers (block coordinate descent on the encoded parameters) reaches 85% test accuracy', async () => {
     const r = await runText('{ kind: encoded-optimization, k: 3, encoding: etf, lr: 1 }', 60);
     expect(r.summary.timeToTarget).not.toBeNull();
+  });
+
+  it('identical metrics over ws and in process', async () => {
+    const a = await runText('{ kind: encoded-optimization, k: 4, encoding: etf, lr: 1 }', 8);
+    const b = await runText('{ kind: encoded-optimization, k: 4, encoding: etf, lr: 1 }', 8, 'ws');
+    expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
   });
 });
