@@ -141,9 +141,9 @@ describe('encoded-optimization (algorithm)', () => {
   const delays = 'stragglers: { delay: { kind: shifted-exponential, shift: 1 ms, mean: 5 ms } }';
   let uncodedAll: Awaited<ReturnType<typeof run>> | null = null;
 
-  it('k = n with an orthonormal encoding (Hadamard, Paley ETF) equals uncoded gradient descent to 1e-6, every step', async () => {
+  it('k = n with an orthonormal encoding (Hadamard, Paley and harmonic ETF) equals uncoded gradient descent to 1e-6, every step', async () => {
     const none = (uncodedAll = await run(`{ kind: encoded-optimization, k: ${WORKERS}, encoding: none, lr: 0.2 }`, delays));
-    for (const enc of [HADAMARD, 'etf']) {
+    for (const enc of [HADAMARD, 'etf', 'etf, construction: harmonic']) {
       const coded = await run(`{ kind: encoded-optimization, k: ${WORKERS}, encoding: ${enc}, lr: 0.2 }`, delays);
       close(coded.losses, none.losses, 1e-6);
       close(coded.evalLosses, none.evalLosses, 1e-6);
