@@ -3,7 +3,9 @@ import { allreduceSgd } from './allreduce-sgd/index.ts';
 import { asyncSgd } from './async-sgd/index.ts';
 import { backupWorkers } from './backup-workers/index.ts';
 import { compressedSgd } from './compressed-sgd/index.ts';
+import { co2 } from './co2/index.ts';
 import { diloco } from './diloco/index.ts';
+import { eagerDiloco } from './eager-diloco/index.ts';
 import { gradientCoding } from './gradient-coding/index.ts';
 import { powerSgd } from './powersgd/index.ts';
 import { qsparseLocalSgd } from './qsparse-local-sgd/index.ts';
@@ -22,6 +24,8 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   diloco as Algorithm<OptimizerConfig>,
   backupWorkers as Algorithm<OptimizerConfig>,
   asyncSgd as Algorithm<OptimizerConfig>,
+  eagerDiloco as Algorithm<OptimizerConfig>,
+  co2 as Algorithm<OptimizerConfig>,
 ];
 
 const byKind = new Map(BUILT_IN.map((a) => [a.kind, a]));
