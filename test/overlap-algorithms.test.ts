@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { oneBitChunk } from '../comm/onebit-adam/compressed-allreduce.ts';
 import { oneBitPayloadBytes } from '../comm/onebit-adam/one-bit.ts';
+import { OneBitAdamServer, OneBitAdamWorker } from '../comm/onebit-adam/onebit-adam.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { resolvePlugins } from '../src/config/plugins.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
@@ -60,13 +61,13 @@ const ADAM = `{ module: ${join(ROOT, 'experiments', 'overlap', 'adam.ts')} }`;
 describe('eager-update DiLoCo', () => {
   it('overlap 0 is DiLoCo: identical metrics', async () => {
     const dl = await run('{ kind: diloco, localSteps: 6, lr: 0.01 }');
-    const e0 = await run('{ kind: eager-diloco, localSteps: 6, lr: 0.01, overlap: 0 }');
+    const e0 = await run('{ kind: eager-diloco, localSteps: 6, lr: 0.01, outerLr: 0.7, outerMomentum: 0.9, overlap: 0 }');
     expect(e0.det).toEqual(dl.det);
   });
 
   it('with one worker the eager proxy is the true average: any overlap equals DiLoCo', async () => {
     const dl = await run('{ kind: diloco, localSteps: 6, lr: 0.01 }', '', 1);
-    const eager = await run('{ kind: eager-diloco, localSteps: 6, lr: 0.01, overlap: 6 }', '', 1);
+    const eager = await run('{ kind: eager-diloco, localSteps: 6, lr: 0.01, outerLr: 0.7, outerMomentum: 0.9, overlap: 6 }', '', 1);
     expect(eager.det).toEqual(dl.det);
   });
 
@@ -102,7 +103,7 @@ describe('eager-update DiLoCo', () => {
 describe('CO2', () => {
   it('delay 0, no penalty, no clipping, outer momentum 0 is DiLoCo with outer momentum 0: identical metrics', async () => {
     const dl = await run('{ kind: diloco, localSteps: 6, lr: 0.01, outerLr: 0.7, outerMomentum: 0 }');
-    const sync = await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 0.7, outerMomentum: 0, delay: 0 }');
+    const sync = await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 0.7, outerMomentum: 0, delay: 0, gapPenalty: 1 }');
     expect(sync.det).toEqual(dl.det);
   });
 
@@ -113,8 +114,8 @@ describe('CO2', () => {
     expect(a.det).toEqual(b.det);
     expect(a.losses).not.toEqual(none.losses);
     // A clip far above every momentum element changes nothing; a tight one changes the run.
-    expect((await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 1, outerMomentum: 0.5, clip: 1000 }')).det).toEqual(none.det);
-    expect((await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 1, outerMomentum: 0.5, clip: 0.0001 }')).losses).not.toEqual(none.losses);
+    expect((await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 1, outerMomentum: 0.5, gapPenalty: 1, clip: 1000 }')).det).toEqual(none.det);
+    expect((await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 1, outerMomentum: 0.5, gapPenalty: 1, clip: 0.0001 }')).losses).not.toEqual(none.losses);
   });
 
   it('one-step delay: the first outer step leaves the model where it started; every all-reduce but the last is in flight', async () => {
@@ -134,6 +135,31 @@ describe('CO2', () => {
 });
 
 describe('1-bit Adam', () => {
+  it('an element that saw no gradient in the warm-up keeps zero momentum after the freeze (else lr * scale / eps)', () => {
+    const stepOnce = (mask: boolean) => {
+      const w = new OneBitAdamWorker(3, { freezeStep: 2, maskZeroVariance: mask });
+      const server = new OneBitAdamServer(3);
+      const x = Float32Array.from([1, 1, 1]);
+      for (let t = 0; t < 2; t++) w.warmupStep(x, Float32Array.from([0.5, -0.25, 0]), 0.01);
+      expect(w.v[2]).toBe(0);
+      const before = Float32Array.from(x);
+      w.compressLocalMomentum(Float32Array.from([0.5, -0.25, 0]));
+      // The 1-bit vector gives the silent element a full ±scale.
+      expect(Math.abs(w.sent[2]!)).toBeGreaterThan(0.05);
+      server.compress(w.sent);
+      w.applyMomentum(x, server.sent, 0.01);
+      return { moved: x.map((v, i) => v - before[i]!), m: w.m };
+    };
+    const masked = stepOnce(true);
+    expect(masked.moved[2]).toBe(0);
+    expect(masked.m[2]).toBe(0);
+    // The other elements step as without the mask.
+    const raw = stepOnce(false);
+    expect(masked.moved[0]).toBe(raw.moved[0]);
+    expect(masked.moved[1]).toBe(raw.moved[1]);
+    expect(Math.abs(raw.moved[2]!)).toBeGreaterThan(1e4 * 0.01);
+  });
+
   it('before its freeze it is data-parallel Adam (an independent plugin): identical metrics; after it the runs part', async () => {
     const adam = await run(ADAM);
     expect((await run('{ kind: onebit-adam, freezeStep: 24 }')).det).toEqual(adam.det);
