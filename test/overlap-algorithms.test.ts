@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { oneBitChunk } from '../comm/onebit-adam/compressed-allreduce.ts';
-import { oneBitPayloadBytes } from '../comm/onebit-adam/one-bit.ts';
+import { oneBitChunk, oneBitChunkedAllReduce, oneBitPushPull, oneBitServeRound } from '../comm/onebit-adam/compressed-allreduce.ts';
+import { decodeOneBit, encodeOneBit, oneBitCompress, oneBitPayloadBytes } from '../comm/onebit-adam/one-bit.ts';
 import { OneBitAdamServer, OneBitAdamWorker } from '../comm/onebit-adam/onebit-adam.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { resolvePlugins } from '../src/config/plugins.ts';
@@ -10,6 +10,8 @@ import { runExperiment } from '../src/runtime/coordinator.ts';
 import { readTimeline } from '../src/plot/timeline-plots.ts';
 import { cliInProcess } from './helpers/cli-inprocess.ts';
 import { deterministicMetrics, json, metrics, ROOT, tmp } from './helpers/cli.ts';
+import { inprocNet } from './helpers/inproc-net.ts';
+import { mulberry32 } from './helpers/prng.ts';
 
 /*
  * #17 items 5 and 6: eager-update DiLoCo, CO2 and 1-bit Adam as algorithms. Small runs (blobs,
@@ -135,6 +137,67 @@ describe('CO2', () => {
 });
 
 describe('1-bit Adam', () => {
+  /** Worker i's compressed vector (scale * sign) of a seeded random local momentum. */
+  const workerVectors = (n: number, d: number, seed: number) => {
+    const rnd = mulberry32(seed);
+    return Array.from({ length: n }, () => {
+      const x = Float32Array.from({ length: d }, () => rnd() * 2 - 1);
+      const sent = new Float32Array(d);
+      const scale = oneBitCompress(x, new Float32Array(d), sent, new Float32Array(d));
+      return { sent, scale };
+    });
+  };
+  /** What the server side must produce for a range: C(mean of the decoded vectors) with zero error. */
+  const reference = (vs: { sent: Float32Array; scale: number }[], start: number, end: number) => {
+    const avg = new Float32Array(end - start);
+    for (const v of vs) {
+      const dec = new Float32Array(end - start);
+      decodeOneBit(encodeOneBit(v.sent.subarray(start, end), v.scale), dec);
+      // Float32 accumulation in rank order, each term (1/n) * value in double precision.
+      for (let k = 0; k < avg.length; k++) avg[k] = avg[k]! + dec[k]! * (1 / vs.length);
+    }
+    const out = new Float32Array(avg.length);
+    oneBitCompress(avg, new Float32Array(avg.length), out, new Float32Array(avg.length));
+    return out;
+  };
+
+  it('chunked compressed all-reduce over sizes and worker counts: every rank gets C(average) per chunk; bytes = 2(n-1) Σ payloads', async () => {
+    for (const n of [2, 3, 5]) {
+      for (const d of [1, 7, 64, 1001]) {
+        const { eps } = inprocNet(n);
+        const vs = workerVectors(n, d, 17 * n + d);
+        const outs = vs.map(() => new Float32Array(d));
+        const servers = eps.map((ep) => {
+          const { start, end } = oneBitChunk(ep.rank, d, n);
+          return new OneBitAdamServer(end - start);
+        });
+        await Promise.all(eps.map((ep, r) => oneBitChunkedAllReduce(ep, vs[r]!.sent, vs[r]!.scale, servers[r]!, outs[r]!)));
+        let payloads = 0;
+        for (let j = 0; j < n; j++) {
+          const { start, end } = oneBitChunk(j, d, n);
+          payloads += oneBitPayloadBytes(end - start);
+          const want = reference(vs, start, end);
+          for (const out of outs) expect(Array.from(out.subarray(start, end)), `n ${n} d ${d} chunk ${j}`).toEqual(Array.from(want));
+        }
+        expect(eps.reduce((s, ep) => s + ep.stats.bytesSent, 0)).toBe(2 * (n - 1) * payloads);
+      }
+    }
+  });
+
+  it('through a parameter server: the same C(average) on every worker; n (9 + ⌈d/8⌉) bytes each way', async () => {
+    const n = 4;
+    const d = 333;
+    const { eps, server } = inprocNet(n, 'star');
+    const vs = workerVectors(n, d, 99);
+    const outs = vs.map(() => new Float32Array(d));
+    const state = new OneBitAdamServer(d);
+    await Promise.all([oneBitServeRound(server!, state), ...eps.map((ep, r) => oneBitPushPull(ep, vs[r]!.sent, vs[r]!.scale, outs[r]!))]);
+    const want = reference(vs, 0, d);
+    for (const out of outs) expect(Array.from(out)).toEqual(Array.from(want));
+    expect(eps.reduce((s, ep) => s + ep.stats.bytesSent, 0)).toBe(n * (9 + Math.ceil(d / 8)));
+    expect(server!.stats.bytesSent).toBe(n * (9 + Math.ceil(d / 8)));
+  });
+
   it('an element that saw no gradient in the warm-up keeps zero momentum after the freeze (else lr * scale / eps)', () => {
     const stepOnce = (mask: boolean) => {
       const w = new OneBitAdamWorker(3, { freezeStep: 2, maskZeroVariance: mask });
