@@ -26,7 +26,7 @@ const cases: { optimizer: string; topology?: string; steps: number }[] = [
   { optimizer: '{ kind: backup-workers }', topology: 'star', steps: 300 },
   { optimizer: '{ kind: async-sgd }', topology: 'star', steps: 400 },
   // The overlap-first algorithms and 1-bit Adam of #17 (their required keys: H, the freeze step).
-  { optimizer: '{ kind: eager-diloco, localSteps: 10 }', steps: 400 },
+  { optimizer: '{ kind: eager-diloco, localSteps: 20 }', steps: 300 },
   { optimizer: '{ kind: co2, localSteps: 10 }', steps: 300 },
   { optimizer: '{ kind: onebit-adam, freezeStep: 50 }', steps: 150 },
 ];
