@@ -62,7 +62,8 @@ export async function runCo2(ctx: WorkerContext, cfg: Co2Config): Promise<void> 
     const mu = cfg.outerMomentum;
     const a = cfg.outerLr;
     for (let i = 0; i < d; i++) {
-      let g = avgSum[i]! * inv;
+      // The average as a float32 vector holds it (DiLoCo's arithmetic, for the delay-0 identity).
+      let g = Math.fround(avgSum[i]! * inv);
       if (penalty !== 1) g *= penalty;
       let m = mu === 0 ? g : mu * outerMomentum[i]! + g;
       if (clip !== null) m = m > clip ? clip : m < -clip ? -clip : m;
