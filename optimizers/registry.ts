@@ -2,9 +2,11 @@ import type { Algorithm, OptimizerConfig } from './algorithm.ts';
 import { allreduceSgd } from './allreduce-sgd/index.ts';
 import { asyncSgd } from './async-sgd/index.ts';
 import { backupWorkers } from './backup-workers/index.ts';
+import { chocoSgd } from './choco-sgd/index.ts';
 import { compressedSgd } from './compressed-sgd/index.ts';
 import { co2 } from './co2/index.ts';
 import { diloco } from './diloco/index.ts';
+import { dpsgd } from './dpsgd/index.ts';
 import { eagerDiloco } from './eager-diloco/index.ts';
 import { gradientCoding } from './gradient-coding/index.ts';
 import { oneBitAdam } from './onebit-adam/index.ts';
@@ -25,6 +27,8 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   diloco as Algorithm<OptimizerConfig>,
   backupWorkers as Algorithm<OptimizerConfig>,
   asyncSgd as Algorithm<OptimizerConfig>,
+  dpsgd as Algorithm<OptimizerConfig>,
+  chocoSgd as Algorithm<OptimizerConfig>,
   eagerDiloco as Algorithm<OptimizerConfig>,
   co2 as Algorithm<OptimizerConfig>,
   oneBitAdam as Algorithm<OptimizerConfig>,
