@@ -33,22 +33,43 @@ export function timeNeighbourRing(topology: Topology, schedule: Schedule, entryO
   if (n < 2 || rounds.length === 0) return null;
   const routes = disjointSuccessorRoutes(topology, n);
   if (!routes) return null;
-  // Bytes each rank sends per round, checking the shape on the way.
-  const R = rounds.length;
-  const bytes = new Float64Array(R * n);
-  const seen = new Int32Array(n).fill(-1);
-  for (let s = 0; s < R; s++) {
-    const ts = rounds[s]!.transfers;
-    if (ts.length !== n) return null;
+  const shape = new RingRounds(schedule, elementBytes);
+  return sharing === 'fifo' ? replayFifo(topology, routes, n, shape, entryOf) : maxMinAlone(routes, n, shape, entryOf);
+}
+
+/**
+ * The rounds' bytes per sender, read (and checked) one round at a time while timing, so no
+ * R x n array is built: `read(s)` fills `bytes` and returns false if round s is not one send per
+ * rank to its successor.
+ */
+class RingRounds {
+  readonly count: number;
+  readonly bytes: Float64Array;
+  private readonly seen: Int32Array;
+  constructor(
+    private readonly schedule: Schedule,
+    private readonly elementBytes: number,
+  ) {
+    this.count = schedule.rounds.length;
+    this.bytes = new Float64Array(schedule.n);
+    this.seen = new Int32Array(schedule.n).fill(-1);
+  }
+  read(s: number): boolean {
+    const n = this.schedule.n;
+    const ts = this.schedule.rounds[s]!.transfers;
+    if (ts.length !== n) return false;
+    const bytes = this.bytes;
+    const seen = this.seen;
+    const eb = this.elementBytes;
     for (let k = 0; k < n; k++) {
       const t = ts[k]!;
       const r = t.from;
-      if (!(r >= 0 && r < n) || seen[r] === s || t.to !== (r + 1 === n ? 0 : r + 1)) return null;
+      if (!(r >= 0 && r < n) || seen[r] === s || t.to !== (r + 1 === n ? 0 : r + 1)) return false;
       seen[r] = s;
-      bytes[s * n + r] = (t.end - t.start) * elementBytes;
+      bytes[r] = (t.end - t.start) * eb;
     }
+    return true;
   }
-  return sharing === 'fifo' ? replayFifo(topology, routes, n, R, bytes, entryOf) : maxMinAlone(routes, n, R, bytes, entryOf);
 }
 
 /** Route r -> r+1 for each r, or null if two share a link, a link has a trace or a route is empty. */
@@ -67,7 +88,9 @@ function disjointSuccessorRoutes(topology: Topology, n: number): Link[][] | null
   return routes;
 }
 
-function replayFifo(topology: Topology, routes: Link[][], n: number, R: number, bytes: Float64Array, entryOf: (r: number) => number): CollectiveTiming {
+function replayFifo(topology: Topology, routes: Link[][], n: number, rounds: RingRounds, entryOf: (r: number) => number): CollectiveTiming | null {
+  const R = rounds.count;
+  const bytes = rounds.bytes;
   const cut = topology.forwarding === 'cut';
   // Per rank: its route's hops (store) or the route's narrowest bandwidth and summed latency (cut).
   const hopStart = new Int32Array(n + 1);
@@ -96,11 +119,12 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, R: number, 
   const clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
   const next = new Float64Array(n);
   for (let s = 0; s < R; s++) {
+    if (!rounds.read(s)) return null;
     next.set(clock);
     for (let r = 0; r < n; r++) {
       const to = r + 1 === n ? 0 : r + 1;
       const sent = clock[r]!;
-      const m = bytes[s * n + r]!;
+      const m = bytes[r]!;
       let eager: number;
       if (cut) {
         // NetworkModel.cutThrough: start when the route is free, stream at the narrowest link.
@@ -131,7 +155,9 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, R: number, 
   return { finish: clock, makespan, transfers: R * n };
 }
 
-function maxMinAlone(routes: Link[][], n: number, R: number, bytes: Float64Array, entryOf: (r: number) => number): CollectiveTiming {
+function maxMinAlone(routes: Link[][], n: number, rounds: RingRounds, entryOf: (r: number) => number): CollectiveTiming | null {
+  const R = rounds.count;
+  const bytes = rounds.bytes;
   const rate = new Float64Array(n);
   const lat = new Float64Array(n);
   const entry = new Float64Array(n);
@@ -146,31 +172,39 @@ function maxMinAlone(routes: Link[][], n: number, R: number, bytes: Float64Array
     lat[r] = a;
     entry[r] = entryOf(r);
   }
-  // joins[s * n + r]: when rank r's round s ended (its clock join flow's arrival).
+  // joins[s * n + r]: when rank r's round s ended (its clock join flow's arrival); prev and cur:
+  // rounds s - 1 and s (entries before the first).
   const joins = new Float64Array(R * n);
+  let prev = Float64Array.from(entry);
+  let cur = new Float64Array(n);
   const arrival = new Float64Array(n);
   for (let s = 0; s < R; s++) {
+    if (!rounds.read(s)) return null;
     for (let r = 0; r < n; r++) {
       const to = r + 1 === n ? 0 : r + 1;
       let ready = entry[r]! > entry[to]! ? entry[r]! : entry[to]!;
       if (s > 0) {
-        const a = joins[(s - 1) * n + r]!;
-        const b = joins[(s - 1) * n + to]!;
+        const a = prev[r]!;
+        const b = prev[to]!;
         if (a > ready) ready = a;
         if (b > ready) ready = b;
       }
-      const remaining = bytes[s * n + r]! * 8;
+      const remaining = bytes[r]! * 8;
       const end = remaining <= 0 ? ready : ready + remaining / rate[r]!;
       arrival[r] = end + lat[r]!;
     }
     for (let r = 0; r < n; r++) {
       const from = r === 0 ? n - 1 : r - 1;
       let j = entry[r]!;
-      if (s > 0 && joins[(s - 1) * n + r]! > j) j = joins[(s - 1) * n + r]!;
+      if (s > 0 && prev[r]! > j) j = prev[r]!;
       if (arrival[r]! > j) j = arrival[r]!;
       if (arrival[from]! > j) j = arrival[from]!;
-      joins[s * n + r] = j;
+      cur[r] = j;
     }
+    joins.set(cur, s * n);
+    const t = prev;
+    prev = cur;
+    cur = t;
   }
   const finish = joins.slice((R - 1) * n);
   let makespan = -Infinity;
