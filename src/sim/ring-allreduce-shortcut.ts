@@ -28,10 +28,13 @@
  * Only the last phase P-1 is needed: each node's clock becomes max(clock, arrival of the last
  * chunk it receives) (arrivals only grow) and its link is free at the end of its last send.
  *
- * When the all-reduce does not fit in one binade (it crosses a power of two, a start is 0, an
- * addend is a tie, or integers would exceed 2^53) `tryRun` returns false and leaves everything
- * untouched; the caller then runs the step-by-step model. In a long run that is the few
- * all-reduces that cross a power of two of virtual time.
+ * The closed form holds from any column q0 of the grid to any later one (the chunk indices shift
+ * by q0), so `run` jumps from column 0 towards the last phase as far as the values stay in the
+ * binade of the column's smallest value (bisecting on the target column), and advances a column
+ * that straddles a power of two (or holds a 0, or meets a tie, or whose integers could exceed
+ * 2^53) by one phase of the step-by-step recurrence, then jumps again. A whole all-reduce inside
+ * one binade is one O(n) jump; one that crosses a power of two costs O(n log n) plus O(n) per
+ * phase during which the ranks' clocks straddle it (their spread / the phase time).
  */
 export class RingAllReduceShortcut {
   private readonly s0: Float64Array;
@@ -46,14 +49,17 @@ export class RingAllReduceShortcut {
   private readonly isCeil: Uint8Array;
   private readonly serCeil: number;
   private readonly serFloor: number;
-  /** All-reduces done by the shortcut and handed back to the step-by-step model (for tests and benches). */
+  /** All-reduces done by closed-form jumps alone, and those that stepped some phases (tests, benches). */
   hits = 0;
   misses = 0;
+
+  private readonly colA: Float64Array;
+  private readonly colB: Float64Array;
 
   constructor(
     private readonly n: number,
     /** Serialization time of chunk c, c in [0, n) (at least n entries). */
-    ser: Float64Array,
+    private readonly ser: Float64Array,
     private readonly latency: number,
   ) {
     let hi = -Infinity;
@@ -78,102 +84,180 @@ export class RingAllReduceShortcut {
     this.nextCeil = new Int32Array(m + 1);
     this.best = new Float64Array(n);
     this.deque = new Int32Array(m);
+    this.colA = new Float64Array(n);
+    this.colB = new Float64Array(n);
   }
 
+  /** Phases computed one by one (the columns that straddle a power of two), for tests and benches. */
+  steppedPhases = 0;
+
   /**
-   * One all-reduce from clocks `now` and link occupancy `free` (both updated as the step-by-step
-   * model would) if it fits in one binade; returns false, with nothing changed, otherwise.
+   * One all-reduce from clocks `now` and link occupancy `free`, both updated as the step-by-step
+   * model would. Columns of the (rank, phase) grid are reached by closed-form jumps inside one
+   * binade; a column that straddles a power of two (or holds a 0, or meets a tie) is advanced
+   * by one phase of the step-by-step recurrence instead, until the next jump fits.
    */
-  tryRun(now: Float64Array, free: Float64Array): boolean {
+  run(now: Float64Array, free: Float64Array): void {
     const n = this.n;
-    if (n < 2) return false;
-    const s0 = this.s0;
-    let lo = Infinity;
-    let hi = -Infinity;
+    if (n < 2) return;
+    let cur = this.colA;
+    let next = this.colB;
     for (let i = 0; i < n; i++) {
       const t = now[i]!;
       const f = free[i]!;
-      const s = t > f ? t : f;
-      s0[i] = s;
+      cur[i] = t > f ? t : f;
+    }
+    const last = 2 * n - 3;
+    let stepped = false;
+    for (let q = 0; q < last; ) {
+      const q1 = this.farthestJump(cur, q, last, next);
+      if (q1 > q) {
+        const t = cur;
+        cur = next;
+        next = t;
+        q = q1;
+        continue;
+      }
+      this.stepPhase(cur, q, next);
+      stepped = true;
+      this.steppedPhases++;
+      const t = cur;
+      cur = next;
+      next = t;
+      q++;
+    }
+    if (stepped) this.misses++;
+    else this.hits++;
+    // The last phase's sends: each link is free at its end; the chunk arrives at the successor.
+    const ser = this.ser;
+    const lat = this.latency;
+    const c0 = (((-last) % n) + n) % n;
+    for (let i = 0; i < n; i++) {
+      const c = i + c0 >= n ? i + c0 - n : i + c0;
+      free[i] = cur[i]! + ser[c]!;
+    }
+    for (let i = 0; i < n; i++) {
+      const from = i === 0 ? n - 1 : i - 1;
+      const arrival = free[from]! + lat;
+      if (arrival > now[i]!) now[i] = arrival;
+    }
+  }
+
+  /**
+   * One phase step by step: out(i) = max(fl(fl(S(i-1) + b) + a), fl(S(i) + b')) for the chunks
+   * sent at phase q (chunk (x - q) mod n from x), exactly NetworkModel's operations.
+   */
+  private stepPhase(col: Float64Array, q: number, out: Float64Array): void {
+    const n = this.n;
+    const ser = this.ser;
+    const lat = this.latency;
+    const c0 = (((-q) % n) + n) % n;
+    for (let i = 0; i < n; i++) {
+      const from = i === 0 ? n - 1 : i - 1;
+      const cf = from + c0 >= n ? from + c0 - n : from + c0;
+      const ci = i + c0 >= n ? i + c0 - n : i + c0;
+      const diag = col[from]! + ser[cf]! + lat;
+      const horiz = col[i]! + ser[ci]!;
+      out[i] = diag > horiz ? diag : horiz;
+    }
+  }
+
+  /**
+   * The largest q1 in (q, last] whose column the closed form reaches exactly from column q
+   * (written into `out`), or q when none does. Tries `last` first (the usual case: the whole
+   * all-reduce inside one binade), then bisects.
+   */
+  private farthestJump(col: Float64Array, q: number, last: number, out: Float64Array): number {
+    const n = this.n;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const s = col[i]!;
       if (s < lo) lo = s;
       if (s > hi) hi = s;
     }
-    if (!(lo > 0) || !Number.isFinite(hi)) return this.miss();
+    if (!(lo > 0) || !Number.isFinite(hi)) return q;
     let e = Math.floor(Math.log2(lo));
     // log2 may be off by one near powers of two: settle 2^e <= lo < 2^(e+1) exactly.
     while (2 ** e > lo) e--;
     while (2 ** (e + 1) <= lo) e++;
-    if (e - 52 < -1000) return this.miss();
+    if (e - 52 < -1000) return q;
     const base = 2 ** e;
+    if (hi >= 2 * base) return q;
     const unit = 2 ** (e - 52);
-    const top = 2 ** 52; // the binade's end, in units
-    if (hi >= 2 * base) return this.miss();
     const bc = this.toUnits(this.serCeil, unit);
     const bf = this.toUnits(this.serFloor, unit);
     const al = this.toUnits(this.latency, unit);
-    if (bc < 0 || bf < 0 || al < 0) return this.miss();
-    // Every integer below stays under 2^53 in magnitude when 6n (A + Bc) < 2^52.
-    if (6 * n * (al + bc) >= top) return this.miss();
-    for (let i = 0; i < n; i++) s0[i] = (s0[i]! - base) / unit; // exact: Sterbenz, then a power of two
+    if (bc < 0 || bf < 0 || al < 0) return q;
+    const s0 = this.s0;
+    for (let i = 0; i < n; i++) s0[i] = (col[i]! - base) / unit; // exact: Sterbenz, then a power of two
+    const reach = (q1: number) => this.jump(q, q1 - q, bc, bf, al);
+    let good = q;
+    if (reach(last)) good = last;
+    else {
+      let bad = last;
+      while (bad - good > 1) {
+        const mid = (good + bad) >> 1;
+        if (reach(mid)) good = mid;
+        else bad = mid;
+      }
+      if (good === q) return q;
+      reach(good);
+    }
+    const best = this.best;
+    for (let i = 0; i < n; i++) out[i] = base + best[i]! * unit;
+    return good;
+  }
 
-    const p = 2 * n - 3; // the last phase
-    const off = p; // unrolled index d is stored at d + off
-    const m = 3 * n;
+  /**
+   * S(i, q0 + p) in units for all i from s0 = S(., q0) in units, into `best`; false if some
+   * value leaves the binade (then the closed form is not what doubles do).
+   */
+  private jump(q0: number, p: number, bc: number, bf: number, al: number): boolean {
+    const n = this.n;
+    // Every integer below (s0 < 2^52, prefix sums up to (n + p) Bc, k (A + B) and i (A + B) with
+    // |k|, i < n + p) stays under 2^53 in magnitude, where doubles hold integers exactly.
+    if ((n + p) * (al + 2 * bc) >= 2 ** 52) return false;
+    const s0 = this.s0;
+    const off = p; // unrolled index k in [-p, n-1] is stored at k + p
+    const m = n + p;
     const isCeil = this.isCeil;
     const prefix = this.prefix;
+    // Chunk of unrolled index x (stored) for sources in column q0: (k - q0) mod n.
+    const cOff = ((((-off - q0) % n) + n) % n);
     prefix[0] = 0;
-    for (let x = 0; x < m; x++) {
-      const c = (((x - off) % n) + n) % n;
+    for (let x = 0, c = cOff; x < m; x++) {
       prefix[x + 1] = prefix[x]! + (isCeil[c] ? bc : bf);
+      if (++c === n) c = 0;
     }
     const allCeil = bc === bf;
     const nextCeil = this.nextCeil;
     nextCeil[m] = m;
-    for (let x = m - 1; x >= 0; x--) nextCeil[x] = allCeil || isCeil[(((x - off) % n) + n) % n] ? x : nextCeil[x + 1]!;
+    for (let x = m - 1, c = (cOff + m - 1) % n; x >= 0; x--) {
+      nextCeil[x] = allCeil || isCeil[c] ? x : nextCeil[x + 1]!;
+      if (--c < 0) c = n - 1;
+    }
     const hc = this.hc;
     const hf = this.hf;
-    for (let x = 0; x < m; x++) {
+    for (let x = 0, src = (((-off) % n) + n) % n; x < m; x++) {
       const k = x - off;
-      const c = ((k % n) + n) % n;
-      const v = s0[c]! + prefix[x + 1]!;
+      const v = s0[src]! + prefix[x + 1]!;
       hc[x] = v - k * (al + bc);
       hf[x] = v - k * (al + bf);
+      if (++src === n) src = 0;
     }
     // Ceil part: k in [g(i), i]; floor part: k in [i - p, min(g(i), i + 1) - 1]. Stored
     // indices: i is at i + off, i - p at i.
     const best = this.best;
     this.windowMax(hc, (i) => nextCeil[i]!, (i) => i + off, al + bc, best, true);
     this.windowMax(hf, (i) => i, (i) => Math.min(nextCeil[i]!, i + off + 1) - 1, al + bf, best, false);
-
-    // S(i, P-1) in units; then the last send's end and the last chunk's arrival at i + 1.
-    let maxArrival = -Infinity;
+    const top = 2 ** 52;
     for (let i = 0; i < n; i++) {
-      const s = best[i]! - prefix[i + 1]!; // C(i - p + 1) is at stored index i + 1
-      const last = isCeil[(i + 3) % n] ? bc : bf;
-      const arrival = s + last + al;
-      best[i] = s;
-      if (arrival > maxArrival) maxArrival = arrival;
+      const v = best[i]! - prefix[i + 1]!; // C(i - p + 1) is at stored index i + 1
+      if (!(v < top)) return false;
+      best[i] = v;
     }
-    if (!(maxArrival < top)) return this.miss();
-    // Commit: the last chunk i receives came from i - 1 (the final value of now[0] needs the
-    // old now[n-1]'s neighbour, which is best[n-1]: nothing read below is written before).
-    for (let i = 0; i < n; i++) {
-      const s = best[i]!;
-      const end = s + (isCeil[(i + 3) % n] ? bc : bf);
-      free[i] = base + end * unit;
-    }
-    for (let i = 0; i < n; i++) {
-      const from = i === 0 ? n - 1 : i - 1;
-      const arrival = base + (best[from]! + (isCeil[(from + 3) % n] ? bc : bf) + al) * unit;
-      if (arrival > now[i]!) now[i] = arrival;
-    }
-    this.hits++;
     return true;
-  }
-
-  private miss(): false {
-    this.misses++;
-    return false;
   }
 
   /** round(x / unit) when that is what adding x does in this binade; -1 for a tie (or a value too large). */

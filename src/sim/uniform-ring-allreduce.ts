@@ -12,9 +12,9 @@ import { RingAllReduceShortcut } from './ring-allreduce-shortcut.ts';
  * operations on the same doubles give the same doubles, so clocks equal the step-by-step
  * model's bit for bit (test/uniform-ring.test.ts checks it against NetworkModel through the
  * batched collective). Cost: 2n(n-1) iterations of a loop of a few floating-point operations,
- * no calls and no allocation. Without `record`, an exact O(n) shortcut
- * (ring-allreduce-shortcut.ts) answers whenever the all-reduce fits in one binade of doubles, so
- * the 2n(n-1) loop only runs for the few all-reduces that cross a power of two of virtual time.
+ * no calls and no allocation. Without `record`, the exact shortcut (ring-allreduce-shortcut.ts)
+ * computes the same doubles in O(n) per all-reduce, stepping phase by phase only across a
+ * power of two of virtual time.
  */
 export class UniformRingAllReduce {
   /** Per sender r: when its link r -> r+1 is free (NetworkModel's occupancy, 0 = never used). */
@@ -65,7 +65,10 @@ export class UniformRingAllReduce {
   run(now: Float64Array, record?: (from: number, to: number, bytes: number, send: number, arrival: number) => void): void {
     const n = this.n;
     if (n === 1 || this.len === 0) return;
-    if (!record && this.shortcut!.tryRun(now, this.linkFree)) return;
+    if (!record) {
+      this.shortcut!.run(now, this.linkFree);
+      return;
+    }
     this.runStepByStep(now, record);
   }
 
