@@ -58,7 +58,7 @@ export class RingAllReduceShortcut {
 
   constructor(
     private readonly n: number,
-    /** Serialization time of chunk c, c in [0, n) (at least n entries). */
+    /** Serialization time of chunk c, for c in [0, 2n) (doubled: ser[c + n] = ser[c]). */
     private readonly ser: Float64Array,
     private readonly latency: number,
   ) {
@@ -109,6 +109,10 @@ export class RingAllReduceShortcut {
     }
     const last = 2 * n - 3;
     let stepped = false;
+    // After a column that cannot jump, step `stride` phases before trying again (doubling while
+    // it keeps failing): a column straddling a power of two usually does for many phases, and
+    // each try costs a pass over the column.
+    let stride = 1;
     for (let q = 0; q < last; ) {
       const q1 = this.farthestJump(cur, q, last, next);
       if (q1 > q) {
@@ -116,15 +120,18 @@ export class RingAllReduceShortcut {
         cur = next;
         next = t;
         q = q1;
+        stride = 1;
         continue;
       }
-      this.stepPhase(cur, q, next);
       stepped = true;
-      this.steppedPhases++;
-      const t = cur;
-      cur = next;
-      next = t;
-      q++;
+      for (let k = 0; k < stride && q < last; k++, q++) {
+        this.stepPhase(cur, q, next);
+        this.steppedPhases++;
+        const t = cur;
+        cur = next;
+        next = t;
+      }
+      if (stride < 256) stride *= 2;
     }
     if (stepped) this.misses++;
     else this.hits++;
@@ -149,23 +156,25 @@ export class RingAllReduceShortcut {
    */
   private stepPhase(col: Float64Array, q: number, out: Float64Array): void {
     const n = this.n;
-    const ser = this.ser;
+    const ser = this.ser; // 2n entries: ser[c + n] = ser[c], so i + c0 needs no wrap
     const lat = this.latency;
     const c0 = (((-q) % n) + n) % n;
-    for (let i = 0; i < n; i++) {
-      const from = i === 0 ? n - 1 : i - 1;
-      const cf = from + c0 >= n ? from + c0 - n : from + c0;
-      const ci = i + c0 >= n ? i + c0 - n : i + c0;
-      const diag = col[from]! + ser[cf]! + lat;
-      const horiz = col[i]! + ser[ci]!;
+    {
+      const diag = col[n - 1]! + ser[n - 1 + c0]! + lat;
+      const horiz = col[0]! + ser[c0]!;
+      out[0] = diag > horiz ? diag : horiz;
+    }
+    for (let i = 1; i < n; i++) {
+      const diag = col[i - 1]! + ser[i - 1 + c0]! + lat;
+      const horiz = col[i]! + ser[i + c0]!;
       out[i] = diag > horiz ? diag : horiz;
     }
   }
 
   /**
    * The largest q1 in (q, last] whose column the closed form reaches exactly from column q
-   * (written into `out`), or q when none does. Tries `last` first (the usual case: the whole
-   * all-reduce inside one binade), then bisects.
+   * (written into `out`), or q when none does (`last` itself when the whole all-reduce stays in
+   * the binade, the usual case: one evaluation).
    */
   private farthestJump(col: Float64Array, q: number, last: number, out: Float64Array): number {
     const n = this.n;
@@ -191,19 +200,32 @@ export class RingAllReduceShortcut {
     if (bc < 0 || bf < 0 || al < 0) return q;
     const s0 = this.s0;
     for (let i = 0; i < n; i++) s0[i] = (col[i]! - base) / unit; // exact: Sterbenz, then a power of two
+    // Integers up to (n + p)(A + 2Bc) must stay exact (see jump): if even p = 1 is too far, the
+    // all-reduce is long against the binade (the first steps of a run), so step.
+    if ((n + 1) * (al + 2 * bc) >= 2 ** 52) return q;
     const reach = (q1: number) => this.jump(q, q1 - q, bc, bf, al);
+    // Each phase adds between A + Bf and A + Bc to the column's largest value (a path from the
+    // largest start), so the reachable columns end between these two estimates: try the first
+    // (reachable unless integers could pass 2^53), then bisect what is left.
+    const room = 2 ** 52 - 1 - (hi - base) / unit;
     let good = q;
-    if (reach(last)) good = last;
-    else {
-      let bad = last;
-      while (bad - good > 1) {
-        const mid = (good + bad) >> 1;
-        if (reach(mid)) good = mid;
-        else bad = mid;
-      }
-      if (good === q) return q;
-      reach(good);
+    let bad = last + 1;
+    if (al + bf > 0) bad = Math.min(bad, q + Math.floor(room / (al + bf)) + 2);
+    let evaluated = -1;
+    const guess = Math.min(last, bad - 1, al + bc > 0 ? q + Math.floor(room / (al + bc)) : last);
+    if (guess > q) {
+      if (reach(guess)) good = guess;
+      else bad = guess;
+      evaluated = guess;
     }
+    while (bad - good > 1) {
+      const mid = (good + bad) >> 1;
+      evaluated = mid;
+      if (reach(mid)) good = mid;
+      else bad = mid;
+    }
+    if (good === q) return q;
+    if (evaluated !== good) reach(good);
     const best = this.best;
     for (let i = 0; i < n; i++) out[i] = base + best[i]! * unit;
     return good;
