@@ -77,3 +77,28 @@ describe('exact ring all-reduce shortcut', () => {
     }
   });
 });
+
+describe('dtemu simulate past 64 workers (the shortcut) equals a full emulation', () => {
+  it('96 workers, ring all-reduce SGD with stragglers: identical simTimeSec, bits and timeline', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { loadConfig } = await import('../src/config/load.ts');
+    const { runExperiment } = await import('../src/runtime/coordinator.ts');
+    const { metrics, tmp } = await import('./helpers/cli.ts');
+    const base = tmp();
+    const sets = ['transport.kind=inproc', 'workers=96', 'train.steps=6', 'train.evalEvery=3', 'data.batchSize=4'];
+    const out = async (timeOnly: boolean) => {
+      const dir = join(base, timeOnly ? 'simulate' : 'run');
+      const { summary } = await runExperiment(loadConfig('test/fixtures/tiny-blobs.yaml', { sets }), { outDir: dir, timeOnly });
+      const lines = metrics(dir).map((l) => [l['kind'], l['step'], l['simTimeSec'], l['bits']]);
+      return { summary, lines, timeline: readFileSync(join(dir, 'timeline.jsonl'), 'utf8') };
+    };
+    const run = await out(false);
+    const sim = await out(true);
+    expect(sim.summary.simTimeSec).toBe(run.summary.simTimeSec);
+    expect(sim.summary.totalBits).toBe(run.summary.totalBits);
+    expect(sim.lines).toEqual(run.lines);
+    expect(sim.timeline).toBe(run.timeline);
+    expect(sim.timeline.split('\n').filter((l) => l).length).toBe(6 * 96);
+  }, 120_000);
+});
