@@ -31,21 +31,50 @@ export function timeNeighbourRing(topology: Topology, schedule: Schedule, entryO
   const n = schedule.n;
   const rounds = schedule.rounds;
   if (n < 2 || rounds.length === 0) return null;
+  if (RingRounds.refused(schedule)) return null;
   const routes = disjointSuccessorRoutes(topology, n);
   if (!routes) return null;
   const shape = new RingRounds(schedule, elementBytes);
-  return sharing === 'fifo' ? replayFifo(topology, routes, n, shape, entryOf) : maxMinAlone(routes, n, shape, entryOf);
+  if (sharing === 'fifo') return replayFifo(topology, routes, n, shape, entryOf);
+  const finish = maxMinAlone(routes, n, shape, entryOf, null);
+  if (!finish) return null;
+  let makespan = -Infinity;
+  for (let r = 0; r < n; r++) if (finish[r]! > makespan) makespan = finish[r]!;
+  // Every round's ends only when asked for (runScheduleAsUnit): a second pass that keeps them
+  // (2 million values for a 1024-rank ring), over the element counts kept by the first.
+  let joins: Float64Array | null = null;
+  const R = shape.count;
+  const roundEnds = (rank: number): [number, number][] => {
+    joins ??= keepJoins(routes, n, schedule, elementBytes, entryOf);
+    return Array.from({ length: R }, (_, s) => [s, joins![s * n + rank]!]);
+  };
+  return { finish, makespan, transfers: R * n, roundEnds };
+}
+
+function keepJoins(routes: Link[][], n: number, schedule: Schedule, elementBytes: number, entryOf: (r: number) => number): Float64Array {
+  const joins = new Float64Array(schedule.rounds.length * n);
+  maxMinAlone(routes, n, new RingRounds(schedule, elementBytes), entryOf, joins);
+  return joins;
 }
 
 /**
- * The rounds' bytes per sender, read (and checked) one round at a time while timing, so no
- * R x n array is built: `read(s)` fills `bytes` and returns false if round s is not one send per
- * rank to its successor.
+ * Element counts per (round, sender) of schedules already read, so timing the same schedule again
+ * (runs cache their schedules and time them every step) skips its transfer objects; null for a
+ * schedule that is not a successor ring. Schedules are immutable data (schedule.ts).
+ */
+const countsOf = new WeakMap<Schedule, Float64Array | null>();
+
+/**
+ * The rounds' bytes per sender, one round at a time while timing: `read(s)` fills `bytes` and
+ * returns false if round s is not one send per rank to its successor. The first reading of a
+ * schedule checks its transfers and keeps their element counts (countsOf).
  */
 class RingRounds {
   readonly count: number;
   readonly bytes: Float64Array;
   private readonly seen: Int32Array;
+  private readonly known: Float64Array | null;
+  private readonly counts: Float64Array | null;
   constructor(
     private readonly schedule: Schedule,
     private readonly elementBytes: number,
@@ -53,22 +82,41 @@ class RingRounds {
     this.count = schedule.rounds.length;
     this.bytes = new Float64Array(schedule.n);
     this.seen = new Int32Array(schedule.n).fill(-1);
+    this.known = countsOf.get(schedule) ?? null;
+    this.counts = this.known ? null : new Float64Array(this.count * schedule.n);
+  }
+  /** True if an earlier reading found this schedule not to be a successor ring. */
+  static refused(schedule: Schedule): boolean {
+    return countsOf.get(schedule) === null;
   }
   read(s: number): boolean {
     const n = this.schedule.n;
-    const ts = this.schedule.rounds[s]!.transfers;
-    if (ts.length !== n) return false;
     const bytes = this.bytes;
-    const seen = this.seen;
     const eb = this.elementBytes;
+    if (this.known) {
+      const k = this.known;
+      for (let r = 0, o = s * n; r < n; r++, o++) bytes[r] = k[o]! * eb;
+      return true;
+    }
+    const ts = this.schedule.rounds[s]!.transfers;
+    if (ts.length !== n) return this.refuse();
+    const seen = this.seen;
+    const counts = this.counts!;
     for (let k = 0; k < n; k++) {
       const t = ts[k]!;
       const r = t.from;
-      if (!(r >= 0 && r < n) || seen[r] === s || t.to !== (r + 1 === n ? 0 : r + 1)) return false;
+      if (!(r >= 0 && r < n) || seen[r] === s || t.to !== (r + 1 === n ? 0 : r + 1)) return this.refuse();
       seen[r] = s;
-      bytes[r] = (t.end - t.start) * eb;
+      const c = t.end - t.start;
+      counts[s * n + r] = c;
+      bytes[r] = c * eb;
     }
+    if (s === this.count - 1) countsOf.set(this.schedule, counts);
     return true;
+  }
+  private refuse(): false {
+    countsOf.set(this.schedule, null);
+    return false;
   }
 }
 
@@ -155,7 +203,8 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, rounds: Rin
   return { finish: clock, makespan, transfers: R * n };
 }
 
-function maxMinAlone(routes: Link[][], n: number, rounds: RingRounds, entryOf: (r: number) => number): CollectiveTiming | null {
+/** Each rank's last join (its finish); every round's joins into `keep` when given. */
+function maxMinAlone(routes: Link[][], n: number, rounds: RingRounds, entryOf: (r: number) => number, keep: Float64Array | null): Float64Array | null {
   const R = rounds.count;
   const bytes = rounds.bytes;
   const rate = new Float64Array(n);
@@ -172,9 +221,7 @@ function maxMinAlone(routes: Link[][], n: number, rounds: RingRounds, entryOf: (
     lat[r] = a;
     entry[r] = entryOf(r);
   }
-  // joins[s * n + r]: when rank r's round s ended (its clock join flow's arrival); prev and cur:
-  // rounds s - 1 and s (entries before the first).
-  const joins = new Float64Array(R * n);
+  // prev and cur: when each rank's rounds s - 1 and s ended (its clock join flow's arrival).
   let prev = Float64Array.from(entry);
   let cur = new Float64Array(n);
   const arrival = new Float64Array(n);
@@ -201,14 +248,10 @@ function maxMinAlone(routes: Link[][], n: number, rounds: RingRounds, entryOf: (
       if (arrival[from]! > j) j = arrival[from]!;
       cur[r] = j;
     }
-    joins.set(cur, s * n);
+    if (keep) keep.set(cur, s * n);
     const t = prev;
     prev = cur;
     cur = t;
   }
-  const finish = joins.slice((R - 1) * n);
-  let makespan = -Infinity;
-  for (let r = 0; r < n; r++) if (finish[r]! > makespan) makespan = finish[r]!;
-  const roundEnds = (rank: number): [number, number][] => Array.from({ length: R }, (_, s) => [s, joins[s * n + rank]!]);
-  return { finish, makespan, transfers: R * n, roundEnds };
+  return prev;
 }
