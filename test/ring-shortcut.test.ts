@@ -46,6 +46,34 @@ describe('exact ring all-reduce shortcut', () => {
     expect(Array.from(a)).toEqual(Array.from(c));
   });
 
+  it('random configurations, binary-exact values (ties) included: identical to the step-by-step model', () => {
+    const rand = mulberry32(2026);
+    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    let jumped = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const n = 2 + Math.floor(rand() * 60);
+      const len = pick([1, 2, n - 1, n, n + 1, 3 * n + 2, 1 + Math.floor(rand() * 5000)]);
+      const bandwidth = pick([2 ** 30, 1e9, 1e8, 8e6, 2 ** 20 * 3, 1e10 * rand() + 1]);
+      const latency = pick([0, 2 ** -20, 2 ** -10, 1e-6, 5e-5, 1e-3 * rand()]);
+      const { fast, slow } = pair(n, len, bandwidth, latency);
+      const a = new Float64Array(n).fill(pick([0, 2 ** -8, 0.3, 1, 7.99, 1024]));
+      const b = Float64Array.from(a);
+      for (let round = 0; round < 5; round++) {
+        for (let r = 0; r < n; r++) {
+          const dt = pick([0, 2 ** -12, rand() * 1e-4, rand() * 1e-2]);
+          a[r] = a[r]! + dt;
+          b[r] = b[r]! + dt;
+        }
+        fast.run(a);
+        slow.runStepByStep(b);
+        expect(Array.from(a), `trial ${trial}: n ${n} len ${len} B ${bandwidth} a ${latency} round ${round}`).toEqual(Array.from(b));
+      }
+      jumped += fast.shortcut!.hits;
+    }
+    // Most all-reduces take closed-form jumps only.
+    expect(jumped).toBeGreaterThan(60 * 5 * 0.5);
+  });
+
   it('steps across a power of two, a start at 0, a tie or an all-reduce spanning many binades, and still agrees', () => {
     for (const [start, latency, bandwidth, len] of [[0, 1e-4, 1e9, 50], [1.999, 1e-4, 1e9, 50], [1, 2 ** -53, 1e9, 50], [0.5, 0, 8, 50], [3.9999, 2e-6, 1e8, 5000], [1e-3, 5e-5, 1e9, 101_770]] as const) {
       for (const n of [9, 40]) {
