@@ -166,6 +166,10 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, rounds: Rin
   const busy = new Float64Array(hopStart[n]!);
   const clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
   const next = new Float64Array(n);
+  // One hop per sender (a cut-through route, or a one-link store-and-forward one: the same
+  // operations) is the usual case, without the hop loop. Comparisons instead of Math.max give
+  // the same values: clocks are finite and link occupancy is never -0.
+  const oneHop = hopStart[n] === n;
   for (let s = 0; s < R; s++) {
     if (!rounds.read(s)) return null;
     next.set(clock);
@@ -174,13 +178,13 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, rounds: Rin
       const sent = clock[r]!;
       const m = bytes[r]!;
       let eager: number;
-      if (cut) {
-        // NetworkModel.cutThrough: start when the route is free, stream at the narrowest link.
-        const h = hopStart[r]!;
-        const start = Math.max(sent, busy[h]!);
-        const ser = (m * 8) / bw[h]!;
-        busy[h] = start + ser;
-        eager = start + ser + lat[h]!;
+      if (oneHop) {
+        // NetworkModel: start when the link (route) is free, serialize, then the latency.
+        const f = busy[r]!;
+        const start = sent > f ? sent : f;
+        const ser = (m * 8) / bw[r]!;
+        busy[r] = start + ser;
+        eager = start + ser + lat[r]!;
       } else {
         // NetworkModel.time: store and forward, hop by hop.
         let t = sent;
@@ -192,7 +196,8 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, rounds: Rin
         }
         eager = t;
       }
-      const arrival = eager + Math.max(0, clock[to]! - sent);
+      const late = clock[to]! - sent;
+      const arrival = eager + (late > 0 ? late : 0);
       if (eager > next[r]!) next[r] = eager;
       if (arrival > next[to]!) next[to] = arrival;
     }
