@@ -75,7 +75,7 @@ export class RingAllReduceShortcut {
       if (ser[c] !== hi && ser[c] !== lo) throw new Error(`ring shortcut: chunk ${c} is neither of the two chunk sizes`);
       this.isCeil[c] = ser[c] === hi ? 1 : 0;
     }
-    // Unrolled indices d in [-(P-1), n-1] are stored at d + P - 1, P - 1 = 2n - 3.
+    // A jump of p <= 2n - 3 phases stores unrolled indices k in [-p, n-1] at k + p: 3n slots.
     const m = 3 * n;
     this.s0 = new Float64Array(n);
     this.hc = new Float64Array(m);
