@@ -127,6 +127,11 @@ const perWorkerStep = (m: Map<string, number>, div: number) => {
 };
 const busy = (m: Map<string, number>) => [...m].filter(([k]) => !k.startsWith('idle') && !k.startsWith('start-up')).reduce((a, [, v]) => a + v, 0);
 const gradient = workerMs.get('gradient: tfjs forward + backward') ?? 0;
+// A ring all-reduce is 2(n - 1) hops per worker and step (send a chunk, receive one, add or copy
+// it); samples do not say which hop they belong to, so this is the average hop.
+const hopParts = ['ws: send (framing, socket writes)', 'ws: receive (socket reads, reassembly)', 'encode messages (wire codec)', 'decode messages (wire codec)', 'ring all-reduce: reduce arithmetic and chunking', 'transport and endpoints (routing, clocks)'];
+const hopsPerWorkerStep = 2 * (workers - 1);
+const perRingHopMs = hopParts.reduce((a, k) => a + (workerMs.get(k) ?? 0), 0) / workerSteps / hopsPerWorkerStep;
 rmSync(work, { recursive: true, force: true });
 writeResult('step-profile', {
   experiment: `experiments/quickstart.yaml over ws, ${workers} workers in ${workerProcesses} processes, ${STEPS} steps (${sets.join(', ')})`,
@@ -137,6 +142,8 @@ writeResult('step-profile', {
   gradientMsPerWorkerStep: gradient / workerSteps,
   // The target: everything but the gradient itself is overhead.
   overheadToGradient: (busy(workerMs) - gradient) / gradient,
+  hopsPerWorkerStep,
+  perRingHopMs,
   workerProcesses: perWorkerStep(workerMs, workerSteps),
   coordinatorMsPerStep: perWorkerStep(coordinator, STEPS),
 });
