@@ -22,8 +22,8 @@ import type { Sharing } from './flow-sim.ts';
  *   joined the previous round, ends after 8m/rate and arrives the route's summed latency later;
  *   a rank's join is the latest of its entry, its previous join and its round's two arrivals.
  *
- * O(transfers) arithmetic on typed arrays: a 1024-rank ring all-reduce (2 million transfers) in a
- * few milliseconds, where the replay through NetworkModel's maps and the event-driven flow
+ * O(transfers) arithmetic on typed arrays: a 1024-rank ring all-reduce (2 million transfers) in
+ * tens of milliseconds, where the replay through NetworkModel's maps and the event-driven flow
  * simulation take seconds. Returns null when the schedule or the topology do not qualify; the
  * caller then replays. test/neighbour-ring-time.test.ts checks both sharings against the replay.
  */
@@ -36,7 +36,9 @@ export function timeNeighbourRing(topology: Topology, schedule: Schedule, entryO
   if (!routes) return null;
   const shape = new RingRounds(schedule, elementBytes);
   if (sharing === 'fifo') return replayFifo(topology, routes, n, shape, entryOf);
-  const finish = maxMinAlone(routes, n, shape, entryOf, null);
+  // Entries as they are now: the round ends may be asked for later.
+  const entries = Float64Array.from({ length: n }, (_, r) => entryOf(r));
+  const finish = maxMinAlone(routes, n, shape, (r) => entries[r]!, null);
   if (!finish) return null;
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) if (finish[r]! > makespan) makespan = finish[r]!;
@@ -45,7 +47,7 @@ export function timeNeighbourRing(topology: Topology, schedule: Schedule, entryO
   let joins: Float64Array | null = null;
   const R = shape.count;
   const roundEnds = (rank: number): [number, number][] => {
-    joins ??= keepJoins(routes, n, schedule, elementBytes, entryOf);
+    joins ??= keepJoins(routes, n, schedule, elementBytes, (r) => entries[r]!);
     return Array.from({ length: R }, (_, s) => [s, joins![s * n + rank]!]);
   };
   return { finish, makespan, transfers: R * n, roundEnds };
