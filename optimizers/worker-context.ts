@@ -43,6 +43,11 @@ export interface EvalReport {
   simTime: number;
   evalLoss: number;
   evalAccuracy: number;
+  /**
+   * Extra fields of the eval line, named by the algorithm (gossip: `consensusDistance`,
+   * `evalAccuracyByWorker`, the privacy budget spent): finite numbers or lists of them.
+   */
+  extra?: Record<string, number | number[]>;
 }
 
 export type WorkerReport = StepReport | EvalReport;
@@ -54,6 +59,19 @@ export interface GradientOracle {
   evaluate(params: Float32Array): Promise<{ loss: number; accuracy: number }>;
   /** Wall and CPU seconds of the last lossAndGrad (used by compute.mode=measured and benches). */
   lastTiming(): { wallSec: number; cpuSec: number };
+}
+
+/** The training rows as the data set holds them (inputs row-major, scaled by inputScale). */
+export interface TrainingRows {
+  n: number;
+  inputSize: number;
+  inputScale: number;
+  /** 0 for regression (y holds real targets). */
+  classes: number;
+  x: Float32Array | Uint8Array;
+  y: Int32Array | Float32Array;
+  /** data.batchSize: the samples one `computeTime` covers (an algorithm computing on R rows scales it by R / batchSize). */
+  batchSize: number;
 }
 
 export interface ModelParamShape {
@@ -88,6 +106,11 @@ export interface WorkerContext {
    * computes partition j draws the same batches, which gradient coding needs to decode exactly.
    */
   partitionBatch(j: number): Int32Array;
+  /**
+   * The whole training split (every row, not only this worker's shard), for algorithms that
+   * place the data themselves (encoded optimization encodes all rows, then keeps its block).
+   */
+  trainingData?(): TrainingRows;
   /** This worker's seeded uniform [0,1) stream for stochastic compressors. */
   uniform: () => number;
   /** The model's tensors with their shapes (PowerSGD views them as matrices). */
@@ -95,6 +118,8 @@ export interface WorkerContext {
   /** The run's root seed (shared random streams such as PowerSGD's initial Q). */
   seed: number;
   topology: string;
+  /** The topology's neighbour graph for gossip (as RuleContext.neighbours), built on first call. */
+  neighbours?(): number[][] | null;
   /**
    * True if the fault timeline crashes this worker at the start of `step`. The algorithm then
    * returns `crash(step)`, which kills the worker's process over ws (a real SIGKILL); in process,

@@ -6,7 +6,8 @@ import { configureCollectives, drainPhases } from '../../comm/collectives/config
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
-import type { GradientOracle, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
+import type { GradientOracle, TrainingRows, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
+import type { Dataset } from '../train/data/dataset.ts';
 import { Rng } from '../util/rng.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { ComputeTimeModel } from '../sim/compute-time.ts';
@@ -17,7 +18,8 @@ import { RunError } from '../util/user-error.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams, type ModelDef } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
-import { loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
+import { loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf, topologyOf } from './run-setup.ts';
+import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import { loadPlugins, pluginAlgorithm } from './plugins.ts';
 
 /** What a replacement process continues from (fault timeline `rejoin`, ws): its predecessor's
@@ -46,6 +48,7 @@ export class WorkerHost {
    */
   timeOnly = false;
   private shards: Int32Array[] = [];
+  private data: Dataset | null = null;
   private init: Float32Array | null = null;
   private program: FaultProgram | null = null;
 
@@ -83,6 +86,7 @@ export class WorkerHost {
     const ds = loadDataset(this.lc);
     const model = modelOf(this.lc, ds);
     this.model = model;
+    this.data = ds;
     this.shards = shardsOf(this.lc, ds);
     this.init = initParams(model, this.lc.config.seed);
     if (this.timeOnly) {
@@ -131,6 +135,7 @@ export class WorkerHost {
     const tolerated = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
+    let neighbourGraph: number[][] | null | undefined;
     const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
       configureCollectives(ep, collective);
       // Messages for the timeline and trace.json's link tracks: bounded to the Gantt's 64 workers.
@@ -163,6 +168,7 @@ export class WorkerHost {
         evalEvery: c.train.evalEvery,
         allReduce: (data) => allReduce(ep, data),
         uniform: () => rng.next(),
+        trainingData: () => trainingRowsOf(this.data!, c.data.batchSize),
         partitionBatch: (j) => {
           let s = partitionSamplers.get(j);
           if (!s) partitionSamplers.set(j, (s = new BatchSampler(shards[j]!, c.data.batchSize, c.seed, j)));
@@ -171,6 +177,7 @@ export class WorkerHost {
         params: model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
         seed: c.seed,
         topology: c.topology.kind,
+        neighbours: () => (neighbourGraph ??= gossipNeighbours(topologyOf(this.lc))),
         replacement,
         crashesAt: (step) => faults.crashStep(ep.rank) === step,
         crash: async (step) => {
@@ -222,6 +229,10 @@ export class WorkerHost {
     };
     await Promise.all(this.endpoints.map(runWorker));
   }
+}
+
+function trainingRowsOf(ds: Dataset, batchSize: number): TrainingRows {
+  return { n: ds.train.n, inputSize: ds.inputSize, inputScale: ds.inputScale, classes: ds.classes, x: ds.train.x, y: ds.train.y, batchSize };
 }
 
 /** The time-only oracle: no computation, a zero gradient, NaN loss and accuracy. */
