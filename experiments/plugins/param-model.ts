@@ -5,9 +5,12 @@
 //
 // Here: a one-hidden-layer network with a tanh hidden layer and a linear skip connection,
 //   logits = tanh(x W1 + b1) W2 + x S + b2
-import { defineModel } from 'dtemu';
+//
+// Only types come from 'dtemu' (`import type` is erased: loading the module costs nothing more);
+// `defineModel({ ... })` from 'dtemu' does the same for JavaScript (experiments/plugins/layers-model.ts).
+import type { ModelPlugin } from 'dtemu';
 
-export default defineModel<{ hidden: number }>({
+const model: ModelPlugin<{ hidden: number }> = {
   options: {
     hidden: { type: 'integer', minimum: 1, default: 32, description: 'Units of the tanh hidden layer.' },
   },
@@ -31,4 +34,6 @@ export default defineModel<{ hidden: number }>({
       flopsPerSample: 2 * (d * h + h * k + d * k),
     };
   },
-});
+};
+
+export default model;

@@ -5,7 +5,10 @@
 // arrays for the same options and seed: draw randomness from `seed`, never from Math.random.
 //
 // Here: k interleaved spiral arms in the plane, lifted to features (x, y, x², y², xy, sin, cos).
-import { defineDataset } from 'dtemu';
+//
+// Only types come from 'dtemu' (`import type` is erased: loading the module costs nothing more);
+// `defineDataset({ ... })` from 'dtemu' does the same for JavaScript.
+import type { DatasetPlugin } from 'dtemu';
 
 /** A small seeded generator (mulberry32), so the data follow the run's seed. */
 function mulberry32(seed: number): () => number {
@@ -36,7 +39,7 @@ function spirals(n: number, arms: number, noise: number, rand: () => number): { 
   return { x, y };
 }
 
-export default defineDataset<{ samples: number; testSamples: number; arms: number; noise: number }>({
+const dataset: DatasetPlugin<{ samples: number; testSamples: number; arms: number; noise: number }> = {
   options: {
     samples: { type: 'integer', minimum: 1, default: 3000, description: 'Training points.' },
     testSamples: { type: 'integer', minimum: 1, default: 600, description: 'Test points.' },
@@ -49,4 +52,6 @@ export default defineDataset<{ samples: number; testSamples: number; arms: numbe
     const test = spirals(options.testSamples, options.arms, options.noise, mulberry32(0x5eed));
     return { inputShape: [FEATURES], classes: options.arms, train, test };
   },
-});
+};
+
+export default dataset;
