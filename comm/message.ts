@@ -34,4 +34,10 @@ export interface LinkTiming {
   estimate?(from: number, to: number, bytes: number, sendTime: number): number;
   /** True when several senders contend for the link from->to, so only the receiver may time it. */
   isShared(from: number, to: number): boolean;
+  /**
+   * Time transfers known together (a master's round of pushes, its replies) sharing their links
+   * max-min fairly; `keep` picks, from the arrivals, the transfers that occupy the links after.
+   * Arrivals in the given order, or null when they are to be timed one by one (fifo sharing).
+   */
+  timeTogether?(transfers: readonly { from: number; to: number; bytes: number; sendTime: number }[], keep?: (arrivals: readonly number[]) => readonly boolean[]): number[] | null;
 }
