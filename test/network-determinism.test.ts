@@ -23,6 +23,8 @@ describe('network determinism', () => {
   const cases: [string, string[]][] = [
     ['hierarchical islands, auto', ['topology={kind: hierarchical, groups: [2, 4], collective: auto, inter: {bandwidth: 10 Mb/s, latency: 20 ms}}']],
     ['torus 2x3 with a slow node, 2d-ring', ['topology={kind: torus, dims: [2, 3], collective: 2d-ring}', 'network.nodes={3: {bandwidth: 10 Mb/s, latency: 5 ms}}']],
+    // Faults inside unit-timed collectives: a degraded NIC, then rank 2 cut off for 10 ms.
+    ['switch tree under a link fault and a partition', ['topology={kind: switch, collective: tree}', 'faults=[{kind: link, link: up-1, bandwidth: 10 Mb/s, at: 1 ms, for: 20 ms}, {kind: partition, workers: [2], at: 30 ms, for: 10 ms}]']],
   ];
   for (const [name, sets] of cases) {
     it(`${name}: in process = ws with 2 processes`, () => {

@@ -3,12 +3,16 @@ import { allReduceSchedule, applicableCollectives, type Schedule } from '../../c
 import type { Topology } from '../../topologies/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { timeSchedule } from '../sim/collective-time.ts';
+import { FaultSchedule } from '../sim/faults.ts';
 import { topologyOf } from './run-setup.ts';
 import { plotLinkUtilization } from '../plot/link-plots.ts';
 
 /** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
 export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc)): CollectiveOptions {
   const sharing = lc.config.network.sharing;
+  // Link faults and partitions reach unit-timed collectives through the flow simulation (the
+  // choice of auto is made on the configured network, without them).
+  const faults = lc.faults.some((f) => f.kind === 'link' || f.kind === 'partition') ? new FaultSchedule(lc.faults) : null;
   const shape = { ...(topology.groups ? { groups: topology.groups } : {}), ...(topology.dims ? { dims: topology.dims } : {}) };
   return {
     collective: lc.config.topology.collective,
@@ -16,7 +20,7 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
     // On a ring topology every collective's messages are timed one by one: the ring all-reduce's
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
-    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min') } : {}),
+    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min', 4, faults) } : {}),
   };
 }
 

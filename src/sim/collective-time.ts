@@ -1,5 +1,6 @@
 import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Topology } from '../../topologies/index.ts';
+import type { FaultSchedule } from './faults.ts';
 import { simulateFlows, type FlowRequest, type Sharing } from './flow-sim.ts';
 import { NetworkModel } from './network-model.ts';
 
@@ -20,12 +21,20 @@ export interface CollectiveTiming {
  * their previous rounds (their receives and own sends arrived) and entered the collective: the
  * rule runSchedule follows with real bytes, so with `fifo` sharing both give the same times.
  */
-export function timeSchedule(topology: Topology, schedule: Schedule, entry: number | readonly number[], sharing: Sharing = 'max-min', elementBytes = 4): CollectiveTiming {
+export function timeSchedule(
+  topology: Topology,
+  schedule: Schedule,
+  entry: number | readonly number[],
+  sharing: Sharing = 'max-min',
+  elementBytes = 4,
+  /** Link faults and partitions of the run's timeline (flow-sim.ts: rates change at their breakpoints, partitions stall the flows they cut). */
+  faults: FaultSchedule | null = null,
+): CollectiveTiming {
   const n = schedule.n;
   const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
-  if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes);
+  if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes, faults);
   const { flows, clock, transfers, joins } = scheduleToFlows(schedule, entryOf, elementBytes);
-  const times = simulateFlows(topology, flows, 'max-min');
+  const times = simulateFlows(topology, flows, 'max-min', undefined, faults);
   const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, times.arrival[f]!]);
   const finish = new Float64Array(n);
   let makespan = -Infinity;
@@ -42,9 +51,9 @@ export function timeSchedule(topology: Topology, schedule: Schedule, entry: numb
  * a receiver that reached the round later than the sender shifts the arrival by the difference;
  * a rank's clock after a round is the latest of its receives and its own sends' arrivals.
  */
-function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): CollectiveTiming {
+function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number, faults: FaultSchedule | null): CollectiveTiming {
   const n = schedule.n;
-  const model = new NetworkModel(topology);
+  const model = new NetworkModel(topology, faults);
   const clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
   const next = new Float64Array(n);
   let transfers = 0;
