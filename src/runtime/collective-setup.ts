@@ -6,6 +6,7 @@ import { timeSchedule } from '../sim/collective-time.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { topologyOf } from './run-setup.ts';
 import { plotLinkUtilization } from '../plot/link-plots.ts';
+import type { LinkUsage } from '../sim/link-utilization.ts';
 
 /** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
 export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc)): CollectiveOptions {
@@ -49,11 +50,15 @@ export function collectiveReport(lc: LoadedConfig, modelSize: number): { configu
   return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize };
 }
 
-/** plots/links.png for a run on a topology with worker-to-worker collectives (not the star). */
-export function plotRunLinks(lc: LoadedConfig, modelSize: number, file: string): void {
+/**
+ * plots/links.png for a run on a topology with worker-to-worker collectives (not the star);
+ * returns what it drew (report.html shows the same).
+ */
+export function plotRunLinks(lc: LoadedConfig, modelSize: number, file: string): { title: string; usage: LinkUsage[] } {
   const topology = topologyOf(lc);
   const o = collectiveOptionsOf(lc, topology);
   const kind = chooseCollective(o, lc.config.workers, modelSize);
   const schedule = allReduceSchedule(kind, lc.config.workers, modelSize, o.shape);
-  plotLinkUtilization(topology, schedule, file, `${lc.config.name}: busiest links during one ${kind} all-reduce of the model (${topology.kind})`);
+  const title = `${lc.config.name}: busiest links during one ${kind} all-reduce of the model (${topology.kind})`;
+  return { title, usage: plotLinkUtilization(topology, schedule, file, title) };
 }

@@ -11,6 +11,7 @@ import { buildSummary, type Summary } from '../metrics/summary.ts';
 import { plotRun } from '../plot/run-plots.ts';
 import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
 import { writeRunReport } from '../plot/html-report.ts';
+import { runLinkTraffic } from '../plot/link-traffic.ts';
 import { writeChromeTrace } from '../plot/chrome-trace.ts';
 import { backendDevice, selectBackend } from '../train/backend.ts';
 import { RunError, UserError } from '../util/user-error.ts';
@@ -366,11 +367,12 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
       // run's wall time: the first GANTT_MAX_WORKERS workers (timeline.jsonl has them all).
       const ganttWorkers = Math.min(c.workers, GANTT_MAX_WORKERS);
       const shown = ganttWorkers < c.workers ? timeline.filter((e) => e.worker < ganttWorkers) : timeline;
-      writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc), server ? (server as Endpoint).drainTransfers() : []);
+      const serverSends = server ? (server as Endpoint).drainTransfers() : [];
+      writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc), serverSends);
       plotTimeline(shown, ganttWorkers, join(outDir, 'plots', 'timeline.png'), c.name);
       plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
-      if (c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));
-      if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
+      const allReduce = c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives ? plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png')) : null;
+      if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>, { traffic: runLinkTraffic(topologyOf(lc), timeline, serverSends, summary.simTimeSec), allReduce });
     } catch (e) {
       // Plots are a convenience: a failure to draw must not lose a finished run's results.
       opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);
