@@ -3,6 +3,9 @@ import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/inproc-router.ts';
 import { psAllReduce, psServe } from '../comm/collectives/parameter-server.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
+import { admitPush, pushAndAwaitReply, reply } from '../comm/collectives/push-pull.ts';
+import { applyPushesInVirtualTimeOrder } from '../optimizers/common/async-pushes.ts';
+import { SharedPortQueue } from '../src/sim/shared-port.ts';
 import type { Sharing } from '../src/sim/flow-sim.ts';
 import { FaultSchedule, type Fault } from '../src/sim/faults.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
@@ -127,5 +130,68 @@ describe('star server port under max-min sharing', () => {
     const got = receivePushes(server, [0, 1], 7);
     for (const ep of eps) ep.send(n, 7, 0, new Uint8Array(m));
     for (const p of (await got)!) expect(rel(p.at, 2.75 * T + a)).toBeLessThan(1e-12);
+  });
+});
+
+describe('asynchronous pushes on the max-min ingress', () => {
+  const m = 1e5;
+  const T = (8 * m) / B;
+
+  /** Each worker pushes once at `at[r]` (in wall-clock order `order`); returns [worker, master clock] per applied push. */
+  async function asyncRound(at: number[], bytes: number[], order: number[], sharing: Sharing = 'max-min') {
+    const n = at.length;
+    const { eps, server } = star(n, sharing);
+    const applied: [number, number][] = [];
+    const master = applyPushesInVirtualTimeOrder(server, 'async-test', new Array(n).fill(1), (w, msg) => {
+      admitPush(server, w, msg);
+      applied.push([w, server.now]);
+      reply(server, w, msg, new Uint8Array(4));
+    }, 'test master');
+    const replies: Promise<unknown>[] = [];
+    for (const r of order) {
+      eps[r]!.now = at[r]!;
+      replies.push(pushAndAwaitReply(eps[r]!, 'async-test', new Uint8Array(bytes[r]!)));
+      await new Promise((res) => setTimeout(res, 0));
+    }
+    await master;
+    await Promise.all(replies);
+    return applied;
+  }
+
+  it('a push that starts while another is half done: applied at 1.5T + a and 2T + a, in any wall-clock order', async () => {
+    for (const order of [[0, 1], [1, 0]]) {
+      const got = await asyncRound([0, T / 2], [m, m], order);
+      expect(got.map(([w]) => w)).toEqual([0, 1]);
+      expect(rel(got[0]![1], 1.5 * T + a)).toBeLessThan(1e-12);
+      expect(rel(got[1]![1], 2 * T + a)).toBeLessThan(1e-12);
+    }
+    // fifo: the first at T + a, the second queued behind it.
+    const fifo = await asyncRound([0, T / 2], [m, m], [1, 0], 'fifo');
+    expect(fifo.map(([, t]) => t)).toEqual([T + a, 2 * T + a]);
+  });
+
+  it('a short push sent later completes first and is applied first', async () => {
+    const got = await asyncRound([0, T / 2], [m, m / 4], [0, 1]);
+    expect(got.map(([w]) => w)).toEqual([1, 0]);
+    expect(rel(got[0]![1], T + a)).toBeLessThan(1e-12);
+    expect(rel(got[1]![1], 1.25 * T + a)).toBeLessThan(1e-12);
+  });
+
+  it('the port alone: n equal transfers at once end together at 8nm/B; a bandwidth change mid-way', () => {
+    for (const n of [1, 3, 7]) {
+      const q = new SharedPortQueue({ bandwidthAt: () => B, nextChange: () => Infinity, latencyAt: () => a });
+      for (let r = n - 1; r >= 0; r--) q.add(r, 1, m, 0);
+      for (let r = 0; r < n; r++) {
+        const c = q.commit()!;
+        expect(c.from).toBe(r); // ties by sender
+        expect(rel(c.end, n * T)).toBeLessThan(1e-12);
+        expect(c.arrival).toBe(c.end + a);
+      }
+      expect(q.peek()).toBeNull();
+    }
+    // B until T/2, then B/2: one transfer has m/2 left at T/2, taking T at B/2.
+    const q = new SharedPortQueue({ bandwidthAt: (t) => (t < T / 2 ? B : B / 2), nextChange: (t) => (t < T / 2 ? T / 2 : Infinity), latencyAt: () => 0 });
+    q.add(0, 1, m, 0);
+    expect(rel(q.peek()!.end, 1.5 * T)).toBeLessThan(1e-12);
   });
 });

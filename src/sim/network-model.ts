@@ -3,6 +3,8 @@ import type { Link, Topology } from '../../topologies/index.ts';
 import type { FaultSchedule } from './faults.ts';
 import { bandwidthAt, latencyAt } from '../../topologies/trace.ts';
 import { simulateFlows, type Sharing } from './flow-sim.ts';
+import { SharedPortQueue } from './shared-port.ts';
+import type { SharedIngress } from '../../comm/message.ts';
 
 /** One transfer of a group timed together (`NetworkModel.timeTogether`). */
 export interface SharedTransfer {
@@ -100,6 +102,41 @@ export class NetworkModel implements LinkTiming {
       }
     });
     return arrivals;
+  }
+
+  private readonly ingress = new Map<number, SharedIngress>();
+
+  /**
+   * Under max-min: the shared link into `to` (the star's server ingress) as a port whose
+   * transfers share it max-min fairly as the receiver learns of them (src/sim/shared-port.ts),
+   * with its trace and link faults as bandwidth changes; a transfer across a partition starts
+   * when it heals (as in the message model). Null under fifo, or when that link is not shared.
+   */
+  ingressQueue(to: number): SharedIngress | null {
+    if (this.sharing !== 'max-min') return null;
+    const from = to === 0 ? 1 : 0;
+    const route = this.route(from, to);
+    if (route.length !== 1 || !route[0]!.shared) return null;
+    let q = this.ingress.get(to);
+    if (!q) {
+      const link = route[0]!;
+      const faults = this.faults;
+      const changes = [...(link.trace?.times ?? [])];
+      for (const f of faults?.faults ?? []) if (f.kind === 'link' && f.link === link.id) changes.push(f.at, ...(f.for === null ? [] : [f.at + f.for]));
+      changes.sort((x, y) => x - y);
+      const port = new SharedPortQueue({
+        bandwidthAt: (t) => faults?.link(link.id, t)?.bandwidth ?? bandwidthAt(link, t),
+        latencyAt: (t) => faults?.link(link.id, t)?.latency ?? latencyAt(link, t),
+        nextChange: (t) => changes.find((c) => c > t) ?? Infinity,
+      });
+      q = {
+        add: (sender, seq, bytes, sendTime) => port.add(sender, seq, bytes, faults ? faults.partitionHeal(sender, to, sendTime) : sendTime),
+        peek: () => port.peek(),
+        commit: () => port.commit(),
+      };
+      this.ingress.set(to, q);
+    }
+    return q;
   }
 
   estimate(from: number, to: number, bytes: number, sendTime: number): number {
