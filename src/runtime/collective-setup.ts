@@ -2,7 +2,8 @@ import { chooseCollective, type CollectiveOptions } from '../../comm/collectives
 import { allReduceSchedule, applicableCollectives, type Schedule } from '../../comm/collectives/schedules/index.ts';
 import type { Topology } from '../../topologies/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
-import { timeSchedule } from '../sim/collective-time.ts';
+import { timeSchedule, type CollectiveTiming } from '../sim/collective-time.ts';
+import { UnitLedger } from '../sim/unit-ledger.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { topologyOf } from './run-setup.ts';
 import { plotLinkUtilization } from '../plot/link-plots.ts';
@@ -21,7 +22,28 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
     // On a ring topology every collective's messages are timed one by one: the ring all-reduce's
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
-    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min', 4, faults) } : {}),
+    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: unitTimer(topology, faults) } : {}),
+  };
+}
+
+/**
+ * Times unit-timed collectives for every rank of this process: each op once (the ranks of one
+ * process share the answer: all have the same entry times), in op order, against a ledger of the
+ * collectives timed before (src/sim/unit-ledger.ts): a collective that enters while an earlier
+ * one is still in flight (a Streaming DiLoCo fragment) gets the link capacity that one leaves.
+ */
+export function unitTimer(topology: Topology, faults: FaultSchedule | null): (schedule: Schedule, entries: readonly number[], op: number) => CollectiveTiming {
+  const ledger = new UnitLedger();
+  const byOp = new Map<number, CollectiveTiming>();
+  return (schedule, entries, op) => {
+    let t = byOp.get(op);
+    if (!t) {
+      t = timeSchedule(topology, schedule, entries, 'max-min', 4, faults, ledger);
+      byOp.set(op, t);
+      // Every rank of this process asks for op k before any can enter op k + 1: keep a few.
+      if (byOp.size > 8) byOp.delete(byOp.keys().next().value!);
+    }
+    return t;
   };
 }
 

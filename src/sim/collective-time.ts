@@ -2,6 +2,7 @@ import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Topology } from '../../topologies/index.ts';
 import type { FaultSchedule } from './faults.ts';
 import { simulateFlows, type FlowRequest, type Sharing } from './flow-sim.ts';
+import type { UnitLedger } from './unit-ledger.ts';
 import { NetworkModel } from './network-model.ts';
 
 export interface CollectiveTiming {
@@ -29,12 +30,32 @@ export function timeSchedule(
   elementBytes = 4,
   /** Link faults and partitions of the run's timeline (flow-sim.ts: rates change at their breakpoints, partitions stall the flows they cut). */
   faults: FaultSchedule | null = null,
+  /** max-min: collectives timed before and maybe still in flight; this one gets the capacity they leave, and is recorded. */
+  ledger: UnitLedger | null = null,
 ): CollectiveTiming {
   const n = schedule.n;
-  const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
+  const entries = typeof entry === 'number' ? entry : [...entry];
+  const entryOf = (r: number) => (typeof entries === 'number' ? entries : entries[r]!);
   if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes, faults);
   const { flows, clock, transfers, joins } = scheduleToFlows(schedule, entryOf, elementBytes);
-  const times = simulateFlows(topology, flows, 'max-min', undefined, faults);
+  let first = Infinity;
+  for (let r = 0; r < n; r++) first = Math.min(first, entryOf(r));
+  const reserved = ledger ? ledger.reservedFrom(first) : [];
+  const times = simulateFlows(topology, flows, 'max-min', undefined, faults, reserved.length > 0 ? reserved : null);
+  if (ledger) {
+    let last = -Infinity;
+    for (let f = 0; f < flows.length; f++) if (flows[f]!.from !== flows[f]!.to && times.end[f]! > last) last = times.end[f]!;
+    // Its rate profile is replayed only if a later collective enters before `last`.
+    if (last > -Infinity) {
+      ledger.add(last, () => {
+        const again = scheduleToFlows(schedule, entryOf, elementBytes).flows;
+        const events: { t: number; f: number; r: number }[] = [];
+        simulateFlows(topology, again, 'max-min', (t, f, r) => events.push({ t, f, r }), faults, reserved.length > 0 ? reserved : null);
+        const index = new Map(topology.links.map((l, i) => [l, i]));
+        return { events, routeOf: (f: number) => topology.route(again[f]!.from, again[f]!.to).map((l) => index.get(l) ?? -1).filter((i) => i >= 0) };
+      });
+    }
+  }
   const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, times.arrival[f]!]);
   const finish = new Float64Array(n);
   let makespan = -Infinity;

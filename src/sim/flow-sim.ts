@@ -18,6 +18,13 @@ export interface FlowRequest {
   deps: readonly number[];
 }
 
+/** From virtual time `t` on, `rate` bits/s of link `link` (index into topology.links) are taken. */
+export interface Reservation {
+  t: number;
+  link: number;
+  rate: number;
+}
+
 export interface FlowTimes {
   /** When each flow started sending. */
   start: Float64Array;
@@ -53,6 +60,12 @@ export function simulateFlows(
   /** max-min: told every rate assignment (virtual time, flow, bits/s; 0 when the flow ends), for utilization plots. */
   onRate?: (t: number, flow: number, rate: number) => void,
   faults: FaultSchedule | null = null,
+  /**
+   * max-min: capacity already taken on links by transfers timed before (earlier collectives
+   * still in flight): from `t` on, `rate` bits/s of link index `link` are not available (the
+   * absolute reserved rate, replacing the link's previous one).
+   */
+  reserved: readonly Reservation[] | null = null,
 ): FlowTimes {
   const n = flows.length;
   const start = new Float64Array(n);
@@ -113,7 +126,7 @@ export function simulateFlows(
   };
   // Links some fault changes (by id), and the partitions: both only matter when present.
   const faulted = new Set<string>();
-  const breaks: { t: number; l: number }[] = [];
+  const breaks: { t: number; l: number; reserve?: number }[] = [];
   let partitioned = false;
   for (const f of faults?.faults ?? []) {
     if (f.kind === 'link') faulted.add(f.link);
@@ -131,7 +144,9 @@ export function simulateFlows(
     const r = routeOf(from, to);
     return r.traced ? r.traced.reduce((s, l) => s + (linkFault(l, t)?.latency ?? latencyAt(l, t)), 0) : r.latency;
   };
-  // Trace and fault breakpoints: the link's bandwidth changes, so the flows crossing it are refilled.
+  // Trace, fault and reservation breakpoints: the link's capacity changes, so the flows crossing it are refilled.
+  const taken = new Float64Array(topology.links.length);
+  for (const r of reserved ?? []) breaks.push({ t: r.t, l: r.link, reserve: r.rate });
   topology.links.forEach((l, k) => {
     l.trace?.times.forEach((t) => breaks.push({ t, l: k }));
     for (const f of faults?.faults ?? []) {
@@ -250,7 +265,9 @@ export function simulateFlows(
         partitionsChanged = true;
         continue;
       }
-      bandwidth[l] = bandwidthOf(topology.links[l]!, now);
+      const reserve = breaks[nb]!.reserve;
+      if (reserve !== undefined) taken[l] = reserve;
+      bandwidth[l] = Math.max(0, bandwidthOf(topology.links[l]!, now) - taken[l]!);
       dirty.push(l);
     }
     if (partitionsChanged) {
