@@ -160,8 +160,10 @@ export function simulateFlows(
   /** True while a partition separates the flow's ends (it is stalled). */
   const cut = (f: number) => partitioned && faults!.partitionHeal(flows[f]!.from, flows[f]!.to, now) > now;
   const stalled = new Uint8Array(n);
-  // Flows started and not yet ended (partitions re-examine them).
+  // Flows started and not yet ended: counted (stalled ones wait for a breakpoint), and listed
+  // only when partitions must re-examine them (a Set per flow costs large collectives time).
   const active = new Set<number>();
+  let activeCount = 0;
   const remaining = new Float64Array(n);
   const rateOf = new Float64Array(n);
   const updated = new Float64Array(n);
@@ -254,7 +256,7 @@ export function simulateFlows(
     const d = liveDone();
     if (d < t) t = d;
     // Stalled flows wait for a breakpoint (a partition heals): the run goes on while one is left.
-    if (t === Infinity && (active.size === 0 || nb >= breaks.length)) break;
+    if (t === Infinity && (activeCount === 0 || nb >= breaks.length)) break;
     if (nb < breaks.length && breaks[nb]!.t < t) t = Math.max(now, breaks[nb]!.t);
     now = t;
     dirty.length = 0;
@@ -301,7 +303,8 @@ export function simulateFlows(
       popDone();
       version[f]!++;
       end[f] = now;
-      active.delete(f);
+      activeCount--;
+      if (partitioned) active.delete(f);
       onRate?.(now, f, 0);
       arrival[f] = now + latencyOf(flows[f]!.from, flows[f]!.to, now);
       arrivals.push(f);
@@ -329,7 +332,8 @@ export function simulateFlows(
       flowLinks[x] = links;
       remaining[x] = flows[x]!.bytes * 8;
       updated[x] = now;
-      active.add(x);
+      activeCount++;
+      if (partitioned) active.add(x);
       if (cut(x)) {
         // Across a partition: it waits (rate 0) until the partition heals.
         stalled[x] = 1;
