@@ -189,6 +189,14 @@ describe('asynchronous pushes on the max-min ingress', () => {
       }
       expect(q.peek()).toBeNull();
     }
+    // A partition cuts worker 0 off over [T/2, 5T/2]: until T/2 both at B/2 (m/4 each sent);
+    // worker 1 then alone at B (3T/4 more: 1.25T); worker 0 resumes at 5T/2 with 3m/4 left: 3.25T.
+    const cut = new SharedPortQueue({ bandwidthAt: () => B, nextChange: (t) => [T / 2, 2.5 * T].find((c) => c > t) ?? Infinity, latencyAt: () => 0, blocked: (w, t) => w === 0 && t >= T / 2 && t < 2.5 * T });
+    cut.add(0, 1, m, 0);
+    cut.add(1, 1, m, 0);
+    const c1 = cut.commit()!;
+    expect([c1.from, rel(c1.end, 1.25 * T) < 1e-12]).toEqual([1, true]);
+    expect(rel(cut.commit()!.end, 3.25 * T)).toBeLessThan(1e-12);
     // B until T/2, then B/2: one transfer has m/2 left at T/2, taking T at B/2.
     const q = new SharedPortQueue({ bandwidthAt: (t) => (t < T / 2 ? B : B / 2), nextChange: (t) => (t < T / 2 ? T / 2 : Infinity), latencyAt: () => 0 });
     q.add(0, 1, m, 0);

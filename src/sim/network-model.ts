@@ -109,8 +109,8 @@ export class NetworkModel implements LinkTiming {
   /**
    * Under max-min: the shared link into `to` (the star's server ingress) as a port whose
    * transfers share it max-min fairly as the receiver learns of them (src/sim/shared-port.ts),
-   * with its trace and link faults as bandwidth changes; a transfer across a partition starts
-   * when it heals (as in the message model). Null under fifo, or when that link is not shared.
+   * with its trace and link faults as bandwidth changes; a transfer across a partition stalls
+   * until it heals (as in the flow simulator). Null under fifo, or when that link is not shared.
    */
   ingressQueue(to: number): SharedIngress | null {
     if (this.sharing !== 'max-min') return null;
@@ -122,15 +122,24 @@ export class NetworkModel implements LinkTiming {
       const link = route[0]!;
       const faults = this.faults;
       const changes = [...(link.trace?.times ?? [])];
-      for (const f of faults?.faults ?? []) if (f.kind === 'link' && f.link === link.id) changes.push(f.at, ...(f.for === null ? [] : [f.at + f.for]));
+      let partitioned = false;
+      for (const f of faults?.faults ?? []) {
+        if (f.kind === 'link' && f.link === link.id) changes.push(f.at, ...(f.for === null ? [] : [f.at + f.for]));
+        if (f.kind === 'partition') {
+          partitioned = true;
+          changes.push(f.at, f.at + f.for);
+        }
+      }
       changes.sort((x, y) => x - y);
       const port = new SharedPortQueue({
         bandwidthAt: (t) => faults?.link(link.id, t)?.bandwidth ?? bandwidthAt(link, t),
         latencyAt: (t) => faults?.link(link.id, t)?.latency ?? latencyAt(link, t),
         nextChange: (t) => changes.find((c) => c > t) ?? Infinity,
+        // A push across a partition stalls where it is until the partition heals (as in the flow simulator).
+        ...(partitioned ? { blocked: (sender: number, t: number) => faults!.partitionHeal(sender, to, t) > t } : {}),
       });
       q = {
-        add: (sender, seq, bytes, sendTime) => port.add(sender, seq, bytes, faults ? faults.partitionHeal(sender, to, sendTime) : sendTime),
+        add: (sender, seq, bytes, sendTime) => port.add(sender, seq, bytes, sendTime),
         peek: () => port.peek(),
         commit: () => port.commit(),
       };

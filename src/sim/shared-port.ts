@@ -13,10 +13,12 @@
 export interface PortLink {
   /** Bandwidth (bits/s) in force at virtual time t. */
   bandwidthAt(t: number): number;
-  /** The first time > t at which the bandwidth may change (Infinity if never). */
+  /** The first time > t at which the bandwidth (or a partition) may change (Infinity if never). */
   nextChange(t: number): number;
   /** Latency (s) for a transfer whose last bit leaves at t. */
   latencyAt(t: number): number;
+  /** True while a partition cuts `from` off the port's receiver: its transfer stalls (rate 0). */
+  blocked?(from: number, t: number): boolean;
 }
 
 interface PortFlow {
@@ -80,18 +82,26 @@ export class SharedPortQueue {
         now = future[next]!.start;
         continue;
       }
-      const rate = this.link.bandwidthAt(now) / active.length;
-      // The first to finish at this rate: least bits left, ties by (sender, seq).
-      let first = active[0]!;
-      for (const f of active) if (f.left < first.left || (f.left === first.left && tieLess(f, first))) first = f;
-      const done = now + first.left / rate;
+      const blocked = this.link.blocked;
+      const moving = blocked ? active.filter((f) => !blocked(f.from, now)) : active;
       const until = Math.min(next < future.length ? future[next]!.start : Infinity, this.link.nextChange(now));
+      if (moving.length === 0) {
+        // Every transfer is cut off by a partition: nothing moves until something changes.
+        if (until === Infinity) return null;
+        now = until;
+        continue;
+      }
+      const rate = this.link.bandwidthAt(now) / moving.length;
+      // The first to finish at this rate: least bits left, ties by (sender, seq).
+      let first = moving[0]!;
+      for (const f of moving) if (f.left < first.left || (f.left === first.left && tieLess(f, first))) first = f;
+      const done = now + first.left / rate;
       if (done <= until) {
         const end = done;
-        // Equal shares: every active transfer sent exactly `first.left` bits meanwhile (equal
+        // Equal shares: every moving transfer sent exactly `first.left` bits meanwhile (equal
         // remainders reach 0 together and complete next, at the same time).
         const sent = first.left;
-        for (const f of active) f.left = Math.max(0, f.left - sent);
+        for (const f of moving) f.left = Math.max(0, f.left - sent);
         const out: PortCompletion = { from: first.from, seq: first.seq, end, arrival: end + this.link.latencyAt(end) };
         if (commit) {
           this.now = end;
@@ -101,7 +111,7 @@ export class SharedPortQueue {
         return out;
       }
       const sent = rate * (until - now);
-      for (const f of active) f.left = Math.max(0, f.left - sent);
+      for (const f of moving) f.left = Math.max(0, f.left - sent);
       now = until;
     }
   }
