@@ -26,6 +26,7 @@ import { pluginAlgorithm } from './plugins.ts';
 import { resolvePlugins } from '../config/plugins.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
+import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import { ringSgdShortcutApplies, runRingSgdTimeOnly } from './time-only-ring.ts';
 import { checkTimeOnly } from './time-only.ts';
 import { defaultProcessCount } from './process-packing.ts';
@@ -352,7 +353,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     if (opts.timeOnly) summary.divergedAtStep = null;
     if (algorithm.summary) {
       const params = pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape }));
-      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers }));
+      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers, steps: c.train.steps, neighbours: () => gossipNeighbours(topologyOf(lc)) }));
     }
     // The collective report and link plot time whole schedules (2n(n-1) messages for a ring)
     // under max-min sharing: at time-only scale they would cost more than the run itself.
@@ -362,15 +363,18 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     try {
       // Time-only runs have no losses: only the timeline and the time breakdown are drawn.
       if (!opts.timeOnly) await plotRun(outDir, lc.config.name, lines);
-      const timeline = readTimeline(outDir);
       // A Gantt chart (or trace) of thousands of rows is unreadable and took most of a large
       // run's wall time: the first GANTT_MAX_WORKERS workers (timeline.jsonl has them all).
       const ganttWorkers = Math.min(c.workers, GANTT_MAX_WORKERS);
+      // Time-only runs use no more of the timeline (report.html is for full runs).
+      const timeline = readTimeline(outDir, opts.timeOnly ? ganttWorkers : Infinity);
       const shown = ganttWorkers < c.workers ? timeline.filter((e) => e.worker < ganttWorkers) : timeline;
       const serverSends = server ? (server as Endpoint).drainTransfers() : [];
       writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc), serverSends);
       plotTimeline(shown, ganttWorkers, join(outDir, 'plots', 'timeline.png'), c.name);
-      plotBreakdown(breakdown, join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went`);
+      // Likewise the breakdown's bars (10,000 of them took seconds to draw in 800 pixels).
+      const barsNote = ganttWorkers < c.workers ? ` (workers 0-${ganttWorkers - 1} of ${c.workers})` : '';
+      plotBreakdown(breakdown.slice(0, ganttWorkers), join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went${barsNote}`);
       const allReduce = c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives ? plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png')) : null;
       if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>, { traffic: runLinkTraffic(topologyOf(lc), timeline, serverSends, summary.simTimeSec), allReduce });
     } catch (e) {

@@ -1,9 +1,10 @@
 import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Topology } from '../../topologies/index.ts';
 import type { FaultSchedule } from './faults.ts';
-import { simulateFlows, type FlowRequest, type Sharing } from './flow-sim.ts';
+import { simulateFlows, type FlowRequest, type Reservation, type Sharing } from './flow-sim.ts';
 import type { UnitLedger } from './unit-ledger.ts';
 import { NetworkModel } from './network-model.ts';
+import { timeNeighbourRing } from './neighbour-ring-time.ts';
 
 export interface CollectiveTiming {
   /** Virtual time at which each rank leaves the collective. */
@@ -36,26 +37,51 @@ export function timeSchedule(
   const n = schedule.n;
   const entries = typeof entry === 'number' ? entry : [...entry];
   const entryOf = (r: number) => (typeof entries === 'number' ? entries : entries[r]!);
-  if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes, faults);
-  const { flows, clock, transfers, joins } = scheduleToFlows(schedule, entryOf, elementBytes);
-  let first = Infinity;
-  for (let r = 0; r < n; r++) first = Math.min(first, entryOf(r));
-  const reserved = ledger ? ledger.reservedFrom(first) : [];
-  const times = simulateFlows(topology, flows, 'max-min', undefined, faults, reserved.length > 0 ? reserved : null);
-  if (ledger) {
-    let last = -Infinity;
-    for (let f = 0; f < flows.length; f++) if (flows[f]!.from !== flows[f]!.to && times.end[f]! > last) last = times.end[f]!;
-    // Its rate profile is replayed only if a later collective enters before `last`.
-    if (last > -Infinity) {
-      ledger.add(last, () => {
-        const again = scheduleToFlows(schedule, entryOf, elementBytes).flows;
-        const events: { t: number; f: number; r: number }[] = [];
-        simulateFlows(topology, again, 'max-min', (t, f, r) => events.push({ t, f, r }), faults, reserved.length > 0 ? reserved : null);
-        const index = new Map(topology.links.map((l, i) => [l, i]));
-        return { events, routeOf: (f: number) => topology.route(again[f]!.from, again[f]!.to).map((l) => index.get(l) ?? -1).filter((i) => i >= 0) };
-      });
-    }
+  const faulty = faults !== null && faults.faults.some((f) => f.kind === 'link' || f.kind === 'partition');
+  const useLedger = ledger !== null && sharing === 'max-min';
+  let reserved: Reservation[] = [];
+  if (useLedger) {
+    let first = Infinity;
+    for (let r = 0; r < n; r++) first = Math.min(first, entryOf(r));
+    reserved = ledger.reservedFrom(first);
+    // Earlier collectives whose flows are all over by then leave the links as they were.
+    if (!reserved.some((x) => x.rate > 0)) reserved = [];
   }
+  // A ring whose transfers never contend: the same clocks without replaying (neighbour-ring-time.ts),
+  // unless faults or earlier collectives change the links' capacity meanwhile.
+  const fast = !faulty && reserved.length === 0 ? timeNeighbourRing(topology, schedule, entryOf, sharing, elementBytes) : null;
+  if (fast) {
+    // Its flows are over by its makespan (a conservative end for the ledger).
+    if (useLedger) recordInLedger(ledger, topology, schedule, entryOf, elementBytes, faults, reserved, fast.makespan);
+    return fast;
+  }
+  const { timing, lastEnd } = replay(topology, schedule, entryOf, sharing, elementBytes, faults, reserved);
+  if (useLedger && lastEnd > -Infinity) recordInLedger(ledger, topology, schedule, entryOf, elementBytes, faults, reserved, lastEnd);
+  return timing;
+}
+
+/** timeSchedule through the message model (`fifo`) or the flow simulator (`max-min`), whatever the schedule. */
+export function replaySchedule(topology: Topology, schedule: Schedule, entry: number | readonly number[], sharing: Sharing = 'max-min', elementBytes = 4, faults: FaultSchedule | null = null): CollectiveTiming {
+  const entries = typeof entry === 'number' ? entry : [...entry];
+  return replay(topology, schedule, (r) => (typeof entries === 'number' ? entries : entries[r]!), sharing, elementBytes, faults, []).timing;
+}
+
+/** The replay, and (max-min) when its last transfer's last bit left. */
+function replay(
+  topology: Topology,
+  schedule: Schedule,
+  entryOf: (r: number) => number,
+  sharing: Sharing,
+  elementBytes: number,
+  faults: FaultSchedule | null,
+  reserved: Reservation[],
+): { timing: CollectiveTiming; lastEnd: number } {
+  const n = schedule.n;
+  if (sharing === 'fifo') return { timing: replayMessages(topology, schedule, entryOf, elementBytes, faults), lastEnd: -Infinity };
+  const { flows, clock, transfers, joins } = scheduleToFlows(schedule, entryOf, elementBytes);
+  const times = simulateFlows(topology, flows, 'max-min', undefined, faults, reserved.length > 0 ? reserved : null);
+  let lastEnd = -Infinity;
+  for (let f = 0; f < flows.length; f++) if (flows[f]!.from !== flows[f]!.to && times.end[f]! > lastEnd) lastEnd = times.end[f]!;
   const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, times.arrival[f]!]);
   const finish = new Float64Array(n);
   let makespan = -Infinity;
@@ -63,7 +89,27 @@ export function timeSchedule(
     finish[r] = clock[r]! >= 0 ? times.arrival[clock[r]!]! : entryOf(r);
     if (finish[r]! > makespan) makespan = finish[r]!;
   }
-  return { finish, makespan, transfers, roundEnds };
+  return { timing: { finish, makespan, transfers, roundEnds }, lastEnd };
+}
+
+/** Keep a collective in the ledger; its rate profile is replayed only if a later one enters before `end`. */
+function recordInLedger(
+  ledger: UnitLedger,
+  topology: Topology,
+  schedule: Schedule,
+  entryOf: (r: number) => number,
+  elementBytes: number,
+  faults: FaultSchedule | null,
+  reserved: Reservation[],
+  end: number,
+): void {
+  ledger.add(end, () => {
+    const again = scheduleToFlows(schedule, entryOf, elementBytes).flows;
+    const events: { t: number; f: number; r: number }[] = [];
+    simulateFlows(topology, again, 'max-min', (t, f, r) => events.push({ t, f, r }), faults, reserved.length > 0 ? reserved : null);
+    const index = new Map(topology.links.map((l, i) => [l, i]));
+    return { events, routeOf: (f: number) => topology.route(again[f]!.from, again[f]!.to).map((l) => index.get(l) ?? -1).filter((i) => i >= 0) };
+  });
 }
 
 /**
