@@ -1,5 +1,6 @@
 import { ParameterError } from '../../comm/param-error.ts';
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
+import { aggregatorOption, aggregatorRules, aggregatorSpecOf, type AggregatorConfig } from '../common/aggregator-option.ts';
 import { sgdOptions } from '../common/options.ts';
 import { runGradientCodingWorker } from '../gradient-coding/worker.ts';
 import { validateBackup } from './dynamic-backup.ts';
@@ -21,12 +22,17 @@ export const backupWorkers = defineAlgorithm<BackupWorkersConfig & OptimizerConf
       description: 'b: gradients per step the master does not wait for (0 <= b < workers), or `dynamic` (b chosen each step from arrival times; see optimizers/backup-workers/README.md).',
     },
     window: { type: 'integer', minimum: 1, default: 10, description: 'dynamic: steps of arrival history; the first `window` steps wait for all.' },
+    aggregator: aggregatorOption,
   },
   inapplicable: (o): Record<string, string> => (o.backup === 'dynamic' ? {} : { window: 'only used with backup: dynamic' }),
   rules(o, ctx) {
     if (ctx.topology !== 'star') ctx.fail('topology.kind', `expected star for backup-workers (the master is the parameter server), found ${ctx.topology}`);
     if (typeof o.backup === 'string') {
       if (o.backup !== 'dynamic') ctx.fail('optimizer.backup', `expected an integer 0 <= b < ${ctx.workers} or dynamic, found ${o.backup}`);
+      // Dynamic b changes how many gradients a step aggregates; Krum is defined for one n.
+      const kind = aggregatorSpecOf(o.aggregator as AggregatorConfig).kind;
+      if (kind === 'krum' || kind === 'multi-krum') ctx.fail('optimizer.aggregator', `expected an aggregator for any number of gradients with backup: dynamic (mean, coordinate-median, trimmed-mean, geometric-median), found ${kind}`);
+      aggregatorRules(o.aggregator, ctx.workers, ctx);
       return;
     }
     try {
@@ -35,7 +41,10 @@ export const backupWorkers = defineAlgorithm<BackupWorkersConfig & OptimizerConf
       if (e instanceof ParameterError) ctx.fail(`optimizer.${e.key}`, `expected ${e.expected}, found ${e.found}`);
       throw e;
     }
+    // The master aggregates the first n - b gradients of each step.
+    aggregatorRules(o.aggregator, ctx.workers - o.backup, ctx, `${ctx.workers - o.backup} gradients per step (workers - backup)`);
   },
+  byzantine: true,
   // The master carries on with the live workers (it waits for at most n - b of them).
   toleratesCrash: () => true,
   worker: (ctx, o) => runGradientCodingWorker(ctx, { ...o, strategy: 'ignore-stragglers', scheme: 'cyclic', stragglersTolerated: 0 }),

@@ -11,6 +11,7 @@ export const compressedSgd = defineAlgorithm<CompressedSgdConfig & OptimizerConf
   description: 'synchronous SGD on compressed gradients with error feedback (GRACE-style compressor / memory / communicator).',
   options: { ...sgdOptions(), ...communicatorOptions },
   rules: communicatorRules,
+  byzantine: true,
   toleratesCrash: () => false,
   worker: runCompressedSgd,
   master: (m, cfg) => serveCompressedAverages(m.server, cfg, segmentsOf(m.params), m.initialParams.length, m.topology),
