@@ -71,6 +71,21 @@ describe('robust aggregation end to end (10 workers, 3 sign-flip attackers)', ()
   });
 });
 
+describe('compressed-sgd with a robust aggregator', () => {
+  it('with the identity compressor (none) it trains exactly as allreduce-sgd with the same aggregator', async () => {
+    const sets = ['workers=5', 'train.steps=10', 'train.evalEvery=5'];
+    const dir = tmp();
+    const losses = async (optimizer: string, out: string) => {
+      await runExperiment(loadConfig(experiment(dir, `optimizer: ${optimizer}\nfaults: [{ kind: byzantine, workers: [3], attack: scaled, factor: -3 }]`), { sets }), { outDir: join(dir, out) });
+      return metrics(join(dir, out)).map((l) => [l['step'], l['loss'] ?? l['evalLoss'], l['evalAccuracy']]);
+    };
+    const a = await losses('{ kind: allreduce-sgd, lr: 0.1, aggregator: coordinate-median }', 'a');
+    const c = await losses('{ kind: compressed-sgd, lr: 0.1, aggregator: coordinate-median, compressor: { kind: none } }', 'c');
+    expect(c).toEqual(a);
+    expect(a.length).toBe(12);
+  });
+});
+
 describe('the robust exchange on fixed vectors', () => {
   const vectors = [
     [1, 10, -3],
@@ -164,6 +179,7 @@ train: { steps: 5 }
     ['unknown aggregator', 'optimizer: { kind: allreduce-sgd, aggregator: median }\n', /optimizer\.aggregator: expected one of mean, coordinate-median, trimmed-mean, krum, multi-krum, geometric-median, found "median"/],
     ['Krum for the n - b gradients of backup workers', 'optimizer: { kind: backup-workers, backup: 2, aggregator: { kind: krum, f: 1 } }\ntopology: { kind: star }\n', /optimizer\.aggregator\.f: expected an integer f with n > 2f \+ 2 for n = 4 gradients per step \(workers - backup\)/],
     ['aggregator on an algorithm that cannot take it', 'optimizer: { kind: async-sgd, aggregator: coordinate-median }\ntopology: { kind: star }\n', /optimizer\.aggregator: does not apply to optimizer\.kind async-sgd \(it is a key of allreduce-sgd, backup-workers\)/],
+    ['a robust aggregator on the summing ring of compressed-sgd', 'optimizer: { kind: compressed-sgd, aggregation: ring, aggregator: coordinate-median }\n', /optimizer\.aggregation: expected allgather, ps or auto with a robust aggregator \(the ring sums the payloads on the way\), found ring/],
     ['unknown attack', 'optimizer: { kind: allreduce-sgd }\nfaults: [{ kind: byzantine, workers: [1], attack: sign-flop }]\n', /faults\.0\.attack: expected one of sign-flip, gaussian, scaled, label-flip, a-little-is-enough, found "sign-flop" \(did you mean 'sign-flip'\?\)/],
     ['byzantine worker index out of range', 'optimizer: { kind: allreduce-sgd }\nfaults: [{ kind: byzantine, workers: [1, 6], attack: sign-flip }]\n', /faults\.0\.workers: expected worker ranks below workers \(6\), found 6/],
     ['byzantine on an algorithm whose workers do not send gradients', 'optimizer: { kind: diloco, localSteps: 2 }\nfaults: [{ kind: byzantine, workers: [1], attack: sign-flip }]\n', /faults\.0\.kind: expected an algorithm whose workers send their gradients \(allreduce-sgd, compressed-sgd, powersgd, backup-workers, async-sgd\) for a byzantine fault, found optimizer diloco/],
