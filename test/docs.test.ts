@@ -16,7 +16,7 @@ describe('docs', () => {
 
   it('every shipped experiment validates', async () => {
     const files = ['experiments/quickstart.yaml', 'experiments/stragglers-star.yaml'];
-    for (const dir of ['experiments/compression', 'experiments/faults', 'experiments/gradient-coding', 'experiments/diloco', 'experiments/powersgd', 'experiments/network', 'experiments/plugins', 'experiments/async']) {
+    for (const dir of ['experiments/compression', 'experiments/faults', 'experiments/gradient-coding', 'experiments/diloco', 'experiments/powersgd', 'experiments/network', 'experiments/plugins', 'experiments/async', 'experiments/robust']) {
       for (const f of readdirSync(join(ROOT, dir))) if (f.endsWith('.yaml')) files.push(`${dir}/${f}`);
     }
     expect(files.length).toBeGreaterThanOrEqual(20);
