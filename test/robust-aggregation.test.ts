@@ -33,12 +33,12 @@ ${extra}
   return file;
 }
 
-async function run(extra: string): Promise<{ dir: string; accuracy: number; bits: number }> {
+async function run(extra: string): Promise<{ dir: string; accuracy: number; bits: number; aggregator?: string }> {
   const dir = tmp();
   const out = join(dir, 'run');
   await runExperiment(loadConfig(experiment(dir, extra)), { outDir: out });
-  const s = json<{ finalAccuracy: number; totalBits: number }>(join(out, 'summary.json'));
-  return { dir: out, accuracy: 100 * s.finalAccuracy, bits: s.totalBits };
+  const s = json<{ finalAccuracy: number; totalBits: number; aggregator?: string }>(join(out, 'summary.json'));
+  return { dir: out, accuracy: 100 * s.finalAccuracy, bits: s.totalBits, ...(s.aggregator !== undefined ? { aggregator: s.aggregator } : {}) };
 }
 
 const signFlip3 = 'faults: [{ kind: byzantine, workers: [0, 1, 2], attack: sign-flip, scale: 4 }]';
@@ -62,6 +62,8 @@ describe('robust aggregation end to end (10 workers, 3 sign-flip attackers)', ()
     expect(mean.bits).toBe(clean.bits);
     expect(krum.bits).toBe(60 * 10 * 9 * d * 32);
     expect(median.bits).toBe(krum.bits);
+    // summary.json names a robust aggregator (and nothing for the mean).
+    expect([clean.aggregator, median.aggregator, krum.aggregator]).toEqual([undefined, 'coordinate-median', 'krum(f=3)']);
     // The attackers' steps are marked in the timeline and the Chrome trace.
     const timeline = readFileSync(join(krum.dir, 'timeline.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { worker: number; byzantine?: string });
     expect(timeline.filter((e) => e.byzantine === 'sign-flip').map((e) => e.worker).sort((a, b) => a - b)).toEqual([...Array(60).fill(0), ...Array(60).fill(1), ...Array(60).fill(2)]);

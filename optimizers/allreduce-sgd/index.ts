@@ -1,6 +1,6 @@
 import { psServe } from '../../comm/collectives/parameter-server.ts';
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
-import { aggregatorOption, aggregatorRules, aggregatorSpecOf, isMeanAggregator } from '../common/aggregator-option.ts';
+import { aggregatorOption, aggregatorRules, aggregatorSpecOf, aggregatorSummary, isMeanAggregator } from '../common/aggregator-option.ts';
 import { sgdOptions } from '../common/options.ts';
 import { serveRobustAggregates } from '../common/robust-exchange.ts';
 import { runAllreduceSgd, type AllreduceSgdConfig } from './worker.ts';
@@ -16,6 +16,7 @@ export const allreduceSgd = defineAlgorithm<AllreduceSgdConfig & OptimizerConfig
   options: { ...sgdOptions(), aggregator: aggregatorOption },
   rules: (o, ctx) => aggregatorRules(o.aggregator, ctx.workers, ctx),
   byzantine: true,
+  summary: (o, info) => aggregatorSummary(o.aggregator, info.workers),
   toleratesCrash: () => false,
   worker: runAllreduceSgd,
   // On a star, the server sums the dense pushes (or aggregates them robustly).

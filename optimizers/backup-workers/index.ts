@@ -1,6 +1,6 @@
 import { ParameterError } from '../../comm/param-error.ts';
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
-import { aggregatorOption, aggregatorRules, aggregatorSpecOf, type AggregatorConfig } from '../common/aggregator-option.ts';
+import { aggregatorOption, aggregatorRules, aggregatorSpecOf, aggregatorSummary, type AggregatorConfig } from '../common/aggregator-option.ts';
 import { sgdOptions } from '../common/options.ts';
 import { runGradientCodingWorker } from '../gradient-coding/worker.ts';
 import { validateBackup } from './dynamic-backup.ts';
@@ -45,6 +45,8 @@ export const backupWorkers = defineAlgorithm<BackupWorkersConfig & OptimizerConf
     aggregatorRules(o.aggregator, ctx.workers - o.backup, ctx, `${ctx.workers - o.backup} gradients per step (workers - backup)`);
   },
   byzantine: true,
+  // Krum's name is the same for any n; the master builds one per number of gradients.
+  summary: (o, info) => aggregatorSummary(o.aggregator, typeof o.backup === 'number' ? info.workers - o.backup : info.workers),
   // The master carries on with the live workers (it waits for at most n - b of them).
   toleratesCrash: () => true,
   worker: (ctx, o) => runGradientCodingWorker(ctx, { ...o, strategy: 'ignore-stragglers', scheme: 'cyclic', stragglersTolerated: 0 }),

@@ -96,6 +96,11 @@ export function aggregatorRules(v: AggregatorConfig | undefined, n: number, ctx:
   }
 }
 
+/** summary.json's `aggregator` (its name with parameters, e.g. `krum(f=3)`), or nothing for the mean. */
+export function aggregatorSummary(v: AggregatorConfig | undefined, n: number): Record<string, unknown> {
+  return isMeanAggregator(v) ? {} : { aggregator: createAggregator(aggregatorSpecOf(v), n).name };
+}
+
 /**
  * Aggregators of one spec for each number of inputs they are called with (backup workers and
  * crashes change it; Krum is built for one n). Each keeps its scratch between calls.

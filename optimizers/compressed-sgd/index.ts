@@ -1,6 +1,6 @@
 import { serveCompressedAverages } from '../../comm/communicator.ts';
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
-import { aggregatorOption, aggregatorRules, aggregatorSpecOf, isMeanAggregator } from '../common/aggregator-option.ts';
+import { aggregatorOption, aggregatorRules, aggregatorSpecOf, aggregatorSummary, isMeanAggregator } from '../common/aggregator-option.ts';
 import { communicatorRules } from '../common/communicator-rules.ts';
 import { serveRobustCompressed } from './robust.ts';
 import { communicatorOptions, sgdOptions } from '../common/options.ts';
@@ -21,6 +21,7 @@ export const compressedSgd = defineAlgorithm<CompressedSgdConfig & OptimizerConf
     if (o.errorFeedback === 'ef21') ctx.fail('optimizer.errorFeedback', 'expected ef or none with a robust aggregator (EF21 keeps the sum of the workers\' vectors), found ef21');
   },
   byzantine: true,
+  summary: (o, info) => aggregatorSummary(o.aggregator, info.workers),
   toleratesCrash: () => false,
   worker: runCompressedSgd,
   master: (m, cfg) =>
