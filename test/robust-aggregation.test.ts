@@ -62,6 +62,13 @@ describe('robust aggregation end to end (10 workers, 3 sign-flip attackers)', ()
     expect(mean.bits).toBe(clean.bits);
     expect(krum.bits).toBe(60 * 10 * 9 * d * 32);
     expect(median.bits).toBe(krum.bits);
+    // Time-only mode (dtemu simulate) gives the same clocks and bits: attacks change no message
+    // size or compute time, and a fault-free robust run is never taken for the ring shortcut
+    // of the summing all-reduce.
+    const simDir = join(tmp(), 'sim');
+    await runExperiment(loadConfig(experiment(tmp(), 'optimizer: { kind: allreduce-sgd, lr: 0.1, aggregator: { kind: krum, f: 3 } }')), { outDir: simDir, timeOnly: true });
+    const clocks = (d: string) => metrics(d).filter((l) => l['kind'] === 'train').map((l) => [l['simTimeSec'], l['bits']]);
+    expect(clocks(simDir)).toEqual(clocks(krum.dir));
     // summary.json names a robust aggregator (and nothing for the mean).
     expect([clean.aggregator, median.aggregator, krum.aggregator]).toEqual([undefined, 'coordinate-median', 'krum(f=3)']);
     // The attackers' steps are marked in the timeline and the Chrome trace.
