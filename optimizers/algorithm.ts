@@ -73,7 +73,7 @@ export interface Algorithm<C extends OptimizerConfig = OptimizerConfig> {
   /** Whether the run goes on when a worker crashes (a master carries on without it). */
   toleratesCrash(cfg: C, topology: string): boolean;
   /** Extra rules about the crashes of the fault timeline (e.g. how many the code tolerates). */
-  crashRules?(cfg: C, crashedWorkers: number): string | null;
+  crashRules?(cfg: C, crashedWorkers: number, workers: number): string | null;
   /** One logical worker's side of the algorithm. */
   worker(ctx: WorkerContext, cfg: C): Promise<void>;
   /** The master on the parameter-server endpoint of a star; omitted: nothing runs there. */

@@ -47,6 +47,13 @@ export const backupWorkers = defineAlgorithm<BackupWorkersConfig & OptimizerConf
   byzantine: true,
   // Krum's name is the same for any n; the master builds one per number of gradients.
   summary: (o, info) => aggregatorSummary(o.aggregator, typeof o.backup === 'number' ? info.workers - o.backup : info.workers),
+  // Krum aggregates min(n - b, live) gradients: it must still have n > 2f + 2 with every crashed worker down.
+  crashRules(o, crashed, workers) {
+    const spec = aggregatorSpecOf(o.aggregator as AggregatorConfig);
+    if (spec.kind !== 'krum' && spec.kind !== 'multi-krum' || typeof o.backup !== 'number') return null;
+    const count = Math.min(workers - o.backup, workers - crashed);
+    return count > 2 * spec.f + 2 ? null : `expected at most ${workers - 2 * spec.f - 3} crashed workers for ${spec.kind} with f = ${spec.f} (it needs more than 2f + 2 = ${2 * spec.f + 2} gradients per step), found ${crashed}`;
+  },
   // The master carries on with the live workers (it waits for at most n - b of them).
   toleratesCrash: () => true,
   worker: (ctx, o) => runGradientCodingWorker(ctx, { ...o, strategy: 'ignore-stragglers', scheme: 'cyclic', stragglersTolerated: 0 }),

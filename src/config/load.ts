@@ -537,7 +537,7 @@ function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOption
       const last = crashes[crashes.length - 1]!;
       throw new UserError(`${where(last.i)}: expected one crash per worker, found ${crashes.length} crashes of ${distinct.size} worker(s)`);
     }
-    const tooMany = algorithm.crashRules?.(c.optimizer, distinct.size) ?? null;
+    const tooMany = algorithm.crashRules?.(c.optimizer, distinct.size, c.workers) ?? null;
     if (tooMany !== null) throw new UserError(`${where(crashes[crashes.length - 1]!.i)}: ${tooMany}`);
   }
   return faults;
