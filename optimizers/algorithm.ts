@@ -19,6 +19,11 @@ export interface RuleContext {
   steps: number;
   /** Throw a located one-line config error at `path` (dotted, from the top: `optimizer.rank`). */
   fail(path: string, message: string): never;
+  /**
+   * The topology's neighbour graph for gossip (topologies/neighbours.ts), built on demand:
+   * ascending adjacency lists, or null for a topology without one (star, switch, tree).
+   */
+  neighbours?(): number[][] | null;
 }
 
 /** What a master (on the parameter-server endpoint of a star, rank n) gets. */
@@ -79,7 +84,7 @@ export interface Algorithm<C extends OptimizerConfig = OptimizerConfig> {
   /** The master on the parameter-server endpoint of a star; omitted: nothing runs there. */
   master?(m: MasterContext, cfg: C): Promise<void>;
   /** Extra fields for summary.json (e.g. PowerSGD's per-layer plan). */
-  summary?(cfg: C, info: { params: ModelParamShape[]; workers: number }): Record<string, unknown>;
+  summary?(cfg: C, info: { params: ModelParamShape[]; workers: number; steps?: number; neighbours?: () => number[][] | null }): Record<string, unknown>;
 }
 
 /** Type helper for algorithm modules (built-in or plugin). */

@@ -2,8 +2,10 @@ import type { Algorithm, OptimizerConfig } from './algorithm.ts';
 import { allreduceSgd } from './allreduce-sgd/index.ts';
 import { asyncSgd } from './async-sgd/index.ts';
 import { backupWorkers } from './backup-workers/index.ts';
+import { chocoSgd } from './choco-sgd/index.ts';
 import { compressedSgd } from './compressed-sgd/index.ts';
 import { diloco } from './diloco/index.ts';
+import { dpsgd } from './dpsgd/index.ts';
 import { gradientCoding } from './gradient-coding/index.ts';
 import { powerSgd } from './powersgd/index.ts';
 import { qsparseLocalSgd } from './qsparse-local-sgd/index.ts';
@@ -22,6 +24,8 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   diloco as Algorithm<OptimizerConfig>,
   backupWorkers as Algorithm<OptimizerConfig>,
   asyncSgd as Algorithm<OptimizerConfig>,
+  dpsgd as Algorithm<OptimizerConfig>,
+  chocoSgd as Algorithm<OptimizerConfig>,
 ];
 
 const byKind = new Map(BUILT_IN.map((a) => [a.kind, a]));

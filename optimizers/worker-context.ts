@@ -45,6 +45,11 @@ export interface EvalReport {
   simTime: number;
   evalLoss: number;
   evalAccuracy: number;
+  /**
+   * Extra fields of the eval line, named by the algorithm (gossip: `consensusDistance`,
+   * `evalAccuracyByWorker`, the privacy budget spent): finite numbers or lists of them.
+   */
+  extra?: Record<string, number | number[]>;
 }
 
 export type WorkerReport = StepReport | EvalReport;
@@ -97,6 +102,8 @@ export interface WorkerContext {
   /** The run's root seed (shared random streams such as PowerSGD's initial Q). */
   seed: number;
   topology: string;
+  /** The topology's neighbour graph for gossip (as RuleContext.neighbours), built on first call. */
+  neighbours?(): number[][] | null;
   /**
    * True if the fault timeline crashes this worker at the start of `step`. The algorithm then
    * returns `crash(step)`, which kills the worker's process over ws (a real SIGKILL); in process,

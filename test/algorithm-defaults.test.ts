@@ -25,6 +25,10 @@ const cases: { optimizer: string; topology?: string; steps: number }[] = [
   // The two straggler-tolerant algorithms of #17 have their server or master on a star.
   { optimizer: '{ kind: backup-workers }', topology: 'star', steps: 300 },
   { optimizer: '{ kind: async-sgd }', topology: 'star', steps: 400 },
+  // Gossip on the quickstart's ring (the average model is evaluated): dpsgd 80.3% at 250,
+  // choco-sgd (top-10%, gamma 0.4) 79.8% at 250 and 80.6% at 300.
+  { optimizer: '{ kind: dpsgd }', steps: 300 },
+  { optimizer: '{ kind: choco-sgd }', steps: 300 },
 ];
 
 describe('every algorithm trains with its reference defaults', () => {

@@ -7,6 +7,7 @@ import { chromeTrace } from '../src/plot/chrome-trace.ts';
 import { curvesOf } from '../src/plot/plot-inputs.ts';
 import { plotGroups } from '../src/plot/run-plots.ts';
 import { groupCurve } from '../src/plot/seed-aggregate.ts';
+import { ringTopology } from '../topologies/ring.ts';
 import { dtemu, json, metrics, tmp } from './helpers/cli.ts';
 
 const SWEEP = `name: seeds
@@ -194,5 +195,21 @@ describe('outputs for papers', () => {
       [2, 'worker 0: in flight'],
     ]);
     expect(x[2]).toMatchObject({ ts: 1.5e6, dur: 1.5e6 });
+  });
+  it('trace.json takes a run with more link events than the call stack has argument slots', () => {
+    // 16 workers x 400 steps of a ring all-reduce: 2 * 16 * 15 messages a step, 192,000 link events.
+    const n = 16;
+    const steps = 400;
+    const events: TimelineEvent[] = [];
+    for (let step = 1; step <= steps; step++) {
+      for (let w = 0; w < n; w++) {
+        const transfers: [number, number, number, number][] = [];
+        for (let k = 0; k < 2 * (n - 1); k++) transfers.push([(w + 1) % n, 100, step + k * 1e-3, step + (k + 1) * 1e-3]);
+        events.push({ step, worker: w, start: step, computeEnd: step + 0.1, delayEnd: step + 0.1, end: step + 0.2, transfers });
+      }
+    }
+    const t = chromeTrace(events, n, 'big', ringTopology(n, { bandwidth: 1e9, latency: 5e-5 }));
+    const onLinks = t.traceEvents.filter((e) => e.ph === 'X' && e.args?.['from'] !== undefined);
+    expect(onLinks).toHaveLength(steps * n * 2 * (n - 1));
   });
 });

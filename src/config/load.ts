@@ -7,6 +7,7 @@ import { backendPackage, isInstalled } from '../train/backend.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import { buildTopology, type TopologyOptions } from '../../topologies/index.ts';
 import { topologyOptionsOf } from './topology-options.ts';
+import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import type { Fault, When } from '../sim/faults.ts';
 import { checkByzantineTimeline, parseByzantineFault } from './byzantine-faults.ts';
 import { experimentSchema, experimentSchemaFor, optimizerSchemaFor } from './schema.ts';
@@ -377,6 +378,8 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     topology: c.topology.kind,
     steps: c.train.steps,
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
+    // Gossip algorithms ask for it: the topology is built (and its errors located) only then.
+    neighbours: () => gossipNeighbours(buildTopology(c.topology.kind, c.workers, { bandwidth: q.bandwidth, latency: q.latency }, topologyOptionsOf(loc.file, (path) => loc.where(path), c, q))),
   });
   // Your own files or a built-in data set, not both; file paths are relative to the experiment.
   const d = c.data;

@@ -30,6 +30,10 @@ export interface EvalLine {
   downlinkBits: number;
   evalLoss: number;
   evalAccuracy: number | null;
+  /** Gossip algorithms: (1/n) sum_i ||x_i - x_bar||^2 of the workers' models at this step. */
+  consensusDistance?: number;
+  /** Other fields an algorithm adds to its evaluations (EvalReport.extra). */
+  [extra: string]: unknown;
 }
 
 export type MetricsLine = TrainLine | EvalLine;
@@ -194,6 +198,7 @@ export class MetricsAggregator {
         ...stepBits,
         evalLoss: ev.evalLoss,
         evalAccuracy: Number.isNaN(ev.evalAccuracy) ? null : ev.evalAccuracy,
+        ...(ev.extra ?? {}),
       });
     }
   }

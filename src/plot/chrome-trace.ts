@@ -84,7 +84,8 @@ export function chromeTrace(
       out.push({ name: 'thread_name', ph: 'M', pid: 1, tid: linkTid(i), args: { name: `link ${topology.links[i]!.id}` } });
       out.push({ name: 'thread_sort_index', ph: 'M', pid: 1, tid: linkTid(i), args: { sort_index: 2 * workers + i } });
     }
-    out.push(...linkEvents);
+    // A loop, not push(...linkEvents): a long run has more link events than the call stack has argument slots.
+    for (const e of linkEvents) out.push(e);
   }
   return { traceEvents: out, displayTimeUnit: 'ms', otherData: { source: 'dtemu timeline.jsonl', timeUnit: 'simulated microseconds' } };
 }

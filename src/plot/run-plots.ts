@@ -63,6 +63,22 @@ export async function plotRun(runDir: string, name: string, lines: MetricsLine[]
     writeFileSync(f, png);
     files.push(f);
   }
+  // Gossip runs: how far the workers' models are from their average.
+  const consensus = lines.filter((l): l is EvalLine => l.kind === 'eval' && typeof l.consensusDistance === 'number' && l.consensusDistance > 0);
+  if (consensus.length > 0) {
+    const f = join(runDir, 'plots', 'consensus.png');
+    writeFileSync(
+      f,
+      renderLineChart({
+        title: `${name}: consensus distance (1/n) sum ||x_i - x_bar||^2`,
+        xLabel: X_LABEL.step,
+        yLabel: 'consensus distance (log)',
+        logY: true,
+        series: [{ label: 'consensus distance', points: consensus.map((l) => ({ x: l.step, y: l.consensusDistance! })) }],
+      }),
+    );
+    files.push(f);
+  }
   return files;
 }
 

@@ -25,6 +25,7 @@ import { pluginAlgorithm } from './plugins.ts';
 import { resolvePlugins } from '../config/plugins.ts';
 import { WorkerHost } from './worker-host.ts';
 import { WsHub } from './ws-hub.ts';
+import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import { ringSgdShortcutApplies, runRingSgdTimeOnly } from './time-only-ring.ts';
 import { checkTimeOnly } from './time-only.ts';
 import { defaultProcessCount } from './process-packing.ts';
@@ -351,7 +352,7 @@ export async function runExperiment(loaded: LoadedConfig, opts: RunOptions): Pro
     if (opts.timeOnly) summary.divergedAtStep = null;
     if (algorithm.summary) {
       const params = pre.model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape }));
-      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers }));
+      Object.assign(summary, algorithm.summary(c.optimizer, { params, workers: c.workers, steps: c.train.steps, neighbours: () => gossipNeighbours(topologyOf(lc)) }));
     }
     // The collective report and link plot time whole schedules (2n(n-1) messages for a ring)
     // under max-min sharing: at time-only scale they would cost more than the run itself.

@@ -32,9 +32,15 @@ function parseJson(text: string, max = MAX_CONTROL_TEXT): Parsed<Obj> {
   return { ok: true, msg: v };
 }
 
+/** An eval report's extra fields: at most 64 names, each a number or a list of at most 4096 numbers. */
+const isExtra = (v: unknown): boolean =>
+  isObj(v) &&
+  Object.keys(v).length <= 64 &&
+  Object.entries(v).every(([k, x]) => k.length <= 64 && !['kind', 'step', 'simTimeSec', 'wallTimeSec', 'bits', 'uplinkBits', 'downlinkBits', 'evalLoss', 'evalAccuracy'].includes(k) && (isNumOrNull(x) || (Array.isArray(x) && x.length <= 4096 && x.every(isNumOrNull))));
+
 function report(v: unknown): v is WorkerReport {
   if (!isObj(v) || !isNat(v['rank']) || !isNat(v['step'])) return false;
-  if (v['type'] === 'eval') return isNumOrNull(v['simTime']) && isNumOrNull(v['evalLoss']) && isNumOrNull(v['evalAccuracy']);
+  if (v['type'] === 'eval') return isNumOrNull(v['simTime']) && isNumOrNull(v['evalLoss']) && isNumOrNull(v['evalAccuracy']) && (v['extra'] === undefined || isExtra(v['extra']));
   if (v['type'] !== 'step') return false;
   for (const k of ['loss', 'simTime', 'compute', 'delay', 'comm', 'wallTime', 'gradWallSec', 'gradCpuSec']) if (!isNumOrNull(v[k])) return false;
   if (!isNat(v['bytesSent'])) return false;

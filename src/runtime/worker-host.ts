@@ -17,7 +17,8 @@ import { RunError } from '../util/user-error.ts';
 import { BatchSampler } from '../train/data/batch-sampler.ts';
 import { initParams, type ModelDef } from '../train/models.ts';
 import { Trainer } from '../train/trainer.ts';
-import { loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf } from './run-setup.ts';
+import { loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf, topologyOf } from './run-setup.ts';
+import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import { loadPlugins, pluginAlgorithm } from './plugins.ts';
 import { byzantineRoleOf, withFlippedLabels } from './byzantine-role.ts';
 
@@ -141,6 +142,7 @@ export class WorkerHost {
     const tolerated = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
     const faults = new FaultSchedule(this.lc.faults);
     const { report, wallTime, announceCrash, program, shards } = this;
+    let neighbourGraph: number[][] | null | undefined;
     const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
       configureCollectives(ep, collective);
       // Messages for the timeline and trace.json's link tracks: bounded to the Gantt's 64 workers.
@@ -182,6 +184,7 @@ export class WorkerHost {
         params: model.params.map((p) => ({ name: p.name, offset: p.offset, size: p.size, shape: p.shape })),
         seed: c.seed,
         topology: c.topology.kind,
+        neighbours: () => (neighbourGraph ??= gossipNeighbours(topologyOf(this.lc))),
         replacement,
         crashesAt: (step) => faults.crashStep(ep.rank) === step,
         ...(byzantine ? { byzantine } : {}),

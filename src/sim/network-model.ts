@@ -11,6 +11,13 @@ import { bandwidthAt, latencyAt } from '../../topologies/trace.ts';
  * Occupancy of an unshared link is tracked per sender, so it never depends on which process
  * holds which worker; shared links are only timed by their receiver, in a deterministic order.
  */
+/**
+ * Radix of the numeric keys for (from, to) routes and (link, sender) occupancy. It must exceed
+ * any node index (workers can be raised past 4,096 with limits.maxWorkers, where the old 4,096
+ * made distinct pairs collide); 2^21 nodes times any link count stays below 2^53.
+ */
+const PAIR_BASE = 1 << 21;
+
 export class NetworkModel implements LinkTiming {
   /** Link occupancy: shared links by link, unshared ones by (link, original sender). */
   private readonly busyUntil = new Map<number, number>();
@@ -26,7 +33,7 @@ export class NetworkModel implements LinkTiming {
   }
 
   private route(from: number, to: number): Link[] {
-    const k = from * 4096 + to;
+    const k = from * PAIR_BASE + to;
     let r = this.routes.get(k);
     if (!r) {
       r = this.topology.route(from, to);
@@ -42,7 +49,7 @@ export class NetworkModel implements LinkTiming {
       i = this.linkIndex.size;
       this.linkIndex.set(link, i);
     }
-    return link.shared ? -1 - i : i * 4096 + from;
+    return link.shared ? -1 - i : i * PAIR_BASE + from;
   }
 
   /**
