@@ -4,9 +4,12 @@ import { asyncSgd } from './async-sgd/index.ts';
 import { backupWorkers } from './backup-workers/index.ts';
 import { chocoSgd } from './choco-sgd/index.ts';
 import { compressedSgd } from './compressed-sgd/index.ts';
+import { co2 } from './co2/index.ts';
 import { diloco } from './diloco/index.ts';
 import { dpsgd } from './dpsgd/index.ts';
+import { eagerDiloco } from './eager-diloco/index.ts';
 import { gradientCoding } from './gradient-coding/index.ts';
+import { oneBitAdam } from './onebit-adam/index.ts';
 import { powerSgd } from './powersgd/index.ts';
 import { qsparseLocalSgd } from './qsparse-local-sgd/index.ts';
 
@@ -26,6 +29,9 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   asyncSgd as Algorithm<OptimizerConfig>,
   dpsgd as Algorithm<OptimizerConfig>,
   chocoSgd as Algorithm<OptimizerConfig>,
+  eagerDiloco as Algorithm<OptimizerConfig>,
+  co2 as Algorithm<OptimizerConfig>,
+  oneBitAdam as Algorithm<OptimizerConfig>,
 ];
 
 const byKind = new Map(BUILT_IN.map((a) => [a.kind, a]));

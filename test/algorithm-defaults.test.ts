@@ -29,6 +29,10 @@ const cases: { optimizer: string; topology?: string; steps: number }[] = [
   // choco-sgd (top-10%, gamma 0.4) 79.8% at 250 and 80.6% at 300.
   { optimizer: '{ kind: dpsgd }', steps: 300 },
   { optimizer: '{ kind: choco-sgd }', steps: 300 },
+  // The overlap-first algorithms and 1-bit Adam of #17 (their required keys: H, the freeze step).
+  { optimizer: '{ kind: eager-diloco, localSteps: 20 }', steps: 300 },
+  { optimizer: '{ kind: co2, localSteps: 10 }', steps: 300 },
+  { optimizer: '{ kind: onebit-adam, freezeStep: 50 }', steps: 150 },
 ];
 
 describe('every algorithm trains with its reference defaults', () => {

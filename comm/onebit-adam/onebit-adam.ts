@@ -27,6 +27,14 @@ export interface OneBitAdamOptions {
   freezeStep: number;
   /** torch-style bias correction (default true). DeepSpeed's implementation omits it. */
   biasCorrection?: boolean;
+  /**
+   * After the freeze, keep the momentum (and the parameter) of elements whose frozen variance is
+   * exactly 0 at 0 (default true). Such an element saw no gradient in the whole warm-up (e.g. a
+   * weight of an always-black pixel); 1-bit compression still gives it ±scale, which
+   * lr * scale / eps turns into steps of ~1e5 x lr. DeepSpeed asks the user for this mask
+   * (OnebitAdam's exp_avg_mask, for BERT's unused position embeddings); here it is derived.
+   */
+  maskZeroVariance?: boolean;
 }
 
 export class OneBitAdamWorker {
@@ -35,6 +43,7 @@ export class OneBitAdamWorker {
   readonly eps: number;
   readonly freezeStep: number;
   readonly biasCorrection: boolean;
+  readonly maskZeroVariance: boolean;
   /** Momentum (shared across workers: identical after every step), variance, worker error. */
   readonly m: Float32Array;
   readonly v: Float32Array;
@@ -54,6 +63,7 @@ export class OneBitAdamWorker {
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
     this.biasCorrection = o.biasCorrection ?? true;
+    this.maskZeroVariance = o.maskZeroVariance ?? true;
     if (!(Number.isInteger(o.freezeStep) && o.freezeStep >= 1)) throw new Error(`1-bit Adam: freezeStep must be an integer >= 1, got ${o.freezeStep}`);
     this.freezeStep = o.freezeStep;
     this.m = new Float32Array(d);
@@ -105,8 +115,9 @@ export class OneBitAdamWorker {
     this.t++;
     const c1 = this.biasCorrection ? 1 - Math.pow(this.beta1, this.t) : 1;
     const c2 = this.biasCorrection ? 1 - Math.pow(this.beta2, this.freezeStep) : 1;
+    const mask = this.maskZeroVariance;
     for (let i = 0; i < this.d; i++) {
-      const m = momentum[i]!;
+      const m = mask && this.v[i] === 0 ? 0 : momentum[i]!;
       this.m[i] = m;
       params[i] = params[i]! - (lr * (m / c1)) / (Math.sqrt(this.v[i]! / c2) + this.eps);
     }

