@@ -17,6 +17,10 @@ export interface RuleContext {
   topology: string;
   /** Steps of the run. */
   steps: number;
+  /** model.kind (absent for a model module). */
+  model?: string;
+  /** The data block's kind: a built-in data set, or format csv with its task; samples (rows) of a synthetic set. */
+  data?: { dataset?: string; format?: string; task?: string; samples?: number; features?: number };
   /** Throw a located one-line config error at `path` (dotted, from the top: `optimizer.rank`). */
   fail(path: string, message: string): never;
   /**

@@ -63,6 +63,19 @@ export interface GradientOracle {
   lastTiming(): { wallSec: number; cpuSec: number };
 }
 
+/** The training rows as the data set holds them (inputs row-major, scaled by inputScale). */
+export interface TrainingRows {
+  n: number;
+  inputSize: number;
+  inputScale: number;
+  /** 0 for regression (y holds real targets). */
+  classes: number;
+  x: Float32Array | Uint8Array;
+  y: Int32Array | Float32Array;
+  /** data.batchSize: the samples one `computeTime` covers (an algorithm computing on R rows scales it by R / batchSize). */
+  batchSize: number;
+}
+
 export interface ModelParamShape {
   name: string;
   offset: number;
@@ -95,6 +108,11 @@ export interface WorkerContext {
    * computes partition j draws the same batches, which gradient coding needs to decode exactly.
    */
   partitionBatch(j: number): Int32Array;
+  /**
+   * The whole training split (every row, not only this worker's shard), for algorithms that
+   * place the data themselves (encoded optimization encodes all rows, then keeps its block).
+   */
+  trainingData?(): TrainingRows;
   /** This worker's seeded uniform [0,1) stream for stochastic compressors. */
   uniform: () => number;
   /** The model's tensors with their shapes (PowerSGD views them as matrices). */

@@ -377,6 +377,8 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     workers: c.workers,
     topology: c.topology.kind,
     steps: c.train.steps,
+    model: c.model.kind,
+    data: { dataset: c.data.dataset, format: c.data.format, task: c.data.task, samples: c.data.samples, features: c.data.features },
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
     // Gossip algorithms ask for it: the topology is built (and its errors located) only then.
     neighbours: () => gossipNeighbours(buildTopology(c.topology.kind, c.workers, { bandwidth: q.bandwidth, latency: q.latency }, topologyOptionsOf(loc.file, (path) => loc.where(path), c, q))),

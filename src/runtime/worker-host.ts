@@ -6,7 +6,8 @@ import { configureCollectives, drainPhases } from '../../comm/collectives/config
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
-import type { GradientOracle, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
+import type { GradientOracle, TrainingRows, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
+import type { Dataset } from '../train/data/dataset.ts';
 import { Rng } from '../util/rng.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { ComputeTimeModel } from '../sim/compute-time.ts';
@@ -48,6 +49,7 @@ export class WorkerHost {
    */
   timeOnly = false;
   private shards: Int32Array[] = [];
+  private data: Dataset | null = null;
   private init: Float32Array | null = null;
   private program: FaultProgram | null = null;
   /** A label-flipping Byzantine worker's oracle (built on first use; byzantine-role.ts). */
@@ -87,6 +89,7 @@ export class WorkerHost {
     const ds = loadDataset(this.lc);
     const model = modelOf(this.lc, ds);
     this.model = model;
+    this.data = ds;
     this.shards = shardsOf(this.lc, ds);
     this.init = initParams(model, this.lc.config.seed);
     if (this.timeOnly) {
@@ -176,6 +179,7 @@ export class WorkerHost {
         evalEvery: c.train.evalEvery,
         allReduce: (data) => allReduce(ep, data),
         uniform: () => rng.next(),
+        trainingData: () => trainingRowsOf(this.data!, c.data.batchSize),
         partitionBatch: (j) => {
           let s = partitionSamplers.get(j);
           if (!s) partitionSamplers.set(j, (s = new BatchSampler(shards[j]!, c.data.batchSize, c.seed, j)));
@@ -238,6 +242,10 @@ export class WorkerHost {
     };
     await Promise.all(this.endpoints.map(runWorker));
   }
+}
+
+function trainingRowsOf(ds: Dataset, batchSize: number): TrainingRows {
+  return { n: ds.train.n, inputSize: ds.inputSize, inputScale: ds.inputScale, classes: ds.classes, x: ds.train.x, y: ds.train.y, batchSize };
 }
 
 /** The time-only oracle: no computation, a zero gradient, NaN loss and accuracy. */
