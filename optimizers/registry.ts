@@ -8,10 +8,12 @@ import { co2 } from './co2/index.ts';
 import { diloco } from './diloco/index.ts';
 import { dpsgd } from './dpsgd/index.ts';
 import { eagerDiloco } from './eager-diloco/index.ts';
+import { encodedOptimization } from './encoded-optimization/index.ts';
 import { gradientCoding } from './gradient-coding/index.ts';
 import { oneBitAdam } from './onebit-adam/index.ts';
 import { powerSgd } from './powersgd/index.ts';
 import { qsparseLocalSgd } from './qsparse-local-sgd/index.ts';
+import { sequentialGradientCoding } from './sequential-gradient-coding/index.ts';
 
 /**
  * The one place that maps `optimizer.kind` to code. Adding an algorithm: its folder
@@ -27,6 +29,8 @@ const BUILT_IN: readonly Algorithm<OptimizerConfig>[] = [
   diloco as Algorithm<OptimizerConfig>,
   backupWorkers as Algorithm<OptimizerConfig>,
   asyncSgd as Algorithm<OptimizerConfig>,
+  encodedOptimization as Algorithm<OptimizerConfig>,
+  sequentialGradientCoding as Algorithm<OptimizerConfig>,
   dpsgd as Algorithm<OptimizerConfig>,
   chocoSgd as Algorithm<OptimizerConfig>,
   eagerDiloco as Algorithm<OptimizerConfig>,

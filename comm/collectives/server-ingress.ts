@@ -13,10 +13,11 @@ export async function receivePushes(
   op: number,
   /**
    * Masters that ignore late pushes say which they take (k-th in send order, its would-be
-   * arrival). Ignored pushes are not put on the link: a straggler's push of this round must not
-   * delay the next round's earlier pushes (the link is FIFO in virtual send time).
+   * arrival, and the push itself: its rank and virtual send time). Ignored pushes are not put
+   * on the link: a straggler's push of this round must not delay the next round's earlier
+   * pushes (the link is FIFO in virtual send time).
    */
-  accept: (k: number, arrival: number, taken: number[]) => boolean = () => true,
+  accept: (k: number, arrival: number, taken: number[], push: { r: number; m: Message }) => boolean = () => true,
 ): Promise<{ r: number; m: Message; at: number; used: boolean }[] | null> {
   let msgs: Message[];
   try {
@@ -34,7 +35,7 @@ export async function receivePushes(
     // A push on a port of its own (a star with shared: false) was timed by its sender.
     const timed = !Number.isNaN(p.m.arrival);
     const est = timed ? p.m.arrival : timing.estimate ? timing.estimate(p.r, server.rank, bytes, p.m.sendTime) : Number.NaN;
-    if (Number.isNaN(est) || accept(k, est, taken)) {
+    if (Number.isNaN(est) || accept(k, est, taken, p)) {
       p.at = timed ? p.m.arrival : timing.transmit(p.r, server.rank, bytes, p.m.sendTime);
       p.used = true;
       taken.push(p.at);
@@ -54,7 +55,11 @@ export function allWorkers(server: Endpoint): number[] {
  * order (ties by rank; k counts every push, taken or not, as in send order under fifo). Returns
  * false under fifo sharing (the caller times them one by one in send order).
  */
-function timeRoundTogether(server: Endpoint, pushes: { r: number; m: Message; at: number; used: boolean }[], accept: (k: number, arrival: number, taken: number[]) => boolean): boolean {
+function timeRoundTogether(
+  server: Endpoint,
+  pushes: { r: number; m: Message; at: number; used: boolean }[],
+  accept: (k: number, arrival: number, taken: number[], push: { r: number; m: Message }) => boolean,
+): boolean {
   const timing = server.linkTiming;
   if (!timing.timeTogether) return false;
   const arrivals = timing.timeTogether(
@@ -63,7 +68,7 @@ function timeRoundTogether(server: Endpoint, pushes: { r: number; m: Message; at
       const order = pushes.map((_, i) => i).sort((x, y) => at[x]! - at[y]! || pushes[x]!.r - pushes[y]!.r);
       const taken: number[] = [];
       order.forEach((i, k) => {
-        if (accept(k, at[i]!, taken)) {
+        if (accept(k, at[i]!, taken, pushes[i]!)) {
           pushes[i]!.used = true;
           taken.push(at[i]!);
         }

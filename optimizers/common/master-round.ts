@@ -19,8 +19,8 @@ export interface MasterRounds {
   membership: Membership;
   /** The step that ends each round, in order. */
   roundSteps: readonly number[];
-  /** Which pushes a round takes: k-th in send order, its would-be arrival, arrivals taken so far. */
-  accept?: (k: number, arrival: number, taken: number[]) => boolean;
+  /** Which pushes a round takes: k-th in send order, its would-be arrival, arrivals taken so far, the push. */
+  accept?: (k: number, arrival: number, taken: number[], push: { r: number; m: Message }) => boolean;
   /**
    * Form the round's model from its pushes (every live worker's, with arrival times) and set the
    * master's clock to when it had what it needed. The returned vector is sent as is.

@@ -181,6 +181,7 @@ new Chart(document.getElementById('timeline'), { type: 'bar', data: { labels: ro
   { label: 'delay / stall', data: seg('computeEnd', 'delayEnd'), backgroundColor: '#d62728', grouped: false },
   { label: 'communication', data: seg('delayEnd', 'end'), backgroundColor: '#1f77b4', grouped: false },
   { label: 'down (crashed)', data: down.map(g => ({ x: [g.start, g.end], y: 'worker ' + g.worker })), backgroundColor: '#404040', grouped: false },
+  ...[...new Set(t.filter(e => e.byzantine).map(e => e.byzantine))].sort().map(a => ({ label: 'byzantine: ' + a, data: t.filter(e => e.byzantine === a).map(e => ({ x: [e.start, e.end], y: 'worker ' + e.worker })), backgroundColor: '#7b3294', grouped: false, barPercentage: 0.2, order: -2 })),
   { label: 'transfer in flight, overlapping compute', data: t.flatMap(e => (e.background || []).map(x => ({ x, y: 'worker ' + e.worker + ' in flight' }))), backgroundColor: '#9ecae1', grouped: false, barPercentage: 0.5 } ] },
   options: { indexAxis: 'y', responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' }, title: { display: true, text: 'timeline, steps ${win.from}-${win.to}' } }, scales: { x: { type: 'linear', title: { display: true, text: 'simulated time (s)' } } } } });
 ${linkPart.script}`;

@@ -6,7 +6,8 @@ import { configureCollectives, drainPhases } from '../../comm/collectives/config
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/inproc-router.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
-import type { GradientOracle, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
+import type { GradientOracle, TrainingRows, WorkerContext, WorkerReport } from '../../optimizers/worker-context.ts';
+import type { Dataset } from '../train/data/dataset.ts';
 import { Rng } from '../util/rng.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { ComputeTimeModel } from '../sim/compute-time.ts';
@@ -20,6 +21,7 @@ import { Trainer } from '../train/trainer.ts';
 import { loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf, topologyOf } from './run-setup.ts';
 import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import { loadPlugins, pluginAlgorithm } from './plugins.ts';
+import { byzantineRoleOf, withFlippedLabels } from './byzantine-role.ts';
 
 /** What a replacement process continues from (fault timeline `rejoin`, ws): its predecessor's
  * traffic counters, announced before it died. */
@@ -47,8 +49,11 @@ export class WorkerHost {
    */
   timeOnly = false;
   private shards: Int32Array[] = [];
+  private data: Dataset | null = null;
   private init: Float32Array | null = null;
   private program: FaultProgram | null = null;
+  /** A label-flipping Byzantine worker's oracle (built on first use; byzantine-role.ts). */
+  private flippedOracle: (() => GradientOracle) | null = null;
 
   constructor(
     private readonly lc: LoadedConfig,
@@ -84,10 +89,12 @@ export class WorkerHost {
     const ds = loadDataset(this.lc);
     const model = modelOf(this.lc, ds);
     this.model = model;
+    this.data = ds;
     this.shards = shardsOf(this.lc, ds);
     this.init = initParams(model, this.lc.config.seed);
     if (this.timeOnly) {
       this.oracle = timeOnlyOracle(model.size);
+      this.flippedOracle = () => this.oracle!;
       return;
     }
     const trainer = new Trainer(model, ds, this.lc.config.data.batchSize);
@@ -98,6 +105,12 @@ export class WorkerHost {
       lossAndGrad: (p, b, g) => trainer.lossAndGrad(p, b, g),
       evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
       lastTiming: () => trainer.timing,
+    };
+    let flipped: GradientOracle | null = null;
+    this.flippedOracle = () => {
+      if (flipped) return flipped;
+      const t = new Trainer(model, withFlippedLabels(ds), c.data.batchSize);
+      return (flipped = { paramCount: model.size, lossAndGrad: (p, b, g) => t.lossAndGrad(p, b, g), evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples), lastTiming: () => t.timing });
     };
   }
 
@@ -141,6 +154,7 @@ export class WorkerHost {
       const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
       const rng = new Rng(c.seed, 'compression', ep.rank);
       const partitionSamplers = new Map<number, BatchSampler>();
+      const byzantine = byzantineRoleOf(ep.rank, { faults, workers: c.workers, seed: c.seed, batchSize: c.data.batchSize, shards, oracle, flippedOracle: this.flippedOracle! });
       const ctx: WorkerContext = {
         rank: ep.rank,
         workers: c.workers,
@@ -165,6 +179,7 @@ export class WorkerHost {
         evalEvery: c.train.evalEvery,
         allReduce: (data) => allReduce(ep, data),
         uniform: () => rng.next(),
+        trainingData: () => trainingRowsOf(this.data!, c.data.batchSize),
         partitionBatch: (j) => {
           let s = partitionSamplers.get(j);
           if (!s) partitionSamplers.set(j, (s = new BatchSampler(shards[j]!, c.data.batchSize, c.seed, j)));
@@ -176,6 +191,7 @@ export class WorkerHost {
         neighbours: () => (neighbourGraph ??= gossipNeighbours(topologyOf(this.lc))),
         replacement,
         crashesAt: (step) => faults.crashStep(ep.rank) === step,
+        ...(byzantine ? { byzantine } : {}),
         crash: async (step) => {
           onCrash();
           if (c.transport.kind === 'ws') {
@@ -209,6 +225,7 @@ export class WorkerHost {
             ...phasesOf(ep),
             ...transfersOf(ep),
             ...(extra?.staleness !== undefined ? { staleness: extra.staleness } : {}),
+            ...(byzantine?.attackAt(step) ? { byzantine: byzantine.attackAt(step)! } : {}),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
         };
@@ -225,6 +242,10 @@ export class WorkerHost {
     };
     await Promise.all(this.endpoints.map(runWorker));
   }
+}
+
+function trainingRowsOf(ds: Dataset, batchSize: number): TrainingRows {
+  return { n: ds.train.n, inputSize: ds.inputSize, inputScale: ds.inputScale, classes: ds.classes, x: ds.train.x, y: ds.train.y, batchSize };
 }
 
 /** The time-only oracle: no computation, a zero gradient, NaN loss and accuracy. */

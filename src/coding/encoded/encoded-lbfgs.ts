@@ -36,8 +36,12 @@ export class EncodedLbfgs {
   /** Curvature pairs accepted so far (for tests and metrics). */
   acceptedPairs = 0;
 
+  /**
+   * lsq: the data, for `step`; a master that receives the blocks' gradients from its workers
+   * (`stepFromBlocks`) gives only the sizes { p, workers }.
+   */
   constructor(
-    readonly lsq: EncodedLeastSquares,
+    readonly lsq: EncodedLeastSquares | { readonly p: number; readonly workers: number },
     readonly memory = 10,
   ) {
     this.p = lsq.p;
@@ -58,6 +62,31 @@ export class EncodedLbfgs {
   }
 
   step(w: Float64Array, active: ArrayLike<number>, lr: number): void {
+    const { p, cur } = this;
+    const lsq = this.lsq;
+    if (!('addBlockGradient' in lsq)) throw new Error('EncodedLbfgs.step needs the data; use stepFromBlocks');
+    for (let i = 0; i < active.length; i++) {
+      const b = active[i]!;
+      cur.fill(0, b * p, (b + 1) * p);
+      lsq.addBlockGradient(b, w, cur, 1, b * p);
+    }
+    this.update(w, active, lr);
+  }
+
+  /**
+   * The same step from the blocks' gradients computed elsewhere (the workers): blocks[b*p ..
+   * (b+1)*p) holds block b's gradient at w for every b in `active` (other entries are not read).
+   */
+  stepFromBlocks(w: Float64Array, active: ArrayLike<number>, blocks: Float64Array, lr: number): void {
+    const { p, cur } = this;
+    for (let i = 0; i < active.length; i++) {
+      const b = active[i]!;
+      for (let c = 0; c < p; c++) cur[b * p + c] = blocks[b * p + c]!;
+    }
+    this.update(w, active, lr);
+  }
+
+  private update(w: Float64Array, active: ArrayLike<number>, lr: number): void {
     const { p, n, cur, g } = this;
     this.inCur.fill(0);
     g.fill(0);
@@ -65,8 +94,6 @@ export class EncodedLbfgs {
     for (let i = 0; i < k; i++) {
       const b = active[i]!;
       this.inCur[b] = 1;
-      cur.fill(0, b * p, (b + 1) * p);
-      this.lsq.addBlockGradient(b, w, cur, 1, b * p);
       for (let c = 0; c < p; c++) g[c] = g[c]! + (n / k) * cur[b * p + c]!;
     }
     if (this.hasPrev) this.addPair(w);
