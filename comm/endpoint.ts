@@ -88,6 +88,29 @@ export class Endpoint {
   }
 
   /**
+   * Send several messages at the current virtual time that leave together (a master's replies
+   * to a round): under max-min sharing the network model times them as one group of flows
+   * sharing the links (the server's egress port), otherwise each is sent as by `send`, in order.
+   */
+  sendTogether(sends: readonly { to: number; op: number; step: number; payload: Uint8Array }[]): void {
+    if (this.failure) throw this.failure;
+    const timed = sends.length > 1 && sends.every((m) => !this.timing.isShared(this.rank, m.to));
+    const arrivals = timed ? (this.timing.timeTogether?.(sends.map((m) => ({ from: this.rank, to: m.to, bytes: m.payload.byteLength, sendTime: this.now }))) ?? null) : null;
+    if (!arrivals) {
+      for (const m of sends) this.send(m.to, m.op, m.step, m.payload);
+      return;
+    }
+    sends.forEach((m, i) => {
+      const bytes = m.payload.byteLength;
+      this.stats.bytesSent += bytes;
+      this.stats.messagesSent += 1;
+      this.stats.bytesTo.set(m.to, (this.stats.bytesTo.get(m.to) ?? 0) + bytes);
+      this.transfers?.push([m.to, bytes, this.now, arrivals[i]!]);
+      this.sink.route({ from: this.rank, to: m.to, op: m.op, step: m.step, sendTime: this.now, arrival: arrivals[i]!, payload: m.payload });
+    });
+  }
+
+  /**
    * Send payload bytes (counted like any send) without timing them on the links: the caller
    * times the whole exchange itself (a collective timed as a unit by the flow simulator).
    */

@@ -34,4 +34,26 @@ export interface LinkTiming {
   estimate?(from: number, to: number, bytes: number, sendTime: number): number;
   /** True when several senders contend for the link from->to, so only the receiver may time it. */
   isShared(from: number, to: number): boolean;
+  /**
+   * Time transfers known together (a master's round of pushes, its replies) sharing their links
+   * max-min fairly; `keep` picks, from the arrivals, the transfers that occupy the links after.
+   * Arrivals in the given order, or null when they are to be timed one by one (fifo sharing).
+   */
+  timeTogether?(transfers: readonly { from: number; to: number; bytes: number; sendTime: number }[], keep?: (arrivals: readonly number[]) => readonly boolean[]): number[] | null;
+  /**
+   * Max-min sharing of the shared link into `to` (the star's server ingress) for a receiver that
+   * learns of transfers one at a time (the asynchronous masters); null under fifo or when the
+   * link into `to` is not shared.
+   */
+  ingressQueue?(to: number): SharedIngress | null;
+}
+
+/** A shared ingress port under max-min (src/sim/shared-port.ts implements it). */
+export interface SharedIngress {
+  /** A transfer of `bytes` from `from` (its `seq`-th), sent at virtual `sendTime`. */
+  add(from: number, seq: number, bytes: number, sendTime: number): void;
+  /** The next transfer to complete among those known: its last bit leaves at `end`, it arrives at `arrival`. */
+  peek(): { from: number; seq: number; end: number; arrival: number } | null;
+  /** Make `peek`'s answer final: the transfer leaves the port. */
+  commit(): { from: number; seq: number; end: number; arrival: number } | null;
 }

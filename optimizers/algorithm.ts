@@ -73,10 +73,16 @@ export interface Algorithm<C extends OptimizerConfig = OptimizerConfig> {
   inapplicable?(cfg: C): Record<string, string>;
   /** Rules involving several keys (or the topology / worker count): call ctx.fail. */
   rules?(cfg: C, ctx: RuleContext): void;
+  /**
+   * Whether Byzantine workers (fault kind `byzantine`) apply: its workers send the gradient of
+   * their step (attacks on vectors replace it, `corruptGradient` in optimizers/common/byzantine.ts)
+   * and draw their data through `computeGradient` or `gradientOracle` (label-flip).
+   */
+  readonly byzantine?: boolean;
   /** Whether the run goes on when a worker crashes (a master carries on without it). */
   toleratesCrash(cfg: C, topology: string): boolean;
   /** Extra rules about the crashes of the fault timeline (e.g. how many the code tolerates). */
-  crashRules?(cfg: C, crashedWorkers: number): string | null;
+  crashRules?(cfg: C, crashedWorkers: number, workers: number): string | null;
   /** One logical worker's side of the algorithm. */
   worker(ctx: WorkerContext, cfg: C): Promise<void>;
   /** The master on the parameter-server endpoint of a star; omitted: nothing runs there. */

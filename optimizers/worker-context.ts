@@ -34,6 +34,8 @@ export interface StepReport {
   transfers?: [number, number, number, number | null][];
   /** async-sgd: the staleness of this step's gradient when the server applied it. */
   staleness?: number;
+  /** The Byzantine attack this worker carried out in this step (fault kind byzantine). */
+  byzantine?: string;
 }
 
 export interface EvalReport {
@@ -134,8 +136,26 @@ export interface WorkerContext {
    */
   replacement: boolean;
   crash(step: number): Promise<void>;
+  /** Set for a worker the fault timeline makes Byzantine (optimizers/common/byzantine.ts). */
+  byzantine?: ByzantineRole;
   /** Report a finished step (adds traffic counters; per-link bytes on the last step). */
   reportStep(step: number, loss: number, compute: number, delay: number, comm: number, gradWallSec: number, gradCpuSec: number, background?: [number, number][], extra?: StepExtra): void;
+}
+
+/**
+ * What a Byzantine worker (fault kind `byzantine`) does instead of the honest thing, built by the
+ * worker host from the fault timeline (src/runtime/byzantine-role.ts).
+ */
+export interface ByzantineRole {
+  /** The attack in force at `step` (its name), or null before its first step. */
+  attackAt(step: number): string | null;
+  /** The oracle the worker computes its gradients with at `step` (label-flip: flipped labels). */
+  oracleAt(step: number): GradientOracle;
+  /**
+   * Call once per step, from step 1, with the worker's honest gradient `grad` at `params`: from
+   * the attack's first step on, `grad` becomes what the attacker sends instead.
+   */
+  corrupt(step: number, params: Float32Array, grad: Float32Array): void;
 }
 
 /** The model's tensors as ranges of the flat vector (per-tensor compression). */
@@ -169,8 +189,10 @@ export interface ComputedStep {
  * worker's clock advanced by the step's modelled (or measured) compute time and injected delay.
  */
 export function computeGradient(ctx: WorkerContext, step: number, params: Float32Array, grad: Float32Array): ComputedStep {
-  const loss = ctx.oracle.lossAndGrad(params, ctx.nextBatch(), grad);
-  const { wallSec, cpuSec } = ctx.oracle.lastTiming();
+  // A label-flipping Byzantine worker trains on its flipped labels from its attack's first step.
+  const oracle = ctx.byzantine?.oracleAt(step) ?? ctx.oracle;
+  const loss = oracle.lossAndGrad(params, ctx.nextBatch(), grad);
+  const { wallSec, cpuSec } = oracle.lastTiming();
   // computeTime reads the clock as the step's start: call it before advancing.
   const { compute, delay } = ctx.computeTime(step, wallSec);
   ctx.ep.now += compute + delay;

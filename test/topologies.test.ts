@@ -88,7 +88,7 @@ const BAD: [string, string, string, string, string][] = [
   ['hierarchical collective on a switch', 'topology: { kind: switch, collective: hierarchical }\n', '5:39', 'topology.collective', 'expected topology hierarchical'],
   ['2d-ring on a 3-D torus', 'topology: { kind: torus, dims: [2, 2, 2], collective: 2d-ring }\n', '5:55', 'topology.collective', 'expected a 2-D torus for 2d-ring, found torus with 3'],
   ['a collective on a star', 'topology: { kind: star, collective: tree }\n', '5:37', 'topology.collective', 'expected ring on a star'],
-  ['a link fault under a unit-timed collective', 'topology: { kind: switch, collective: tree }\nfaults: [{ kind: link, link: up-1, at: 1 s, bandwidth: 1 Mb/s }]\n', '6:18', 'faults.0.kind', 'expected no link fault on a switch under network.sharing max-min'],
+  ['a link fault naming a link the switch does not have', 'topology: { kind: switch, collective: tree }\nfaults: [{ kind: link, link: server-in, at: 1 s, bandwidth: 1 Mb/s }]\n', '6:30', 'faults.0.link', 'expected one of up-0, up-1'],
   ['a key the kind does not read', 'topology: { kind: switch, groups: 2 }\n', '5:35', 'topology.groups', 'expected groups only for topology hierarchical, found it on a switch'],
   ['odd ring-lattice degree', 'topology: { kind: graph, generate: { kind: ring-lattice, k: 3 } }\n', '5:61', 'topology.generate.k', 'expected an even degree'],
 ];

@@ -19,7 +19,7 @@ export interface CollectiveOptions {
    * (injected by the runtime, for every topology but the ring). When present, collectives are
    * timed as a unit (runScheduleAsUnit); without it each message is timed by the link model.
    */
-  timeAsUnit?: (schedule: Schedule, entries: readonly number[]) => UnitTiming;
+  timeAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => UnitTiming;
 }
 
 interface Cache {
@@ -89,6 +89,6 @@ export async function allReduce(ep: Endpoint, data: Float32Array, o: CollectiveO
   if (ep.size === 1 || data.length === 0) return;
   const schedule = scheduleFor(o, kind, ep.size, data.length);
   const unit = o.timeAsUnit;
-  if (unit) await runScheduleAsUnit(ep, data, schedule, op, (entries) => unit(schedule, entries));
+  if (unit) await runScheduleAsUnit(ep, data, schedule, op, (entries) => unit(schedule, entries, op));
   else await runSchedule(ep, data, schedule, op);
 }

@@ -35,7 +35,7 @@ export async function psServeRoundWith(server: Endpoint, combine: (payloads: Uin
   const result = combine(pushes.map((p) => p.m.payload));
   server.now = ready;
   const bytes = f32Bytes(result, 0, result.length);
-  for (let r = 0; r < server.size; r++) server.send(r, op, 1, bytes);
+  server.sendTogether(Array.from({ length: server.size }, (_, r) => ({ to: r, op, step: 1, payload: bytes })));
   return true;
 }
 

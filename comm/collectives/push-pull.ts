@@ -41,10 +41,12 @@ export function receiveNthPush(server: Endpoint, from: number, namespace: string
 /**
  * Master side: put a received push on the server's shared ingress link at its virtual send time
  * (the caller decides the order: virtual send time, then rank) and advance the master's clock to
- * its arrival.
+ * its arrival (under max-min, applyPushesInVirtualTimeOrder's ingress port has timed it already).
  */
 export function admitPush(server: Endpoint, from: number, push: Message): void {
-  const arrival = server.linkTiming.transmit(from, server.rank, push.payload.byteLength, push.sendTime);
+  // A push on the shared ingress that the max-min port already timed keeps that arrival.
+  const timed = !Number.isNaN(push.arrival) && server.linkTiming.isShared(from, server.rank);
+  const arrival = timed ? push.arrival : server.linkTiming.transmit(from, server.rank, push.payload.byteLength, push.sendTime);
   server.now = Math.max(server.now, arrival);
 }
 

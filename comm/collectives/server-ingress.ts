@@ -28,6 +28,7 @@ export async function receivePushes(
   const out = msgs.map((m, k) => ({ r: ranks[k]!, m, at: 0, used: false }));
   const bySend = [...out].sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
   const timing = server.linkTiming;
+  if (bySend.length > 0 && bySend.every((p) => Number.isNaN(p.m.arrival)) && timeRoundTogether(server, bySend, accept)) return out;
   const taken: number[] = [];
   bySend.forEach((p, k) => {
     const bytes = p.m.payload.byteLength;
@@ -46,4 +47,36 @@ export async function receivePushes(
 /** All ranks 0..n-1 of a server endpoint's workers. */
 export function allWorkers(server: Endpoint): number[] {
   return Array.from({ length: server.size }, (_, r) => r);
+}
+
+/**
+ * Max-min sharing of the server's port: the round's pushes are simulated together as flows on
+ * the shared ingress (the network model's `timeTogether`), and `accept` sees them in arrival
+ * order (ties by rank; k counts every push, taken or not, as in send order under fifo). Returns
+ * false under fifo sharing (the caller times them one by one in send order).
+ */
+function timeRoundTogether(
+  server: Endpoint,
+  pushes: { r: number; m: Message; at: number; used: boolean }[],
+  accept: (k: number, arrival: number, taken: number[], push: { r: number; m: Message }) => boolean,
+): boolean {
+  const timing = server.linkTiming;
+  if (!timing.timeTogether) return false;
+  const arrivals = timing.timeTogether(
+    pushes.map((p) => ({ from: p.r, to: server.rank, bytes: p.m.payload.byteLength, sendTime: p.m.sendTime })),
+    (at) => {
+      const order = pushes.map((_, i) => i).sort((x, y) => at[x]! - at[y]! || pushes[x]!.r - pushes[y]!.r);
+      const taken: number[] = [];
+      order.forEach((i, k) => {
+        if (accept(k, at[i]!, taken, pushes[i]!)) {
+          pushes[i]!.used = true;
+          taken.push(at[i]!);
+        }
+      });
+      return pushes.map((p) => p.used);
+    },
+  );
+  if (!arrivals) return false;
+  pushes.forEach((p, i) => (p.at = arrivals[i]!));
+  return true;
 }

@@ -23,6 +23,7 @@ export const asyncSgd = defineAlgorithm<AsyncSgdConfig & OptimizerConfig>({
   rules(_o, ctx) {
     if (ctx.topology !== 'star') ctx.fail('topology.kind', `expected star for async-sgd (the server applies the gradients), found ${ctx.topology}`);
   },
+  byzantine: true,
   toleratesCrash: () => false,
   worker: runAsyncSgdWorker,
   master: async (m, o) => {

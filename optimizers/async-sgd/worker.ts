@@ -39,6 +39,7 @@ export async function runAsyncSgdWorker(ctx: WorkerContext, _cfg: AsyncSgdConfig
   let version = 0;
   for (let step = 1; step <= ctx.steps; step++) {
     const c = computeGradient(ctx, step, params, grad);
+    ctx.byzantine?.corrupt(step, params, grad);
     out[d] = version;
     const sentAt = ep.now;
     const reply = await pushAndAwaitReply(ep, ASYNC_SGD_NAMESPACE, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));

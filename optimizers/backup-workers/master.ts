@@ -1,6 +1,7 @@
 import { bytesToF32 } from '../../comm/collectives/chunks.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
 import { learningRate } from '../common/lr-schedule.ts';
+import { AggregatorPool, aggregatorSpecOf, isMeanAggregator, type AggregatorConfig } from '../common/aggregator-option.ts';
 import { runMasterRounds } from '../common/master-round.ts';
 import type { Membership } from '../common/rejoin.ts';
 import { sgdStep, type SgdHyperparameters } from '../common/sgd-update.ts';
@@ -12,6 +13,8 @@ export interface BackupWorkersConfig extends SgdHyperparameters {
   backup: number | 'dynamic';
   /** dynamic: steps of arrival history (the first `window` steps wait for all). */
   window: number;
+  /** How the used gradients are combined (default mean). */
+  aggregator?: AggregatorConfig;
 }
 
 /** What the master decided in one step (for tests and the timeline). */
@@ -52,6 +55,9 @@ export async function runBackupWorkersMaster(
   const fixedTake = cfg.backup === 'dynamic' ? n : n - cfg.backup;
   let take = controller ? controller.waitCount() : fixedTake;
   let roundStart = server.now;
+  // A robust aggregator over the used gradients in rank order (Krum breaks ties by index).
+  const robust = isMeanAggregator(cfg.aggregator) ? null : new AggregatorPool(aggregatorSpecOf(cfg.aggregator));
+
   await runMasterRounds({
     server,
     namespace: CODING_NAMESPACE,
@@ -63,8 +69,13 @@ export async function runBackupWorkersMaster(
       acc.fill(0);
       const inv = 1 / used.length;
       const grads = used.map((p) => bytesToF32(p.m.payload));
-      for (const g of grads) for (let i = 0; i < d; i++) acc[i] = acc[i]! + inv * g[i]!;
-      for (let i = 0; i < d; i++) grad[i] = acc[i]!;
+      if (robust) {
+        const byRank = used.map((p, k) => ({ r: p.r, g: grads[k]! })).sort((x, y) => x.r - y.r);
+        robust.get(byRank.length).aggregate(byRank.map((x) => x.g), grad);
+      } else {
+        for (const g of grads) for (let i = 0; i < d; i++) acc[i] = acc[i]! + inv * g[i]!;
+        for (let i = 0; i < d; i++) grad[i] = acc[i]!;
+      }
       const decidedAt = used[used.length - 1]!.at;
       server.now = Math.max(server.now, decidedAt);
       const lr = learningRate(cfg.lr, cfg.schedule, step, steps);

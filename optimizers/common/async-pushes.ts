@@ -10,7 +10,10 @@ import type { Message } from '../../comm/message.ts';
  * virtual time only, whatever order the bytes arrive in on the wall clock.
  *
  * Conservative rule: the earliest pending push (send time t, rank r) may be applied once no
- * other worker can still send one earlier. A worker without a pending push cannot send before
+ * other worker can still send one earlier. Under max-min sharing the ingress is a port shared
+ * by the pushes in flight (`LinkTiming.ingressQueue`): pushes are applied in the order they
+ * complete there (ties by rank), the next one once no other worker can still start a push
+ * before its last bit leaves. A worker without a pending push cannot send before
  * its last reply arrived (`lowerBound`: the master's clock when it replied), and a worker that
  * made all its pushes never will.
  *
@@ -40,10 +43,36 @@ export async function applyPushesInVirtualTimeOrder(
     waiting.set(r, p);
   };
 
+  // Max-min sharing of the ingress: pushes complete in the port's order (src/sim/shared-port.ts).
+  const port = server.linkTiming.ingressQueue?.(server.rank) ?? null;
   for (;;) {
     for (let r = 0; r < n; r++) expect(r);
     // Apply every push that is safe now.
-    for (;;) {
+    for (; port; ) {
+      // The next push to complete among the pending ones is final once no other worker can
+      // still start one before its end: workers without a pending push send no earlier than
+      // their last reply (lowerBound), workers with one are waiting for its reply.
+      const next = port.peek();
+      if (!next) break;
+      let safe = true;
+      for (let w = 0; w < n && safe; w++) {
+        if (pending[w] || pushesLeft[w] === 0) continue;
+        if (lowerBound[w]! < next.end) safe = false;
+      }
+      if (!safe) break;
+      port.commit();
+      const best = next.from;
+      const msg = pending[best]!;
+      pending[best] = null;
+      // The receiver timed it: admitPush takes this arrival.
+      msg.arrival = next.arrival;
+      apply(best, msg, applied[best]! + 1);
+      lowerBound[best] = server.now;
+      pushesLeft[best]!--;
+      applied[best]!++;
+      expect(best);
+    }
+    for (; !port; ) {
       let best = -1;
       for (let r = 0; r < n; r++) {
         const p = pending[r];
@@ -76,5 +105,6 @@ export async function applyPushesInVirtualTimeOrder(
     }
     waiting.delete(got.r);
     pending[got.r] = got.m;
+    port?.add(got.r, applied[got.r]! + 1, got.m.payload.byteLength, got.m.sendTime);
   }
 }

@@ -23,6 +23,8 @@ export async function dataParallelSgd(ctx: WorkerContext, cfg: SgdHyperparameter
   for (let step = 1; step <= ctx.steps; step++) {
     if (ctx.crashesAt(step)) return ctx.crash(step);
     const local = computeGradient(ctx, step, params, grad);
+    // A Byzantine worker sends its attack instead of its gradient (fault kind byzantine).
+    ctx.byzantine?.corrupt(step, params, grad);
     const commStart = ep.now;
     await average(grad, avg);
     sgdStep(params, avg, velocity, learningRate(cfg.lr, cfg.schedule, step, ctx.steps), cfg.momentum, cfg.weightDecay, cfg.nesterov);

@@ -97,14 +97,13 @@ export class Membership {
 export function sendRoundModel(server: Endpoint, op: number, step: number, roundIndex: number, live: readonly number[], membership: Membership, model: Uint8Array): void {
   const joining = new Set(membership.endRound(step, server.now));
   let rejoin: Uint8Array | null = null;
-  for (const r of [...new Set([...live, ...joining])].sort((a, b) => a - b)) {
-    if (!joining.has(r)) {
-      server.send(r, op, ROUND_REPLY, model);
-      continue;
-    }
+  // Sent together: under max-min sharing the replies share the server's egress port.
+  const sends = [...new Set([...live, ...joining])].sort((a, b) => a - b).map((r) => {
+    if (!joining.has(r)) return { to: r, op, step: ROUND_REPLY, payload: model };
     rejoin ??= rejoinPayload(step, roundIndex, model);
-    server.send(r, REJOIN_OP, REJOIN_MODEL, rejoin);
-  }
+    return { to: r, op: REJOIN_OP, step: REJOIN_MODEL, payload: rejoin };
+  });
+  server.sendTogether(sends);
 }
 
 /** After the last round: tell replacements that never got to join that the run is over. */

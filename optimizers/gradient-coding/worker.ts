@@ -73,11 +73,15 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
     // Gradient coding tolerates crashed workers: the master decodes without them.
     if (ctx.crashesAt(step)) return ctx.crash(step);
     let lossSum = 0;
-    for (const j of parts) lossSum += oracle.lossAndGrad(params, ctx.partitionBatch(j), grads.get(j)!);
+    // A label-flipping Byzantine worker (backup-workers) trains on flipped labels.
+    const stepOracle = ctx.byzantine?.oracleAt(step) ?? oracle;
+    for (const j of parts) lossSum += stepOracle.lossAndGrad(params, ctx.partitionBatch(j), grads.get(j)!);
+    const { wallSec, cpuSec } = stepOracle.lastTiming();
     if (cfg.strategy === 'replication') parts.forEach((j, k) => out.set(grads.get(j)!, k * d));
     else if (cfg.strategy === 'coded' && code) encode(code, ctx.rank, grads, out);
     else out.set(grads.get(parts[0]!)!);
-    const { wallSec, cpuSec } = oracle.lastTiming();
+    // What a Byzantine worker sends instead (uncoded strategies: backup-workers).
+    ctx.byzantine?.corrupt(step, params, out);
     // Every partition costs one gradient computation; the straggler delay is per worker-step.
     const t = ctx.computeTime(step, wallSec);
     const compute = t.compute * parts.length;

@@ -26,6 +26,7 @@ export const powerSgd = defineAlgorithm<PowerSgdConfig & OptimizerConfig>({
     warmStart: { type: 'boolean', default: true, description: 'Reuse Q from the previous step (PyTorch warm_start: True); else a fresh seeded Q each step.' },
     startIter: { type: 'integer', minimum: 0, default: 0, description: 'Dense steps before compression starts (PyTorch start_powerSGD_iter: 1000, meant for long runs).' },
   },
+  byzantine: true,
   toleratesCrash: () => false,
   worker: runPowerSgd,
   master: (m) => psServe(m.server),

@@ -9,6 +9,7 @@ import { buildTopology, type TopologyOptions } from '../../topologies/index.ts';
 import { topologyOptionsOf } from './topology-options.ts';
 import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import type { Fault, When } from '../sim/faults.ts';
+import { checkByzantineTimeline, parseByzantineFault } from './byzantine-faults.ts';
 import { experimentSchema, experimentSchemaFor, optimizerSchemaFor } from './schema.ts';
 import type { CompressorPlugin } from '../../comm/compress/plugin.ts';
 import { algorithmPlugins, compressorPlugins, datasetPlugins, modelPlugins } from './plugin-cache.ts';
@@ -501,6 +502,10 @@ function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOption
     };
     const when = (k: string, v: number | string): When => (typeof v === 'number' ? { step: v } : { time: time(k, v) });
     const need = <T>(k: string, v: T | undefined, what: string): T => (v === undefined ? fail(k, `expected ${what} for a ${f.kind} fault, found nothing`) : v);
+    if (f.kind === 'byzantine') return parseByzantineFault(f, c, algorithm, fail);
+    // Every other kind starts at `at` (the schema cannot require it: byzantine starts at `from`).
+    if (f.at === undefined) throw new UserError(`${loc.where(['faults', i])}: faults.${i}.at: required key is missing`);
+    if (f.kind === 'slow' && f.factor !== undefined && !(f.factor >= 1)) fail('factor', `expected a number >= 1, found number ${f.factor}`);
     if (typeof f.at === 'number' && f.at < 1) fail('at', `expected a step >= 1 or a time, found ${f.at}`);
     if (f.for !== undefined && typeof f.for !== typeof f.at) {
       fail('for', `expected ${typeof f.at === 'number' ? 'a number of steps' : 'a duration with units'} like at, found ${JSON.stringify(f.for)}`);
@@ -562,6 +567,9 @@ function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOption
       }
     }
   });
+  checkByzantineTimeline(faults, c.workers, (i, k, msg) => {
+    throw new UserError(`${loc.where(['faults', i, k])}: faults.${i}.${k}: ${msg}`);
+  });
   // Algorithms whose master carries on run on after crashes (within what they tolerate); worker 0 evaluates.
   const crashes = faults.flatMap((f, i) => (f.kind === 'crash' ? [{ f, i }] : []));
   if (tolerates && crashes.length > 0) {
@@ -573,7 +581,7 @@ function parseFaults(loc: Locator, c: ExperimentConfig, topology: TopologyOption
       const last = crashes[crashes.length - 1]!;
       throw new UserError(`${where(last.i)}: expected one crash per worker, found ${crashes.length} crashes of ${distinct.size} worker(s)`);
     }
-    const tooMany = algorithm.crashRules?.(c.optimizer, distinct.size) ?? null;
+    const tooMany = algorithm.crashRules?.(c.optimizer, distinct.size, c.workers) ?? null;
     if (tooMany !== null) throw new UserError(`${where(crashes[crashes.length - 1]!.i)}: ${tooMany}`);
   }
   return faults;

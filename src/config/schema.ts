@@ -226,7 +226,8 @@ export const experimentSchema = {
         sharing: {
           enum: ['max-min', 'fifo'],
           default: 'max-min',
-          description: 'How concurrent transfers share a link in the flow simulator (max-min fair, progressive filling) or first come first served per sender (the original model).',
+          description:
+            "How concurrent transfers share a link: max-min fair (progressive filling; a unit-timed collective's flows, a star master round's pushes on the server's ingress and its replies on the egress, asynchronous pushes in flight on the ingress) or first come first served per sender (the original model).",
         },
         nodes: {
           type: 'object',
@@ -311,21 +312,31 @@ export const experimentSchema = {
     faults: {
       type: 'array',
       default: [],
-      description: 'Fault timeline: slow a worker for a window, stall it, or change a link (see "Fault injection" in the README).',
+      description: 'Fault timeline: slow a worker for a window, stall it, change a link, crash a worker, partition the network, or make workers Byzantine (see "Fault injection" in the README).',
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['kind', 'at'],
+        required: ['kind'],
         properties: {
           kind: {
-            enum: ['slow', 'stall', 'link', 'crash', 'partition'],
+            enum: ['slow', 'stall', 'link', 'crash', 'partition', 'byzantine'],
             description:
-              'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window; crash: the worker dies at step `at` (and optionally rejoins); partition: `workers` cut off from the rest for a time window.',
+              'slow: compute x factor for a window; stall: pause for duration; link: other bandwidth/latency for a window; crash: the worker dies at step `at` (and optionally rejoins); partition: `workers` cut off from the rest for a time window; byzantine: `workers` send what `attack` makes of their gradient from step `from` on.',
           },
           worker: { type: 'integer', minimum: 0, description: 'slow, stall, crash: the worker.' },
-          workers: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 }, description: 'partition: the workers on one side.' },
-          factor: { type: 'number', minimum: 1, description: 'slow: compute-time factor.' },
-          at: { type: ['integer', 'string'], description: 'Start: a step number, or a virtual time with units ("1.5 s"). link: a time.' },
+          workers: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 }, description: 'partition: the workers on one side; byzantine: the attacking workers.' },
+          factor: { type: 'number', description: 'slow: compute-time factor (>= 1); byzantine scaled: the factor the gradient is multiplied by.' },
+          attack: {
+            enum: ['sign-flip', 'gaussian', 'scaled', 'label-flip', 'a-little-is-enough'],
+            description:
+              'byzantine: sign-flip sends -scale x g; gaussian sends N(mean, std^2) noise; scaled sends factor x g; label-flip trains on labels C-1-y; a-little-is-enough sends mean - z std of the honest gradients (Baruch et al. 2019; see comm/byzantine/README.md).',
+          },
+          from: { type: 'integer', minimum: 1, description: 'byzantine: the first step attacked (default 1).' },
+          scale: { type: 'number', description: 'byzantine sign-flip: the scale (default 1).' },
+          std: { type: 'number', description: 'byzantine gaussian: the noise standard deviation (required).' },
+          mean: { type: 'number', description: 'byzantine gaussian: the noise mean (default 0).' },
+          z: { type: 'number', description: 'byzantine a-little-is-enough: z (default from n and the number of attackers, Baruch et al. Algorithm 1).' },
+          at: { type: ['integer', 'string'], description: 'Start (every kind but byzantine): a step number, or a virtual time with units ("1.5 s"). link: a time.' },
           for: { type: ['integer', 'string'], description: 'Window length: steps or a time (default: until the end).' },
           duration: { type: 'string', description: 'stall: how long ("2 s").' },
           rejoin: {

@@ -100,14 +100,6 @@ export function topologyOptionsOf(file: string, where: (path: Path) => string, c
     fail(e.path, e.message);
   }
   const col = t.collective;
-  // Unit-timed collectives (max-min) are simulated on the configured links: faults that change
-  // links or cut the network mid-collective are only applied to message-timed traffic.
-  const unitTimed = c.network.sharing === 'max-min' && t.kind !== 'ring' && t.kind !== 'star';
-  c.faults.forEach((f, i) => {
-    if (unitTimed && (f.kind === 'link' || f.kind === 'partition')) {
-      fail(['faults', i, 'kind'], `expected no ${f.kind} fault on a ${t.kind} under network.sharing max-min (collectives are timed as a unit there, without faults yet; use sharing fifo or a ring), found ${f.kind}`);
-    }
-  });
   if (t.kind === 'star' && col !== 'ring') fail(['topology', 'collective'], `expected ring on a star (its parameter server aggregates), found ${col}`);
   if (col === 'hierarchical' && !built!.groups) fail(['topology', 'collective'], `expected topology hierarchical for the hierarchical collective (it needs groups), found ${t.kind}`);
   if (col === '2d-ring' && built!.dims?.length !== 2) fail(['topology', 'collective'], `expected a 2-D torus for 2d-ring, found ${t.kind}${built!.dims ? ` with ${built!.dims.length} dimensions` : ''}`);

@@ -106,11 +106,18 @@ export interface Quantities {
 }
 
 export interface FaultConfig {
-  kind: 'slow' | 'stall' | 'link' | 'crash' | 'partition';
+  kind: 'slow' | 'stall' | 'link' | 'crash' | 'partition' | 'byzantine';
   workers?: number[];
   worker?: number;
   factor?: number;
+  /** Absent only for byzantine (which starts at `from`); load.ts requires it for the rest. */
   at: number | string;
+  attack?: 'sign-flip' | 'gaussian' | 'scaled' | 'label-flip' | 'a-little-is-enough';
+  from?: number;
+  scale?: number;
+  std?: number;
+  mean?: number;
+  z?: number;
   for?: number | string;
   duration?: string;
   rejoin?: number | string;

@@ -62,6 +62,8 @@ export interface TimelineEvent {
   phases?: [string, number, number][];
   /** Messages the worker sent in this step: [to, bytes, send, arrival (null: timed by receiver)]. */
   transfers?: [number, number, number, number | null][];
+  /** The Byzantine attack the worker carried out in this step (fault kind byzantine). */
+  byzantine?: string;
 }
 
 /** Per-worker virtual-time breakdown accumulated over the run. */
@@ -143,7 +145,7 @@ export class MetricsAggregator {
         b.gradCpuSec += r.gradCpuSec;
         this.workerEnd[r.rank] = r.simTime;
         const start = r.simTime - r.comm - r.delay - r.compute;
-        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime, ...(r.background ? { background: r.background } : {}), ...(r.phases ? { phases: r.phases } : {}), ...(r.transfers ? { transfers: r.transfers } : {}) });
+        this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime, ...(r.background ? { background: r.background } : {}), ...(r.phases ? { phases: r.phases } : {}), ...(r.transfers ? { transfers: r.transfers } : {}), ...(r.byzantine ? { byzantine: r.byzantine } : {}) });
         if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
         this.lastBytes[r.rank] = r.bytesSent;
         this.lastDownBytes[r.rank] = r.bytesFromServer ?? 0;

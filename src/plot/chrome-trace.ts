@@ -21,7 +21,8 @@ const US = 1e6;
  * The run's virtual timeline as a Chrome trace: one track (tid) per worker with an event per
  * non-empty interval of each step (compute, delay / stall, communication), and one track per
  * worker for its transfers still in flight while it computes (Streaming DiLoCo's overlap), whose
- * bars would otherwise overlap the worker's own. Times are simulated seconds shown as seconds.
+ * bars would otherwise overlap the worker's own; a Byzantine worker's attacked steps are slices
+ * `byzantine: <attack>` (category fault) around that step's own. Times are simulated seconds shown as seconds.
  *
  * With the run's topology, also one track per link ("link 0->1", in the topology's link order):
  * every message a worker sent (the timeline's `transfers`, recorded for runs of at most 64
@@ -57,6 +58,8 @@ export function chromeTrace(
     interval('delay / stall', 'delay', e.worker, e.step, e.computeEnd, e.delayEnd);
     interval('communication', 'comm', e.worker, e.step, e.delayEnd, e.end);
     for (const [a, b] of e.background ?? []) interval('transfer in flight', 'in-flight', inFlightTid(e.worker), e.step, a, b);
+    // A Byzantine worker's step (fault kind byzantine): a slice around the step's own slices.
+    if (e.byzantine) interval(`byzantine: ${e.byzantine}`, 'fault', e.worker, e.step, e.start, e.end);
   }
   if (topology) {
     const linkIndex = new Map(topology.links.map((l, i) => [l, i]));

@@ -5,6 +5,14 @@ import type { EvalLine, MetricsLine, TimelineEvent, TrainLine, WorkerBreakdown }
 import { timelineWindow } from './timeline-window.ts';
 import { fmtByKey, KEY_TITLES } from './report-format.ts';
 import { BAND_KIND, groupCurve, type CurveGroup, type Point, type XAxis, type YAxis } from './seed-aggregate.ts';
+import type { RunLinkTraffic } from './link-traffic.ts';
+import type { LinkUsage } from '../sim/link-utilization.ts';
+
+/** report.html's link section: the run's real traffic per link, and links.png's one all-reduce. */
+export interface ReportLinks {
+  traffic: RunLinkTraffic | null;
+  allReduce: { title: string; usage: LinkUsage[] } | null;
+}
 
 const require = createRequire(import.meta.url);
 
@@ -110,7 +118,30 @@ function chartBox(id: string, height = 380): string {
   return `<div class="card"><div class="chart" style="--h:${height}px"><canvas id="${id}"></canvas></div></div>`;
 }
 
-export function writeRunReport(runDir: string, title: string, lines: MetricsLine[], breakdown: WorkerBreakdown[], timeline: TimelineEvent[], summary: Record<string, unknown>): void {
+/** The link section's HTML and script (empty when the run recorded no link traffic). */
+function linkSection(links: ReportLinks | undefined): { html: string; script: string } {
+  const traffic = links?.traffic ?? null;
+  const all = links?.allReduce ?? null;
+  if (!traffic && !all) return { html: '', script: '' };
+  const table = traffic
+    ? `<div class="scroll"><table><tr><th>link</th><th>bytes carried</th><th>busy (time at full bandwidth / simulated time)</th></tr>${traffic.links
+        .map((l) => `<tr><td>${esc(l.link)}</td><td>${esc(fmtByKey('bits', 8 * l.bytes))}</td><td>${(100 * l.busy).toFixed(2)} %</td></tr>`)
+        .join('')}</table></div>`
+    : '';
+  const html = `<h2>Links</h2>${table}<div class="grid">${traffic ? chartBox('link-traffic') : ''}${all ? chartBox('link-util') : ''}</div>`;
+  const script = `
+const traffic = ${data(traffic)};
+if (traffic) new Chart(document.getElementById('link-traffic'), { type: 'line', data: { datasets: traffic.links.map((l, i) => ({ label: l.link + ' (' + (100 * l.busy).toFixed(1) + ' % busy)', data: l.perBin.map((b, k) => ({ x: (k + 0.5) * traffic.binSec, y: 8 * b / traffic.binSec / 1e6 })), borderColor: palette[i % palette.length], pointRadius: 0, borderWidth: 1.5, stepped: 'middle' })) },
+  options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' }, title: { display: true, text: 'traffic of the busiest links over the run (mean Mbit/s per time bin)' } }, scales: { x: { type: 'linear', title: { display: true, text: 'simulated time (s)' } }, y: { title: { display: true, text: 'Mbit/s' } } } } });
+const allReduce = ${data(all)};
+if (allReduce) new Chart(document.getElementById('link-util'), { type: 'line', data: { datasets: allReduce.usage.map((u, i) => ({ label: u.link + ' (' + (u.bits / 8e6).toFixed(3) + ' MB)', data: u.times.map((t, k) => ({ x: t * 1e3, y: u.value[k] })), borderColor: palette[i % palette.length], pointRadius: 0, borderWidth: 1.5, stepped: 'before' })) },
+  options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' }, title: { display: true, text: allReduce.title } }, scales: { x: { type: 'linear', title: { display: true, text: 'virtual time within the all-reduce (ms)' } }, y: { min: 0, title: { display: true, text: 'link utilization' } } } } });
+`;
+  return { html, script };
+}
+
+export function writeRunReport(runDir: string, title: string, lines: MetricsLine[], breakdown: WorkerBreakdown[], timeline: TimelineEvent[], summary: Record<string, unknown>, links?: ReportLinks): void {
+  const linkPart = linkSection(links);
   const run = runData(title, lines);
   const win = timelineWindow(timeline, breakdown.length);
   const workers = breakdown.length;
@@ -129,6 +160,7 @@ export function writeRunReport(runDir: string, title: string, lines: MetricsLine
 ${['step', 'time', 'bits'].map((x) => `${chartBox(`loss-${x}`)}${chartBox(`acc-${x}`)}`).join('\n')}
 ${chartBox('breakdown')}${chartBox('timeline', Math.max(380, 120 + 40 * timelineRows))}
 </div>
+${linkPart.html}
 <h2>Resolved configuration (config.yaml)</h2><pre>${esc(config)}</pre>`;
   const script = `
 const run = ${data(run)};
@@ -149,9 +181,10 @@ new Chart(document.getElementById('timeline'), { type: 'bar', data: { labels: ro
   { label: 'delay / stall', data: seg('computeEnd', 'delayEnd'), backgroundColor: '#d62728', grouped: false },
   { label: 'communication', data: seg('delayEnd', 'end'), backgroundColor: '#1f77b4', grouped: false },
   { label: 'down (crashed)', data: down.map(g => ({ x: [g.start, g.end], y: 'worker ' + g.worker })), backgroundColor: '#404040', grouped: false },
+  ...[...new Set(t.filter(e => e.byzantine).map(e => e.byzantine))].sort().map(a => ({ label: 'byzantine: ' + a, data: t.filter(e => e.byzantine === a).map(e => ({ x: [e.start, e.end], y: 'worker ' + e.worker })), backgroundColor: '#7b3294', grouped: false, barPercentage: 0.2, order: -2 })),
   { label: 'transfer in flight, overlapping compute', data: t.flatMap(e => (e.background || []).map(x => ({ x, y: 'worker ' + e.worker + ' in flight' }))), backgroundColor: '#9ecae1', grouped: false, barPercentage: 0.5 } ] },
   options: { indexAxis: 'y', responsive: true, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' }, title: { display: true, text: 'timeline, steps ${win.from}-${win.to}' } }, scales: { x: { type: 'linear', title: { display: true, text: 'simulated time (s)' } } } } });
-`;
+${linkPart.script}`;
   writeFileSync(join(runDir, 'report.html'), page(title, body, script));
 }
 

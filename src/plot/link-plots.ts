@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Topology } from '../../topologies/index.ts';
 import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import { scheduleToFlows } from '../sim/collective-time.ts';
-import { linkUtilization } from '../sim/link-utilization.ts';
+import { linkUtilization, type LinkUsage } from '../sim/link-utilization.ts';
 import { renderLineChart, type Series } from './render-chart.ts';
 
 /**
@@ -10,7 +10,7 @@ import { renderLineChart, type Series } from './render-chart.ts';
  * the model's vector with the collective the run used, every worker entering at 0 (the network
  * model alone, max-min). Shows which links a topology's collective saturates, and for how long.
  */
-export function plotLinkUtilization(topology: Topology, schedule: Schedule, file: string, title: string, top = 4): void {
+export function plotLinkUtilization(topology: Topology, schedule: Schedule, file: string, title: string, top = 4): LinkUsage[] {
   const { flows } = scheduleToFlows(schedule, () => 0);
   const usage = linkUtilization(topology, flows, top);
   const series: Series[] = usage.map((u) => {
@@ -22,4 +22,5 @@ export function plotLinkUtilization(topology: Topology, schedule: Schedule, file
     return { label: `${u.link} (${(u.bits / 8e6).toFixed(3)} MB)`, points };
   });
   writeFileSync(file, renderLineChart({ title, xLabel: 'virtual time within the all-reduce (ms)', yLabel: 'link utilization', series }));
+  return usage;
 }

@@ -34,7 +34,8 @@ export function readTimeline(runDir: string, workers = Infinity): TimelineEvent[
 /**
  * Gantt chart of every worker over virtual time: computing (green), injected delay/stall (red),
  * communicating incl. waiting inside collectives (blue), transfers in flight while computing
- * (thin light blue), down after a crash (dark grey); gaps are idle time. `maxSteps` keeps
+ * (thin light blue), down after a crash (dark grey), steps in which a Byzantine worker sent its
+ * attack (a thin purple bar over the step, one legend entry per attack); gaps are idle time. `maxSteps` keeps
  * long runs legible (timelineWindow picks which steps are drawn).
  */
 export function plotTimeline(events: TimelineEvent[], workers: number, out: string, name: string, maxSteps = 60): void {
@@ -61,6 +62,7 @@ export function plotTimeline(events: TimelineEvent[], workers: number, out: stri
           ? [{ label: 'down (crashed)', data: down.map((g) => ({ x: [g.start, g.end], y: label(g.worker) })) as never, backgroundColor: COLORS.down, grouped: false, barPercentage: 0.8 }]
           : []),
         ...phaseDatasets(shown, label),
+        ...byzantineDatasets(shown, label),
         ...(inFlight.length > 0
           ? [{ label: 'transfer in flight, overlapping compute', data: inFlight as never, backgroundColor: COLORS.background, grouped: false, barPercentage: 0.5 }]
           : []),
@@ -102,6 +104,21 @@ export function plotBreakdown(breakdown: WorkerBreakdown[], out: string, title: 
   };
   writeFileSync(out, render(config, 800, 500));
 }
+
+/** Steps in which a worker was Byzantine (fault kind byzantine): a thin bar over the whole step, per attack. */
+function byzantineDatasets(shown: TimelineEvent[], label: (w: number) => string) {
+  const attacks = [...new Set(shown.flatMap((e) => (e.byzantine ? [e.byzantine] : [])))].sort();
+  return attacks.map((attack, i) => ({
+    label: `byzantine: ${attack}`,
+    data: shown.filter((e) => e.byzantine === attack && e.end > e.start).map((e) => ({ x: [e.start, e.end], y: label(e.worker) })) as never,
+    backgroundColor: BYZANTINE_COLORS[i % BYZANTINE_COLORS.length],
+    grouped: false,
+    barPercentage: 0.2,
+    order: -2,
+  }));
+}
+
+const BYZANTINE_COLORS = ['#7b3294', '#c51b7d', '#542788'];
 
 const PHASE_COLORS = ['#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
 

@@ -2,13 +2,19 @@ import { chooseCollective, type CollectiveOptions } from '../../comm/collectives
 import { allReduceSchedule, applicableCollectives, type Schedule } from '../../comm/collectives/schedules/index.ts';
 import type { Topology } from '../../topologies/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
-import { timeSchedule } from '../sim/collective-time.ts';
+import { timeSchedule, type CollectiveTiming } from '../sim/collective-time.ts';
+import { UnitLedger } from '../sim/unit-ledger.ts';
+import { FaultSchedule } from '../sim/faults.ts';
 import { topologyOf } from './run-setup.ts';
 import { plotLinkUtilization } from '../plot/link-plots.ts';
+import type { LinkUsage } from '../sim/link-utilization.ts';
 
 /** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
 export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc)): CollectiveOptions {
   const sharing = lc.config.network.sharing;
+  // Link faults and partitions reach unit-timed collectives through the flow simulation (the
+  // choice of auto is made on the configured network, without them).
+  const faults = lc.faults.some((f) => f.kind === 'link' || f.kind === 'partition') ? new FaultSchedule(lc.faults) : null;
   const shape = { ...(topology.groups ? { groups: topology.groups } : {}), ...(topology.dims ? { dims: topology.dims } : {}) };
   return {
     collective: lc.config.topology.collective,
@@ -16,7 +22,28 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
     // On a ring topology every collective's messages are timed one by one: the ring all-reduce's
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
-    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: (schedule: Schedule, entries: readonly number[]) => timeSchedule(topology, schedule, entries, 'max-min') } : {}),
+    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: unitTimer(topology, faults) } : {}),
+  };
+}
+
+/**
+ * Times unit-timed collectives for every rank of this process: each op once (the ranks of one
+ * process share the answer: all have the same entry times), in op order, against a ledger of the
+ * collectives timed before (src/sim/unit-ledger.ts): a collective that enters while an earlier
+ * one is still in flight (a Streaming DiLoCo fragment) gets the link capacity that one leaves.
+ */
+export function unitTimer(topology: Topology, faults: FaultSchedule | null): (schedule: Schedule, entries: readonly number[], op: number) => CollectiveTiming {
+  const ledger = new UnitLedger();
+  const byOp = new Map<number, CollectiveTiming>();
+  return (schedule, entries, op) => {
+    let t = byOp.get(op);
+    if (!t) {
+      t = timeSchedule(topology, schedule, entries, 'max-min', 4, faults, ledger);
+      byOp.set(op, t);
+      // Every rank of this process asks for op k before any can enter op k + 1: keep a few.
+      if (byOp.size > 8) byOp.delete(byOp.keys().next().value!);
+    }
+    return t;
   };
 }
 
@@ -45,11 +72,15 @@ export function collectiveReport(lc: LoadedConfig, modelSize: number): { configu
   return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize };
 }
 
-/** plots/links.png for a run on a topology with worker-to-worker collectives (not the star). */
-export function plotRunLinks(lc: LoadedConfig, modelSize: number, file: string): void {
+/**
+ * plots/links.png for a run on a topology with worker-to-worker collectives (not the star);
+ * returns what it drew (report.html shows the same).
+ */
+export function plotRunLinks(lc: LoadedConfig, modelSize: number, file: string): { title: string; usage: LinkUsage[] } {
   const topology = topologyOf(lc);
   const o = collectiveOptionsOf(lc, topology);
   const kind = chooseCollective(o, lc.config.workers, modelSize);
   const schedule = allReduceSchedule(kind, lc.config.workers, modelSize, o.shape);
-  plotLinkUtilization(topology, schedule, file, `${lc.config.name}: busiest links during one ${kind} all-reduce of the model (${topology.kind})`);
+  const title = `${lc.config.name}: busiest links during one ${kind} all-reduce of the model (${topology.kind})`;
+  return { title, usage: plotLinkUtilization(topology, schedule, file, title) };
 }

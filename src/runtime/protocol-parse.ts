@@ -47,6 +47,7 @@ function report(v: unknown): v is WorkerReport {
   if (v['bytesFromServer'] !== undefined && !isNat(v['bytesFromServer'])) return false;
   if (v['bytesTo'] !== undefined && !isPairs(v['bytesTo'])) return false;
   const bg = v['background'];
+  if (v['byzantine'] !== undefined && !isStr(v['byzantine'], 64)) return false;
   if (bg !== undefined && !(Array.isArray(bg) && bg.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number')))) return false;
   // Collective phases of the step (timeline): [name, start, end].
   const ph = v['phases'];

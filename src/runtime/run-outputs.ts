@@ -6,6 +6,7 @@ import { buildSummary, type Summary } from '../metrics/summary.ts';
 import { plotRun } from '../plot/run-plots.ts';
 import { plotBreakdown, plotTimeline, readTimeline } from '../plot/timeline-plots.ts';
 import { writeRunReport } from '../plot/html-report.ts';
+import { runLinkTraffic } from '../plot/link-traffic.ts';
 import { writeChromeTrace } from '../plot/chrome-trace.ts';
 import { topologyOf } from './run-setup.ts';
 import { gossipNeighbours } from '../../topologies/neighbours.ts';
@@ -52,13 +53,14 @@ export async function writeRunOutputs(
     // Time-only runs use no more of the timeline (report.html is for full runs).
     const timeline = readTimeline(outDir, opts.timeOnly ? ganttWorkers : Infinity);
     const shown = ganttWorkers < c.workers ? timeline.filter((e) => e.worker < ganttWorkers) : timeline;
-    writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc), server ? (server as Endpoint).drainTransfers() : []);
+    const serverSends = server ? (server as Endpoint).drainTransfers() : [];
+    writeChromeTrace(join(outDir, 'trace.json'), shown, ganttWorkers, c.name, topologyOf(lc), serverSends);
     plotTimeline(shown, ganttWorkers, join(outDir, 'plots', 'timeline.png'), c.name);
     // Likewise the breakdown's bars (10,000 of them took seconds to draw in 800 pixels).
     const barsNote = ganttWorkers < c.workers ? ` (workers 0-${ganttWorkers - 1} of ${c.workers})` : '';
     plotBreakdown(breakdown.slice(0, ganttWorkers), join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went${barsNote}`);
-    if (c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives) plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png'));
-    if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>);
+    const allReduce = c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives ? plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png')) : null;
+    if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>, { traffic: runLinkTraffic(topologyOf(lc), timeline, serverSends, summary.simTimeSec), allReduce });
   } catch (e) {
     // Plots are a convenience: a failure to draw must not lose a finished run's results.
     opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);

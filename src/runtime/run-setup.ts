@@ -94,7 +94,7 @@ export function topologyOf(lc: LoadedConfig): Topology {
 }
 
 export function networkOf(lc: LoadedConfig): NetworkModel {
-  return new NetworkModel(topologyOf(lc), new FaultSchedule(lc.faults));
+  return new NetworkModel(topologyOf(lc), new FaultSchedule(lc.faults), lc.config.network.sharing);
 }
 
 export interface Preflight {

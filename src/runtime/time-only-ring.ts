@@ -1,3 +1,4 @@
+import { isMeanAggregator, type AggregatorConfig } from '../../optimizers/common/aggregator-option.ts';
 import type { StepReport, WorkerReport } from '../../optimizers/worker-context.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { ComputeTimeModel } from '../sim/compute-time.ts';
@@ -18,6 +19,8 @@ export function ringSgdShortcutApplies(lc: LoadedConfig): boolean {
   const c = lc.config;
   return (
     c.optimizer.kind === 'allreduce-sgd' &&
+    // A robust aggregator all-gathers instead of all-reducing.
+    isMeanAggregator(c.optimizer['aggregator'] as AggregatorConfig | undefined) &&
     c.topology.kind === 'ring' &&
     c.topology.collective === 'ring' &&
     c.compute.mode === 'modelled' &&

@@ -21,6 +21,7 @@ import { Trainer } from '../train/trainer.ts';
 import { loadDataset, stragglerDelayOf, modelOf, networkOf, shardsOf, topologyOf } from './run-setup.ts';
 import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import { loadPlugins, pluginAlgorithm } from './plugins.ts';
+import { byzantineRoleOf, withFlippedLabels } from './byzantine-role.ts';
 
 /** What a replacement process continues from (fault timeline `rejoin`, ws): its predecessor's
  * traffic counters, announced before it died. */
@@ -51,6 +52,8 @@ export class WorkerHost {
   private data: Dataset | null = null;
   private init: Float32Array | null = null;
   private program: FaultProgram | null = null;
+  /** A label-flipping Byzantine worker's oracle (built on first use; byzantine-role.ts). */
+  private flippedOracle: (() => GradientOracle) | null = null;
 
   constructor(
     private readonly lc: LoadedConfig,
@@ -91,6 +94,7 @@ export class WorkerHost {
     this.init = initParams(model, this.lc.config.seed);
     if (this.timeOnly) {
       this.oracle = timeOnlyOracle(model.size);
+      this.flippedOracle = () => this.oracle!;
       return;
     }
     const trainer = new Trainer(model, ds, this.lc.config.data.batchSize);
@@ -101,6 +105,12 @@ export class WorkerHost {
       lossAndGrad: (p, b, g) => trainer.lossAndGrad(p, b, g),
       evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples),
       lastTiming: () => trainer.timing,
+    };
+    let flipped: GradientOracle | null = null;
+    this.flippedOracle = () => {
+      if (flipped) return flipped;
+      const t = new Trainer(model, withFlippedLabels(ds), c.data.batchSize);
+      return (flipped = { paramCount: model.size, lossAndGrad: (p, b, g) => t.lossAndGrad(p, b, g), evaluate: (p) => trainer.evaluate(p, trainer.data.test, c.train.evalSamples), lastTiming: () => t.timing });
     };
   }
 
@@ -144,6 +154,7 @@ export class WorkerHost {
       const sampler = new BatchSampler(shards[ep.rank]!, c.data.batchSize, c.seed, ep.rank);
       const rng = new Rng(c.seed, 'compression', ep.rank);
       const partitionSamplers = new Map<number, BatchSampler>();
+      const byzantine = byzantineRoleOf(ep.rank, { faults, workers: c.workers, seed: c.seed, batchSize: c.data.batchSize, shards, oracle, flippedOracle: this.flippedOracle! });
       const ctx: WorkerContext = {
         rank: ep.rank,
         workers: c.workers,
@@ -180,6 +191,7 @@ export class WorkerHost {
         neighbours: () => (neighbourGraph ??= gossipNeighbours(topologyOf(this.lc))),
         replacement,
         crashesAt: (step) => faults.crashStep(ep.rank) === step,
+        ...(byzantine ? { byzantine } : {}),
         crash: async (step) => {
           onCrash();
           if (c.transport.kind === 'ws') {
@@ -213,6 +225,7 @@ export class WorkerHost {
             ...phasesOf(ep),
             ...transfersOf(ep),
             ...(extra?.staleness !== undefined ? { staleness: extra.staleness } : {}),
+            ...(byzantine?.attackAt(step) ? { byzantine: byzantine.attackAt(step)! } : {}),
             ...(step === c.train.steps ? { bytesTo: [...ep.stats.bytesTo.entries()].sort((x, y) => x[0] - y[0]) } : {}),
           }),
         };

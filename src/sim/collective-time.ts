@@ -1,6 +1,8 @@
 import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Topology } from '../../topologies/index.ts';
-import { simulateFlows, type FlowRequest, type Sharing } from './flow-sim.ts';
+import type { FaultSchedule } from './faults.ts';
+import { simulateFlows, type FlowRequest, type Reservation, type Sharing } from './flow-sim.ts';
+import type { UnitLedger } from './unit-ledger.ts';
 import { NetworkModel } from './network-model.ts';
 import { timeNeighbourRing } from './neighbour-ring-time.ts';
 
@@ -21,19 +23,65 @@ export interface CollectiveTiming {
  * their previous rounds (their receives and own sends arrived) and entered the collective: the
  * rule runSchedule follows with real bytes, so with `fifo` sharing both give the same times.
  */
-export function timeSchedule(topology: Topology, schedule: Schedule, entry: number | readonly number[], sharing: Sharing = 'max-min', elementBytes = 4): CollectiveTiming {
-  const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
-  // A ring whose transfers never contend: the same clocks without replaying (neighbour-ring-time.ts).
-  return timeNeighbourRing(topology, schedule, entryOf, sharing, elementBytes) ?? replaySchedule(topology, schedule, entry, sharing, elementBytes);
+export function timeSchedule(
+  topology: Topology,
+  schedule: Schedule,
+  entry: number | readonly number[],
+  sharing: Sharing = 'max-min',
+  elementBytes = 4,
+  /** Link faults and partitions of the run's timeline (flow-sim.ts: rates change at their breakpoints, partitions stall the flows they cut). */
+  faults: FaultSchedule | null = null,
+  /** max-min: collectives timed before and maybe still in flight; this one gets the capacity they leave, and is recorded. */
+  ledger: UnitLedger | null = null,
+): CollectiveTiming {
+  const n = schedule.n;
+  const entries = typeof entry === 'number' ? entry : [...entry];
+  const entryOf = (r: number) => (typeof entries === 'number' ? entries : entries[r]!);
+  const faulty = faults !== null && faults.faults.some((f) => f.kind === 'link' || f.kind === 'partition');
+  const useLedger = ledger !== null && sharing === 'max-min';
+  let reserved: Reservation[] = [];
+  if (useLedger) {
+    let first = Infinity;
+    for (let r = 0; r < n; r++) first = Math.min(first, entryOf(r));
+    reserved = ledger.reservedFrom(first);
+    // Earlier collectives whose flows are all over by then leave the links as they were.
+    if (!reserved.some((x) => x.rate > 0)) reserved = [];
+  }
+  // A ring whose transfers never contend: the same clocks without replaying (neighbour-ring-time.ts),
+  // unless faults or earlier collectives change the links' capacity meanwhile.
+  const fast = !faulty && reserved.length === 0 ? timeNeighbourRing(topology, schedule, entryOf, sharing, elementBytes) : null;
+  if (fast) {
+    // Its flows are over by its makespan (a conservative end for the ledger).
+    if (useLedger) recordInLedger(ledger, topology, schedule, entryOf, elementBytes, faults, reserved, fast.makespan);
+    return fast;
+  }
+  const { timing, lastEnd } = replay(topology, schedule, entryOf, sharing, elementBytes, faults, reserved);
+  if (useLedger && lastEnd > -Infinity) recordInLedger(ledger, topology, schedule, entryOf, elementBytes, faults, reserved, lastEnd);
+  return timing;
 }
 
 /** timeSchedule through the message model (`fifo`) or the flow simulator (`max-min`), whatever the schedule. */
-export function replaySchedule(topology: Topology, schedule: Schedule, entry: number | readonly number[], sharing: Sharing = 'max-min', elementBytes = 4): CollectiveTiming {
+export function replaySchedule(topology: Topology, schedule: Schedule, entry: number | readonly number[], sharing: Sharing = 'max-min', elementBytes = 4, faults: FaultSchedule | null = null): CollectiveTiming {
+  const entries = typeof entry === 'number' ? entry : [...entry];
+  return replay(topology, schedule, (r) => (typeof entries === 'number' ? entries : entries[r]!), sharing, elementBytes, faults, []).timing;
+}
+
+/** The replay, and (max-min) when its last transfer's last bit left. */
+function replay(
+  topology: Topology,
+  schedule: Schedule,
+  entryOf: (r: number) => number,
+  sharing: Sharing,
+  elementBytes: number,
+  faults: FaultSchedule | null,
+  reserved: Reservation[],
+): { timing: CollectiveTiming; lastEnd: number } {
   const n = schedule.n;
-  const entryOf = (r: number) => (typeof entry === 'number' ? entry : entry[r]!);
-  if (sharing === 'fifo') return replayMessages(topology, schedule, entryOf, elementBytes);
+  if (sharing === 'fifo') return { timing: replayMessages(topology, schedule, entryOf, elementBytes, faults), lastEnd: -Infinity };
   const { flows, clock, transfers, joins } = scheduleToFlows(schedule, entryOf, elementBytes);
-  const times = simulateFlows(topology, flows, 'max-min');
+  const times = simulateFlows(topology, flows, 'max-min', undefined, faults, reserved.length > 0 ? reserved : null);
+  let lastEnd = -Infinity;
+  for (let f = 0; f < flows.length; f++) if (flows[f]!.from !== flows[f]!.to && times.end[f]! > lastEnd) lastEnd = times.end[f]!;
   const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, times.arrival[f]!]);
   const finish = new Float64Array(n);
   let makespan = -Infinity;
@@ -41,7 +89,27 @@ export function replaySchedule(topology: Topology, schedule: Schedule, entry: nu
     finish[r] = clock[r]! >= 0 ? times.arrival[clock[r]!]! : entryOf(r);
     if (finish[r]! > makespan) makespan = finish[r]!;
   }
-  return { finish, makespan, transfers, roundEnds };
+  return { timing: { finish, makespan, transfers, roundEnds }, lastEnd };
+}
+
+/** Keep a collective in the ledger; its rate profile is replayed only if a later one enters before `end`. */
+function recordInLedger(
+  ledger: UnitLedger,
+  topology: Topology,
+  schedule: Schedule,
+  entryOf: (r: number) => number,
+  elementBytes: number,
+  faults: FaultSchedule | null,
+  reserved: Reservation[],
+  end: number,
+): void {
+  ledger.add(end, () => {
+    const again = scheduleToFlows(schedule, entryOf, elementBytes).flows;
+    const events: { t: number; f: number; r: number }[] = [];
+    simulateFlows(topology, again, 'max-min', (t, f, r) => events.push({ t, f, r }), faults, reserved.length > 0 ? reserved : null);
+    const index = new Map(topology.links.map((l, i) => [l, i]));
+    return { events, routeOf: (f: number) => topology.route(again[f]!.from, again[f]!.to).map((l) => index.get(l) ?? -1).filter((i) => i >= 0) };
+  });
 }
 
 /**
@@ -50,9 +118,9 @@ export function replaySchedule(topology: Topology, schedule: Schedule, entry: nu
  * a receiver that reached the round later than the sender shifts the arrival by the difference;
  * a rank's clock after a round is the latest of its receives and its own sends' arrivals.
  */
-function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): CollectiveTiming {
+function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number, faults: FaultSchedule | null): CollectiveTiming {
   const n = schedule.n;
-  const model = new NetworkModel(topology);
+  const model = new NetworkModel(topology, faults);
   const clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
   const next = new Float64Array(n);
   let transfers = 0;

@@ -15,7 +15,11 @@
  *          the partition heals
  * - link:  the link `link` ("0->1" on a ring, "server-in"/"server-out" on a star) has another
  *          bandwidth and/or latency for virtual times in [at, at + for)
+ * - byzantine: from step `from` on, `workers` send what `attack` makes of their gradient
+ *          (comm/byzantine), or train on flipped labels (label-flip); src/runtime/byzantine-role.ts
  */
+import type { AttackSpec } from '../../comm/byzantine/apply.ts';
+
 export type When = { step: number } | { time: number };
 
 export type Fault =
@@ -23,7 +27,8 @@ export type Fault =
   | { kind: 'stall'; worker: number; at: When; duration: number }
   | { kind: 'link'; link: string; bandwidth: number | null; latency: number | null; at: number; for: number | null }
   | { kind: 'crash'; worker: number; at: { step: number }; rejoin: { steps: number } | { time: number } | null }
-  | { kind: 'partition'; workers: number[]; at: number; for: number };
+  | { kind: 'partition'; workers: number[]; at: number; for: number }
+  | { kind: 'byzantine'; workers: number[]; attack: AttackSpec; from: number };
 
 function within(at: When, span: When | null, step: number, time: number): boolean {
   if ('step' in at) {
@@ -54,6 +59,18 @@ export class FaultSchedule {
   /** True if `worker` crashes and a replacement may take its place. */
   rejoins(worker: number): boolean {
     return this.faults.some((x) => x.kind === 'crash' && x.worker === worker && x.rejoin !== null);
+  }
+
+  /** The Byzantine attack of `worker` and the step it starts at, or null (an honest worker). */
+  byzantine(worker: number): { attack: AttackSpec; from: number } | null {
+    for (const x of this.faults) if (x.kind === 'byzantine' && x.workers.includes(worker)) return { attack: x.attack, from: x.from };
+    return null;
+  }
+
+  /** Every worker some byzantine fault names, ascending. */
+  byzantineWorkers(): number[] {
+    const s = new Set(this.faults.flatMap((x) => (x.kind === 'byzantine' ? x.workers : [])));
+    return [...s].sort((a, b) => a - b);
   }
 
   get empty(): boolean {

@@ -1,7 +1,8 @@
 import type { Link, Topology } from '../../topologies/index.ts';
 import { IndexHeap } from './event-heap.ts';
 import { maxMinRates } from './max-min.ts';
-import { latencyAt } from '../../topologies/trace.ts';
+import { bandwidthAt, latencyAt } from '../../topologies/trace.ts';
+import type { FaultSchedule } from './faults.ts';
 import { NetworkModel } from './network-model.ts';
 
 export type Sharing = 'max-min' | 'fifo';
@@ -15,6 +16,13 @@ export interface FlowRequest {
   ready: number;
   /** Flows that must have arrived before this one can start (indices into the request list). */
   deps: readonly number[];
+}
+
+/** From virtual time `t` on, `rate` bits/s of link `link` (index into topology.links) are taken. */
+export interface Reservation {
+  t: number;
+  link: number;
+  rate: number;
 }
 
 export interface FlowTimes {
@@ -38,6 +46,12 @@ export interface FlowTimes {
  * A flow starts once its sender is ready and its dependencies have arrived; ties between events
  * at one virtual time are broken by (sender, receiver, index), so the result is a function of
  * the requests only.
+ *
+ * `faults` (max-min): a link fault changes its link's bandwidth (and latency) for its window,
+ * so the flows crossing it are refilled at its start and at its end, as at a trace breakpoint;
+ * while a partition is in force, a flow between its two sides is stalled (rate 0, it keeps what
+ * it has sent) and resumes when the partition heals. `fifo` hands them to the message model,
+ * which applies them at each transfer's start.
  */
 export function simulateFlows(
   topology: Topology,
@@ -45,6 +59,13 @@ export function simulateFlows(
   sharing: Sharing = 'max-min',
   /** max-min: told every rate assignment (virtual time, flow, bits/s; 0 when the flow ends), for utilization plots. */
   onRate?: (t: number, flow: number, rate: number) => void,
+  faults: FaultSchedule | null = null,
+  /**
+   * max-min: capacity already taken on links by transfers timed before (earlier collectives
+   * still in flight): from `t` on, `rate` bits/s of link index `link` are not available (the
+   * absolute reserved rate, replacing the link's previous one).
+   */
+  reserved: readonly Reservation[] | null = null,
 ): FlowTimes {
   const n = flows.length;
   const start = new Float64Array(n);
@@ -78,7 +99,7 @@ export function simulateFlows(
   if (sharing === 'fifo') {
     // The message model, in (ready time, sender, receiver, index) order: a flow's dependencies
     // have arrived by its ready time, so every flow is timed after all flows it waits for.
-    const model = new NetworkModel(topology);
+    const model = new NetworkModel(topology, faults);
     for (let i = byStart.pop(); i !== undefined; i = byStart.pop()) {
       const f = flows[i]!;
       start[i] = readyAt[i]!;
@@ -98,21 +119,51 @@ export function simulateFlows(
     let r = routes2.get(key);
     if (!r) {
       const path = topology.route(from, to);
-      r = { links: Int32Array.from(path, (l) => index.get(l)!), latency: path.reduce((s, l) => s + l.latency, 0), traced: path.some((l) => l.trace) ? path : null };
+      r = { links: Int32Array.from(path, (l) => index.get(l)!), latency: path.reduce((s, l) => s + l.latency, 0), traced: path.some((l) => l.trace || faulted.has(l.id)) ? path : null };
       routes2.set(key, r);
     }
     return r;
   };
-  /** The route's latency for a flow whose last bit leaves at t (traced links: their latency then). */
+  // Links some fault changes (by id), and the partitions: both only matter when present.
+  const faulted = new Set<string>();
+  const breaks: { t: number; l: number; reserve?: number }[] = [];
+  let partitioned = false;
+  for (const f of faults?.faults ?? []) {
+    if (f.kind === 'link') faulted.add(f.link);
+    if (f.kind === 'partition') {
+      partitioned = true;
+      // l = -1: the set of stalled flows changes.
+      breaks.push({ t: f.at, l: -1 }, { t: f.at + f.for, l: -1 });
+    }
+  }
+  /** A link's bandwidth / latency at t: a fault in force wins over its trace. */
+  const linkFault = (l: Link, t: number) => (faulted.has(l.id) ? faults!.link(l.id, t) : null);
+  const bandwidthOf = (l: Link, t: number) => linkFault(l, t)?.bandwidth ?? bandwidthAt(l, t);
+  /** The route's latency for a flow whose last bit leaves at t (traced or faulted links: their latency then). */
   const latencyOf = (from: number, to: number, t: number) => {
     const r = routeOf(from, to);
-    return r.traced ? r.traced.reduce((s, l) => s + latencyAt(l, t), 0) : r.latency;
+    return r.traced ? r.traced.reduce((s, l) => s + (linkFault(l, t)?.latency ?? latencyAt(l, t)), 0) : r.latency;
   };
-  // Trace breakpoints: the link's bandwidth changes, so the flows crossing it are refilled.
-  const breaks: { t: number; l: number; bw: number }[] = [];
-  topology.links.forEach((l, k) => l.trace?.times.forEach((t, i) => breaks.push({ t, l: k, bw: l.trace!.bandwidth[i]! })));
+  // Trace, fault and reservation breakpoints: the link's capacity changes, so the flows crossing it are refilled.
+  const taken = new Float64Array(topology.links.length);
+  for (const r of reserved ?? []) breaks.push({ t: r.t, l: r.link, reserve: r.rate });
+  topology.links.forEach((l, k) => {
+    l.trace?.times.forEach((t) => breaks.push({ t, l: k }));
+    for (const f of faults?.faults ?? []) {
+      if (f.kind !== 'link' || f.link !== l.id) continue;
+      breaks.push({ t: f.at, l: k });
+      if (f.for !== null) breaks.push({ t: f.at + f.for, l: k });
+    }
+  });
   breaks.sort((x, y) => x.t - y.t || x.l - y.l);
   let nb = 0;
+  /** True while a partition separates the flow's ends (it is stalled). */
+  const cut = (f: number) => partitioned && faults!.partitionHeal(flows[f]!.from, flows[f]!.to, now) > now;
+  const stalled = new Uint8Array(n);
+  // Flows started and not yet ended: counted (stalled ones wait for a breakpoint), and listed
+  // only when partitions must re-examine them (a Set per flow costs large collectives time).
+  const active = new Set<number>();
+  let activeCount = 0;
   const remaining = new Float64Array(n);
   const rateOf = new Float64Array(n);
   const updated = new Float64Array(n);
@@ -204,13 +255,47 @@ export function simulateFlows(
     if (a !== undefined && arrival[a]! < t) t = arrival[a]!;
     const d = liveDone();
     if (d < t) t = d;
-    if (t === Infinity) break;
+    // Stalled flows wait for a breakpoint (a partition heals): the run goes on while one is left.
+    if (t === Infinity && (activeCount === 0 || nb >= breaks.length)) break;
     if (nb < breaks.length && breaks[nb]!.t < t) t = Math.max(now, breaks[nb]!.t);
     now = t;
     dirty.length = 0;
+    let partitionsChanged = false;
     for (; nb < breaks.length && breaks[nb]!.t <= now; nb++) {
-      bandwidth[breaks[nb]!.l] = breaks[nb]!.bw;
-      dirty.push(breaks[nb]!.l);
+      const l = breaks[nb]!.l;
+      if (l < 0) {
+        partitionsChanged = true;
+        continue;
+      }
+      const reserve = breaks[nb]!.reserve;
+      if (reserve !== undefined) taken[l] = reserve;
+      bandwidth[l] = Math.max(0, bandwidthOf(topology.links[l]!, now) - taken[l]!);
+      dirty.push(l);
+    }
+    if (partitionsChanged) {
+      // Flows that a partition now separates stop where they are; healed ones resume.
+      for (const f of active) {
+        const c = cut(f);
+        if (c === (stalled[f] === 1)) continue;
+        if (c) {
+          remaining[f] = Math.max(0, remaining[f]! - rateOf[f]! * (now - updated[f]!));
+          updated[f] = now;
+          rateOf[f] = 0;
+          version[f]!++;
+          onRate?.(now, f, 0);
+          stalled[f] = 1;
+          for (const l of flowLinks[f]!) {
+            onLink[l]!.delete(f);
+            dirty.push(l);
+          }
+        } else {
+          stalled[f] = 0;
+          for (const l of flowLinks[f]!) {
+            onLink[l]!.add(f);
+            dirty.push(l);
+          }
+        }
+      }
     }
     // Flows whose last bit leaves now.
     for (let e = liveDone(); e <= now; e = liveDone()) {
@@ -218,6 +303,8 @@ export function simulateFlows(
       popDone();
       version[f]!++;
       end[f] = now;
+      activeCount--;
+      if (partitioned) active.delete(f);
       onRate?.(now, f, 0);
       arrival[f] = now + latencyOf(flows[f]!.from, flows[f]!.to, now);
       arrivals.push(f);
@@ -245,6 +332,14 @@ export function simulateFlows(
       flowLinks[x] = links;
       remaining[x] = flows[x]!.bytes * 8;
       updated[x] = now;
+      activeCount++;
+      if (partitioned) active.add(x);
+      if (cut(x)) {
+        // Across a partition: it waits (rate 0) until the partition heals.
+        stalled[x] = 1;
+        rateOf[x] = 0;
+        continue;
+      }
       for (const l of links) {
         onLink[l]!.add(x);
         dirty.push(l);

@@ -2,6 +2,17 @@ import type { LinkTiming } from '../../comm/message.ts';
 import type { Link, Topology } from '../../topologies/index.ts';
 import type { FaultSchedule } from './faults.ts';
 import { bandwidthAt, latencyAt } from '../../topologies/trace.ts';
+import { simulateFlows, type Sharing } from './flow-sim.ts';
+import { SharedPortQueue } from './shared-port.ts';
+import type { SharedIngress } from '../../comm/message.ts';
+
+/** One transfer of a group timed together (`NetworkModel.timeTogether`). */
+export interface SharedTransfer {
+  from: number;
+  to: number;
+  bytes: number;
+  sendTime: number;
+}
 
 /**
  * Virtual-time cost of messages. A hop of m bytes on a link with bandwidth B (bits/s) and
@@ -28,6 +39,12 @@ export class NetworkModel implements LinkTiming {
   constructor(
     private readonly topology: Topology,
     private readonly faults: FaultSchedule | null = null,
+    /**
+     * `max-min`: groups of transfers known together (a round's pushes into the star's shared
+     * server port, the replies out of it) share their links max-min fairly (`timeTogether`).
+     * `fifo` (the default here; runs pass network.sharing): first come first served.
+     */
+    private readonly sharing: Sharing = 'fifo',
   ) {
     this.linkIndex = new Map(topology.links.map((l, i) => [l, i]));
   }
@@ -61,6 +78,81 @@ export class NetworkModel implements LinkTiming {
   isShared(from: number, to: number): boolean {
     const route = this.route(from, to);
     return route.length === 1 && route[0]!.shared;
+  }
+
+  /**
+   * Under max-min: the arrivals of transfers that are known together (a master's round: the
+   * pushes of every live worker on the shared ingress, or the replies it sends at once on the
+   * egress), simulated as flows sharing their links max-min fairly (src/sim/flow-sim.ts, with
+   * traces, link faults and partitions), each starting at its send time or when its links are
+   * free of earlier groups and messages (`busyUntil`: groups follow one another first come
+   * first served). `keep(arrivals)` says which transfers the receiver takes: only those occupy
+   * the links afterwards (a master cancels the pushes it ignores once it has what it needs; they
+   * arrive after every taken one, so the taken ones' times do not depend on it).
+   * Returns null under fifo: the caller times the transfers one by one, as it always did.
+   */
+  timeTogether(transfers: readonly SharedTransfer[], keep?: (arrivals: readonly number[]) => readonly boolean[]): number[] | null {
+    if (this.sharing !== 'max-min') return null;
+    const flows = transfers.map((t) => {
+      let ready = t.sendTime;
+      for (const link of this.route(t.from, t.to)) ready = Math.max(ready, this.busyUntil.get(this.key(link, t.from)) ?? 0);
+      return { from: t.from, to: t.to, bytes: t.bytes, ready, deps: [] as number[] };
+    });
+    const times = simulateFlows(this.topology, flows, 'max-min', undefined, this.faults);
+    const arrivals = Array.from(times.arrival);
+    const kept = keep ? keep(arrivals) : null;
+    transfers.forEach((t, i) => {
+      if (kept && !kept[i]) return;
+      for (const link of this.route(t.from, t.to)) {
+        const k = this.key(link, t.from);
+        this.busyUntil.set(k, Math.max(this.busyUntil.get(k) ?? 0, times.end[i]!));
+      }
+    });
+    return arrivals;
+  }
+
+  private readonly ingress = new Map<number, SharedIngress>();
+
+  /**
+   * Under max-min: the shared link into `to` (the star's server ingress) as a port whose
+   * transfers share it max-min fairly as the receiver learns of them (src/sim/shared-port.ts),
+   * with its trace and link faults as bandwidth changes; a transfer across a partition stalls
+   * until it heals (as in the flow simulator). Null under fifo, or when that link is not shared.
+   */
+  ingressQueue(to: number): SharedIngress | null {
+    if (this.sharing !== 'max-min') return null;
+    const from = to === 0 ? 1 : 0;
+    const route = this.route(from, to);
+    if (route.length !== 1 || !route[0]!.shared) return null;
+    let q = this.ingress.get(to);
+    if (!q) {
+      const link = route[0]!;
+      const faults = this.faults;
+      const changes = [...(link.trace?.times ?? [])];
+      let partitioned = false;
+      for (const f of faults?.faults ?? []) {
+        if (f.kind === 'link' && f.link === link.id) changes.push(f.at, ...(f.for === null ? [] : [f.at + f.for]));
+        if (f.kind === 'partition') {
+          partitioned = true;
+          changes.push(f.at, f.at + f.for);
+        }
+      }
+      changes.sort((x, y) => x - y);
+      const port = new SharedPortQueue({
+        bandwidthAt: (t) => faults?.link(link.id, t)?.bandwidth ?? bandwidthAt(link, t),
+        latencyAt: (t) => faults?.link(link.id, t)?.latency ?? latencyAt(link, t),
+        nextChange: (t) => changes.find((c) => c > t) ?? Infinity,
+        // A push across a partition stalls where it is until the partition heals (as in the flow simulator).
+        ...(partitioned ? { blocked: (sender: number, t: number) => faults!.partitionHeal(sender, to, t) > t } : {}),
+      });
+      q = {
+        add: (sender, seq, bytes, sendTime) => port.add(sender, seq, bytes, sendTime),
+        peek: () => port.peek(),
+        commit: () => port.commit(),
+      };
+      this.ingress.set(to, q);
+    }
+    return q;
   }
 
   estimate(from: number, to: number, bytes: number, sendTime: number): number {

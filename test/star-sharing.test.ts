@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { Endpoint } from '../comm/endpoint.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
+import { psAllReduce, psServe } from '../comm/collectives/parameter-server.ts';
+import { receivePushes } from '../comm/collectives/server-ingress.ts';
+import { admitPush, pushAndAwaitReply, reply } from '../comm/collectives/push-pull.ts';
+import { applyPushesInVirtualTimeOrder } from '../optimizers/common/async-pushes.ts';
+import { SharedPortQueue } from '../src/sim/shared-port.ts';
+import type { Sharing } from '../src/sim/flow-sim.ts';
+import { FaultSchedule, type Fault } from '../src/sim/faults.ts';
+import { NetworkModel } from '../src/sim/network-model.ts';
+import { starTopology } from '../topologies/star.ts';
+
+/**
+ * The star's shared server port under max-min sharing: a round's pushes share the ingress, its
+ * replies share the egress, each max-min fairly (one link: equal shares), recomputed whenever a
+ * transfer starts or ends. fifo keeps first come first served (test/virtual-time.test.ts).
+ */
+const B = 1e9;
+const a = 50e-6;
+
+function rel(got: number, want: number): number {
+  return Math.abs(got - want) / Math.max(1, Math.abs(want));
+}
+
+/** n workers and the server (rank n), each endpoint with its own model (the most split packing). */
+function star(n: number, sharing: Sharing, faults: Fault[] = []) {
+  const topo = starTopology(n, { bandwidth: B, latency: a });
+  const router = new InprocRouter();
+  const make = (r: number) => {
+    const ep = new Endpoint(r, n, router, new NetworkModel(topo, new FaultSchedule(faults), sharing));
+    router.attach(ep);
+    return ep;
+  };
+  const eps = Array.from({ length: n }, (_, r) => make(r));
+  return { eps, server: make(n) };
+}
+
+/** Push `bytes[r]` from each worker at `at[r]` (wall-clock order `order`), time them at the server. */
+async function pushes(n: number, sharing: Sharing, at: number[], bytes: number[], accept?: (k: number, arrival: number, taken: number[]) => boolean, order?: number[]) {
+  const { eps, server } = star(n, sharing);
+  const got = receivePushes(server, eps.map((_, r) => r), 7, accept);
+  for (const r of order ?? eps.map((_, r) => r)) {
+    eps[r]!.now = at[r]!;
+    eps[r]!.send(n, 7, 0, new Uint8Array(bytes[r]!));
+    await new Promise((res) => setTimeout(res, 0));
+  }
+  return (await got)!;
+}
+
+describe('star server port under max-min sharing', () => {
+  it('n workers sending m bytes each into the shared port all arrive at a + 8nm/B', async () => {
+    for (const n of [1, 2, 3, 5, 8]) {
+      const m = 12500;
+      const got = await pushes(n, 'max-min', new Array(n).fill(0), new Array(n).fill(m));
+      for (const p of got) expect(rel(p.at, a + (8 * n * m) / B)).toBeLessThan(1e-12);
+      // fifo: the k-th in send order at a + 8(k+1)m/B.
+      const fifo = await pushes(n, 'fifo', new Array(n).fill(0), new Array(n).fill(m));
+      fifo.forEach((p, k) => expect(rel(p.at, a + (8 * (k + 1) * m) / B)).toBeLessThan(1e-12));
+    }
+  });
+
+  it('a push that starts while another is half done ends when max-min says', async () => {
+    const m = 1e5;
+    const T = (8 * m) / B;
+    // The first sends alone for T/2, then both share B: the first ends at 1.5T, the second has
+    // m/2 left then and ends alone at 2T.
+    const got = await pushes(2, 'max-min', [0, T / 2], [m, m]);
+    expect(rel(got[0]!.at, 1.5 * T + a)).toBeLessThan(1e-12);
+    expect(rel(got[1]!.at, 2 * T + a)).toBeLessThan(1e-12);
+    // Unequal sizes: a short push started later overtakes a long one (m/4 at T/2: 2 x T/4 at B/2).
+    const short = await pushes(2, 'max-min', [0, T / 2], [m, m / 4]);
+    expect(rel(short[1]!.at, T + a)).toBeLessThan(1e-12);
+    expect(rel(short[0]!.at, 1.25 * T + a)).toBeLessThan(1e-12);
+  });
+
+  it('the result does not depend on the wall-clock order in which pushes come in', async () => {
+    const at = [3e-5, 0, 1e-5, 2e-5, 0];
+    const bytes = [1000, 4000, 2500, 4000, 100];
+    const first = await pushes(5, 'max-min', at, bytes, undefined, [0, 1, 2, 3, 4]);
+    for (const order of [[4, 3, 2, 1, 0], [2, 0, 4, 1, 3]]) {
+      const again = await pushes(5, 'max-min', at, bytes, undefined, order);
+      expect(again.map((p) => p.at)).toEqual(first.map((p) => p.at));
+    }
+  });
+
+  it('a master that takes the first k pushes sees them in arrival order; the others leave the port', async () => {
+    const m = 1e5;
+    const T = (8 * m) / B;
+    // Three equal pushes at 0 and a small late one: rates B/3 each until the late one joins.
+    // Taking the first 2 of 4 in arrival order: the small one (sent at 2T, 0.3T alone at B/4).
+    const at = [0, 0, 0, 2 * T];
+    const bytes = [m, m, m, m / 10];
+    const got = await pushes(4, 'max-min', at, bytes, (k) => k < 2);
+    // 0..2T: three at B/3 -> 2/3 m each sent; then four at B/4: the small one (0.8T bits) needs
+    // 0.4T... by hand: remaining big = T/3 each (in time at full B), small = T/10. Shares B/4:
+    // small ends after 4 x T/10 = 0.4T, when each big has T/3 - 0.1T left; then 3 at B/3: 3 x (7T/30) = 0.7T.
+    expect(rel(got[3]!.at, 2.4 * T + a)).toBeLessThan(1e-12);
+    for (const r of [0, 1, 2]) expect(rel(got[r]!.at, 3.1 * T + a)).toBeLessThan(1e-12);
+    expect(got.map((p) => p.used)).toEqual([true, false, false, true]);
+  });
+
+  it('a synchronous round of M bytes takes exactly 2(a + nM/B) for every worker (replies share the egress)', async () => {
+    for (const n of [2, 3, 6]) {
+      const len = 2500;
+      const M = 4 * len;
+      for (const sharing of ['max-min', 'fifo'] as const) {
+        const { eps, server } = star(n, sharing);
+        const serving = psServe(server);
+        const data = eps.map(() => new Float32Array(len).fill(1));
+        await Promise.all(eps.map((ep, r) => psAllReduce(ep, data[r]!)));
+        server.fail(new Error('done'));
+        await serving;
+        const round = 2 * (a + (8 * n * M) / B);
+        if (sharing === 'max-min') for (const ep of eps) expect(rel(ep.now, round)).toBeLessThan(1e-12);
+        // fifo: the replies leave one after the other, rank r's at a + 8nM/B + a + 8(r+1)M/B.
+        else eps.forEach((ep, r) => expect(rel(ep.now, 2 * a + (8 * (n + r + 1) * M) / B)).toBeLessThan(1e-12));
+        expect(data[n - 1]![0]).toBe(n);
+      }
+    }
+  });
+
+  it('a link fault on server-in during a round changes the pushes\' rate at its start and end', async () => {
+    const n = 2;
+    const m = 1e5;
+    const T = (8 * m) / B;
+    // Both at B/2 until T (each has m/2 left), then the port runs at B/4 until 2T (m/8 each more),
+    // then B again: 3m/8 each = 0.75T at B/2. Arrival 2.75T + a (the fault's latency is over by then).
+    const { eps, server } = star(n, 'max-min', [{ kind: 'link', link: 'server-in', bandwidth: B / 4, latency: 1, at: T, for: T }]);
+    const got = receivePushes(server, [0, 1], 7);
+    for (const ep of eps) ep.send(n, 7, 0, new Uint8Array(m));
+    for (const p of (await got)!) expect(rel(p.at, 2.75 * T + a)).toBeLessThan(1e-12);
+  });
+});
+
+describe('asynchronous pushes on the max-min ingress', () => {
+  const m = 1e5;
+  const T = (8 * m) / B;
+
+  /** Each worker pushes once at `at[r]` (in wall-clock order `order`); returns [worker, master clock] per applied push. */
+  async function asyncRound(at: number[], bytes: number[], order: number[], sharing: Sharing = 'max-min') {
+    const n = at.length;
+    const { eps, server } = star(n, sharing);
+    const applied: [number, number][] = [];
+    const master = applyPushesInVirtualTimeOrder(server, 'async-test', new Array(n).fill(1), (w, msg) => {
+      admitPush(server, w, msg);
+      applied.push([w, server.now]);
+      reply(server, w, msg, new Uint8Array(4));
+    }, 'test master');
+    const replies: Promise<unknown>[] = [];
+    for (const r of order) {
+      eps[r]!.now = at[r]!;
+      replies.push(pushAndAwaitReply(eps[r]!, 'async-test', new Uint8Array(bytes[r]!)));
+      await new Promise((res) => setTimeout(res, 0));
+    }
+    await master;
+    await Promise.all(replies);
+    return applied;
+  }
+
+  it('a push that starts while another is half done: applied at 1.5T + a and 2T + a, in any wall-clock order', async () => {
+    for (const order of [[0, 1], [1, 0]]) {
+      const got = await asyncRound([0, T / 2], [m, m], order);
+      expect(got.map(([w]) => w)).toEqual([0, 1]);
+      expect(rel(got[0]![1], 1.5 * T + a)).toBeLessThan(1e-12);
+      expect(rel(got[1]![1], 2 * T + a)).toBeLessThan(1e-12);
+    }
+    // fifo: the first at T + a, the second queued behind it.
+    const fifo = await asyncRound([0, T / 2], [m, m], [1, 0], 'fifo');
+    expect(fifo.map(([, t]) => t)).toEqual([T + a, 2 * T + a]);
+  });
+
+  it('a short push sent later completes first and is applied first', async () => {
+    const got = await asyncRound([0, T / 2], [m, m / 4], [0, 1]);
+    expect(got.map(([w]) => w)).toEqual([1, 0]);
+    expect(rel(got[0]![1], T + a)).toBeLessThan(1e-12);
+    expect(rel(got[1]![1], 1.25 * T + a)).toBeLessThan(1e-12);
+  });
+
+  it('the port alone: n equal transfers at once end together at 8nm/B; a bandwidth change mid-way', () => {
+    for (const n of [1, 3, 7]) {
+      const q = new SharedPortQueue({ bandwidthAt: () => B, nextChange: () => Infinity, latencyAt: () => a });
+      for (let r = n - 1; r >= 0; r--) q.add(r, 1, m, 0);
+      for (let r = 0; r < n; r++) {
+        const c = q.commit()!;
+        expect(c.from).toBe(r); // ties by sender
+        expect(rel(c.end, n * T)).toBeLessThan(1e-12);
+        expect(c.arrival).toBe(c.end + a);
+      }
+      expect(q.peek()).toBeNull();
+    }
+    // A partition cuts worker 0 off over [T/2, 5T/2]: until T/2 both at B/2 (m/4 each sent);
+    // worker 1 then alone at B (3T/4 more: 1.25T); worker 0 resumes at 5T/2 with 3m/4 left: 3.25T.
+    const cut = new SharedPortQueue({ bandwidthAt: () => B, nextChange: (t) => [T / 2, 2.5 * T].find((c) => c > t) ?? Infinity, latencyAt: () => 0, blocked: (w, t) => w === 0 && t >= T / 2 && t < 2.5 * T });
+    cut.add(0, 1, m, 0);
+    cut.add(1, 1, m, 0);
+    const c1 = cut.commit()!;
+    expect([c1.from, rel(c1.end, 1.25 * T) < 1e-12]).toEqual([1, true]);
+    expect(rel(cut.commit()!.end, 3.25 * T)).toBeLessThan(1e-12);
+    // B until T/2, then B/2: one transfer has m/2 left at T/2, taking T at B/2.
+    const q = new SharedPortQueue({ bandwidthAt: (t) => (t < T / 2 ? B : B / 2), nextChange: (t) => (t < T / 2 ? T / 2 : Infinity), latencyAt: () => 0 });
+    q.add(0, 1, m, 0);
+    expect(rel(q.peek()!.end, 1.5 * T)).toBeLessThan(1e-12);
+  });
+});
