@@ -1,6 +1,6 @@
 /** The optimizer block of encoded optimization and what it implies (block layout, size checks). */
 import { ParameterError } from '../../comm/param-error.ts';
-import { harmonicEtfEncoding, harmonicDataRowsOk, HadamardEncoding, isPrime, paleyDataRowsOk, paleyEtfEncoding } from '../../src/coding/encoded/index.ts';
+import { harmonicEtfEncoding, harmonicDataRowsOk, hadamardRows, isPrime, paleyDataRowsOk, paleyEtfEncoding } from '../../src/coding/encoded/index.ts';
 
 /**
  * none: the uncoded data split over the workers; replication: each of n / beta partitions held
@@ -55,7 +55,7 @@ export function encodedRows(cfg: EncodedOptimizationConfig, n: number, workers: 
       if (!(beta >= 1)) throw new ParameterError('beta', 'a redundancy factor beta >= 1', String(beta));
       return Math.round(beta * n);
     case 'hadamard':
-      return new HadamardEncoding(n, beta, 0).rows;
+      return hadamardRows(n, beta);
     case 'etf':
       if ((cfg.construction ?? 'paley') === 'paley') {
         if (!paleyDataRowsOk(n)) paleyEtfEncoding(n); // throws the located size error

@@ -41,7 +41,9 @@ export async function runSequentialCodingWorker(ctx: WorkerContext, cfg: Sequent
   const n = ctx.workers;
   const code = sequentialCodeFor(cfg, n, ctx.seed);
   const parts = code.partitionsOf(ctx.rank);
-  const keep = cfg.B + 1;
+  // Models and batches of the last B + 1 rounds (a reattempt is B rounds old); never more than
+  // the run has rounds, whatever B says (the config rules refuse B >= steps).
+  const keep = Math.min(cfg.B, ctx.steps) + 1;
   const models = Array.from({ length: keep }, () => new Float32Array(d));
   const batches = parts.map(() => new Array<Int32Array>(keep));
   const grads = new Map(parts.map((j) => [j, new Float32Array(d)]));

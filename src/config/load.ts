@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { UserError } from '../util/user-error.ts';
@@ -379,6 +380,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     steps: c.train.steps,
     model: c.model.kind,
     data: { dataset: c.data.dataset, format: c.data.format, task: c.data.task, samples: c.data.samples, features: c.data.features },
+    memory: ruleMemory(c, estimable),
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
     // Gossip algorithms ask for it: the topology is built (and its errors located) only then.
     neighbours: () => gossipNeighbours(buildTopology(c.topology.kind, c.workers, { bandwidth: q.bandwidth, latency: q.latency }, topologyOptionsOf(loc.file, (path) => loc.where(path), c, q))),
@@ -416,6 +418,13 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
   if (d.format === undefined && c.data.partition === 'iid' && c.data.batchSize > perWorker) {
     fail(['data', 'batchSize'], `expected at most the shard size (${perWorker} samples per worker), found ${c.data.batchSize}`);
   }
+}
+
+/** RuleContext.memory: the budget, the config's own estimate (0 when not estimable), processes holding the data. */
+function ruleMemory(c: ExperimentConfig, estimable: boolean): { budgetBytes: number; estimatedBytes: number; processes: number } {
+  const m = estimable ? estimateMemory(c) : null;
+  const processes = c.transport.kind === 'ws' ? (c.transport.processes ?? c.workers) : 1;
+  return { budgetBytes: m?.budgetBytes ?? totalmem() * c.limits.memoryFraction, estimatedBytes: m?.totalBytes ?? 0, processes };
 }
 
 /** Refuse a config whose data and model state would not fit in memory (estimated from its keys). */
