@@ -66,3 +66,15 @@ export function encodedRows(cfg: EncodedOptimizationConfig, n: number, workers: 
       return isPrime(2 * n + 1) && (2 * n + 1) % 4 === 3 ? 2 * n + 1 : 2 * n - 1;
   }
 }
+
+/**
+ * Rows each block gets, compared with the block count: encodings split their M encoded rows over
+ * the n workers, replication the N uncoded rows over n / beta partitions (each held beta times),
+ * so N (not N beta) must cover the partitions, or a block is empty and skews the master's B / |A|.
+ * Returns what is short, or null.
+ */
+export function emptyBlocks(cfg: EncodedOptimizationConfig, size: number, rows: number, workers: number): { blocks: number; found: number; what: string } | null {
+  const blocks = blockCount(cfg, workers);
+  const found = cfg.encoding === 'replication' ? size : rows;
+  return found < blocks ? { blocks, found, what: cfg.encoding === 'replication' ? 'data row' : 'encoded row' } : null;
+}

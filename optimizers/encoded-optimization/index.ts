@@ -1,6 +1,6 @@
 import { ParameterError } from '../../comm/param-error.ts';
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
-import { blockCount, encodedRows, type EncodedOptimizationConfig } from './config.ts';
+import { emptyBlocks, encodedRows, type EncodedOptimizationConfig } from './config.ts';
 import { ENCODE_MAX_MULTIPLY_ADDS, encodingCost, formatBytes } from './encoding-cost.ts';
 import type { RuleContext } from '../algorithm.ts';
 import { runEncodedMaster, runModelParallelMaster } from './master.ts';
@@ -59,12 +59,8 @@ export const encodedOptimization = defineAlgorithm<EncodedOptimizationConfig & O
       const sizeKey = modelParallel ? 'data.features' : 'data.samples';
       try {
         const m = encodedRows(o, size, ctx.workers);
-        // Replication splits the N uncoded rows over n / beta partitions (each held beta times):
-        // a partition needs a row of its own, or its block is empty and skews B / |A|.
-        const blocks = blockCount(o, ctx.workers);
-        const perBlock = o.encoding === 'replication' ? size : m;
-        const what = o.encoding === 'replication' ? 'data row' : modelParallel ? 'encoded parameter row' : 'encoded row';
-        if (perBlock < blocks) ctx.fail(sizeKey, `expected at least one ${what} per block (${blocks} blocks), found ${perBlock}`);
+        const short = emptyBlocks(o, size, m, ctx.workers);
+        if (short) ctx.fail(sizeKey, `expected at least one ${modelParallel ? 'encoded parameter row' : short.what} per block (${short.blocks} blocks), found ${short.found}`);
         checkEncodingCost(o, ctx, { size, rows: m, modelParallel, sizeKey, features: d.features ?? 0, samples: d.samples ?? 0 });
       } catch (e) {
         if (!(e instanceof ParameterError)) throw e;
