@@ -41,7 +41,9 @@ export const experimentSchema = {
       default: {},
       description: 'Caps that catch a typo before it costs hours or all memory; raise them deliberately.',
       properties: {
-        maxWorkers: { type: 'integer', minimum: 1, default: 1024, description: 'Largest accepted workers.' },
+        // The network model keys (from, to) node pairs in radix 2^21 (src/sim/network-model.ts
+        // PAIR_BASE); workers + the server must stay below it or distinct pairs collide.
+        maxWorkers: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1024, description: 'Largest accepted workers (at most 1,000,000: the network model numbers node pairs in radix 2^21).' },
         maxSteps: { type: 'integer', minimum: 1, default: 1000000, description: 'Largest accepted train.steps.' },
         memoryFraction: {
           type: 'number',
