@@ -261,6 +261,8 @@ describe('bad gossip input: one located line', () => {
     ['{ kind: dpsgd, privacy: { epsilon: 0, clip: 1 } }', '{ kind: ring }', 'bad.yaml:4:47: optimizer.privacy.epsilon: expected epsilon > 0, found 0'],
     ['{ kind: dpsgd, privacy: { epsilon: -1, clip: 1 } }', '{ kind: ring }', 'bad.yaml:4:47: optimizer.privacy.epsilon: expected epsilon > 0, found -1'],
     ['{ kind: choco-sgd, privacy: { epsilon: 2, clip: 0 } }', '{ kind: ring }', 'bad.yaml:4:60: optimizer.privacy.clip: expected a finite clip norm > 0, found 0'],
+    // A tiny epsilon has a finite analytic sigma; a delta whose sigma exceeds float64 is refused at load.
+    ['{ kind: dpsgd, privacy: { epsilon: 1e-310, delta: 1e-320, clip: 1 } }', '{ kind: ring }', 'optimizer.privacy.delta: expected a delta whose noise scale is finite in float64 (delta above about 1e-307), found 1e-320'],
     ['{ kind: choco-sgd }', '{ kind: star }', 'bad.yaml:5:19: topology.kind: expected a topology with neighbours for choco-sgd (ring, torus, graph or hierarchical), found star'],
     ['{ kind: dpsgd, mixing: uniform }', '{ kind: graph, links: [[0, 1], [1, 2], [1, 3]] }', 'bad.yaml:4:35: optimizer.mixing: expected uniform weights 1/(degree+1) only on a graph whose neighbours have equal degrees'],
     ['{ kind: dpsgd, mixing: averaging }', '{ kind: ring }', 'bad.yaml:4:35: optimizer.mixing: expected averaging (W = 11^T/n) only on a complete graph'],

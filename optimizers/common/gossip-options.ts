@@ -5,7 +5,7 @@
 import { requireConnected } from '../../comm/gossip/graph.ts';
 import { checkMixing, type MixingSpec } from '../../comm/gossip/mixing-row.ts';
 import { ParameterError } from '../../comm/param-error.ts';
-import { validatePrivacy, type Calibration } from '../../comm/privacy/gaussian-mechanism.ts';
+import { gaussianSigma, type Calibration } from '../../comm/privacy/gaussian-mechanism.ts';
 import type { JsonSchema, RuleContext } from '../algorithm.ts';
 
 export interface PrivacyConfig {
@@ -80,7 +80,8 @@ export function gossipRules(o: GossipConfig, ctx: RuleContext, kind: string): vo
   if (p) {
     if (p.epsilon !== 'inf' && typeof p.epsilon !== 'number') ctx.fail('optimizer.privacy.epsilon', `expected a number > 0 or inf, found ${JSON.stringify(p.epsilon)}`);
     try {
-      validatePrivacy({ epsilon: epsilonOf(p), delta: p.delta, sensitivity: p.clip, calibration: p.calibration });
+      // The sigma itself, not only the keys: a delta whose sigma exceeds float64 is refused here.
+      gaussianSigma({ epsilon: epsilonOf(p), delta: p.delta, sensitivity: p.clip, calibration: p.calibration });
     } catch (e) {
       located(e instanceof ParameterError && e.key === 'clip' ? new ParameterError('clip', 'a finite clip norm > 0', e.found) : e, 'privacy.');
     }
