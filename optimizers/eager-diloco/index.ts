@@ -11,6 +11,9 @@ import { runEagerDiloco, type EagerDilocoConfig } from './worker.ts';
  * linear model of one-step-late outer gradients predicts when local steps cover most of the way;
  * 0.5 / 0.5 is stable there (README.md in this folder).
  *
+ * `overlap` is 0 (blocking DiLoCo) or localSteps (the paper's one-outer-step overlap, the default
+ * when absent); nothing in between, which would only add waiting (README.md in this folder).
+ *
  * Its own kind rather than a diloco option, because diloco's `overlap` already
  * means Streaming DiLoCo's delayed merge of the averaged fragment (the naive delayed update, a
  * different algorithm), and diloco's star path goes through a master that replies with whole
