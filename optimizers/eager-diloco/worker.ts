@@ -15,7 +15,7 @@ export interface EagerDilocoConfig extends LocalPhaseConfig {
 }
 
 /** Whether the outer all-reduce overlaps the next inner phase (absent `overlap` = localSteps). */
-export function eagerOverlaps(cfg: Pick<EagerDilocoConfig, 'overlap' | 'localSteps'>): boolean {
+function eagerOverlaps(cfg: Pick<EagerDilocoConfig, 'overlap' | 'localSteps'>): boolean {
   return (cfg.overlap ?? cfg.localSteps) > 0;
 }
 
