@@ -11,6 +11,7 @@ import { ENCODE_MAX_MULTIPLY_ADDS, encodingCost } from '../optimizers/encoded-op
 import { encodedRows, type EncodedOptimizationConfig } from '../optimizers/encoded-optimization/config.ts';
 import { hadamardRows } from '../src/coding/encoded/index.ts';
 import { encodedBlockFor } from '../optimizers/encoded-optimization/encoded-data.ts';
+import { columnBlockFor } from '../optimizers/encoded-optimization/model-parallel.ts';
 import { ParameterError } from '../comm/param-error.ts';
 
 function config(optimizer: string, data: string, model = 'linear', extra = ''): string {
@@ -105,6 +106,10 @@ describe('encoded-optimization: sizes refused at load', () => {
     expect(blockOf(cfg({ encoding: 'replication', beta: 2 }), 3)().rows).toBe(1);
     // Gaussian, beta 1000 on 2000 rows: 2e6 x 2000 x 5 = 2e10 multiply-adds, refused without drawing S.
     expect(blockOf(cfg({ encoding: 'gaussian', beta: 1000 }), 2000)).toThrow(/at most 1e\+10 multiply-adds/);
+    // A classifier (model parallel): 3 features + 1 = 4 parameters per class, beta 1e9 => M = 4e9.
+    const labelled = { n: 10, inputSize: 3, inputScale: 1, classes: 2, x: new Float32Array(30), y: new Int32Array(10), batchSize: 1 };
+    expect(() => columnBlockFor(cfg({ encoding: 'gaussian', beta: 1e9 }), labelled, 6, 0, 1)).toThrow(/at most 1e\+10 multiply-adds \(encoding gaussian, M = 4000000000, 10 rows\)/);
+    expect(columnBlockFor(cfg({ encoding: 'gaussian', beta: 3 }), labelled, 6, 0, 1).m).toBe(12);
   });
 });
 
