@@ -7,6 +7,7 @@ import { UserError } from '../util/user-error.ts';
 import { backendPackage, isInstalled } from '../train/backend.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import { buildTopology, type TopologyOptions } from '../../topologies/index.ts';
+import { resolveMixingSource } from './mixing-source.ts';
 import { topologyOptionsOf } from './topology-options.ts';
 import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import type { Fault, When } from '../sim/faults.ts';
@@ -374,6 +375,8 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     if (loc.written(['optimizer', key])) fail(['optimizer', key], `does not apply ${why}`);
     delete o[key];
   }
+  // A gossip W given by reference (mixing: graph, { file }) becomes the explicit { weights } first.
+  resolveMixingSource(c, loc.file, (path) => loc.where(path), q);
   algorithm.rules?.(o, {
     workers: c.workers,
     topology: c.topology.kind,

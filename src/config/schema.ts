@@ -167,7 +167,7 @@ export const experimentSchema = {
         inter: linkSpec('hierarchical: links between group gateways (default the network link).'),
         links: {
           type: 'array',
-          description: 'graph: undirected links, [a, b] or {a, b, bandwidth, latency}.',
+          description: 'graph: undirected links, [a, b] or {a, b, bandwidth, latency, weight} (weight: the gossip mixing weight W_ab = W_ba read by optimizer.mixing: graph).',
           items: {
             anyOf: [
               { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
@@ -175,12 +175,12 @@ export const experimentSchema = {
                 type: 'object',
                 additionalProperties: false,
                 required: ['a', 'b'],
-                properties: { a: { type: 'integer', minimum: 0 }, b: { type: 'integer', minimum: 0 }, bandwidth: { type: 'string', 'x-quantity': 'bandwidth' }, latency: { type: 'string', 'x-quantity': 'time' } },
+                properties: { a: { type: 'integer', minimum: 0 }, b: { type: 'integer', minimum: 0 }, bandwidth: { type: 'string', 'x-quantity': 'bandwidth' }, latency: { type: 'string', 'x-quantity': 'time' }, weight: { type: 'number', minimum: 0, maximum: 1 } },
               },
             ],
           },
         },
-        file: { type: 'string', description: 'graph: CSV (a,b[,bandwidth,latency] per line) or JSON ([{a, b, bandwidth?, latency?}]) of links, relative to the experiment file.' },
+        file: { type: 'string', description: 'graph: CSV (a,b[,bandwidth[,latency[,weight]]] per line) or JSON ([{a, b, bandwidth?, latency?, weight?}]) of links, relative to the experiment file.' },
         generate: {
           type: 'object',
           additionalProperties: false,
