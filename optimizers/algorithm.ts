@@ -21,6 +21,12 @@ export interface RuleContext {
   model?: string;
   /** The data block's kind: a built-in data set, or format csv with its task; samples (rows) of a synthetic set. */
   data?: { dataset?: string; format?: string; task?: string; samples?: number; features?: number };
+  /**
+   * The run's memory budget (limits.memoryFraction of this machine), what the rest of the config
+   * is estimated to take, and the processes that each hold a copy of the data: for rules whose
+   * keys size an allocation (encoded-optimization's encoding).
+   */
+  memory?: { budgetBytes: number; estimatedBytes: number; processes: number };
   /** Throw a located one-line config error at `path` (dotted, from the top: `optimizer.rank`). */
   fail(path: string, message: string): never;
   /**

@@ -248,6 +248,63 @@ describe('choco-sgd, privacy and transports', () => {
   });
 });
 
+describe('a mixing matrix given by reference', () => {
+  const base = (opt: string, topo: string) =>
+    `workers: 4\ndata: { dataset: logistic, samples: 400, testSamples: 100, features: 5, batchSize: 8 }\nmodel: { kind: logistic }\noptimizer: ${opt}\ntopology: ${topo}\ntrain: { steps: 5, evalEvery: 5 }\n`;
+  // A 4-ring with unequal link weights: W_ii is what its links leave.
+  const W = [
+    [0.5, 0.25, 0, 0.25],
+    [0.25, 0.35, 0.4, 0],
+    [0, 0.4, 0.5, 0.1],
+    [0.25, 0, 0.1, 0.65],
+  ];
+  const mixingOf = (file: string, text: string) => (loadConfigText(file, text).config.optimizer as Record<string, unknown>)['mixing'];
+
+  it('mixing: graph reads each link weight from topology.links or topology.file and gives the same W as writing it out', () => {
+    const dir = tmp();
+    const inline = mixingOf(join(dir, 'w.yaml'), base(`{ kind: dpsgd, mixing: { weights: ${JSON.stringify(W)} } }`, '{ kind: ring }'));
+    expect(inline).toEqual({ weights: W });
+    const links = '[{ a: 0, b: 1, weight: 0.25 }, { a: 1, b: 2, weight: 0.4 }, { a: 2, b: 3, weight: 0.1 }, { a: 3, b: 0, weight: 0.25 }]';
+    expect(mixingOf(join(dir, 'g.yaml'), base('{ kind: dpsgd, mixing: graph }', `{ kind: graph, links: ${links} }`))).toEqual({ weights: W });
+    writeFileSync(join(dir, 'links.csv'), 'a,b,bandwidth,latency,weight\n0,1,1 Gb/s,50 us,0.25\n1,2,,,0.4\n2,3,,,0.1\n3,0,,,0.25\n');
+    expect(mixingOf(join(dir, 'f.yaml'), base('{ kind: choco-sgd, mixing: graph }', '{ kind: graph, file: links.csv }'))).toEqual({ weights: W });
+  });
+
+  it('mixing: { file } reads n rows of n numbers (CSV or JSON) relative to the experiment', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'W.csv'), '# rows of W\n' + W.map((r) => r.join(', ')).join('\n') + '\n');
+    writeFileSync(join(dir, 'W.json'), JSON.stringify(W));
+    expect(mixingOf(join(dir, 'a.yaml'), base('{ kind: dpsgd, mixing: { file: W.csv } }', '{ kind: ring }'))).toEqual({ weights: W });
+    expect(mixingOf(join(dir, 'b.yaml'), base('{ kind: dpsgd, mixing: { file: W.json } }', '{ kind: ring }'))).toEqual({ weights: W });
+  });
+
+  it('bad references: one located line each', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'short.csv'), '0.5 0.5 0 0\n0.5 0.5 0\n');
+    writeFileSync(join(dir, 'nan.csv'), '0.5,0.25,0,x\n');
+    writeFileSync(join(dir, 'w.csv'), '0,1,,,0.25\n1,2,,,1.5\n');
+    const cases: [string, string, string][] = [
+      ['{ kind: dpsgd, mixing: graph }', '{ kind: ring }', 'optimizer.mixing: expected a graph topology whose links (topology.links or topology.file) carry weights for mixing: graph, found topology ring'],
+      ['{ kind: dpsgd, mixing: graph }', '{ kind: graph, links: [{ a: 0, b: 1, weight: 0.5 }, [1, 2], { a: 2, b: 3, weight: 0.5 }, { a: 3, b: 0, weight: 0.5 }] }', 'topology.links.1: expected a weight on every link for optimizer.mixing: graph, found none on link 1-2'],
+      ['{ kind: dpsgd, mixing: graph }', '{ kind: graph, links: [{ a: 0, b: 1, weight: 0.75 }, { a: 1, b: 2, weight: 0.5 }, { a: 2, b: 3, weight: 0.5 }, { a: 3, b: 0, weight: 0.25 }] }', "optimizer.mixing: expected the weights of node 1's links to sum to at most 1 (it keeps 1 - their sum), found 1.25"],
+      ['{ kind: dpsgd, mixing: graph }', '{ kind: graph, file: w.csv }', `${join(dir, 'w.csv')}:2: topology.file: expected a mixing weight in [0, 1], found "1.5"`],
+      ['{ kind: dpsgd, mixing: { file: short.csv } }', '{ kind: ring }', `${join(dir, 'short.csv')}:2: optimizer.mixing.file: expected a row of 4 numbers, found 3`],
+      ['{ kind: dpsgd, mixing: { file: nan.csv } }', '{ kind: ring }', `${join(dir, 'nan.csv')}:1: optimizer.mixing.file: expected a number in column 4, found "x"`],
+      ['{ kind: dpsgd, mixing: { file: none.csv } }', '{ kind: ring }', 'optimizer.mixing.file: expected a readable mixing matrix file'],
+    ];
+    for (const [opt, topo, message] of cases) {
+      let err: Error | null = null;
+      try {
+        loadConfigText(join(dir, 'bad.yaml'), base(opt, topo));
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.message, message).toContain(message);
+      expect(err!.message).not.toContain('\n');
+    }
+  });
+});
+
 describe('bad gossip input: one located line', () => {
   const base = (opt: string, topo: string) =>
     `workers: 4\ndata: { dataset: logistic, samples: 400, testSamples: 100, features: 5, batchSize: 8 }\nmodel: { kind: logistic }\noptimizer: ${opt}\ntopology: ${topo}\ntrain: { steps: 5, evalEvery: 5 }\n`;
@@ -261,6 +318,8 @@ describe('bad gossip input: one located line', () => {
     ['{ kind: dpsgd, privacy: { epsilon: 0, clip: 1 } }', '{ kind: ring }', 'bad.yaml:4:47: optimizer.privacy.epsilon: expected epsilon > 0, found 0'],
     ['{ kind: dpsgd, privacy: { epsilon: -1, clip: 1 } }', '{ kind: ring }', 'bad.yaml:4:47: optimizer.privacy.epsilon: expected epsilon > 0, found -1'],
     ['{ kind: choco-sgd, privacy: { epsilon: 2, clip: 0 } }', '{ kind: ring }', 'bad.yaml:4:60: optimizer.privacy.clip: expected a finite clip norm > 0, found 0'],
+    // A tiny epsilon has a finite analytic sigma; a delta whose sigma exceeds float64 is refused at load.
+    ['{ kind: dpsgd, privacy: { epsilon: 1e-310, delta: 1e-320, clip: 1 } }', '{ kind: ring }', 'optimizer.privacy.delta: expected a delta whose noise scale is finite in float64 (delta above about 1e-307), found 1e-320'],
     ['{ kind: choco-sgd }', '{ kind: star }', 'bad.yaml:5:19: topology.kind: expected a topology with neighbours for choco-sgd (ring, torus, graph or hierarchical), found star'],
     ['{ kind: dpsgd, mixing: uniform }', '{ kind: graph, links: [[0, 1], [1, 2], [1, 3]] }', 'bad.yaml:4:35: optimizer.mixing: expected uniform weights 1/(degree+1) only on a graph whose neighbours have equal degrees'],
     ['{ kind: dpsgd, mixing: averaging }', '{ kind: ring }', 'bad.yaml:4:35: optimizer.mixing: expected averaging (W = 11^T/n) only on a complete graph'],

@@ -1,23 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { NetworkModel } from '../src/sim/network-model.ts';
-import { ringTopology } from '../topologies/ring.ts';
+import { experimentSchema } from '../src/config/schema.ts';
+import { loadConfigText } from '../src/config/load.ts';
+import { UserError } from '../src/util/user-error.ts';
+import { PAIR_BASE } from '../src/sim/network-model.ts';
 
-describe('network model past 4,096 nodes', () => {
-  it('keeps the routes and link occupancy of distinct pairs apart', () => {
-    // With keys from * 4096 + to, (0 -> 4096) and (1 -> 0) shared one cache slot, so the
-    // one-hop message 1 -> 0 was timed over the 4,096-hop route computed before it.
-    const n = 5000;
-    const spec = { bandwidth: 1e9, latency: 1e-5 };
-    const bytes = 1000;
-    const hop = spec.latency + (bytes * 8) / spec.bandwidth;
-    const net = new NetworkModel(ringTopology(n, spec));
-    const far = net.estimate(0, 4096, bytes, 0);
-    expect(far).toBeCloseTo(4096 * hop, 9);
-    expect(net.estimate(1, 0, bytes, 0)).toBeCloseTo(hop, 12);
-    // Occupancy keys (link index * base + sender) for senders beyond 4,096: the same message on a
-    // fresh model takes the same time.
-    const a = net.transmit(4097, 4098, bytes, 0);
-    const b = new NetworkModel(ringTopology(n, spec)).transmit(4097, 4098, bytes, 0);
-    expect(a).toBe(b);
+describe('limits.maxWorkers and the network model\'s pair keys', () => {
+  it('the schema caps maxWorkers so that workers + the server stay below PAIR_BASE (distinct pairs, distinct keys)', () => {
+    const max = (experimentSchema as { properties: { limits: { properties: { maxWorkers: { maximum: number } } } } }).properties.limits.properties.maxWorkers.maximum;
+    expect(max).toBe(1_000_000);
+    // Node indices 0..workers (the server is rank `workers`): from * PAIR_BASE + to is injective iff to < PAIR_BASE.
+    expect(max + 1).toBeLessThan(PAIR_BASE);
+  });
+
+  it('limits.maxWorkers above it: one located line, exit 2', () => {
+    const text = `name: k\nworkers: 4\nlimits: { maxWorkers: 3000000 }\ndata: { dataset: linear, samples: 64, testSamples: 8, features: 2, batchSize: 4 }\nmodel: { kind: linear }\noptimizer: { kind: allreduce-sgd }\ntopology: { kind: ring }\ntrain: { steps: 1 }\n`;
+    let msg = '';
+    try {
+      loadConfigText('exp.yaml', text);
+    } catch (e) {
+      expect(e).toBeInstanceOf(UserError);
+      expect((e as UserError).exitCode).toBe(2);
+      msg = (e as Error).message;
+    }
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(msg).toMatch(/^exp\.yaml:3:\d+: limits\.maxWorkers: .*1000000.*3000000/);
   });
 });

@@ -4,6 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { oneBitChunk, oneBitChunkedAllReduce, oneBitPushPull, oneBitServeRound } from '../comm/onebit-adam/compressed-allreduce.ts';
 import { decodeOneBit, encodeOneBit, oneBitCompress, oneBitPayloadBytes } from '../comm/onebit-adam/one-bit.ts';
 import { OneBitAdamServer, OneBitAdamWorker } from '../comm/onebit-adam/onebit-adam.ts';
+import { ringAllReduce } from '../comm/collectives/ring-allreduce.ts';
+import { runCo2, type Co2Config } from '../optimizers/co2/worker.ts';
+import { runEagerDiloco, type EagerDilocoConfig } from '../optimizers/eager-diloco/worker.ts';
+import type { GradientOracle, WorkerContext } from '../optimizers/worker-context.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { resolvePlugins } from '../src/config/plugins.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
@@ -68,6 +72,133 @@ async function runOnce(optimizer: string, extra: string, workers: number, topolo
 
 const ADAM = `{ module: ${join(ROOT, 'experiments', 'overlap', 'adam.ts')} }`;
 
+/*
+ * The worker loops with scripted gradients (no model): worker r's gradient at step t is the fixed
+ * vector -v(r, t), its inner optimizer SGD with lr 1 and no momentum, so its local step adds
+ * v(r, t) and its outer gradient at the end of a phase is minus the sum of its v's. All values
+ * are small dyadic rationals, so float32 and the hand computation below agree exactly. Rank 0
+ * evaluates its own model after every step: at an outer step that is its outer parameters.
+ */
+const SCRIPT = { n: 4, d: 3, h: 2, steps: 6 };
+const X0 = [0.5, -1, 2];
+const v = (r: number, t: number) => [r + 1, (t % 3) - 1 + (r === 2 ? 4 : 0), r * t - 2];
+const INNER = { innerOptimizer: 'sgd', betas: [0.9, 0.999], eps: 1e-8, lr: 1, momentum: 0, nesterov: false, weightDecay: 0, schedule: { kind: 'constant', every: 1, gamma: 1, minLr: 0, warmup: 0 }, localSteps: SCRIPT.h } as const;
+
+async function scripted<C>(runWorker: (ctx: WorkerContext, cfg: C) => Promise<void>, cfg: C): Promise<Float32Array[]> {
+  const { n, d, steps } = SCRIPT;
+  const { eps } = inprocNet(n, 'ring', 1e9, 1e-4);
+  const evaluated: Float32Array[] = [];
+  await Promise.all(
+    eps.map((ep, r) => {
+      let t = 0;
+      const oracle: GradientOracle = {
+        paramCount: d,
+        lossAndGrad: (_p, _b, g) => {
+          const vr = v(r, ++t);
+          for (let k = 0; k < d; k++) g[k] = -vr[k]!;
+          return 0;
+        },
+        evaluate: async (p) => {
+          evaluated.push(Float32Array.from(p));
+          return { loss: 0, accuracy: 0 };
+        },
+        lastTiming: () => ({ wallSec: 0, cpuSec: 0 }),
+      };
+      const ctx = {
+        rank: r,
+        workers: n,
+        ep,
+        oracle,
+        initialParams: Float32Array.from(X0),
+        nextBatch: () => new Int32Array(0),
+        computeTime: () => ({ compute: 1e-3, delay: 0 }),
+        report: () => {},
+        reportStep: () => {},
+        allReduce: (data: Float32Array) => ringAllReduce(ep, data),
+        steps,
+        evalEvery: 1,
+        seed: 1,
+        topology: 'ring',
+        crashesAt: () => false,
+      } as unknown as WorkerContext;
+      return runWorker(ctx, cfg);
+    }),
+  );
+  expect(evaluated).toHaveLength(steps);
+  return evaluated;
+}
+
+/** Worker m's outer gradient of outer step r (1-based): minus the sum of its phase's v's. */
+const delta = (m: number, r: number) => [0, 1, 2].map((k) => -(v(m, 2 * r - 1)[k]! + v(m, 2 * r)[k]!));
+/** Δ̄^r, the average over the n workers. */
+const mean = (r: number) => [0, 1, 2].map((k) => [0, 1, 2, 3].reduce((s, m) => s + delta(m, r)[k]!, 0) / SCRIPT.n);
+const add = (a: number[], b: number[], c = 1) => a.map((x, k) => x + c * b[k]!);
+const expectModel = (got: Float32Array, want: number[], what: string) => expect(Array.from(got), what).toEqual(want);
+
+describe('eager-diloco and co2 through their worker loops (scripted gradients, M = 4, H = 2)', () => {
+  it("eager DiLoCo: rank 0's outer step r applies Δ_0^r / M + Δ̄^{r-1} - Δ_0^{r-1} / M; the last one Δ̄^R + Δ̄^{R-1} - Δ_0^{R-1} / M", async () => {
+    const cfg: EagerDilocoConfig = { ...INNER, betas: [0.9, 0.999], outerLr: 0.5, outerMomentum: 0.5, overlap: 2 };
+    const got = await scripted(runEagerDiloco, cfg);
+    // Nesterov SGD (torch semantics): u = μ u + g; θ = θ - α (g + μ u).
+    let theta = X0;
+    let u = [0, 0, 0];
+    const nesterov = (g: number[]) => {
+      u = add(g, u, 0.5);
+      theta = add(theta, add(g, u, 0.5), -0.5);
+    };
+    const M = SCRIPT.n;
+    nesterov(delta(0, 1).map((x) => x / M));
+    expectModel(got[1]!, theta, 'step 2');
+    nesterov(add(add(delta(0, 2).map((x) => x / M), mean(1)), delta(0, 1), -1 / M));
+    expectModel(got[3]!, theta, 'step 4');
+    nesterov(add(add(mean(3), mean(2)), delta(0, 2), -1 / M));
+    expectModel(got[5]!, theta, 'step 6');
+    // Between outer steps the model is θ plus the local steps' sum.
+    expectModel(got[2]!, add(Array.from(got[1]!), v(0, 3)), 'step 3');
+    // The eager proxy is not the true average here (else this test could not tell them apart).
+    expect(delta(0, 1).map((x) => x / M)).not.toEqual(mean(1));
+  });
+
+  it('eager DiLoCo with overlap 0: every outer step is DiLoCo\'s with the fresh average', async () => {
+    const cfg: EagerDilocoConfig = { ...INNER, betas: [0.9, 0.999], outerLr: 0.5, outerMomentum: 0.5, overlap: 0 };
+    const got = await scripted(runEagerDiloco, cfg);
+    let theta = X0;
+    let u = [0, 0, 0];
+    for (const r of [1, 2, 3]) {
+      u = add(mean(r), u, 0.5);
+      theta = add(theta, add(mean(r), u, 0.5), -0.5);
+      expectModel(got[2 * r - 1]!, theta, `outer step ${r}`);
+    }
+  });
+
+  it('CO2: the first outer step leaves the model where it started; λ divides the stale averages only, not the last fresh one', async () => {
+    const lambda = 4;
+    const cfg: Co2Config = { ...INNER, betas: [0.9, 0.999], outerLr: 1, outerMomentum: 0.5, delay: 1, gapPenalty: lambda };
+    const got = await scripted(runCo2, cfg);
+    // Heavy ball: m = β m + g; θ = θ - α m.
+    expectModel(got[1]!, X0, 'step 2: Δ̄^0 = 0');
+    let m = mean(1).map((x) => x / lambda);
+    let theta = add(X0, m, -1);
+    expectModel(got[3]!, theta, 'step 4: Δ̄^1 / λ');
+    m = add(mean(2).map((x) => x / lambda), m, 0.5);
+    theta = add(theta, m, -1);
+    // The last step: the stale Δ̄^2 / λ, then the fresh Δ̄^3 in full.
+    m = add(mean(3), m, 0.5);
+    theta = add(theta, m, -1);
+    expectModel(got[5]!, theta, 'step 6: Δ̄^2 / λ, then Δ̄^3');
+
+    // Blocking (delay 0, where gapPenalty does not apply): every average is fresh, undivided.
+    const sync = await scripted(runCo2, { ...cfg, delay: 0, gapPenalty: undefined } satisfies Co2Config);
+    let ms = [0, 0, 0];
+    let ts = X0;
+    for (const r of [1, 2, 3]) {
+      ms = add(mean(r), ms, 0.5);
+      ts = add(ts, ms, -1);
+      expectModel(sync[2 * r - 1]!, ts, `delay 0, outer step ${r}`);
+    }
+  });
+});
+
 describe('eager-update DiLoCo', () => {
   it('overlap 0 is DiLoCo: identical metrics', async () => {
     const dl = await run('{ kind: diloco, localSteps: 6, lr: 0.01 }');
@@ -107,31 +238,38 @@ describe('eager-update DiLoCo', () => {
     expect(eager.summary.simTimeSec).toBeCloseTo(dl.summary.simTimeSec - hidden, 9);
     expect(eager.losses).not.toEqual(dl.losses);
     expect(eager.summary.finalAccuracy).toBeGreaterThan(0.9);
+    // Without the key: overlap = localSteps, the paper's recommendation.
+    expect((await run('{ kind: eager-diloco, localSteps: 6, lr: 0.01 }')).det).toEqual(eager.det);
   });
 });
 
 describe('CO2', () => {
   it('delay 0, no penalty, no clipping, outer momentum 0 is DiLoCo with outer momentum 0: identical metrics', async () => {
     const dl = await run('{ kind: diloco, localSteps: 6, lr: 0.01, outerLr: 0.7, outerMomentum: 0 }');
-    const sync = await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 0.7, outerMomentum: 0, delay: 0, gapPenalty: 1 }');
+    const sync = await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 0.7, outerMomentum: 0, delay: 0 }');
     expect(sync.det).toEqual(dl.det);
   });
 
-  it('the penalty divides the stale outer gradient before the momentum: λ = 2 with lr α equals λ = 1 with lr α/2', async () => {
+  it('the penalty divides the stale outer gradient before the momentum: λ = 2 with lr α is λ = 1 with lr α/2 until the last, fresh average', async () => {
     const a = await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 1, outerMomentum: 0.5, gapPenalty: 2 }');
     const b = await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 0.5, outerMomentum: 0.5, gapPenalty: 1 }');
     const none = await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 1, outerMomentum: 0.5, gapPenalty: 1 }');
-    expect(a.det).toEqual(b.det);
+    // Every stale outer step is the same (halving is exact), so every training loss is; the last
+    // step's fresh average is not divided, so the final models part (the scripted test pins it).
+    expect(a.losses).toEqual(b.losses);
+    const lastEval = (r: { dir: string }) => metrics(r.dir).filter((l) => l['kind'] === 'eval').at(-1)!['evalLoss'];
+    expect(lastEval(a)).not.toBe(lastEval(b));
     expect(a.losses).not.toEqual(none.losses);
     // A clip far above every momentum element changes nothing; a tight one changes the run.
     expect((await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 1, outerMomentum: 0.5, gapPenalty: 1, clip: 1000 }')).det).toEqual(none.det);
     expect((await run('{ kind: co2, localSteps: 6, lr: 0.01, outerLr: 1, outerMomentum: 0.5, gapPenalty: 1, clip: 0.0001 }')).losses).not.toEqual(none.losses);
   });
 
-  it('one-step delay: the first outer step leaves the model where it started; every all-reduce but the last is in flight', async () => {
+  it('one-step delay: the runs part at the first outer step; every all-reduce but the last is in flight', async () => {
     const co2 = await run('{ kind: co2, localSteps: 6, lr: 0.01 }');
     const sync = await run('{ kind: co2, localSteps: 6, lr: 0.01, delay: 0 }');
-    // Up to the first outer step (step 6) the two runs are the same local training.
+    // Up to the first outer step (step 6) the two runs are the same local training; then CO2's
+    // model is back at x_0 (pinned exactly by the scripted test above), the blocking run's is not.
     expect(co2.losses.slice(0, 6)).toEqual(sync.losses.slice(0, 6));
     expect(co2.losses[6]).not.toBe(sync.losses[6]);
     for (const e of co2.timeline) {
@@ -279,7 +417,10 @@ describe('over ws and in process: identical metrics', () => {
 
 describe('bad input: exit 2, one located line', () => {
   const cases: [string, RegExp][] = [
-    ['{ kind: eager-diloco, localSteps: 6, overlap: 7 }', /optimizer\.overlap.*at most localSteps \(6.*found 7/],
+    ['{ kind: eager-diloco, localSteps: 6, overlap: 7 }', /optimizer\.overlap.*expected 0 .* or localSteps \(6.*found 7/],
+    // Between 0 and H an overlap would be H's arithmetic with extra waiting: refused.
+    ['{ kind: eager-diloco, localSteps: 6, overlap: 1 }', /optimizer\.overlap.*expected 0 .* or localSteps \(6.*found 1\s*$/],
+    ['{ kind: co2, localSteps: 6, delay: 0, gapPenalty: 4 }', /optimizer\.gapPenalty.*does not apply with delay 0/],
     ['{ kind: onebit-adam, freezeStep: 0 }', /optimizer\.freezeStep/],
     ['{ kind: onebit-adam }', /optimizer.*freezeStep/],
     ['{ kind: co2, localSteps: 6, delay: 2 }', /optimizer\.delay/],

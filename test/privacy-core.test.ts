@@ -39,6 +39,25 @@ describe('Gaussian mechanism calibration', () => {
     expect(big > 0 && big < 0.05).toBe(true);
   });
 
+  it('analytic with a tiny epsilon: finite, at the epsilon -> 0 limit 1/(delta sqrt(2 pi)) (the classic start of the bracket overflowed at 1e-310)', () => {
+    for (const delta of [1e-5, 1e-3, 0.1]) {
+      const limit = 1 / (delta * Math.sqrt(2 * Math.PI));
+      let last = 0;
+      for (const eps of [1e-3, 1e-9, 1e-300, 1e-310, 5e-324]) {
+        const s = analyticGaussianSigma(eps, delta, 1);
+        expect(Number.isFinite(s)).toBe(true);
+        expect(analyticDelta(s, eps)).toBeLessThanOrEqual(delta);
+        // Monotone in epsilon and below the limit; at 1e-9 and smaller, the limit to 1e-4 relative
+        // (2 Phi(a) - 1 = a sqrt(2/pi) (1 - a^2/6 + ...): a = delta sqrt(pi/2) is small).
+        expect(s).toBeGreaterThanOrEqual(last);
+        expect(s).toBeLessThanOrEqual(limit * (1 + 1e-12));
+        if (eps <= 1e-9) expect(Math.abs(s / limit - 1)).toBeLessThan(1e-4 + delta * delta);
+        last = s;
+      }
+    }
+    expect(() => analyticGaussianSigma(1e-310, 1e-320, 1)).toThrow(ParameterError);
+  });
+
   it('epsilon = infinity is no noise; epsilon <= 0, delta outside (0, 1), clip <= 0 are refused', () => {
     expect(gaussianSigma({ epsilon: Infinity, delta: 1e-5, sensitivity: 1 })).toBe(0);
     expect(gaussianSigma({ epsilon: Infinity, delta: 1e-5, sensitivity: 1, calibration: 'analytic' })).toBe(0);

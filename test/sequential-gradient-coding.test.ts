@@ -107,6 +107,60 @@ describe('selective-reattempt sequential gradient coding (core)', () => {
       }
     }
   });
+
+  it('property: conforms() equals a scan of every counted round in the window (the per-worker index), and a W far beyond the run costs nothing', () => {
+    const rng = new Rng(12, 'sr-sgc-window');
+    for (const [n, B, W, lambda] of [
+      [5, 1, 2, 2],
+      [6, 1, 3, 2],
+      [6, 2, 5, 4],
+      [7, 1, 9, 3],
+      [8, 3, 10, 6],
+    ] as const) {
+      const sr = new SelectiveReattempt({ n, B, W, lambda });
+      // The reference: every round's results kept, the window scanned round by round (as the scheme states it).
+      const results: Int32Array[] = [];
+      const counted = (r: number) => {
+        const res = results[r]!;
+        const late = res.filter((j) => j === -1).length;
+        return !(res.every((j) => j === -1 || j === r) && late <= sr.s);
+      };
+      const scan = (from: number, to: number) => {
+        const out = new Set<number>();
+        for (let q = Math.max(1, from); q <= to; q++) if (results[q] && counted(q)) results[q]!.forEach((j, i) => j === -1 && out.add(i));
+        return out;
+      };
+      const reference = (r: number, st: number[]) => {
+        const window = scan(r - W + 1, r - 1);
+        st.forEach((i) => window.add(i));
+        const earlier = scan(r - W + 1, r - B);
+        return window.size <= lambda && !st.some((i) => earlier.has(i));
+      };
+      let agreedFalse = 0;
+      for (let r = 1; r <= 80; r++) {
+        // Several proposals per round, checked against the reference; one of them is recorded.
+        const proposals = Array.from({ length: 4 }, () => [...new Set(Array.from({ length: rng.int(lambda + 2) }, () => rng.int(n)))]);
+        for (const st of proposals) {
+          expect(sr.conforms(r, st)).toBe(reference(r, st));
+          if (!reference(r, st)) agreedFalse++;
+        }
+        let st = rng.next() < 0.5 ? proposals[0]! : [];
+        if (st.length > 0 && !(sr.conforms(r, st) && sr.outcome(r, st).complete)) st = [];
+        const tasks = sr.tasks(r);
+        results[r] = Int32Array.from(tasks, (job, i) => (st.includes(i) ? -1 : job));
+        sr.record(r, st);
+      }
+      expect(agreedFalse).toBeGreaterThan(0);
+    }
+    // W of 3e9 (as a config may say): 2,000 rounds of 64 workers, each checked, in linear time.
+    const big = new SelectiveReattempt({ n: 64, B: 1, W: 3_000_000_001, lambda: 64 });
+    for (let r = 1; r <= 2000; r++) {
+      const st = r % 3 === 0 ? [r % 64, (r + 1) % 64] : [];
+      big.conforms(r, st);
+      big.record(r, big.conforms(r, st) && big.outcome(r, st).complete ? st : []);
+    }
+    expect(big.isDecoded(1999)).toBe(true);
+  });
 });
 
 /* ---------- master and workers over the in-process network: every decoded gradient ---------- */
@@ -277,5 +331,8 @@ describe('sequential-gradient-coding (algorithm)', () => {
     expect(bad('{ kind: sequential-gradient-coding, B: 2, W: 4 }')).toMatch(/exp\.yaml:\d+:\d+: optimizer\.W: expected an integer W > B with B \(2\) dividing W - 1, found 4/);
     expect(bad('{ kind: sequential-gradient-coding, lambda: 7 }')).toMatch(/optimizer\.lambda: expected an integer 1 <= lambda <= workers \(6\), found 7/);
     expect(bad('{ kind: sequential-gradient-coding }', 'ring')).toMatch(/topology\.kind: expected star/);
+    // B sizes every worker's B + 1 model copies: refused beyond the run's steps (5), before anything is allocated.
+    expect(bad('{ kind: sequential-gradient-coding, B: 3000000000, W: 3000000001 }')).toMatch(/exp\.yaml:\d+:\d+: optimizer\.B: expected B < train\.steps \(5\).*found 3000000000$/);
+    expect(bad('{ kind: sequential-gradient-coding, B: 5, W: 6 }')).toMatch(/optimizer\.B: expected B < train\.steps \(5\)/);
   });
 });

@@ -9,6 +9,8 @@ export interface GraphEdge {
   b: number;
   bandwidth?: number;
   latency?: number;
+  /** Gossip mixing weight W_ab = W_ba (read by `mixing: graph`); the network ignores it. */
+  weight?: number;
 }
 
 export type GeneratedGraph =

@@ -3,7 +3,9 @@ import type { Message } from '../message.ts';
 
 /**
  * Receive one push from each of `ranks` for `op` and time them on the server's shared ingress
- * link in (virtual send time, rank) order, the FIFO order of the link. Returns the messages with
+ * link in (virtual send time, rank) order, the FIFO order of the link (under max-min: together,
+ * `timeRoundTogether`). `accept` sees them in arrival order: see the comments below for exactly
+ * when that differs from send order. Returns the messages with
  * their virtual arrival times (indexed like `ranks`), or null when the endpoint was closed.
  * Every master uses this, so contention is decided by virtual time, never by wall-clock order.
  */
@@ -12,7 +14,7 @@ export async function receivePushes(
   ranks: readonly number[],
   op: number,
   /**
-   * Masters that ignore late pushes say which they take (k-th in send order, its would-be
+   * Masters that ignore late pushes say which they take (k-th in arrival order, its would-be
    * arrival, and the push itself: its rank and virtual send time). Ignored pushes are not put
    * on the link: a straggler's push of this round must not delay the next round's earlier
    * pushes (the link is FIFO in virtual send time).
@@ -29,8 +31,16 @@ export async function receivePushes(
   const bySend = [...out].sort((x, y) => x.m.sendTime - y.m.sendTime || x.r - y.r);
   const timing = server.linkTiming;
   if (bySend.length > 0 && bySend.every((p) => Number.isNaN(p.m.arrival)) && timeRoundTogether(server, bySend, accept)) return out;
+  // Pushes their senders timed (each on a port of its own: a star with shared: false, either
+  // sharing) arrive independently: `accept` sees them in arrival order (ties by rank), so "the
+  // first k" are the first k to arrive even when ports differ (per-node overrides, traces,
+  // faults). Timing nothing on the server, the order changes no arrival. Pushes into the shared
+  // port under fifo are served in (send time, rank) order, the FIFO order of the link: they
+  // arrive in that order unless the port's latency drops during the round (a latency trace or
+  // link fault), or a partition holds an earlier push back (it still takes its place in the queue).
+  const order = bySend.every((p) => !Number.isNaN(p.m.arrival)) ? [...out].sort((x, y) => x.m.arrival - y.m.arrival || x.r - y.r) : bySend;
   const taken: number[] = [];
-  bySend.forEach((p, k) => {
+  order.forEach((p, k) => {
     const bytes = p.m.payload.byteLength;
     // A push on a port of its own (a star with shared: false) was timed by its sender.
     const timed = !Number.isNaN(p.m.arrival);
@@ -52,7 +62,7 @@ export function allWorkers(server: Endpoint): number[] {
 /**
  * Max-min sharing of the server's port: the round's pushes are simulated together as flows on
  * the shared ingress (the network model's `timeTogether`), and `accept` sees them in arrival
- * order (ties by rank; k counts every push, taken or not, as in send order under fifo). Returns
+ * order (ties by rank; k counts every push, taken or not, as under fifo). Returns
  * false under fifo sharing (the caller times them one by one in send order).
  */
 function timeRoundTogether(

@@ -59,8 +59,15 @@ export function analyticDelta(sigma: number, epsilon: number): number {
 }
 
 export function analyticGaussianSigma(epsilon: number, delta: number, sensitivity: number): number {
-  let hi = Math.max(1e-3, Math.sqrt(2 * Math.log(1.25 / delta)) / epsilon);
-  while (analyticDelta(hi, epsilon) > delta) hi *= 2;
+  // Start the bracket at a sigma that is known to suffice. The classic formula overflows for a
+  // tiny epsilon (Infinity at 1e-310) although the answer is finite: delta(sigma) does not grow
+  // as epsilon grows, so the epsilon -> 0 limit bounds it, and there
+  // delta(sigma) = 2 Phi(1/(2 sigma)) - 1 <= 1/(sigma sqrt(2 pi)) (Phi is concave above 0):
+  // sigma = 1/(delta sqrt(2 pi)) suffices for every epsilon > 0.
+  let hi = Math.max(1e-3, Math.min(Math.sqrt(2 * Math.log(1.25 / delta)) / epsilon, 1 / (delta * Math.sqrt(2 * Math.PI))));
+  while (analyticDelta(hi, epsilon) > delta && hi < Number.MAX_VALUE) hi *= 2;
+  // Only a delta below about 1e-308 has a sigma beyond float64 (the bound above overflows).
+  if (!Number.isFinite(hi * sensitivity)) throw new ParameterError('delta', 'a delta whose noise scale is finite in float64 (delta above about 1e-307)', String(delta));
   let lo = hi / 2;
   while (analyticDelta(lo, epsilon) <= delta) {
     hi = lo;

@@ -1,22 +1,15 @@
 import { awaitBackground, sendInBackground, type BackgroundTransfer } from '../../comm/background.ts';
-import { AdamW } from '../common/adamw.ts';
-import { learningRate } from '../common/lr-schedule.ts';
-import { sgdStep, type SgdHyperparameters } from '../common/sgd-update.ts';
-import { isOuterStep } from '../eager-diloco/worker.ts';
-import { computeGradient, finishStep, type WorkerContext } from '../worker-context.ts';
+import { LocalPhase, type LocalPhaseConfig } from '../common/local-phase.ts';
+import { isOuterStep } from '../common/outer-steps.ts';
+import { finishStep, type WorkerContext } from '../worker-context.ts';
 
-export interface Co2Config extends SgdHyperparameters {
-  innerOptimizer: 'adamw' | 'sgd';
-  betas: [number, number];
-  eps: number;
-  /** τ: local steps between outer steps. */
-  localSteps: number;
+export interface Co2Config extends LocalPhaseConfig {
   outerLr: number;
   outerMomentum: number;
   /** Outer steps between an all-reduce's launch and the use of its average (1: CO2; 0: blocking). */
   delay: 0 | 1;
-  /** λ >= 1: the stale outer gradient is divided by it (the staleness-gap penalty). */
-  gapPenalty: number;
+  /** λ >= 1: the stale outer gradient is divided by it (the staleness-gap penalty; absent with delay 0). */
+  gapPenalty?: number;
   /** c > 0: outer momentum clamped to [-c, c] element-wise; absent: no clipping. */
   clip?: number;
 }
@@ -34,37 +27,37 @@ export interface Co2Config extends SgdHyperparameters {
  *     θ = θ - α m;  x_i = θ
  *
  * Δ̄^{r-1} was measured against the outer parameters of two outer steps ago, while θ has moved
- * once since: that staleness gap is what the penalty λ >= 1 shrinks. λ is a constant here, as
- * in the authors' released code (their co2_gap_penalty); the momentum clipping is their
- * element-wise clamp (co2_clip_threshold), off by default as there. The last step blocks: it
- * applies Δ̄^{R-1} and then the fresh Δ̄^R as a second outer step, so no round is lost.
- * With delay 0 every outer step blocks and uses its own fresh average: with λ = 1, no clip and
- * outer momentum 0 that is exactly DiLoCo with outer momentum 0 (tested, identical metrics);
- * with momentum it is DiLoCo with heavy-ball instead of Nesterov outer momentum.
+ * once since: that staleness gap is what the penalty λ >= 1 shrinks, so it applies to the stale
+ * average only. λ is a constant here, as in the authors' released code (their co2_gap_penalty);
+ * the momentum clipping is their element-wise clamp (co2_clip_threshold), off by default as
+ * there. The last step blocks: it applies Δ̄^{R-1} / λ and then the fresh Δ̄^R, undivided, as a
+ * second outer step, so no round is lost. With delay 0 every outer step blocks and uses its own
+ * fresh average, undivided: with no clip and outer momentum 0 that is exactly DiLoCo with outer
+ * momentum 0 (tested, identical metrics); with momentum it is DiLoCo with heavy-ball instead of
+ * Nesterov outer momentum.
  */
 export async function runCo2(ctx: WorkerContext, cfg: Co2Config): Promise<void> {
-  const { ep, oracle } = ctx;
-  const d = oracle.paramCount;
+  const { ep } = ctx;
+  const phase = new LocalPhase(ctx, cfg);
+  const d = ctx.oracle.paramCount;
   const inv = 1 / ctx.workers;
-  const outer = Float32Array.from(ctx.initialParams);
-  const local = Float32Array.from(ctx.initialParams);
-  const grad = new Float32Array(d);
-  const innerVelocity = new Float32Array(d);
   const outerMomentum = new Float32Array(d);
-  const adam = cfg.innerOptimizer === 'adamw' ? new AdamW(d, cfg.betas[0], cfg.betas[1], cfg.eps, cfg.weightDecay) : null;
   // Δ of the round being launched, and the sum of the round launched one outer step ago.
   let fresh = new Float32Array(d);
   let stale = new Float32Array(d);
   let inFlight: BackgroundTransfer | null = null;
-  const penalty = 1 / cfg.gapPenalty;
+  const penalty = 1 / (cfg.gapPenalty ?? 1);
   const clip = cfg.clip ?? null;
-  const outerStep = (avgSum: Float32Array): void => {
+  /** One outer step with the all-reduced sum `avgSum`; `isStale`: launched one outer step ago. */
+  const outerStep = (avgSum: Float32Array, isStale: boolean): void => {
     const mu = cfg.outerMomentum;
     const a = cfg.outerLr;
+    const scale = isStale ? penalty : 1;
+    const outer = phase.outer;
     for (let i = 0; i < d; i++) {
       // The average as a float32 vector holds it (DiLoCo's arithmetic, for the delay-0 identity).
       let g = Math.fround(avgSum[i]! * inv);
-      if (penalty !== 1) g *= penalty;
+      if (scale !== 1) g *= scale;
       let m = mu === 0 ? g : mu * outerMomentum[i]! + g;
       if (clip !== null) m = m > clip ? clip : m < -clip ? -clip : m;
       outerMomentum[i] = m;
@@ -73,17 +66,14 @@ export async function runCo2(ctx: WorkerContext, cfg: Co2Config): Promise<void> 
   };
   for (let step = 1; step <= ctx.steps; step++) {
     if (ctx.crashesAt(step)) return ctx.crash(step);
-    const computed = computeGradient(ctx, step, local, grad);
-    const lr = learningRate(cfg.lr, cfg.schedule, step, ctx.steps);
-    if (adam) adam.step(local, grad, lr);
-    else sgdStep(local, grad, innerVelocity, lr, cfg.momentum, cfg.weightDecay, cfg.nesterov);
+    const computed = phase.innerStep(step);
     const commStart = ep.now;
     const background: [number, number][] = [];
     if (isOuterStep(step, cfg.localSteps, ctx.steps)) {
-      for (let i = 0; i < d; i++) fresh[i] = outer[i]! - local[i]!;
+      phase.outerGradient(fresh);
       if (cfg.delay === 0) {
         await ctx.allReduce(fresh);
-        outerStep(fresh);
+        outerStep(fresh, false);
       } else {
         const last = step === ctx.steps;
         // The bytes of this round move now; the last round blocks (nothing left to overlap).
@@ -93,14 +83,14 @@ export async function runCo2(ctx: WorkerContext, cfg: Co2Config): Promise<void> 
         // The previous round's average: due now, one outer step after its launch.
         if (inFlight) {
           awaitBackground(ep, inFlight);
-          outerStep(stale);
+          outerStep(stale, true);
         }
-        if (last) outerStep(fresh);
+        if (last) outerStep(fresh, false);
         inFlight = transfer;
         [fresh, stale] = [stale, fresh];
       }
-      local.set(outer);
+      phase.restart();
     }
-    await finishStep(ctx, step, computed, ep.now - commStart, local, background);
+    await finishStep(ctx, step, computed, ep.now - commStart, phase.local, background);
   }
 }

@@ -5,7 +5,7 @@
 import { requireConnected } from '../../comm/gossip/graph.ts';
 import { checkMixing, type MixingSpec } from '../../comm/gossip/mixing-row.ts';
 import { ParameterError } from '../../comm/param-error.ts';
-import { validatePrivacy, type Calibration } from '../../comm/privacy/gaussian-mechanism.ts';
+import { gaussianSigma, type Calibration } from '../../comm/privacy/gaussian-mechanism.ts';
 import type { JsonSchema, RuleContext } from '../algorithm.ts';
 
 export interface PrivacyConfig {
@@ -26,16 +26,17 @@ export const gossipOptions: Record<string, JsonSchema> = {
   mixing: {
     default: 'metropolis-hastings',
     anyOf: [
-      { enum: ['metropolis-hastings', 'uniform', 'averaging'] },
+      { enum: ['metropolis-hastings', 'uniform', 'averaging', 'graph'] },
       {
         type: 'object',
         additionalProperties: false,
         required: ['weights'],
         properties: { weights: { type: 'array', items: { type: 'array', items: { type: 'number' } } } },
       },
+      { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string' } } },
     ],
     description:
-      'The mixing matrix W over the topology\'s neighbours: metropolis-hastings (W_ij = 1/(1 + max(deg_i, deg_j))), uniform (1/(deg+1); regular graphs only), averaging (W = 11^T/n; complete graphs only), or { weights: [[...], ...] } (n rows; symmetric, doubly stochastic, zero off the graph, within 1e-6).',
+      'The mixing matrix W over the topology\'s neighbours: metropolis-hastings (W_ij = 1/(1 + max(deg_i, deg_j))), uniform (1/(deg+1); regular graphs only), averaging (W = 11^T/n; complete graphs only), graph (each link\'s weight from topology.links or topology.file, W_ii = 1 - the rest of row i), { weights: [[...], ...] } (n rows), or { file: W.csv } (n lines of n numbers, or a JSON list of rows; relative to the experiment file). An explicit W must be symmetric, doubly stochastic and zero off the graph within 1e-6; config.yaml records it as weights.',
   },
   evaluate: {
     enum: ['average', 'each'],
@@ -80,7 +81,8 @@ export function gossipRules(o: GossipConfig, ctx: RuleContext, kind: string): vo
   if (p) {
     if (p.epsilon !== 'inf' && typeof p.epsilon !== 'number') ctx.fail('optimizer.privacy.epsilon', `expected a number > 0 or inf, found ${JSON.stringify(p.epsilon)}`);
     try {
-      validatePrivacy({ epsilon: epsilonOf(p), delta: p.delta, sensitivity: p.clip, calibration: p.calibration });
+      // The sigma itself, not only the keys: a delta whose sigma exceeds float64 is refused here.
+      gaussianSigma({ epsilon: epsilonOf(p), delta: p.delta, sensitivity: p.clip, calibration: p.calibration });
     } catch (e) {
       located(e instanceof ParameterError && e.key === 'clip' ? new ParameterError('clip', 'a finite clip norm > 0', e.found) : e, 'privacy.');
     }

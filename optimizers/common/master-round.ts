@@ -19,7 +19,7 @@ export interface MasterRounds {
   membership: Membership;
   /** The step that ends each round, in order. */
   roundSteps: readonly number[];
-  /** Which pushes a round takes: k-th in send order, its would-be arrival, arrivals taken so far, the push. */
+  /** Which pushes a round takes: k-th in arrival order (comm/collectives/server-ingress.ts: when that is send order), its would-be arrival, arrivals taken so far, the push. */
   accept?: (k: number, arrival: number, taken: number[], push: { r: number; m: Message }) => boolean;
   /**
    * Form the round's model from its pushes (every live worker's, with arrival times) and set the
@@ -35,6 +35,7 @@ export interface MasterRounds {
  *   for each round (ending at step t):
  *     live  = workers taking part in step t               (membership: crashes, rejoins)
  *     recv one push from each live worker, timed on the shared ingress in virtual send order
+     (accept sees them in arrival order)
  *     model = reduce(pushes)                               (the algorithm's own part)
  *     decide rejoins; send the model to live workers and joining replacements
  *   tell replacements still waiting that the run is over

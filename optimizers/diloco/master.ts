@@ -43,7 +43,7 @@ export async function runDilocoMaster(
     namespace: DILOCO_NAMESPACE,
     membership,
     roundSteps: syncSteps,
-    // Pushes arrive in send order (one FIFO ingress): the first one sets the deadline.
+    // accept sees the pushes in arrival order (receivePushes): the first to arrive sets the deadline.
     accept: (k, at, taken) => timeout === null || k === 0 || at <= taken[0]! + timeout,
     reduce(step, pushes) {
       pushes.sort((x, y) => x.at - y.at || x.r - y.r);

@@ -1,6 +1,6 @@
 /** The optimizer block of encoded optimization and what it implies (block layout, size checks). */
 import { ParameterError } from '../../comm/param-error.ts';
-import { harmonicEtfEncoding, harmonicDataRowsOk, HadamardEncoding, isPrime, paleyDataRowsOk, paleyEtfEncoding } from '../../src/coding/encoded/index.ts';
+import { harmonicEtfEncoding, harmonicDataRowsOk, hadamardRows, isPrime, paleyDataRowsOk, paleyEtfEncoding } from '../../src/coding/encoded/index.ts';
 
 /**
  * none: the uncoded data split over the workers; replication: each of n / beta partitions held
@@ -55,7 +55,7 @@ export function encodedRows(cfg: EncodedOptimizationConfig, n: number, workers: 
       if (!(beta >= 1)) throw new ParameterError('beta', 'a redundancy factor beta >= 1', String(beta));
       return Math.round(beta * n);
     case 'hadamard':
-      return new HadamardEncoding(n, beta, 0).rows;
+      return hadamardRows(n, beta);
     case 'etf':
       if ((cfg.construction ?? 'paley') === 'paley') {
         if (!paleyDataRowsOk(n)) paleyEtfEncoding(n); // throws the located size error
@@ -65,4 +65,16 @@ export function encodedRows(cfg: EncodedOptimizationConfig, n: number, workers: 
       // v = q, the prime = 3 (mod 4) of the default difference set (etf-harmonic.ts).
       return isPrime(2 * n + 1) && (2 * n + 1) % 4 === 3 ? 2 * n + 1 : 2 * n - 1;
   }
+}
+
+/**
+ * Rows each block gets, compared with the block count: encodings split their M encoded rows over
+ * the n workers, replication the N uncoded rows over n / beta partitions (each held beta times),
+ * so N (not N beta) must cover the partitions, or a block is empty and skews the master's B / |A|.
+ * Returns what is short, or null.
+ */
+export function emptyBlocks(cfg: EncodedOptimizationConfig, size: number, rows: number, workers: number): { blocks: number; found: number; what: string } | null {
+  const blocks = blockCount(cfg, workers);
+  const found = cfg.encoding === 'replication' ? size : rows;
+  return found < blocks ? { blocks, found, what: cfg.encoding === 'replication' ? 'data row' : 'encoded row' } : null;
 }

@@ -11,7 +11,9 @@
 import { createEncoding, splitRows } from '../../src/coding/encoded/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 import type { TrainingRows } from '../worker-context.ts';
-import { blockCount, blockOf, encodedRows, type EncodedOptimizationConfig } from './config.ts';
+import { ParameterError } from '../../comm/param-error.ts';
+import { blockCount, blockOf, emptyBlocks, encodedRows, type EncodedOptimizationConfig } from './config.ts';
+import { ENCODE_MAX_MULTIPLY_ADDS, encodingCost } from './encoding-cost.ts';
 
 export interface EncodedBlock {
   /** Row-major rows x p. */
@@ -88,6 +90,7 @@ let cache: { key: string; source: TrainingRows['x']; xy: Float64Array; m: number
 export function encodedBlockFor(cfg: EncodedOptimizationConfig, data: TrainingRows, workers: number, rank: number, seed: number): EncodedBlock {
   const key = JSON.stringify([cfg.encoding, cfg.beta, cfg.construction, data.n, data.inputSize, workers, seed]);
   if (!cache || cache.key !== key || cache.source !== data.x) {
+    checkLoadedSize(cfg, data, workers);
     const aug = augmentedRows(data);
     const { xy, m } = encodeAll(cfg, aug.x, aug.y, data.n, aug.p, workers, seed);
     cache = { key, source: data.x, xy, m, p: aug.p };
@@ -105,4 +108,18 @@ export function encodedBlockFor(cfg: EncodedOptimizationConfig, data: TrainingRo
     y[i] = xy[src + p]!;
   }
   return { x, y, rows, p, samples: data.n, encodedRows: cfg.encoding === 'replication' ? m * (cfg.beta ?? 1) : m };
+}
+
+/**
+ * csv data's size is known only here (synthetic data's was checked by the config rules): the
+ * same block and work checks, as a ParameterError at data.samples, before anything is encoded.
+ */
+function checkLoadedSize(cfg: EncodedOptimizationConfig, data: TrainingRows, workers: number): void {
+  const m = encodedRows(cfg, data.n, workers);
+  const short = emptyBlocks(cfg, data.n, m, workers);
+  if (short) throw new ParameterError('samples', `at least one ${short.what} per block (${short.blocks} blocks)`, String(short.found));
+  const cost = encodingCost(cfg, { size: data.n, rows: m, width: data.inputSize + 1, samples: data.n, modelParallel: false });
+  if (cost.multiplyAdds > ENCODE_MAX_MULTIPLY_ADDS) {
+    throw new ParameterError('samples', `an encoding of at most ${ENCODE_MAX_MULTIPLY_ADDS.toExponential(0)} multiply-adds (encoding ${cfg.encoding}, M = ${m})`, `${data.n} rows (${cost.multiplyAdds.toExponential(2)})`);
+  }
 }

@@ -1,6 +1,8 @@
 import { ParameterError } from '../../comm/param-error.ts';
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
-import { encodedRows, type EncodedOptimizationConfig } from './config.ts';
+import { emptyBlocks, encodedRows, type EncodedOptimizationConfig } from './config.ts';
+import { ENCODE_MAX_MULTIPLY_ADDS, encodingCost, formatBytes } from './encoding-cost.ts';
+import type { RuleContext } from '../algorithm.ts';
 import { runEncodedMaster, runModelParallelMaster } from './master.ts';
 import { runEncodedWorker } from './worker.ts';
 
@@ -54,11 +56,12 @@ export const encodedOptimization = defineAlgorithm<EncodedOptimizationConfig & O
     // its features + 1 parameters per class.
     const size = modelParallel ? (d.features === undefined ? undefined : d.features + 1) : d.samples;
     if (size !== undefined && d.dataset !== undefined) {
+      const sizeKey = modelParallel ? 'data.features' : 'data.samples';
       try {
         const m = encodedRows(o, size, ctx.workers);
-        const blocks = o.encoding === 'replication' ? ctx.workers / (o.beta ?? 1) : ctx.workers;
-        const what = modelParallel ? 'encoded parameter row' : 'encoded row';
-        if (m < blocks) ctx.fail(modelParallel ? 'data.features' : 'data.samples', `expected at least one ${what} per block (${blocks} blocks), found ${m}`);
+        const short = emptyBlocks(o, size, m, ctx.workers);
+        if (short) ctx.fail(sizeKey, `expected at least one ${modelParallel ? 'encoded parameter row' : short.what} per block (${short.blocks} blocks), found ${short.found}`);
+        checkEncodingCost(o, ctx, { size, rows: m, modelParallel, sizeKey, features: d.features ?? 0, samples: d.samples ?? 0 });
       } catch (e) {
         if (!(e instanceof ParameterError)) throw e;
         const path = e.key === 'samples' ? (modelParallel ? 'data.features' : 'data.samples') : `optimizer.${e.key}`;
@@ -78,3 +81,29 @@ export const encodedOptimization = defineAlgorithm<EncodedOptimizationConfig & O
     return runEncodedMaster(m.server, o, m.initialParams, m.steps, m.membership);
   },
 });
+
+/**
+ * Refuse an encoding whose arrays would not fit the run's memory budget (next to the rest of the
+ * config's estimate, once per process) or whose one-off encoding would exceed
+ * ENCODE_MAX_MULTIPLY_ADDS. Blamed on beta when the same data at redundancy 1 would fit (beta is
+ * what made it big), else on the data's size key.
+ */
+function checkEncodingCost(
+  o: EncodedOptimizationConfig,
+  ctx: RuleContext,
+  x: { size: number; rows: number; modelParallel: boolean; sizeKey: string; features: number; samples: number },
+): void {
+  const cost = (rows: number) => encodingCost(o, { size: x.size, rows, width: x.features + 1, samples: x.samples, modelParallel: x.modelParallel });
+  const mem = ctx.memory;
+  const room = mem ? Math.max(0, mem.budgetBytes - mem.estimatedBytes) / mem.processes : Infinity;
+  const c = cost(x.rows);
+  const tooBig = (k: ReturnType<typeof cost>) => k.bytes > room || k.multiplyAdds > ENCODE_MAX_MULTIPLY_ADDS;
+  if (!tooBig(c)) return;
+  const betaKeyed = o.encoding === 'gaussian' || o.encoding === 'hadamard' || o.encoding === 'replication';
+  const path = betaKeyed && !tooBig(cost(x.size)) ? 'optimizer.beta' : x.sizeKey;
+  const found = path === 'optimizer.beta' ? `beta ${o.beta}` : x.modelParallel ? `${x.features} features` : `${x.samples} samples`;
+  const what = c.bytes > room
+    ? `${formatBytes(c.bytes)} for the encoding (M = ${x.rows} encoded rows), expected at most ${formatBytes(room)} (limits.memoryFraction of this machine's memory, less the rest of the run${mem && mem.processes > 1 ? `, per process of ${mem.processes}` : ''})`
+    : `${c.multiplyAdds.toExponential(2)} multiply-adds to encode (M = ${x.rows} encoded rows), expected at most ${ENCODE_MAX_MULTIPLY_ADDS.toExponential(0)}`;
+  ctx.fail(path, `encoding ${o.encoding} would need ${what}; found ${found}`);
+}

@@ -16,7 +16,9 @@
  */
 import { createEncoding, splitRows } from '../../src/coding/encoded/index.ts';
 import type { TrainingRows } from '../worker-context.ts';
-import { encodedRows, type EncodedOptimizationConfig } from './config.ts';
+import { ParameterError } from '../../comm/param-error.ts';
+import { emptyBlocks, encodedRows, type EncodedOptimizationConfig } from './config.ts';
+import { ENCODE_MAX_MULTIPLY_ADDS, encodingCost } from './encoding-cost.ts';
 import { augmentedRows } from './encoded-data.ts';
 
 /** S (M x p, row-major) of the configured encoding for p parameters per class; none: I. */
@@ -54,6 +56,7 @@ export interface ColumnBlock {
 
 /** Worker `rank`'s encoded columns. */
 export function columnBlockFor(cfg: EncodedOptimizationConfig, data: TrainingRows, workers: number, rank: number, seed: number): ColumnBlock {
+  checkLoadedParameterSize(cfg, data, workers);
   const { x, p } = augmentedRows(data);
   const { s, m } = parameterEncoding(cfg, p, workers, seed);
   const bounds = splitRows(m, workers);
@@ -192,5 +195,21 @@ export class ModelParallelState {
     for (let q = 0; q < m * c; q++) out[p * c + q] = v[q]!;
     for (let q = 0; q < z.length; q++) out[p * c + m * c + q] = z[q]!;
     return out;
+  }
+}
+
+/**
+ * csv classification data: its feature count is known only here (synthetic data's was checked by
+ * the config rules). The block and multiply-add checks of the rules, as a ParameterError at
+ * data.features (`samples` when the rows make the work too big), before anything is built.
+ */
+function checkLoadedParameterSize(cfg: EncodedOptimizationConfig, data: TrainingRows, workers: number): void {
+  const p = data.inputSize + 1;
+  const m = encodedRows(cfg, p, workers);
+  const short = emptyBlocks(cfg, p, m, workers);
+  if (short) throw new ParameterError('features', `at least one encoded parameter row per block (${short.blocks} blocks)`, String(short.found));
+  const cost = encodingCost(cfg, { size: p, rows: m, width: p, samples: data.n, modelParallel: true });
+  if (cost.multiplyAdds > ENCODE_MAX_MULTIPLY_ADDS) {
+    throw new ParameterError('samples', `an encoding of at most ${ENCODE_MAX_MULTIPLY_ADDS.toExponential(0)} multiply-adds (encoding ${cfg.encoding}, M = ${m}, ${data.n} rows)`, `${cost.multiplyAdds.toExponential(2)}`);
   }
 }

@@ -1,5 +1,5 @@
 import { bytesToF32 } from '../../comm/collectives/chunks.ts';
-import { pushAndAwaitReply } from '../../comm/collectives/push-pull.ts';
+import { pushAbandoning } from '../common/push-abandoning.ts';
 import { finishStep, type WorkerContext } from '../worker-context.ts';
 import { blockCount, type EncodedOptimizationConfig } from './config.ts';
 import { encodedBlockFor } from './encoded-data.ts';
@@ -59,17 +59,10 @@ export async function runEncodedWorker(ctx: WorkerContext, cfg: EncodedOptimizat
     // Modelled compute only (measured wall time is not read here: no clocks in optimizers/).
     const t = ctx.computeTime(step, 0);
     const compute = t.compute * (rows / data.batchSize);
-    const start = ep.now;
-    ep.now += compute + t.delay;
-    const sentAt = ep.now;
-    const reply = await pushAndAwaitReply(ep, ENCODED_NAMESPACE, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), true);
-    params.set(bytesToF32(reply.payload));
     // As gradient coding's workers: a straggler abandons its work when the new model arrives.
-    ep.now = reply.arrival;
-    const ran = Math.max(0, ep.now - start);
-    const shownCompute = Math.min(compute, ran);
-    const shownDelay = Math.min(t.delay, ran - shownCompute);
-    await finishStep(ctx, step, { loss, compute: shownCompute, delay: shownDelay, wallSec: 0, cpuSec: 0 }, Math.max(0, ep.now - sentAt), params);
+    const round = await pushAbandoning(ep, ENCODED_NAMESPACE, out, compute, t.delay);
+    params.set(bytesToF32(round.payload));
+    await finishStep(ctx, step, { loss, compute: round.compute, delay: round.delay, wallSec: 0, cpuSec: 0 }, round.comm, params);
   }
 }
 
@@ -87,15 +80,8 @@ async function runModelParallelWorker(ctx: WorkerContext, cfg: EncodedOptimizati
     const loss = mp.step();
     const t = ctx.computeTime(step, 0);
     const compute = t.compute * mp.workUnits;
-    const start = ep.now;
-    ep.now += compute + t.delay;
-    const sentAt = ep.now;
-    const reply = await pushAndAwaitReply(ep, ENCODED_NAMESPACE, new Uint8Array(mp.out.buffer, mp.out.byteOffset, mp.out.byteLength), true);
-    mp.receive(bytesToF32(reply.payload), params);
-    ep.now = reply.arrival;
-    const ran = Math.max(0, ep.now - start);
-    const shownCompute = Math.min(compute, ran);
-    const shownDelay = Math.min(t.delay, ran - shownCompute);
-    await finishStep(ctx, step, { loss, compute: shownCompute, delay: shownDelay, wallSec: 0, cpuSec: 0 }, Math.max(0, ep.now - sentAt), params);
+    const round = await pushAbandoning(ep, ENCODED_NAMESPACE, mp.out, compute, t.delay);
+    mp.receive(bytesToF32(round.payload), params);
+    await finishStep(ctx, step, { loss, compute: round.compute, delay: round.delay, wallSec: 0, cpuSec: 0 }, round.comm, params);
   }
 }

@@ -41,8 +41,8 @@ export async function runGradientCodingMaster(
   const velocity = new Float32Array(d);
   const grad = new Float32Array(d);
   const acc = new Float64Array(d);
-  // Only what the strategy takes goes on the link (first n-s in send order = arrival order on
-  // the FIFO ingress); replication needs copies until every partition is covered, so it takes all.
+  // Only what the strategy takes goes on the link (the first n-s by arrival: receivePushes'
+  // order); replication needs copies until every partition is covered, so it takes all.
   const need = cfg.strategy === 'wait-for-all' || cfg.strategy === 'replication' ? Infinity : n - s;
   await runMasterRounds({
     server,

@@ -1,5 +1,5 @@
 import { bytesToF32 } from '../../comm/collectives/chunks.ts';
-import { pushAndAwaitReply } from '../../comm/collectives/push-pull.ts';
+import { pushAbandoning } from '../common/push-abandoning.ts';
 import { createGradientCode, encode, type GradientCode } from '../../src/coding/index.ts';
 import { receiveRejoinModel } from '../common/rejoin.ts';
 import type { SgdHyperparameters } from '../common/sgd-update.ts';
@@ -85,17 +85,9 @@ export async function runGradientCodingWorker(ctx: WorkerContext, cfg: GradientC
     // Every partition costs one gradient computation; the straggler delay is per worker-step.
     const t = ctx.computeTime(step, wallSec);
     const compute = t.compute * parts.length;
-    const start = ep.now;
-    ep.now += compute + t.delay;
-    const sentAt = ep.now;
-    const reply = await pushAndAwaitReply(ep, CODING_NAMESPACE, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), true);
-    params.set(bytesToF32(reply.payload));
-    // The step ends for everyone when the new model arrives; a straggler abandons its work then,
-    // so only the compute and delay before that instant are reported (timeline and breakdown).
-    ep.now = reply.arrival;
-    const ran = Math.max(0, ep.now - start);
-    const shownCompute = Math.min(compute, ran);
-    const shownDelay = Math.min(t.delay, ran - shownCompute);
-    await finishStep(ctx, step, { loss: lossSum / parts.length, compute: shownCompute, delay: shownDelay, wallSec, cpuSec }, Math.max(0, ep.now - sentAt), params);
+    // The step ends for everyone when the new model arrives; a straggler abandons its work then.
+    const round = await pushAbandoning(ep, CODING_NAMESPACE, out, compute, t.delay);
+    params.set(bytesToF32(round.payload));
+    await finishStep(ctx, step, { loss: lossSum / parts.length, compute: round.compute, delay: round.delay, wallSec, cpuSec }, round.comm, params);
   }
 }

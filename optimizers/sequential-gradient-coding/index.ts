@@ -23,6 +23,9 @@ export const sequentialGradientCoding = defineAlgorithm<SequentialCodingConfig &
   },
   rules(o, ctx) {
     if (ctx.topology !== 'star') ctx.fail('topology.kind', `expected star for sequential-gradient-coding (the master is the parameter server), found ${ctx.topology}`);
+    // B sizes the workers' memory (B + 1 models and batches each): a job can only be late by
+    // rounds the run has, so B >= train.steps is a typo, not a straggler model.
+    if (o.B >= ctx.steps) ctx.fail('optimizer.B', `expected B < train.steps (${ctx.steps}): a job decodes at most B rounds after it starts, and each worker keeps B + 1 models; found ${o.B}`);
     const err = srSgcParamError({ n: ctx.workers, B: o.B, W: o.W, lambda: o.lambda });
     if (err) ctx.fail(`optimizer.${err.key}`, `expected ${err.expected}, found ${err.found}`);
   },

@@ -24,8 +24,10 @@ export interface SequentialRound {
  * The SR-SGC master on the parameter-server endpoint:
  *
  *   for r = 1..T:
- *     pushes in virtual send order; stragglers = those that finished later than
- *       roundStart + (1 + mu) (first finish - roundStart)
+ *     pushes in virtual arrival order (receivePushes; on the shared port that is send order);
+ *       the first to arrive sets cutoff = roundStart + (1 + mu) (its finish - roundStart), a
+ *       push's finish being its send time; the first push to arrive that finished after the
+ *       cutoff decides: the workers not yet accepted are this round's stragglers
  *     ignore them only if the pattern stays within the (B, W, lambda) model, job r - B decodes
  *       now, and (in the last B rounds) job r too; otherwise wait for all
  *     for each job that decodes (r - B first, then r): g = decode(first n - s deliverers) / n;

@@ -1,5 +1,5 @@
 import { bytesToF32 } from '../../comm/collectives/chunks.ts';
-import { pushAndAwaitReply } from '../../comm/collectives/push-pull.ts';
+import { pushAbandoning } from '../common/push-abandoning.ts';
 import { createGradientCode, encode, type GradientCode } from '../../src/coding/index.ts';
 import { srSgcStragglers } from '../../src/coding/sequential/selective-reattempt.ts';
 import type { SgdHyperparameters } from '../common/sgd-update.ts';
@@ -41,7 +41,9 @@ export async function runSequentialCodingWorker(ctx: WorkerContext, cfg: Sequent
   const n = ctx.workers;
   const code = sequentialCodeFor(cfg, n, ctx.seed);
   const parts = code.partitionsOf(ctx.rank);
-  const keep = cfg.B + 1;
+  // Models and batches of the last B + 1 rounds (a reattempt is B rounds old); never more than
+  // the run has rounds, whatever B says (the config rules refuse B >= steps).
+  const keep = Math.min(cfg.B, ctx.steps) + 1;
   const models = Array.from({ length: keep }, () => new Float32Array(d));
   const batches = parts.map(() => new Array<Int32Array>(keep));
   const grads = new Map(parts.map((j) => [j, new Float32Array(d)]));
@@ -60,17 +62,10 @@ export async function runSequentialCodingWorker(ctx: WorkerContext, cfg: Sequent
     const { wallSec, cpuSec } = oracle.lastTiming();
     const t = ctx.computeTime(step, wallSec);
     const compute = t.compute * parts.length;
-    const start = ep.now;
-    ep.now += compute + t.delay;
-    const sentAt = ep.now;
-    const reply = await pushAndAwaitReply(ep, SEQUENTIAL_NAMESPACE, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), true);
-    const v = bytesToF32(reply.payload);
+    const round = await pushAbandoning(ep, SEQUENTIAL_NAMESPACE, out, compute, t.delay);
+    const v = bytesToF32(round.payload);
     params.set(v.subarray(0, d));
     reattempt = v[d + ctx.rank] === 1;
-    ep.now = reply.arrival;
-    const ran = Math.max(0, ep.now - start);
-    const shownCompute = Math.min(compute, ran);
-    const shownDelay = Math.min(t.delay, ran - shownCompute);
-    await finishStep(ctx, step, { loss: lossSum / parts.length, compute: shownCompute, delay: shownDelay, wallSec, cpuSec }, Math.max(0, ep.now - sentAt), params);
+    await finishStep(ctx, step, { loss: lossSum / parts.length, compute: round.compute, delay: round.delay, wallSec, cpuSec }, round.comm, params);
   }
 }

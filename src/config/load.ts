@@ -1,11 +1,13 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { UserError } from '../util/user-error.ts';
 import { backendPackage, isInstalled } from '../train/backend.ts';
 import { parseQuantity, type QuantityKind } from './quantities.ts';
 import { buildTopology, type TopologyOptions } from '../../topologies/index.ts';
+import { resolveMixingSource } from './mixing-source.ts';
 import { topologyOptionsOf } from './topology-options.ts';
 import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import type { Fault, When } from '../sim/faults.ts';
@@ -395,12 +397,15 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     if (loc.written(['optimizer', key])) fail(['optimizer', key], `does not apply ${why}`);
     delete o[key];
   }
+  // A gossip W given by reference (mixing: graph, { file }) becomes the explicit { weights } first.
+  resolveMixingSource(c, loc.file, (path) => loc.where(path), q);
   algorithm.rules?.(o, {
     workers: c.workers,
     topology: c.topology.kind,
     steps: c.train.steps,
     model: c.model.kind,
     data: { dataset: c.data.dataset, format: c.data.format, task: c.data.task, samples: c.data.samples, features: c.data.features },
+    memory: ruleMemory(c, estimable),
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
     // Gossip algorithms ask for it: the topology is built (and its errors located) only then.
     neighbours: () => gossipNeighbours(buildTopology(c.topology.kind, c.workers, { bandwidth: q.bandwidth, latency: q.latency }, topologyOptionsOf(loc.file, (path) => loc.where(path), c, q))),
@@ -455,6 +460,13 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
   if (!own && c.data.partition === 'iid' && c.data.batchSize > perWorker) {
     fail(['data', 'batchSize'], `expected at most the shard size (${perWorker} samples per worker), found ${c.data.batchSize}`);
   }
+}
+
+/** RuleContext.memory: the budget, the config's own estimate (0 when not estimable), processes holding the data. */
+function ruleMemory(c: ExperimentConfig, estimable: boolean): { budgetBytes: number; estimatedBytes: number; processes: number } {
+  const m = estimable ? estimateMemory(c) : null;
+  const processes = c.transport.kind === 'ws' ? (c.transport.processes ?? c.workers) : 1;
+  return { budgetBytes: m?.budgetBytes ?? totalmem() * c.limits.memoryFraction, estimatedBytes: m?.totalBytes ?? 0, processes };
 }
 
 /** Refuse a config whose data and model state would not fit in memory (estimated from its keys). */

@@ -41,7 +41,9 @@ export const experimentSchema = {
       default: {},
       description: 'Caps that catch a typo before it costs hours or all memory; raise them deliberately.',
       properties: {
-        maxWorkers: { type: 'integer', minimum: 1, default: 1024, description: 'Largest accepted workers.' },
+        // The network model keys (from, to) node pairs in radix 2^21 (src/sim/network-model.ts
+        // PAIR_BASE); workers + the server must stay below it or distinct pairs collide.
+        maxWorkers: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1024, description: 'Largest accepted workers (at most 1,000,000: the network model numbers node pairs in radix 2^21).' },
         maxSteps: { type: 'integer', minimum: 1, default: 1000000, description: 'Largest accepted train.steps.' },
         memoryFraction: {
           type: 'number',
@@ -188,7 +190,7 @@ export const experimentSchema = {
         inter: linkSpec('hierarchical: links between group gateways (default the network link).'),
         links: {
           type: 'array',
-          description: 'graph: undirected links, [a, b] or {a, b, bandwidth, latency}.',
+          description: 'graph: undirected links, [a, b] or {a, b, bandwidth, latency, weight} (weight: the gossip mixing weight W_ab = W_ba read by optimizer.mixing: graph).',
           items: {
             anyOf: [
               { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
@@ -196,12 +198,12 @@ export const experimentSchema = {
                 type: 'object',
                 additionalProperties: false,
                 required: ['a', 'b'],
-                properties: { a: { type: 'integer', minimum: 0 }, b: { type: 'integer', minimum: 0 }, bandwidth: { type: 'string', 'x-quantity': 'bandwidth' }, latency: { type: 'string', 'x-quantity': 'time' } },
+                properties: { a: { type: 'integer', minimum: 0 }, b: { type: 'integer', minimum: 0 }, bandwidth: { type: 'string', 'x-quantity': 'bandwidth' }, latency: { type: 'string', 'x-quantity': 'time' }, weight: { type: 'number', minimum: 0, maximum: 1 } },
               },
             ],
           },
         },
-        file: { type: 'string', description: 'graph: CSV (a,b[,bandwidth,latency] per line) or JSON ([{a, b, bandwidth?, latency?}]) of links, relative to the experiment file.' },
+        file: { type: 'string', description: 'graph: CSV (a,b[,bandwidth[,latency[,weight]]] per line) or JSON ([{a, b, bandwidth?, latency?, weight?}]) of links, relative to the experiment file.' },
         generate: {
           type: 'object',
           additionalProperties: false,

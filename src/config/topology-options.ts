@@ -60,7 +60,7 @@ export function topologyOptionsOf(file: string, where: (path: Path) => string, c
   if (def(t.links)) {
     o.edges = t.links.map((l, i): GraphEdge => {
       if (Array.isArray(l)) return { a: l[0], b: l[1] };
-      return strip({ a: l.a, b: l.b, bandwidth: quantity('bandwidth', ['topology', 'links', i, 'bandwidth'], l.bandwidth), latency: quantity('time', ['topology', 'links', i, 'latency'], l.latency) });
+      return strip({ a: l.a, b: l.b, bandwidth: quantity('bandwidth', ['topology', 'links', i, 'bandwidth'], l.bandwidth), latency: quantity('time', ['topology', 'links', i, 'latency'], l.latency), weight: l.weight });
     });
   }
   let edgeLines: string[] | null = null;
@@ -118,7 +118,7 @@ const DATA_FILE_MAX_BYTES = 64 * 1024 * 1024;
  * A links or trace file's text: a regular file of bounded size (a FIFO would block the read for
  * ever, /dev/zero would fill memory), else a located error through `fail`.
  */
-function readDataText(path: string, what: string, fail: (msg: string) => never): string {
+export function readDataText(path: string, what: string, fail: (msg: string) => never): string {
   const st = statSync(path, { throwIfNoEntry: false });
   if (st && !st.isFile()) return fail(`expected a readable ${what} (a regular file), found ${path} (${st.isDirectory() ? 'a directory' : 'not a regular file'})`);
   if (st && st.size > DATA_FILE_MAX_BYTES) return fail(`expected a ${what} of at most ${DATA_FILE_MAX_BYTES} bytes, found ${path} (${st.size} bytes)`);
@@ -130,9 +130,10 @@ function readDataText(path: string, what: string, fail: (msg: string) => never):
 }
 
 /**
- * Links from a CSV (`a,b[,bandwidth[,latency]]` per line, `#` comments and a header line
- * allowed; quantities with units or plain bits/s and seconds) or a JSON list of {a, b, bandwidth?,
- * latency?}. Returns the edges and, per edge, "file:line" for error messages.
+ * Links from a CSV (`a,b[,bandwidth[,latency[,weight]]]` per line, `#` comments and a header line
+ * allowed; quantities with units or plain bits/s and seconds; an empty cell keeps the default) or
+ * a JSON list of {a, b, bandwidth?, latency?, weight?}. `weight` is a gossip mixing weight in
+ * [0, 1] (`mixing: graph`). Returns the edges and, per edge, "file:line" for error messages.
  */
 export function readEdgeFile(path: string, fail: (msg: string) => never): { edges: GraphEdge[]; where: string[] } {
   const text = readDataText(path, 'links file', fail);
@@ -147,6 +148,11 @@ export function readEdgeFile(path: string, fail: (msg: string) => never): { edge
     if (/^[0-9.eE+-]+$/.test(s)) return num(at, kind, Number(s));
     const v = parseQuantity(kind, s);
     if (typeof v === 'string') throw new UserError(`${at}: topology.file: ${v}`);
+    return v;
+  };
+  const weight = (at: string, raw: unknown): number => {
+    const v = typeof raw === 'number' ? raw : String(raw).trim() === '' ? NaN : Number(String(raw).trim());
+    if (!(v >= 0 && v <= 1)) throw new UserError(`${at}: topology.file: expected a mixing weight in [0, 1], found ${JSON.stringify(raw)}`);
     return v;
   };
   const node = (at: string, raw: unknown): number => {
@@ -164,11 +170,12 @@ export function readEdgeFile(path: string, fail: (msg: string) => never): { edge
     if (!Array.isArray(data)) return fail(`expected a JSON list of links in ${path}, found ${typeof data}`);
     data.forEach((d: unknown, i) => {
       const at = `${path}: [${i}]`;
-      if (typeof d !== 'object' || d === null) throw new UserError(`${at}: topology.file: expected {a, b, bandwidth?, latency?}, found ${JSON.stringify(d)}`);
+      if (typeof d !== 'object' || d === null) throw new UserError(`${at}: topology.file: expected {a, b, bandwidth?, latency?, weight?}, found ${JSON.stringify(d)}`);
       const r = d as Record<string, unknown>;
       const e: GraphEdge = { a: node(at, r['a']), b: node(at, r['b']) };
       if (r['bandwidth'] !== undefined) e.bandwidth = num(at, 'bandwidth', r['bandwidth']);
       if (r['latency'] !== undefined) e.latency = num(at, 'time', r['latency']);
+      if (r['weight'] !== undefined) e.weight = weight(at, r['weight']);
       edges.push(e);
       where.push(at);
     });
@@ -180,10 +187,11 @@ export function readEdgeFile(path: string, fail: (msg: string) => never): { edge
     const cells = body.split(',').map((x) => x.trim());
     const at = `${path}:${i + 1}`;
     if (edges.length === 0 && where.length === 0 && !/^\d/.test(cells[0]!)) return; // header
-    if (cells.length < 2 || cells.length > 4) throw new UserError(`${at}: topology.file: expected a,b[,bandwidth[,latency]], found "${body}"`);
+    if (cells.length < 2 || cells.length > 5) throw new UserError(`${at}: topology.file: expected a,b[,bandwidth[,latency[,weight]]], found "${body}"`);
     const e: GraphEdge = { a: node(at, cells[0]), b: node(at, cells[1]) };
     if (cells[2]) e.bandwidth = num(at, 'bandwidth', cells[2]);
     if (cells[3]) e.latency = num(at, 'time', cells[3]);
+    if (cells[4]) e.weight = weight(at, cells[4]);
     edges.push(e);
     where.push(at);
   });

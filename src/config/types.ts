@@ -144,7 +144,7 @@ export interface TopologyConfig {
   groups?: number | number[];
   intra?: LinkSpecConfig;
   inter?: LinkSpecConfig;
-  links?: ([number, number] | { a: number; b: number; bandwidth?: string; latency?: string })[];
+  links?: ([number, number] | { a: number; b: number; bandwidth?: string; latency?: string; weight?: number })[];
   file?: string;
   generate?: { kind: 'ring-lattice' | 'grid' | 'exponential' | 'erdos-renyi'; k?: number; p?: number; dims?: number[] };
 }

@@ -25,9 +25,10 @@ export interface SharedTransfer {
 /**
  * Radix of the numeric keys for (from, to) routes and (link, sender) occupancy. It must exceed
  * any node index (workers can be raised past 4,096 with limits.maxWorkers, where the old 4,096
- * made distinct pairs collide); 2^21 nodes times any link count stays below 2^53.
+ * made distinct pairs collide); 2^21 nodes times any link count stays below 2^53. The schema caps
+ * limits.maxWorkers at 1,000,000, so workers + the server stay below it (test/network-model-keys.test.ts).
  */
-const PAIR_BASE = 1 << 21;
+export const PAIR_BASE = 1 << 21;
 
 export class NetworkModel implements LinkTiming {
   /** Link occupancy: shared links by link, unshared ones by (link, original sender). */

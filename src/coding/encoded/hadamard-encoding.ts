@@ -27,6 +27,24 @@ export function fwht(v: Float64Array, m: number): void {
   }
 }
 
+/**
+ * M = beta N for the Hadamard encoding of N data rows, or a ParameterError when it is not a power
+ * of two (at most 2^30); allocates nothing, so config rules can ask before the run's memory check.
+ */
+export function hadamardRows(cols: number, beta: number): number {
+  checkRedundancy(cols, beta);
+  // beta is usually written as M / N (e.g. 256 / 99): undo its rounding before the size check.
+  const exact = beta * cols;
+  const m = Math.abs(exact - Math.round(exact)) < 1e-9 * exact ? Math.round(exact) : exact;
+  if (m > 2 ** 30) throw new ParameterError('beta', `beta * N at most 2^30 for the hadamard encoding (N = ${cols})`, `${beta} (M = ${m})`);
+  if (!isPowerOfTwo(m)) {
+    const lo = 2 ** Math.floor(Math.log2(m));
+    const valid = [lo, 2 * lo].filter((v) => v >= cols && v <= 2 ** 30).map((v) => `${v / cols} (M = ${v})`);
+    throw new ParameterError('beta', `beta * N a power of two for the hadamard encoding (N = ${cols}): e.g. beta = ${valid.join(' or ')}`, `${beta} (M = ${m})`);
+  }
+  return m;
+}
+
 export class HadamardEncoding implements Encoding {
   readonly name: string;
   readonly rows: number;
@@ -40,15 +58,7 @@ export class HadamardEncoding implements Encoding {
     beta: number,
     seed: number,
   ) {
-    checkRedundancy(cols, beta);
-    // beta is usually written as M / N (e.g. 256 / 99): undo its rounding before the size check.
-    const exact = beta * cols;
-    const m = Math.abs(exact - Math.round(exact)) < 1e-9 * exact ? Math.round(exact) : exact;
-    if (!isPowerOfTwo(m)) {
-      const lo = 2 ** Math.floor(Math.log2(m));
-      const valid = [lo, 2 * lo].filter((v) => v >= cols).map((v) => `${v / cols} (M = ${v})`);
-      throw new ParameterError('beta', `beta * N a power of two for the hadamard encoding (N = ${cols}): e.g. beta = ${valid.join(' or ')}`, `${beta} (M = ${m})`);
-    }
+    const m = hadamardRows(cols, beta);
     this.rows = m;
     this.name = `hadamard(M=${m})`;
     const rng = new Rng(seed, 'encoding', 'hadamard');

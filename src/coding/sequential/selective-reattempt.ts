@@ -48,8 +48,14 @@ export const STRAGGLED = -1;
 
 export class SelectiveReattempt {
   readonly s: number;
-  /** results[r][i]: the job worker i delivered in round r (1-based rounds), or STRAGGLED. */
-  private readonly results: Int32Array[] = [];
+  /**
+   * Per worker, the counted rounds (those plain GC did not absorb) in which it straggled,
+   * ascending, from `first[i]` on (older entries fall out of every window). Kept per worker, not
+   * per round, so a check costs O(n log) whatever W is: W comes from the config and may exceed
+   * the run, and a scan over the window's rounds would make the run quadratic in its steps.
+   */
+  private readonly straggled: number[][];
+  private readonly first: Int32Array;
   /** Workers that delivered job t, ascending (distinct: a worker reattempts only what it lost). */
   private readonly delivered = new Map<number, number[]>();
   private readonly done = new Set<number>();
@@ -59,6 +65,8 @@ export class SelectiveReattempt {
     const err = srSgcParamError(p);
     if (err) throw new Error(`SR-SGC: ${err.key}: expected ${err.expected}, found ${err.found}`);
     this.s = srSgcStragglers(p);
+    this.straggled = Array.from({ length: p.n }, () => []);
+    this.first = new Int32Array(p.n);
   }
 
   /** The job each worker computes in round r (r, or r - B for the selected reattempts). */
@@ -75,8 +83,7 @@ export class SelectiveReattempt {
   }
 
   /** Whether a round's results count toward the straggler model (plain GC did not absorb it). */
-  private counted(r: number): boolean {
-    const res = this.results[r]!;
+  private counted(r: number, res: Int32Array): boolean {
     let stragglers = 0;
     let ownJobOnly = true;
     for (const j of res) {
@@ -86,13 +93,24 @@ export class SelectiveReattempt {
     return !(ownJobOnly && stragglers <= this.s);
   }
 
+  /** Whether worker i straggled in a counted round of [from, to] (1-based). */
+  private straggledIn(i: number, from: number, to: number): boolean {
+    const list = this.straggled[i]!;
+    // First entry >= from (binary search from first[i]).
+    let lo = this.first[i]!;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]! < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < list.length && list[lo]! <= to;
+  }
+
   /** Workers that straggled in counted rounds of [from, to] (1-based, clipped). */
   private stragglersIn(from: number, to: number): Set<number> {
     const out = new Set<number>();
-    for (let r = Math.max(1, from); r <= to; r++) {
-      if (!this.results[r] || !this.counted(r)) continue;
-      this.results[r]!.forEach((j, i) => j === STRAGGLED && out.add(i));
-    }
+    for (let i = 0; i < this.p.n; i++) if (this.straggledIn(i, Math.max(1, from), to)) out.add(i);
     return out;
   }
 
@@ -141,7 +159,20 @@ export class SelectiveReattempt {
       list.sort((a, b) => a - b);
       this.delivered.set(job, list);
     });
-    this.results[r] = res;
+    if (this.counted(r, res)) {
+      for (const i of late) {
+        const list = this.straggled[i]!;
+        list.push(r);
+        // Rounds before r - W + 2 are in no later round's window: skip them, and compact now and then.
+        let f = this.first[i]!;
+        while (list[f]! < r - this.p.W + 2) f++;
+        if (f > 64 && f * 2 > list.length) {
+          list.splice(0, f);
+          f = 0;
+        }
+        this.first[i] = f;
+      }
+    }
     for (const job of decoded) this.done.add(job);
     // Forget what no later round can need.
     this.delivered.delete(r - this.p.B - 1);
