@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Endpoint } from '../comm/endpoint.ts';
-import { InprocRouter } from '../comm/inproc-router.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
 import type { Sharing } from '../src/sim/flow-sim.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
