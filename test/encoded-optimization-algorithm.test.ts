@@ -242,6 +242,8 @@ describe('encoded-optimization (algorithm)', () => {
     // The classifier encodes its 5 + 1 parameters per class: Paley needs 2N - 1 prime = 1 (mod 4).
     expect(bad('{ kind: encoded-optimization, k: 3, encoding: etf }', N, 'dataset: logistic', 'logistic')).toMatch(/data\.features: expected a data size N with 2N - 1 a prime .* found 5 features/);
     expect(bad('{ kind: encoded-optimization, encoding: none }')).toMatch(/optimizer/);
+    expect(bad('{ kind: encoded-optimization, k: 3 }', N, 'dataset: fashion-mnist')).toMatch(/data\.dataset: expected synthetic .* found dataset fashion-mnist$/);
+    expect(bad('{ kind: encoded-optimization, k: 3 }', N, 'format: npy, train: { x: x.npy, y: y.npy }, test: { x: x.npy, y: y.npy }')).toMatch(/data\.format: expected synthetic .* found format npy$/);
   });
 });
 

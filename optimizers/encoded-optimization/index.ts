@@ -47,7 +47,9 @@ export const encodedOptimization = defineAlgorithm<EncodedOptimizationConfig & O
     }
     const synthetic = ['linear', 'logistic', 'blobs'].includes(d.dataset ?? '') || d.format === 'csv';
     if (!synthetic) {
-      ctx.fail('data.dataset', `expected synthetic (linear, logistic, blobs) or csv data for encoded-optimization (it holds every row, encoded; see optimizers/encoded-optimization/README.md), found ${d.dataset}`);
+      // npy, idx and data modules are not accepted yet: their rows reach the workers unchecked for the encoding's size rules.
+      const found = d.dataset !== undefined ? `dataset ${d.dataset}` : d.format !== undefined ? `format ${d.format}` : 'a data module';
+      ctx.fail(d.dataset !== undefined ? 'data.dataset' : d.format !== undefined ? 'data.format' : 'data.module', `expected synthetic (linear, logistic, blobs) or csv data for encoded-optimization (it holds every row, encoded; see optimizers/encoded-optimization/README.md), found ${found}`);
     }
     if (modelParallel && o.method === 'lbfgs') ctx.fail('optimizer.method', 'expected gd with a logistic model (its model-parallel encoding runs block gradient steps), found lbfgs');
     if (modelParallel && o.encoding === 'replication') ctx.fail('optimizer.encoding', 'expected hadamard, gaussian, etf or none with a logistic model (replication applies to least squares), found replication');
