@@ -78,7 +78,7 @@ function classify(stack: CallFrame[]): string {
   if (inUrl('ws/lib/receiver') || has('onStreamRead') || has('concat')) return 'ws: receive (socket reads, reassembly)';
   if (inUrl('comm/collectives/')) return 'ring all-reduce: reduce arithmetic and chunking';
   if (inUrl('optimizers/allreduce-sgd/')) return 'average: gradient / n';
-  if (inUrl('comm/') || inUrl('runtime/peer-mesh') || inUrl('runtime/socket')) return 'transport and endpoints (routing, clocks)';
+  if (inUrl('comm/')) return 'transport and endpoints (routing, clocks)';
   if (has('reportStep') || has('report') || inUrl('runtime/protocol') || has('stringify')) return 'reports to the coordinator';
   if (inUrl('node:internal/modules') || inUrl('tsx/') || inUrl('ajv/') || inUrl('zlib') || has('compileFunction') || inUrl('/train/data/') || inUrl('/config/') || inUrl('bootstrap')) return 'start-up: modules, config, data';
   if (inUrl('optimizers/') || inUrl('runtime/worker-host') || inUrl('/train/')) return 'worker step loop (other)';
