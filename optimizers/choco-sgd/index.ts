@@ -1,6 +1,6 @@
-import { checkCompressorSpec } from '../../comm/compress/factory.ts';
 import { isPluginSpec } from '../../comm/communicator.ts';
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
+import { builtInCompressorRules } from '../common/communicator-rules.ts';
 import { gossipOptions, gossipRules } from '../common/gossip-options.ts';
 import { privacySummary } from '../common/gossip-privacy.ts';
 import { gossipSummary } from '../common/gossip-summary.ts';
@@ -25,14 +25,7 @@ export const chocoSgd = defineAlgorithm<ChocoSgdConfig & OptimizerConfig>({
   rules: (cfg, ctx) => {
     gossipRules(cfg, ctx, 'choco-sgd');
     const c = cfg.compressor;
-    if (isPluginSpec(c)) return;
-    try {
-      const { bucket, ...spec } = c;
-      if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');
-      checkCompressorSpec(spec);
-    } catch (e) {
-      ctx.fail('optimizer.compressor', `expected a valid compressor: ${(e as Error).message}`);
-    }
+    if (!isPluginSpec(c)) builtInCompressorRules(c, ctx);
   },
   toleratesCrash: () => false,
   worker: runChocoSgd,

@@ -1,6 +1,17 @@
 import { checkCompressorSpec } from '../../comm/compress/factory.ts';
-import { isPluginSpec, type ExchangeConfig } from '../../comm/communicator.ts';
+import { isPluginSpec, type ConfiguredCompressor, type ExchangeConfig, type PluginSpec } from '../../comm/communicator.ts';
 import type { RuleContext } from '../algorithm.ts';
+
+/** A built-in compressor spec (bucket or perTensor, and its kind's own options), failing at optimizer.compressor. */
+export function builtInCompressorRules(c: Exclude<ConfiguredCompressor, PluginSpec>, ctx: RuleContext): void {
+  try {
+    const { bucket, ...spec } = c;
+    if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');
+    checkCompressorSpec(spec);
+  } catch (e) {
+    ctx.fail('optimizer.compressor', `expected a valid compressor: ${(e as Error).message}`);
+  }
+}
 
 /** The rules of the communicator's keys (compressor, error feedback, aggregation path). */
 export function communicatorRules(o: ExchangeConfig, ctx: RuleContext): void {
@@ -11,13 +22,7 @@ export function communicatorRules(o: ExchangeConfig, ctx: RuleContext): void {
     if (o.aggregation === 'ps' && ctx.topology !== 'star') ctx.fail('optimizer.aggregation', `expected topology star for ps aggregation, found topology ${ctx.topology}`);
     return;
   }
-  try {
-    const { bucket, ...spec } = c;
-    if (bucket !== undefined && spec.perTensor) throw new Error('bucket and perTensor exclude each other');
-    checkCompressorSpec(spec);
-  } catch (e) {
-    ctx.fail('optimizer.compressor', `expected a valid compressor: ${(e as Error).message}`);
-  }
+  builtInCompressorRules(c, ctx);
   const dense = ['none', 'fp16', 'bf16'].includes(c.kind);
   if (o.aggregation === 'ring' && !dense) ctx.fail('optimizer.aggregation', `expected allgather or ps for compressor ${c.kind} (ring needs a dense compressor: none, fp16, bf16), found ring`);
   if (o.aggregation === 'ps' && ctx.topology !== 'star') ctx.fail('optimizer.aggregation', `expected topology star for ps aggregation, found topology ${ctx.topology}`);
