@@ -12,7 +12,7 @@
  */
 import { dirname, resolve as resolvePath } from 'node:path';
 import { UserError } from '../util/user-error.ts';
-import { readDataText, topologyOptionsOf } from './topology-options.ts';
+import { parseJsonText, readDataText, topologyOptionsOf } from './topology-options.ts';
 import type { ExperimentConfig, Quantities } from './types.ts';
 
 type Path = (string | number)[];
@@ -67,12 +67,7 @@ export function readMatrixFile(path: string, n: number, fail: (msg: string) => n
     return v;
   };
   if (path.endsWith('.json')) {
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (e) {
-      return fail(`expected JSON in ${path}, found a syntax error (${(e as Error).message})`);
-    }
+    const data = parseJsonText(text, path, fail);
     if (!Array.isArray(data) || data.length !== n) return fail(`expected a JSON list of ${n} rows (one per worker) in ${path}, found ${Array.isArray(data) ? `${data.length} rows` : typeof data}`);
     data.forEach((r: unknown, i) => {
       const at = `${path}: [${i}]`;

@@ -129,6 +129,15 @@ export function readDataText(path: string, what: string, fail: (msg: string) => 
   }
 }
 
+/** A data file's JSON, or a located "syntax error" through `fail`. */
+export function parseJsonText(text: string, path: string, fail: (msg: string) => never): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    return fail(`expected JSON in ${path}, found a syntax error (${(e as Error).message})`);
+  }
+}
+
 /**
  * Links from a CSV (`a,b[,bandwidth[,latency[,weight]]]` per line, `#` comments and a header line
  * allowed; quantities with units or plain bits/s and seconds; an empty cell keeps the default) or
@@ -161,12 +170,7 @@ export function readEdgeFile(path: string, fail: (msg: string) => never): { edge
     return v;
   };
   if (path.endsWith('.json')) {
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (e) {
-      return fail(`expected JSON in ${path}, found a syntax error (${(e as Error).message})`);
-    }
+    const data = parseJsonText(text, path, fail);
     if (!Array.isArray(data)) return fail(`expected a JSON list of links in ${path}, found ${typeof data}`);
     data.forEach((d: unknown, i) => {
       const at = `${path}: [${i}]`;
