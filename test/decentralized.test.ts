@@ -9,7 +9,7 @@ import { ringGraph } from '../comm/gossip/graph.ts';
 import { runDpsgd, type DpsgdConfig } from '../optimizers/dpsgd/worker.ts';
 import { MessagePrivacy } from '../optimizers/common/gossip-privacy.ts';
 import { analyticGaussianSigma } from '../comm/privacy/gaussian-mechanism.ts';
-import type { EvalReport, GradientOracle, StepReport, WorkerContext, WorkerReport } from '../optimizers/worker-context.ts';
+import type { EvalReport, StepReport, WorkerReport } from '../optimizers/worker-context.ts';
 import { loadConfig, loadConfigText } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
 import { buildTopology } from '../topologies/index.ts';
@@ -17,6 +17,7 @@ import { gossipNeighbours } from '../topologies/neighbours.ts';
 import { deterministicMetrics, json, metrics, tmp } from './helpers/cli.ts';
 import { cliInProcess } from './helpers/cli-inprocess.ts';
 import { inprocNet } from './helpers/inproc-net.ts';
+import { scriptedContext } from './helpers/scripted-workers.ts';
 
 const LINK = { bandwidth: 1e9, latency: 1e-4 };
 
@@ -64,7 +65,7 @@ describe('neighbour graphs and sparse mixing rows', () => {
  * may differ from the others' (no real model: this checks the algorithm's arithmetic and wire).
  * With `evaluate: each`, rank 0 evaluates the average and then every worker's model: recorded.
  */
-async function scriptedDpsgd(n: number, d: number, steps: number, init: (r: number) => Float32Array, v: (r: number) => Float32Array, lr: number, overlap = false) {
+async function scriptedDpsgd(n: number, steps: number, init: (r: number) => Float32Array, v: (r: number) => Float32Array, lr: number, overlap = false) {
   const { eps } = inprocNet(n, 'ring', LINK.bandwidth, LINK.latency);
   const adj = gossipNeighbours(buildTopology('ring', n, LINK));
   const reports: WorkerReport[] = [];
@@ -72,37 +73,21 @@ async function scriptedDpsgd(n: number, d: number, steps: number, init: (r: numb
   const cfg: DpsgdConfig = { lr, momentum: 0, nesterov: false, weightDecay: 0, schedule: { kind: 'constant', every: 1, gamma: 1, minLr: 0, warmup: 0 }, mixing: 'metropolis-hastings', evaluate: 'each', overlap };
   await Promise.all(
     eps.map((ep, r) => {
-      const oracle: GradientOracle = {
-        paramCount: d,
-        lossAndGrad: (_p, _b, g) => {
-          const vr = v(r);
-          for (let k = 0; k < d; k++) g[k] = -vr[k]!;
-          return 0;
-        },
-        evaluate: async (p) => {
-          evaluated.push(Float32Array.from(p));
-          return { loss: 0, accuracy: 0 };
-        },
-        lastTiming: () => ({ wallSec: 0, cpuSec: 0 }),
-      };
-      const ctx = {
+      const ctx = scriptedContext({
         rank: r,
         workers: n,
         ep,
-        oracle,
-        initialParams: init(r),
-        nextBatch: () => new Int32Array(0),
-        computeTime: () => ({ compute: 1e-3, delay: 0 }),
-        report: (x: WorkerReport) => reports.push(x),
         steps,
-        evalEvery: 1,
-        seed: 1,
-        topology: 'ring',
-        neighbours: () => adj,
-        crashesAt: () => false,
-        reportStep: (step: number, loss: number, compute: number, delay: number, comm: number) =>
-          reports.push({ type: 'step', rank: r, step, loss, simTime: ep.now, compute, delay, comm, bytesSent: ep.stats.bytesSent, wallTime: 0, gradWallSec: 0, gradCpuSec: 0 }),
-      } as unknown as WorkerContext;
+        initialParams: init(r),
+        push: () => v(r),
+        evaluated,
+        extra: {
+          report: (x: WorkerReport) => reports.push(x),
+          neighbours: () => adj,
+          reportStep: (step: number, loss: number, compute: number, delay: number, comm: number) =>
+            reports.push({ type: 'step', rank: r, step, loss, simTime: ep.now, compute, delay, comm, bytesSent: ep.stats.bytesSent, wallTime: 0, gradWallSec: 0, gradCpuSec: 0 }),
+        },
+      });
       return runDpsgd(ctx, cfg);
     }),
   );
@@ -114,7 +99,7 @@ describe('dpsgd through its worker loop (scripted gradients)', () => {
     const n = 5;
     const d = 3;
     const v = (r: number) => Float32Array.from([r + 1, (r * r) % 7, -2 * r]);
-    const { evaluated, reports, eps } = await scriptedDpsgd(n, d, 1, () => new Float32Array(d), v, 1);
+    const { evaluated, reports, eps } = await scriptedDpsgd(n, 1, () => new Float32Array(d), v, 1);
     // x_half_i = 0 + 1 * v_i; x_i = (x_half_{i-1} + x_half_i + x_half_{i+1}) / 3.
     expect(evaluated).toHaveLength(n + 1);
     for (let i = 0; i < n; i++) {
@@ -137,7 +122,7 @@ describe('dpsgd through its worker loop (scripted gradients)', () => {
     const n = 5;
     const d = 3;
     const v = (r: number) => Float32Array.from([r + 1, (r * r) % 7, -2 * r]);
-    const { evaluated, reports } = await scriptedDpsgd(n, d, 2, () => new Float32Array(d), v, 1, true);
+    const { evaluated, reports } = await scriptedDpsgd(n, 2, () => new Float32Array(d), v, 1, true);
     // Step 1: x = W 0 + v_i; step 2: x = W v + v_i. Rank 0 evaluates the average, then each worker.
     const step2 = evaluated.slice(n + 2);
     for (let i = 0; i < n; i++) {
@@ -157,7 +142,7 @@ describe('dpsgd through its worker loop (scripted gradients)', () => {
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
     const inits = Array.from({ length: n }, () => Float32Array.from({ length: d }, rand));
-    const { reports } = await scriptedDpsgd(n, d, 40, (r) => inits[r]!, () => new Float32Array(d), 0);
+    const { reports } = await scriptedDpsgd(n, 40, (r) => inits[r]!, () => new Float32Array(d), 0);
     const dist = reports.filter((x): x is EvalReport => x.type === 'eval').map((e) => e.extra!['consensusDistance'] as number);
     expect(dist).toHaveLength(40);
     const lambda = secondLargestEigenvalueModulus(metropolisHastings(ringGraph(n)));

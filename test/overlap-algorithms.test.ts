@@ -7,7 +7,7 @@ import { OneBitAdamServer, OneBitAdamWorker } from '../comm/onebit-adam/onebit-a
 import { ringAllReduce } from '../comm/collectives/ring-allreduce.ts';
 import { runCo2, type Co2Config } from '../optimizers/co2/worker.ts';
 import { runEagerDiloco, type EagerDilocoConfig } from '../optimizers/eager-diloco/worker.ts';
-import type { GradientOracle, WorkerContext } from '../optimizers/worker-context.ts';
+import type { WorkerContext } from '../optimizers/worker-context.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { resolvePlugins } from '../src/config/plugins.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
@@ -15,6 +15,7 @@ import { readTimeline } from '../src/plot/timeline-plots.ts';
 import { cliInProcess } from './helpers/cli-inprocess.ts';
 import { deterministicMetrics, json, metrics, ROOT, tmp } from './helpers/cli.ts';
 import { inprocNet } from './helpers/inproc-net.ts';
+import { scriptedContext } from './helpers/scripted-workers.ts';
 import { mulberry32 } from './helpers/prng.ts';
 
 /*
@@ -90,37 +91,16 @@ async function scripted<C>(runWorker: (ctx: WorkerContext, cfg: C) => Promise<vo
   const evaluated: Float32Array[] = [];
   await Promise.all(
     eps.map((ep, r) => {
-      let t = 0;
-      const oracle: GradientOracle = {
-        paramCount: d,
-        lossAndGrad: (_p, _b, g) => {
-          const vr = v(r, ++t);
-          for (let k = 0; k < d; k++) g[k] = -vr[k]!;
-          return 0;
-        },
-        evaluate: async (p) => {
-          evaluated.push(Float32Array.from(p));
-          return { loss: 0, accuracy: 0 };
-        },
-        lastTiming: () => ({ wallSec: 0, cpuSec: 0 }),
-      };
-      const ctx = {
+      const ctx = scriptedContext({
         rank: r,
         workers: n,
         ep,
-        oracle,
-        initialParams: Float32Array.from(X0),
-        nextBatch: () => new Int32Array(0),
-        computeTime: () => ({ compute: 1e-3, delay: 0 }),
-        report: () => {},
-        reportStep: () => {},
-        allReduce: (data: Float32Array) => ringAllReduce(ep, data),
         steps,
-        evalEvery: 1,
-        seed: 1,
-        topology: 'ring',
-        crashesAt: () => false,
-      } as unknown as WorkerContext;
+        initialParams: Float32Array.from(X0),
+        push: (t) => v(r, t),
+        evaluated,
+        extra: { allReduce: (data: Float32Array) => ringAllReduce(ep, data) },
+      });
       return runWorker(ctx, cfg);
     }),
   );
