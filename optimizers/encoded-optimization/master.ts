@@ -1,7 +1,7 @@
 import { bytesToF32 } from '../../comm/collectives/chunks.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
 import { EncodedLbfgs } from '../../src/coding/encoded/index.ts';
-import { runMasterRounds } from '../common/master-round.ts';
+import { runMasterRounds, type RoundPush } from '../common/master-round.ts';
 import type { Membership } from '../common/rejoin.ts';
 import { blockCount, blockOf, type EncodedOptimizationConfig } from './config.ts';
 import { ModelParallelState } from './model-parallel.ts';
@@ -18,6 +18,29 @@ export interface EncodedRound {
   decidedAt: number;
   /** The model after the step (float64 copy). */
   model: Float64Array;
+}
+
+/**
+ * The master rounds both encodings share: every step a round that takes the first k pushes, and
+ * `step` decides from the used ones, in rank order (so sums do not depend on arrival order among
+ * the k). The master's clock moves to the arrival of the last of them.
+ */
+function encodedRounds(server: Endpoint, cfg: EncodedOptimizationConfig, steps: number, membership: Membership, step: (t: number, used: RoundPush[], decidedAt: number) => Float32Array): Promise<void> {
+  return runMasterRounds({
+    server,
+    namespace: ENCODED_NAMESPACE,
+    membership,
+    roundSteps: Array.from({ length: steps }, (_, i) => i + 1),
+    accept: (k) => k < cfg.k,
+    reduce(t, pushes) {
+      const used = pushes.filter((q) => q.used).sort((a, b) => a.r - b.r);
+      let decidedAt = server.now;
+      for (const q of used) decidedAt = Math.max(decidedAt, q.at);
+      const reply = step(t, used, decidedAt);
+      server.now = Math.max(server.now, decidedAt);
+      return reply;
+    },
+  });
 }
 
 /**
@@ -53,42 +76,31 @@ export async function runEncodedMaster(
   const have = new Uint8Array(nb);
   const g = new Float64Array(p);
   const lbfgs = cfg.method === 'lbfgs' ? new EncodedLbfgs({ p, workers: nb }, cfg.memory ?? 10) : null;
-  await runMasterRounds({
-    server,
-    namespace: ENCODED_NAMESPACE,
-    membership,
-    roundSteps: Array.from({ length: steps }, (_, i) => i + 1),
-    accept: (k) => k < cfg.k,
-    reduce(step, pushes) {
-      const used = pushes.filter((q) => q.used).sort((a, b) => a.r - b.r);
-      have.fill(0);
-      const active: number[] = [];
-      let decidedAt = server.now;
-      for (const q of used) {
-        decidedAt = Math.max(decidedAt, q.at);
-        const b = blockOf(cfg, n, q.r);
-        if (have[b]) continue; // replication: the same partition's gradient twice
-        have[b] = 1;
-        active.push(b);
-        const v = bytesToF32(q.m.payload);
-        for (let c = 0; c < p; c++) blocks[b * p + c] = v[c]!;
-      }
-      active.sort((a, b) => a - b);
-      if (lbfgs) lbfgs.stepFromBlocks(w, active, blocks, cfg.lr);
-      else {
-        g.fill(0);
-        const inv = nb / active.length;
-        for (const b of active) for (let c = 0; c < p; c++) g[c] = g[c]! + inv * blocks[b * p + c]!;
-        for (let c = 0; c < p; c++) w[c] = w[c]! - cfg.lr * g[c]!;
-      }
-      for (let c = 0; c < p; c++) {
-        model[c] = w[c]!;
-        w[c] = model[c]!;
-      }
-      server.now = Math.max(server.now, decidedAt);
-      onRound?.({ step, used: used.map((q) => q.r), blocks: active, decidedAt, model: Float64Array.from(w) });
-      return model;
-    },
+  await encodedRounds(server, cfg, steps, membership, (step, used, decidedAt) => {
+    have.fill(0);
+    const active: number[] = [];
+    for (const q of used) {
+      const b = blockOf(cfg, n, q.r);
+      if (have[b]) continue; // replication: the same partition's gradient twice
+      have[b] = 1;
+      active.push(b);
+      const v = bytesToF32(q.m.payload);
+      for (let c = 0; c < p; c++) blocks[b * p + c] = v[c]!;
+    }
+    active.sort((a, b) => a - b);
+    if (lbfgs) lbfgs.stepFromBlocks(w, active, blocks, cfg.lr);
+    else {
+      g.fill(0);
+      const inv = nb / active.length;
+      for (const b of active) for (let c = 0; c < p; c++) g[c] = g[c]! + inv * blocks[b * p + c]!;
+      for (let c = 0; c < p; c++) w[c] = w[c]! - cfg.lr * g[c]!;
+    }
+    for (let c = 0; c < p; c++) {
+      model[c] = w[c]!;
+      w[c] = model[c]!;
+    }
+    onRound?.({ step, used: used.map((q) => q.r), blocks: active, decidedAt, model: Float64Array.from(w) });
+    return model;
   });
 }
 
@@ -107,21 +119,8 @@ export async function runModelParallelMaster(
   membership: Membership,
 ): Promise<void> {
   const state = new ModelParallelState(cfg, p, c, server.size, seed);
-  await runMasterRounds({
-    server,
-    namespace: ENCODED_NAMESPACE,
-    membership,
-    roundSteps: Array.from({ length: steps }, (_, i) => i + 1),
-    accept: (k) => k < cfg.k,
-    reduce(_step, pushes) {
-      const used = pushes.filter((q) => q.used).sort((a, b) => a.r - b.r);
-      let decidedAt = server.now;
-      for (const q of used) {
-        decidedAt = Math.max(decidedAt, q.at);
-        state.apply(q.r, bytesToF32(q.m.payload));
-      }
-      server.now = Math.max(server.now, decidedAt);
-      return state.replyVector();
-    },
+  await encodedRounds(server, cfg, steps, membership, (_step, used) => {
+    for (const q of used) state.apply(q.r, bytesToF32(q.m.payload));
+    return state.replyVector();
   });
 }
