@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -138,5 +139,19 @@ describe('csv size', () => {
     const f = join(ROOT, 'experiments', 'plugins', 'data', 'three-clusters-test.csv');
     expect(() => loadCsv({ train: f, test: f, labelColumn: -1, task: 'classification', maxBytes: 1000 })).toThrow(/three-clusters-test\.csv: expected at most 1000 bytes .* found 37194$/);
     expect(loadCsv({ train: f, test: f, labelColumn: -1, task: 'classification', maxBytes: 37194 }).train.n).toBe(600);
+  });
+});
+
+describe('data files that are not regular files', () => {
+  it('a FIFO or a directory named as npy, IDX or CSV data is refused at once (a blocking open would wait for a writer for ever)', () => {
+    const dir = tmp();
+    const fifo = join(dir, 'x.npy');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const refused = /expected a regular file, found something else/;
+    expect(() => readNpy(fifo, MB)).toThrow(refused);
+    expect(() => readIdxFile(fifo, MB)).toThrow(refused);
+    expect(() => loadCsv({ train: fifo, test: fifo, labelColumn: -1, task: 'classification' })).toThrow(refused);
+    expect(() => readNpy(dir, MB)).toThrow(refused);
+    expect(() => readNpy(join(dir, 'none.npy'), MB)).toThrow(/none\.npy: cannot read \(ENOENT\)$/);
   });
 });

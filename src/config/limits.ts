@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { cannotRead } from '../util/open-data-file.ts';
 import { UserError } from '../util/user-error.ts';
 import type { ExperimentConfig } from './types.ts';
 
@@ -26,7 +27,7 @@ export function readConfigFile(file: string): string {
   try {
     st = statSync(file);
   } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw cannotRead(file, e);
   }
   if (!st.isFile()) throw new UserError(`${file}: expected a YAML file, found ${kindOf(st)}`);
   if (st.size > CONFIG_MAX_BYTES) throw new UserError(`${file}: expected a config of at most ${CONFIG_MAX_BYTES} bytes, found ${st.size} bytes`);
@@ -34,7 +35,7 @@ export function readConfigFile(file: string): string {
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw cannotRead(file, e);
   }
   try {
     if (!fstatSync(fd).isFile()) throw new UserError(`${file}: expected a YAML file, found something else`);

@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync } from 'node:fs';
+import { cannotRead, openDataFile } from '../../util/open-data-file.ts';
 import { UserError } from '../../util/user-error.ts';
 import type { Dataset, Split } from './dataset.ts';
 
@@ -25,14 +26,17 @@ interface Table {
  */
 function readTable(file: string, maxBytes = Number.POSITIVE_INFINITY): Table {
   let text: string;
+  const fd = openDataFile(file);
   try {
     // Parsed, a CSV takes several times its size in memory: a file beyond the budget is refused unread.
-    const size = statSync(file).size;
+    const size = fstatSync(fd).size;
     if (size > maxBytes) throw new UserError(`${file}: expected at most ${maxBytes} bytes (limits.memoryFraction of this machine's memory, over 8 for parsing), found ${size}`);
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(fd, 'utf8');
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw cannotRead(file, e);
+  } finally {
+    closeSync(fd);
   }
   const lines = text.split(/\r?\n/);
   const out: number[] = [];

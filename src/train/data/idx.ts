@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openDataFile } from '../../util/open-data-file.ts';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../../util/user-error.ts';
 import { elementsFor, type NumericArray } from './numeric-array.ts';
@@ -21,12 +22,7 @@ const TYPES: Record<number, { bytes: number; name: string }> = {
 };
 
 function readBounded(file: string, maxBytes: number): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const fd = openDataFile(file);
   try {
     const size = fstatSync(fd).size;
     if (size > maxBytes) throw new UserError(`${file}: expected at most ${maxBytes} bytes (limits.memoryFraction of this machine's memory), found ${size}`);

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openDataFile } from '../../util/open-data-file.ts';
 import { UserError } from '../../util/user-error.ts';
 import { elementsFor, type NumericArray } from './numeric-array.ts';
 
@@ -71,12 +72,7 @@ export function parseNpyHeader(head: Uint8Array, file: string): NpyHeader {
 
 /** Read a .npy file: its shape and its values in the dtype's typed array. */
 export function readNpy(file: string, maxBytes: number): { shape: number[]; data: NumericArray; descr: string } {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const fd = openDataFile(file);
   try {
     const size = fstatSync(fd).size;
     const head = new Uint8Array(Math.min(size, 12 + MAX_HEADER_BYTES));
