@@ -356,7 +356,11 @@ function parseQuantities(loc: Locator, c: ExperimentConfig, algorithm: Algorithm
 }
 
 /** Rules that involve several keys. */
-function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm: Algorithm<OptimizerConfig>, timeOnly = false): void {
+/**
+ * `topologyOptions` builds topology.* once, on first use (gossip rules and mixing: graph need it
+ * here; the loader needs it after): a links file is read, and the topology checked, once.
+ */
+function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm: Algorithm<OptimizerConfig>, topologyOptions: () => TopologyOptions, timeOnly = false): void {
   const fail = (path: Path, msg: string) => {
     throw new UserError(`${loc.where(path)}: ${path.join('.')}: ${msg}`);
   };
@@ -398,7 +402,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     delete o[key];
   }
   // A gossip W given by reference (mixing: graph, { file }) becomes the explicit { weights } first.
-  resolveMixingSource(c, loc.file, (path) => loc.where(path), q);
+  resolveMixingSource(c, loc.file, (path) => loc.where(path), topologyOptions);
   algorithm.rules?.(o, {
     workers: c.workers,
     topology: c.topology.kind,
@@ -408,7 +412,7 @@ function crossChecks(loc: Locator, c: ExperimentConfig, q: Quantities, algorithm
     memory: ruleMemory(c, estimable),
     fail: (path, msg) => fail(path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), msg),
     // Gossip algorithms ask for it: the topology is built (and its errors located) only then.
-    neighbours: () => gossipNeighbours(buildTopology(c.topology.kind, c.workers, { bandwidth: q.bandwidth, latency: q.latency }, topologyOptionsOf(loc.file, (path) => loc.where(path), c, q))),
+    neighbours: () => gossipNeighbours(buildTopology(c.topology.kind, c.workers, { bandwidth: q.bandwidth, latency: q.latency }, topologyOptions())),
   });
   // Your own files, your own module or a built-in data set, one of them; file paths are relative to the experiment.
   const d = c.data;
@@ -740,8 +744,10 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   const config = data as ExperimentConfig;
   if (!config.name) config.name = basename(file, extname(file));
   const q = parseQuantities(loc, config, algorithm);
-  crossChecks(loc, config, q, algorithm, opts.timeOnly === true);
-  const topology = topologyOptionsOf(file, (path) => loc.where(path), config, q);
+  let topologyMemo: TopologyOptions | undefined;
+  const topologyOptions = (): TopologyOptions => (topologyMemo ??= topologyOptionsOf(file, (path) => loc.where(path), config, q));
+  crossChecks(loc, config, q, algorithm, topologyOptions, opts.timeOnly === true);
+  const topology = topologyOptions();
   const faults = parseFaults(loc, config, topology, algorithm);
   let faultsModulePath: string | null = null;
   if (config.faultsModule !== undefined) {

@@ -12,31 +12,32 @@
  */
 import { dirname, resolve as resolvePath } from 'node:path';
 import { UserError } from '../util/user-error.ts';
-import { parseJsonText, readDataText, topologyOptionsOf } from './topology-options.ts';
-import type { ExperimentConfig, Quantities } from './types.ts';
+import type { TopologyOptions } from '../../topologies/index.ts';
+import { parseJsonText, readDataText } from './topology-options.ts';
+import type { ExperimentConfig } from './types.ts';
 
 type Path = (string | number)[];
 
-export function resolveMixingSource(c: ExperimentConfig, file: string, where: (path: Path) => string, q: Quantities): void {
+export function resolveMixingSource(c: ExperimentConfig, file: string, where: (path: Path) => string, topologyOptions: () => TopologyOptions): void {
   const o = c.optimizer as Record<string, unknown>;
   const m = o['mixing'];
   const fail = (path: Path, msg: string): never => {
     throw new UserError(`${where(path)}: ${path.join('.')}: ${msg}`);
   };
   if (m === 'graph') {
-    o['mixing'] = { weights: weightsFromGraph(c, file, where, q, fail) };
+    o['mixing'] = { weights: weightsFromGraph(c, topologyOptions, fail) };
   } else if (typeof m === 'object' && m !== null && typeof (m as { file?: unknown }).file === 'string') {
     const path = resolvePath(dirname(resolvePath(file)), (m as { file: string }).file);
     o['mixing'] = { weights: readMatrixFile(path, c.workers, (msg) => fail(['optimizer', 'mixing', 'file'], msg)) };
   }
 }
 
-function weightsFromGraph(c: ExperimentConfig, file: string, where: (path: Path) => string, q: Quantities, fail: (path: Path, msg: string) => never): number[][] {
+function weightsFromGraph(c: ExperimentConfig, topologyOptions: () => TopologyOptions, fail: (path: Path, msg: string) => never): number[][] {
   const t = c.topology;
   if (t.kind !== 'graph' || (t.links === undefined && t.file === undefined)) {
     return fail(['optimizer', 'mixing'], `expected a graph topology whose links (topology.links or topology.file) carry weights for mixing: graph, found ${t.kind === 'graph' ? 'a generated graph' : `topology ${t.kind}`}`);
   }
-  const edges = topologyOptionsOf(file, where, c, q).edges ?? [];
+  const edges = topologyOptions().edges ?? [];
   const n = c.workers;
   const w = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   edges.forEach((e, i) => {
