@@ -17,6 +17,14 @@ export function sgdOptions(defaults: { lr?: number; momentum?: number } = {}, wh
   };
 }
 
+/** torch.optim.Adam(W)'s betas and eps, with torch's defaults. */
+export function adamOptions(who = ''): Record<'betas' | 'eps', JsonSchema> {
+  return {
+    betas: { type: 'array', items: { type: 'number', minimum: 0, exclusiveMaximum: 1 }, minItems: 2, maxItems: 2, default: [0.9, 0.999], description: `${who}(beta1, beta2) (torch default (0.9, 0.999)).` },
+    eps: { type: 'number', exclusiveMinimum: 0, default: 1e-8, description: `${who}epsilon (torch default 1e-8).` },
+  };
+}
+
 export const scheduleOption: JsonSchema = {
   type: 'object',
   additionalProperties: false,

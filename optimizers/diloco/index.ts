@@ -1,6 +1,7 @@
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
 import { communicatorRules } from '../common/communicator-rules.ts';
-import { communicatorOptions, scheduleOption } from '../common/options.ts';
+import { innerOptimizerInapplicable, innerOptimizerOptions } from '../common/inner-optimizer.ts';
+import { communicatorOptions } from '../common/options.ts';
 import { dilocoSyncSteps, runDilocoMaster } from './master.ts';
 import { dilocoUsesMaster, runDiloco, type DilocoConfig } from './worker.ts';
 
@@ -16,21 +17,7 @@ export const diloco = defineAlgorithm<DilocoConfig & OptimizerConfig>({
   description: 'DiLoCo: H inner AdamW steps per worker, outer Nesterov SGD on the averaged outer gradient; Streaming DiLoCo fragments and overlap (Douillard et al. 2023, 2025).',
   required: ['localSteps'],
   options: {
-    innerOptimizer: { enum: ['adamw', 'sgd'], default: 'adamw', description: 'Inner optimizer: AdamW (lr, betas, eps, weightDecay), or SGD (lr, momentum, nesterov, weightDecay).' },
-    lr: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'Inner learning rate (torch.optim.AdamW default 1e-3).' },
-    betas: {
-      type: 'array',
-      items: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
-      minItems: 2,
-      maxItems: 2,
-      default: [0.9, 0.999],
-      description: 'adamw: (beta1, beta2) (torch default (0.9, 0.999)).',
-    },
-    eps: { type: 'number', exclusiveMinimum: 0, default: 1e-8, description: 'adamw: epsilon (torch default 1e-8).' },
-    weightDecay: { type: 'number', minimum: 0, default: 0.01, description: 'Inner weight decay: decoupled for adamw (torch default 1e-2), L2 for sgd.' },
-    momentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0, description: 'sgd inner optimizer: heavy-ball momentum.' },
-    nesterov: { type: 'boolean', default: false, description: 'sgd inner optimizer: Nesterov momentum.' },
-    schedule: scheduleOption,
+    ...innerOptimizerOptions(),
     localSteps: { type: 'integer', minimum: 1, description: 'H: inner steps between synchronizations (required: like torchft\'s sync_every it has no universal value; the paper uses 500 in runs of ~90k steps).' },
     outerLr: { type: 'number', exclusiveMinimum: 0, default: 0.7, description: 'Outer learning rate (SGD with Nesterov momentum; DiLoCo: 0.7).' },
     outerMomentum: { type: 'number', minimum: 0, maximum: 1, exclusiveMaximum: 1, default: 0.9, description: 'Outer Nesterov momentum (DiLoCo: 0.9).' },
@@ -50,10 +37,7 @@ export const diloco = defineAlgorithm<DilocoConfig & OptimizerConfig>({
     ...communicatorOptions,
   },
   quantities: ['syncTimeout'],
-  inapplicable: (o): Record<string, string> =>
-    o.innerOptimizer === 'adamw'
-      ? { momentum: 'with innerOptimizer adamw (it is an sgd key)', nesterov: 'with innerOptimizer adamw (it is an sgd key)' }
-      : { betas: 'with innerOptimizer sgd (it is an adamw key)', eps: 'with innerOptimizer sgd (it is an adamw key)' },
+  inapplicable: innerOptimizerInapplicable,
   rules(o, ctx) {
     communicatorRules(o, ctx);
     const star = ctx.topology === 'star';

@@ -1,5 +1,5 @@
 import { defineAlgorithm, type OptimizerConfig } from '../algorithm.ts';
-import { scheduleOption } from '../common/options.ts';
+import { adamOptions, scheduleOption } from '../common/options.ts';
 import { runOneBitAdamServer } from './master.ts';
 import { runOneBitAdam, type OneBitAdamConfig } from './worker.ts';
 
@@ -14,15 +14,7 @@ export const oneBitAdam = defineAlgorithm<OneBitAdamConfig & OptimizerConfig>({
   required: ['freezeStep'],
   options: {
     lr: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'Learning rate (torch.optim.Adam default 1e-3).' },
-    betas: {
-      type: 'array',
-      items: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
-      minItems: 2,
-      maxItems: 2,
-      default: [0.9, 0.999],
-      description: '(beta1, beta2) (torch default (0.9, 0.999)).',
-    },
-    eps: { type: 'number', exclusiveMinimum: 0, default: 1e-8, description: 'Epsilon (torch default 1e-8).' },
+    ...adamOptions(),
     freezeStep: {
       type: 'integer',
       minimum: 1,
