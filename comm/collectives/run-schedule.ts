@@ -85,7 +85,9 @@ const ENTRY_STEP = 0x7ffffff0;
  * time (metadata, not payload), computes the same per-rank finish times with the same pure
  * function (`time`: the max-min flow simulation of the whole schedule), moves the bytes
  * untimed, and leaves at its finish time. Contention between the collective's own flows (incast,
- * shared WAN links) is thereby shared max-min fairly, identically in every process.
+ * shared WAN links) is thereby shared max-min fairly, identically in every process. In a
+ * background exchange the finish time is decided when the rank first needs it (`defer`), so
+ * collectives entered meanwhile share the links with this one (src/sim/unit-scheduler.ts).
  */
 export async function runScheduleAsUnit(
   ep: Endpoint,
@@ -107,7 +109,7 @@ export async function runScheduleAsUnit(
   new DataView(stamp.buffer).setFloat64(0, entry, true);
   for (let r = 0; r < n; r++) if (r !== me) ep.sendMeta(r, op, ENTRY_STEP, stamp);
   const entries = new Array<number>(n);
-  entries[me] = ep.now;
+  entries[me] = entry;
   for (let r = 0; r < n; r++) {
     if (r === me) continue;
     const msg = await ep.recvRaw(r, op, ENTRY_STEP);
