@@ -68,13 +68,16 @@ describe('Streaming DiLoCo: fragments in flight share the switch max-min', () =>
     fcfs.on = true;
     const first = await run(['transport.kind=inproc']);
     fcfs.on = false;
-    // Every fragment's in-flight interval is in the timeline: reported at its merge when deferred,
-    // at its send under first come first served; the same transfers, the same send times.
+    // Every fragment's in-flight interval is in the timeline: reported by the step that merges it
+    // (which ends after its arrival) when deferred, by the step that sent it (at the end of its
+    // compute) under first come first served.
     const intervals = (t: typeof inproc.timeline) => t.filter((e) => e.worker === 0).flatMap((e) => e.background ?? []);
     const mm = intervals(inproc.timeline);
     const ff = intervals(first.timeline);
     expect(mm).toHaveLength(ff.length);
     expect(mm.length).toBeGreaterThan(3);
+    for (const e of inproc.timeline) for (const [, arrives] of e.background ?? []) expect(e.end).toBeGreaterThanOrEqual(arrives);
+    for (const e of first.timeline) for (const [sent] of e.background ?? []) expect(sent).toBe(e.delayEnd);
     // Fragment 0 (sent at step 4) shares with fragment 1 (sent at step 6, before fragment 0's
     // merge at step 7): under max-min it arrives later than with the links to itself.
     expect(mm[0]![0]).toBe(ff[0]![0]);
