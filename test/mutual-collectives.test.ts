@@ -165,6 +165,52 @@ describe('background collectives through comm/background.ts', () => {
     }
   });
 
+  it('the decisions follow program order whichever rank gets there first (wall-clock jitter, any packing): the pure scheduler replayed in program order', async () => {
+    const n = 4;
+    const topo = buildTopology('switch', n, { bandwidth: B, latency: 1e-4 }, { nodes: { 2: { bandwidth: B / 4 } } });
+    const len = 50000;
+    const sched = allReduceSchedule('ring', n, len, {}, exactCut);
+    const alone = timeSchedule(topo, sched, 0).makespan;
+    // X at 0; Y at alone / 3; X needed; Z at X's arrival + alone / 5; Y needed; Z needed.
+    const run = async (blocks: number, seed: number) => {
+      const { eps, opt } = cluster(topo, n, blocks, true);
+      const jitter = (r: number, k: number) => new Promise((res) => setTimeout(res, ((seed * 7 + r * 3 + k * 5) % 4) * 2));
+      return Promise.all(
+        eps.map(async (ep, r) => {
+          const v = () => new Float32Array(len).fill(1);
+          const tx = await sendInBackground(ep, () => allReduce(ep, v(), opt(r)));
+          ep.now = alone / 3;
+          const ty = await sendInBackground(ep, () => allReduce(ep, v(), opt(r)));
+          await jitter(r, 0);
+          awaitBackground(ep, tx);
+          ep.now += alone / 5;
+          await jitter(r, 1);
+          const tz = await sendInBackground(ep, () => allReduce(ep, v(), opt(r)));
+          await jitter(r, 2);
+          awaitBackground(ep, ty);
+          awaitBackground(ep, tz);
+          return [tx.arrives, ty.arrives, tz.arrives];
+        }),
+      );
+    };
+    const one = await run(1, 0);
+    for (const [blocks, seed] of [[1, 1], [2, 2], [2, 3], [4, 1]] as const) expect(await run(blocks, seed)).toEqual(one);
+    // The same decisions from the pure scheduler, in program order.
+    const s = new UnitScheduler(topo, null);
+    const same = (t: number) => new Array<number>(n).fill(t);
+    s.enter(sched, same(0), 1);
+    s.enter(sched, same(alone / 3), 2);
+    const x = s.decide(1);
+    s.enter(sched, [...x.finish].map((f) => f + alone / 5), 3);
+    const y = s.decide(2);
+    const z = s.decide(3);
+    expect(one.map((a) => a[0])).toEqual([...x.finish]);
+    expect(one.map((a) => a[1])).toEqual([...y.finish]);
+    expect(one.map((a) => a[2])).toEqual([...z.finish]);
+    // X shared with Y (entered before X was needed): later than alone; Z was entered after.
+    expect(x.makespan).toBeGreaterThan(alone);
+  });
+
   it('reading the clock inside the exchange decides the collective there (a second collective enters after it)', async () => {
     const n = 2;
     const topo = buildTopology('switch', n, { bandwidth: B, latency: 0 });
