@@ -150,7 +150,8 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
       }
     } else {
       // Mid-run, this step's fragments are sent before waiting for older ones (their bytes queue
-      // behind on the links); at the last step everything is merged before the final sync.
+      // behind on the links message by message, or share them max-min with the older ones when
+      // timed as a unit); at the last step everything is merged before the final sync.
       if (step === ctx.steps) mergeDue(step, background);
       for (let p = 0; p < fragments; p++) {
         if (!fragmentSyncs(p, fragments, cfg.localSteps, step, ctx.steps)) continue;
