@@ -3,7 +3,7 @@ import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { psAllReduce, psServe } from '../comm/collectives/parameter-server.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
-import { admitPush, pushAndAwaitReply, reply } from '../comm/collectives/push-pull.ts';
+import { admitPush, pushAndAwaitReply } from '../comm/collectives/push-pull.ts';
 import { applyPushesInVirtualTimeOrder } from '../optimizers/common/async-pushes.ts';
 import { SharedPortQueue } from '../src/sim/shared-port.ts';
 import type { Sharing } from '../src/sim/flow-sim.ts';
@@ -133,30 +133,36 @@ describe('star server port under max-min sharing', () => {
   });
 });
 
+/**
+ * Each worker pushes once at `at[r]` (in wall-clock order `order`) and gets a reply of
+ * `replyBytes` bytes; returns [worker, master clock] per applied push, with `arrivals[r]`, when
+ * worker r's reply arrived (its clock).
+ */
+async function asyncRound(at: number[], bytes: number[], order: number[], sharing: Sharing = 'max-min', replyBytes = 4, faults: Fault[] = []) {
+  const n = at.length;
+  const { eps, server } = star(n, sharing, faults);
+  const applied: [number, number][] & { arrivals?: number[] } = [];
+  const master = applyPushesInVirtualTimeOrder(server, 'async-test', new Array(n).fill(1), (w, msg) => {
+    admitPush(server, w, msg);
+    applied.push([w, server.now]);
+    return new Uint8Array(replyBytes);
+  }, 'test master');
+  const replies: Promise<unknown>[] = [];
+  for (const r of order) {
+    eps[r]!.now = at[r]!;
+    replies.push(pushAndAwaitReply(eps[r]!, 'async-test', new Uint8Array(bytes[r]!)));
+    await new Promise((res) => setTimeout(res, 0));
+  }
+  await master;
+  await Promise.all(replies);
+  applied.arrivals = eps.map((ep) => ep.now);
+  return applied as [number, number][] & { arrivals: number[] };
+}
+
 describe('asynchronous pushes on the max-min ingress', () => {
   const m = 1e5;
   const T = (8 * m) / B;
 
-  /** Each worker pushes once at `at[r]` (in wall-clock order `order`); returns [worker, master clock] per applied push. */
-  async function asyncRound(at: number[], bytes: number[], order: number[], sharing: Sharing = 'max-min') {
-    const n = at.length;
-    const { eps, server } = star(n, sharing);
-    const applied: [number, number][] = [];
-    const master = applyPushesInVirtualTimeOrder(server, 'async-test', new Array(n).fill(1), (w, msg) => {
-      admitPush(server, w, msg);
-      applied.push([w, server.now]);
-      reply(server, w, msg, new Uint8Array(4));
-    }, 'test master');
-    const replies: Promise<unknown>[] = [];
-    for (const r of order) {
-      eps[r]!.now = at[r]!;
-      replies.push(pushAndAwaitReply(eps[r]!, 'async-test', new Uint8Array(bytes[r]!)));
-      await new Promise((res) => setTimeout(res, 0));
-    }
-    await master;
-    await Promise.all(replies);
-    return applied;
-  }
 
   it('a push that starts while another is half done: applied at 1.5T + a and 2T + a, in any wall-clock order', async () => {
     for (const order of [[0, 1], [1, 0]]) {
@@ -201,5 +207,51 @@ describe('asynchronous pushes on the max-min ingress', () => {
     const q = new SharedPortQueue({ bandwidthAt: (t) => (t < T / 2 ? B : B / 2), nextChange: (t) => (t < T / 2 ? T / 2 : Infinity), latencyAt: () => 0 });
     q.add(0, 1, m, 0);
     expect(rel(q.peek()!.end, 1.5 * T)).toBeLessThan(1e-12);
+  });
+});
+
+describe('asynchronous replies on the max-min egress', () => {
+  const m = 1e5;
+  const T = (8 * m) / B;
+
+  it('two replies of m bytes leaving together both arrive a + 2 x 8m/B later (fifo: one after the other)', async () => {
+    // Empty pushes sent at 0 arrive at a; the replies leave together then.
+    for (const order of [[0, 1], [1, 0]]) {
+      const got = await asyncRound([0, 0], [0, 0], order, 'max-min', m);
+      for (const r of [0, 1]) expect(rel(got.arrivals[r]!, a + 2 * T + a)).toBeLessThan(1e-12);
+      const fifo = await asyncRound([0, 0], [0, 0], order, 'fifo', m);
+      expect(fifo.arrivals).toEqual([a + T + a, a + 2 * T + a]);
+    }
+  });
+
+  it('a reply that leaves while another is half done: the first arrives 1.5T + a after it left, the second 2T + a', async () => {
+    // Pushes of m/4 at 0 and T/2 (no overlap) arrive at T/4 + a and 3T/4 + a: the replies leave
+    // T/2 apart. The first sends alone for T/2, then both at B/2: it ends 1.5T after it left, the
+    // second (m/2 left then) 0.5T later, alone.
+    const s0 = T / 4 + a;
+    for (const order of [[0, 1], [1, 0]]) {
+      const got = await asyncRound([0, T / 2], [m / 4, m / 4], order, 'max-min', m);
+      expect(got.map(([w]) => w)).toEqual([0, 1]);
+      expect(rel(got.arrivals[0]!, s0 + 1.5 * T + a)).toBeLessThan(1e-12);
+      expect(rel(got.arrivals[1]!, s0 + 2 * T + a)).toBeLessThan(1e-12);
+    }
+    // fifo: the first alone (s0 + T + a), the second queued behind it (s0 + 2T + a).
+    const fifo = await asyncRound([0, T / 2], [m / 4, m / 4], [1, 0], 'fifo', m);
+    expect(rel(fifo.arrivals[0]!, s0 + T + a)).toBeLessThan(1e-12);
+    expect(rel(fifo.arrivals[1]!, s0 + 2 * T + a)).toBeLessThan(1e-12);
+  });
+
+  it('a link fault on server-out and a partition act on the replies as on the ingress', async () => {
+    // Replies leave at a. Fault from a + T for T at B/4: both at B/2 until a + T (m/2 left each),
+    // B/8 each for T (m/8 each), then 3m/8 each at B/2: end a + 2.75T (the fault's latency is over).
+    const fault: Fault = { kind: 'link', link: 'server-out', bandwidth: B / 4, latency: 1, at: a + T, for: T };
+    const got = await asyncRound([0, 0], [0, 0], [0, 1], 'max-min', m, [fault]);
+    for (const r of [0, 1]) expect(rel(got.arrivals[r]!, a + 2.75 * T + a)).toBeLessThan(1e-12);
+    // Worker 0 cut off over [a + T/2, a + 5T/2]: both at B/2 until a + T/2 (m/4 each), worker 1
+    // then alone at B (3T/4: ends a + 1.25T), worker 0 resumes at a + 2.5T with 3m/4: a + 3.25T.
+    const cut: Fault = { kind: 'partition', workers: [0], at: a + T / 2, for: 2 * T };
+    const part = await asyncRound([0, 0], [0, 0], [1, 0], 'max-min', m, [cut]);
+    expect(rel(part.arrivals[1]!, a + 1.25 * T + a)).toBeLessThan(1e-12);
+    expect(rel(part.arrivals[0]!, a + 3.25 * T + a)).toBeLessThan(1e-12);
   });
 });
