@@ -255,3 +255,87 @@ describe('asynchronous replies on the max-min egress', () => {
     expect(rel(part.arrivals[0]!, a + 3.25 * T + a)).toBeLessThan(1e-12);
   });
 });
+
+/**
+ * An omniscient reference for the asynchronous master on the max-min star: one global event
+ * simulation that knows every worker's schedule in advance (worker r's first push at start[r],
+ * each later one gap[r][k] after its previous reply arrived), both ports sharing equally among
+ * their started transfers, the master applying pushes in the order they complete on the ingress,
+ * each reply leaving at the master's clock then. Returns each worker's reply arrivals.
+ */
+function omniscient(start: number[], gap: number[][], push: number[][], replyBytes: number[][]): number[][] {
+  const n = start.length;
+  type Flow = { w: number; k: number; left: number; start: number };
+  const ports = [[], []] as Flow[][]; // 0: ingress, 1: egress
+  const arrivals: number[][] = start.map(() => []);
+  let now = 0;
+  let master = 0;
+  start.forEach((s, w) => ports[0]!.push({ w, k: 0, left: 8 * push[w]![0]!, start: s }));
+  for (;;) {
+    // The next event: a transfer starts or one completes (at the port's equal share).
+    let next = Infinity;
+    for (const port of ports) {
+      const active = port.filter((f) => f.start <= now);
+      for (const f of port) if (f.start > now) next = Math.min(next, f.start);
+      for (const f of active) next = Math.min(next, now + (f.left * active.length) / B);
+    }
+    if (next === Infinity) return arrivals;
+    const done: [number, Flow][] = [];
+    ports.forEach((port, p) => {
+      const active = port.filter((f) => f.start <= now);
+      for (const f of active) {
+        f.left -= ((next - now) * B) / active.length;
+        if (Math.abs(f.left) <= 1e-9 * 8 * 1e5) done.push([p, f]);
+      }
+    });
+    now = next;
+    done.sort((x, y) => x[1].w - y[1].w);
+    for (const [p, f] of done) {
+      ports[p]!.splice(ports[p]!.indexOf(f), 1);
+      if (p === 0) {
+        master = Math.max(master, now + a);
+        ports[1]!.push({ w: f.w, k: f.k, left: 8 * replyBytes[f.w]![f.k]!, start: master });
+      } else {
+        arrivals[f.w]!.push(now + a);
+        if (f.k + 1 < push[f.w]!.length) ports[0]!.push({ w: f.w, k: f.k + 1, left: 8 * push[f.w]![f.k + 1]!, start: now + a + gap[f.w]![f.k + 1]! });
+      }
+    }
+  }
+}
+
+describe('asynchronous master on the max-min star against an omniscient simulation', () => {
+  const m = 1e5;
+  const T = (8 * m) / B;
+
+  it('every reply arrives when the global simulation says, whatever the wall-clock order (n = 2..5, up to 4 pushes each)', async () => {
+    let seed = 12345;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const [n, K] of [[2, 3], [3, 2], [3, 4], [4, 3], [5, 2]] as const) {
+      const start = Array.from({ length: n }, () => rand() * 3 * T);
+      const gap = Array.from({ length: n }, () => Array.from({ length: K }, () => rand() * 2 * T));
+      const push = Array.from({ length: n }, () => Array.from({ length: K }, () => Math.round(m * (0.1 + 0.9 * rand()))));
+      const replyBytes = Array.from({ length: n }, () => Array.from({ length: K }, () => Math.round(m * (0.5 + 1.5 * rand()))));
+      const want = omniscient(start, gap, push, replyBytes);
+      for (let trial = 0; trial < 2; trial++) {
+        const { eps, server } = star(n, 'max-min');
+        const master = applyPushesInVirtualTimeOrder(server, 'omni', new Array(n).fill(K), (w, msg, k) => {
+          admitPush(server, w, msg);
+          return new Uint8Array(replyBytes[w]![k - 1]!);
+        }, 'test master');
+        // Workers push in a wall-clock order unrelated to virtual time (random waits).
+        const got = await Promise.all(eps.map(async (ep, w) => {
+          const out: number[] = [];
+          for (let k = 0; k < K; k++) {
+            ep.now = k === 0 ? start[w]! : ep.now + gap[w]![k]!;
+            await new Promise((res) => setTimeout(res, Math.floor(rand() * 3)));
+            await pushAndAwaitReply(ep, 'omni', new Uint8Array(push[w]![k]!));
+            out.push(ep.now);
+          }
+          return out;
+        }));
+        await master;
+        got.forEach((row, w) => row.forEach((t, k) => expect({ w, k, rel: rel(t, want[w]![k]!) < 1e-9 }).toEqual({ w, k, rel: true })));
+      }
+    }
+  });
+});
