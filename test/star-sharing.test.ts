@@ -10,6 +10,7 @@ import type { Sharing } from '../src/sim/flow-sim.ts';
 import { FaultSchedule, type Fault } from '../src/sim/faults.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { starTopology } from '../topologies/star.ts';
+import type { LinkTrace } from '../topologies/trace.ts';
 
 /**
  * The star's shared server port under max-min sharing: a round's pushes share the ingress, its
@@ -24,8 +25,9 @@ function rel(got: number, want: number): number {
 }
 
 /** n workers and the server (rank n), each endpoint with its own model (the most split packing). */
-function star(n: number, sharing: Sharing, faults: Fault[] = []) {
+function star(n: number, sharing: Sharing, faults: Fault[] = [], traces: Record<string, LinkTrace> = {}) {
   const topo = starTopology(n, { bandwidth: B, latency: a });
+  for (const l of topo.links) if (traces[l.id]) l.trace = traces[l.id];
   const router = new InprocRouter();
   const make = (r: number) => {
     const ep = new Endpoint(r, n, router, new NetworkModel(topo, new FaultSchedule(faults), sharing));
@@ -138,9 +140,9 @@ describe('star server port under max-min sharing', () => {
  * `replyBytes` bytes; returns [worker, master clock] per applied push, with `arrivals[r]`, when
  * worker r's reply arrived (its clock).
  */
-async function asyncRound(at: number[], bytes: number[], order: number[], sharing: Sharing = 'max-min', replyBytes = 4, faults: Fault[] = []) {
+async function asyncRound(at: number[], bytes: number[], order: number[], sharing: Sharing = 'max-min', replyBytes = 4, faults: Fault[] = [], traces: Record<string, LinkTrace> = {}) {
   const n = at.length;
-  const { eps, server } = star(n, sharing, faults);
+  const { eps, server } = star(n, sharing, faults, traces);
   const applied: [number, number][] & { arrivals?: number[] } = [];
   const master = applyPushesInVirtualTimeOrder(server, 'async-test', new Array(n).fill(1), (w, msg) => {
     admitPush(server, w, msg);
@@ -241,7 +243,7 @@ describe('asynchronous replies on the max-min egress', () => {
     expect(rel(fifo.arrivals[1]!, s0 + 2 * T + a)).toBeLessThan(1e-12);
   });
 
-  it('a link fault on server-out and a partition act on the replies as on the ingress', async () => {
+  it('a link fault on server-out, a partition and a trace act on the replies as on the ingress', async () => {
     // Replies leave at a. Fault from a + T for T at B/4: both at B/2 until a + T (m/2 left each),
     // B/8 each for T (m/8 each), then 3m/8 each at B/2: end a + 2.75T (the fault's latency is over).
     const fault: Fault = { kind: 'link', link: 'server-out', bandwidth: B / 4, latency: 1, at: a + T, for: T };
@@ -253,6 +255,11 @@ describe('asynchronous replies on the max-min egress', () => {
     const part = await asyncRound([0, 0], [0, 0], [1, 0], 'max-min', m, [cut]);
     expect(rel(part.arrivals[1]!, a + 1.25 * T + a)).toBeLessThan(1e-12);
     expect(rel(part.arrivals[0]!, a + 3.25 * T + a)).toBeLessThan(1e-12);
+    // A trace halves server-out from a + T and doubles its latency: m/2 left each at B/4 each
+    // takes 2T more, so both end at a + 3T and arrive 2a later.
+    const trace: LinkTrace = { times: [a + T], bandwidth: [B / 2], latency: [2 * a] };
+    const traced = await asyncRound([0, 0], [0, 0], [1, 0], 'max-min', m, [], { 'server-out': trace });
+    for (const r of [0, 1]) expect(rel(traced.arrivals[r]!, a + 3 * T + 2 * a)).toBeLessThan(1e-12);
   });
 });
 
