@@ -20,6 +20,12 @@ export interface CollectiveOptions {
    * timed as a unit (runScheduleAsUnit); without it each message is timed by the link model.
    */
   timeAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => UnitTiming;
+  /**
+   * With `timeAsUnit`: register a collective entered inside a background exchange and decide its
+   * timing when first needed (so it shares the links max-min with every collective entered
+   * before then). Without it, background collectives are timed when entered, like the others.
+   */
+  deferAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => () => UnitTiming;
 }
 
 interface Cache {
@@ -89,6 +95,7 @@ export async function allReduce(ep: Endpoint, data: Float32Array, o: CollectiveO
   if (ep.size === 1 || data.length === 0) return;
   const schedule = scheduleFor(o, kind, ep.size, data.length);
   const unit = o.timeAsUnit;
-  if (unit) await runScheduleAsUnit(ep, data, schedule, op, (entries) => unit(schedule, entries, op));
+  const defer = o.deferAsUnit;
+  if (unit) await runScheduleAsUnit(ep, data, schedule, op, (entries) => unit(schedule, entries, op), defer && ((entries) => defer(schedule, entries, op)));
   else await runSchedule(ep, data, schedule, op);
 }

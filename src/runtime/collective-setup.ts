@@ -3,14 +3,14 @@ import { allReduceSchedule, applicableCollectives, type Schedule } from '../../c
 import type { Topology } from '../../topologies/index.ts';
 import type { LoadedConfig } from '../config/types.ts';
 import { timeSchedule, type CollectiveTiming } from '../sim/collective-time.ts';
-import { UnitLedger } from '../sim/unit-ledger.ts';
+import { UnitScheduler } from '../sim/unit-scheduler.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { topologyOf } from './run-setup.ts';
 import { plotLinkUtilization } from '../plot/link-plots.ts';
 import type { LinkUsage } from '../sim/link-utilization.ts';
 
 /** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
-export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc)): CollectiveOptions {
+export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc), localRanks = Infinity): CollectiveOptions {
   const sharing = lc.config.network.sharing;
   // Link faults and partitions reach unit-timed collectives through the flow simulation (the
   // choice of auto is made on the configured network, without them).
@@ -22,29 +22,30 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
     // On a ring topology every collective's messages are timed one by one: the ring all-reduce's
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
-    ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: unitTimer(topology, faults) } : {}),
+    ...(sharing === 'max-min' && topology.kind !== 'ring' ? unitTiming(topology, faults, localRanks) : {}),
   };
 }
 
 /**
- * Times unit-timed collectives for every rank of this process: each op once (the ranks of one
- * process share the answer: all have the same entry times), in op order, against a ledger of the
- * collectives timed before (src/sim/unit-ledger.ts): a collective that enters while an earlier
- * one is still in flight (a Streaming DiLoCo fragment) gets the link capacity that one leaves.
+ * Times unit-timed collectives for every rank of this process (`localRanks` of them): one
+ * UnitScheduler (src/sim/unit-scheduler.ts) shared by its ranks decides each op once. A blocking
+ * collective is decided when entered; one entered in a background exchange (a Streaming DiLoCo
+ * fragment, eager DiLoCo's and CO2's outer all-reduce) when its result is first needed, max-min
+ * together with every collective entered by then.
  */
-export function unitTimer(topology: Topology, faults: FaultSchedule | null): (schedule: Schedule, entries: readonly number[], op: number) => CollectiveTiming {
-  const ledger = new UnitLedger();
-  const byOp = new Map<number, CollectiveTiming>();
-  return (schedule, entries, op) => {
-    let t = byOp.get(op);
-    if (!t) {
-      t = timeSchedule(topology, schedule, entries, 'max-min', 4, faults, ledger);
-      byOp.set(op, t);
-      // Every rank of this process asks for op k before any can enter op k + 1: keep a few.
-      if (byOp.size > 8) byOp.delete(byOp.keys().next().value!);
-    }
-    return t;
-  };
+export function unitTiming(topology: Topology, faults: FaultSchedule | null, localRanks = Infinity): Pick<CollectiveOptions, 'timeAsUnit' | 'deferAsUnit'> {
+  const scheduler = new UnitScheduler(topology, faults, localRanks);
+  return { timeAsUnit: (schedule, entries, op) => scheduler.time(schedule, entries, op), deferAsUnit: (schedule, entries, op) => scheduler.defer(schedule, entries, op) };
+}
+
+/**
+ * Decides every unit-timed collective when it is entered (first come first served between
+ * collectives: one entered while an earlier one is in flight gets the capacity it leaves): what
+ * `timeAsUnit` alone gives, without `deferAsUnit`.
+ */
+export function unitTimer(topology: Topology, faults: FaultSchedule | null, localRanks = Infinity): (schedule: Schedule, entries: readonly number[], op: number) => CollectiveTiming {
+  const scheduler = new UnitScheduler(topology, faults, localRanks);
+  return (schedule, entries, op) => scheduler.time(schedule, entries, op);
 }
 
 /** One message size's collective times under the model, and which one runs. */

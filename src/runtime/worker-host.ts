@@ -132,7 +132,7 @@ export class WorkerHost {
       c.seed,
     );
     const timeModel = new ComputeTimeModel(model.flopsPerSample, this.lc.q.speed, stragglers);
-    const collective = collectiveOptionsOf(this.lc);
+    const collective = collectiveOptionsOf(this.lc, undefined, this.ranks.length);
     // All ranks of a ring here, running the ring all-reduce: one batched operation instead of
     // 2n(n-1) routed messages (the same values, bits and times; comm/collectives/local-ring-allreduce.ts).
     const local = c.topology.kind === 'ring' && c.transport.batchCollectives && this.ranks.length === c.workers && !collective.timeAsUnit ? new LocalRingAllReduce(c.workers) : null;
