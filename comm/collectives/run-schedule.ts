@@ -87,9 +87,17 @@ const ENTRY_STEP = 0x7ffffff0;
  * untimed, and leaves at its finish time. Contention between the collective's own flows (incast,
  * shared WAN links) is thereby shared max-min fairly, identically in every process.
  */
-export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedule: Schedule, op: number, time: (entries: readonly number[]) => UnitTiming): Promise<void> {
-  const n = schedule.n;
+export async function runScheduleAsUnit(
+  ep: Endpoint,
+  data: Float32Array,
+  /** The schedule, or (auto under a changing network) the one to run given every rank's entry time. */
+  scheduleOrChoice: Schedule | ((entries: readonly number[]) => Schedule),
+  op: number,
+  time: (entries: readonly number[], schedule: Schedule) => UnitTiming,
+): Promise<void> {
+  const n = ep.size;
   const me = ep.rank;
+  const label = typeof scheduleOrChoice === 'function' ? 'all-reduce' : scheduleOrChoice.algorithm;
   const stamp = new Uint8Array(8);
   new DataView(stamp.buffer).setFloat64(0, ep.now, true);
   for (let r = 0; r < n; r++) if (r !== me) ep.sendMeta(r, op, ENTRY_STEP, stamp);
@@ -98,12 +106,14 @@ export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedu
   for (let r = 0; r < n; r++) {
     if (r === me) continue;
     const msg = await ep.recvRaw(r, op, ENTRY_STEP);
-    if (msg.payload.byteLength !== 8) throw new Error(`${schedule.algorithm}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
+    if (msg.payload.byteLength !== 8) throw new Error(`${label}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
     const t = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
-    if (!Number.isFinite(t) || t < 0) throw new Error(`${schedule.algorithm}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);
+    if (!Number.isFinite(t) || t < 0) throw new Error(`${label}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);
     entries[r] = t;
   }
-  const timing = time(entries);
+  // Every rank holds the same entries, so a choice made from them is the same everywhere.
+  const schedule = typeof scheduleOrChoice === 'function' ? scheduleOrChoice(entries) : scheduleOrChoice;
+  const timing = time(entries, schedule);
   const finish = timing.finish[me]!;
   let from = ep.now;
   for (const [round, end] of timing.roundEnds?.(me) ?? []) {

@@ -7,16 +7,16 @@ import { UnitLedger } from '../sim/unit-ledger.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { topologyOf } from './run-setup.ts';
 import { plotLinkUtilization } from '../plot/link-plots.ts';
+import { autoChooser, networkChanges } from './auto-collective.ts';
 import type { LinkUsage } from '../sim/link-utilization.ts';
 
 /** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
 export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc)): CollectiveOptions {
   const sharing = lc.config.network.sharing;
-  // Link faults and partitions reach unit-timed collectives through the flow simulation (the
-  // choice of auto is made on the configured network, without them).
+  // Link faults and partitions reach unit-timed collectives through the flow simulation.
   const faults = lc.faults.some((f) => f.kind === 'link' || f.kind === 'partition') ? new FaultSchedule(lc.faults) : null;
   const shape = { ...(topology.groups ? { groups: topology.groups } : {}), ...(topology.dims ? { dims: topology.dims } : {}) };
-  return {
+  const o: CollectiveOptions = {
     collective: lc.config.topology.collective,
     shape,
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
@@ -24,6 +24,10 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
     ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: unitTimer(topology, faults) } : {}),
   };
+  // auto on a network that changes (faults, traces) chooses from the ranks' entry times once
+  // they are exchanged; message-timed collectives have no exchange and keep the choice per size.
+  if (o.timeAsUnit && o.collective === 'auto' && networkChanges(topology, faults)) o.chooseAt = autoChooser(topology, faults, o);
+  return o;
 }
 
 /**
@@ -54,12 +58,48 @@ export interface CollectiveChoiceReport {
   seconds: Record<string, number>;
 }
 
+/** What auto ran over a run: all-reduces per size and collective, and when its choice for a size changed. */
+export interface AutoRanReport {
+  counts: { bytes: number; algorithm: string; calls: number }[];
+  /** The first all-reduce of each size, then every one whose collective differs from the previous of its size (entry time of rank 0). */
+  changes: { simTimeSec: number; bytes: number; algorithm: string }[];
+  /** Changes beyond the first MAX_AUTO_CHANGES, not listed. */
+  changesOmitted: number;
+}
+
+const MAX_AUTO_CHANGES = 1000;
+
+/** summary.json's `collective.ran` from the all-reduces auto ran ([entry time, bytes, collective], in order). */
+export function autoRanReport(choices: readonly (readonly [number, number, string])[]): AutoRanReport {
+  const counts = new Map<string, { bytes: number; algorithm: string; calls: number }>();
+  const last = new Map<number, string>();
+  const changes: AutoRanReport['changes'] = [];
+  let changesOmitted = 0;
+  for (const [time, bytes, algorithm] of choices) {
+    const key = `${bytes}:${algorithm}`;
+    const c = counts.get(key);
+    if (c) c.calls++;
+    else counts.set(key, { bytes, algorithm, calls: 1 });
+    if (last.get(bytes) === algorithm) continue;
+    last.set(bytes, algorithm);
+    if (changes.length < MAX_AUTO_CHANGES) changes.push({ simTimeSec: time, bytes, algorithm });
+    else changesOmitted++;
+  }
+  return { counts: [...counts.values()].sort((x, y) => x.bytes - y.bytes || x.algorithm.localeCompare(y.algorithm)), changes, changesOmitted };
+}
+
 /**
  * summary.json's `collective`: the configured algorithm, the sharing model, and for the model's
  * dense vector and a range of message sizes the time-only duration of every collective this
- * network can run and the one the workers ran (auto's choice).
+ * network can run and the one auto picks on the configured network (every rank entering at 0).
+ * With auto, `ran` says what the workers really ran (`autoChoices`: which may differ from that
+ * pick while faults or traces change the network).
  */
-export function collectiveReport(lc: LoadedConfig, modelSize: number): { configured: string; sharing: string; model: CollectiveChoiceReport; bySize: CollectiveChoiceReport[] } {
+export function collectiveReport(
+  lc: LoadedConfig,
+  modelSize: number,
+  autoChoices: readonly (readonly [number, number, string])[] = [],
+): { configured: string; sharing: string; model: CollectiveChoiceReport; bySize: CollectiveChoiceReport[]; ran?: AutoRanReport } {
   const topology = topologyOf(lc);
   const o = collectiveOptionsOf(lc, topology);
   const n = lc.config.workers;
@@ -69,7 +109,7 @@ export function collectiveReport(lc: LoadedConfig, modelSize: number): { configu
     return { bytes: length * 4, algorithm: chooseCollective(o, n, length), seconds };
   };
   const bySize = [256, 4096, 65536, 1 << 20, 1 << 24].filter((b) => b / 4 <= 64 * modelSize).map((b) => report(b / 4));
-  return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize };
+  return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize, ...(o.collective === 'auto' ? { ran: autoRanReport(autoChoices) } : {}) };
 }
 
 /**
