@@ -13,9 +13,9 @@ export function networkChanges(topology: Topology, faults: FaultSchedule | null)
 
 /** Counters of an auto chooser (benchmarks and tests). */
 export interface AutoChooserStats {
-  /** Choices taken from a steady stretch of the network (one per size and network state). */
+  /** Calls answered from a steady stretch of the network (candidates timed once per size and network state). */
   steady: number;
-  /** Choices that timed every candidate from the ranks' entry times with faults and traces. */
+  /** Collectives whose candidates were all timed from the ranks' entry times with faults and traces (once per process). */
   simulated: number;
 }
 
