@@ -122,5 +122,6 @@ export function plotRunLinks(lc: LoadedConfig, modelSize: number, file: string):
   const kind = chooseCollective(o, lc.config.workers, modelSize);
   const schedule = allReduceSchedule(kind, lc.config.workers, modelSize, o.shape);
   const title = `${lc.config.name}: busiest links during one ${kind} all-reduce of the model (${topology.kind})`;
-  return { title, usage: plotLinkUtilization(topology, schedule, file, title) };
+  const faults = lc.faults.some((f) => f.kind === 'link' || f.kind === 'partition') ? new FaultSchedule(lc.faults) : null;
+  return { title, usage: plotLinkUtilization(topology, schedule, file, title, 4, faults) };
 }
