@@ -124,7 +124,7 @@ function linkSection(links: ReportLinks | undefined): { html: string; script: st
   const all = links?.allReduce ?? null;
   if (!traffic && !all) return { html: '', script: '' };
   const table = traffic
-    ? `<div class="scroll"><table><tr><th>link</th><th>bytes carried</th><th>busy (time at full bandwidth / simulated time)</th></tr>${traffic.links
+    ? `<div class="scroll"><table><tr><th>link</th><th>bytes carried</th><th>busy (bits carried / what the link could carry in the simulated time, traces and link faults included)</th></tr>${traffic.links
         .map((l) => `<tr><td>${esc(l.link)}</td><td>${esc(fmtByKey('bits', 8 * l.bytes))}</td><td>${(100 * l.busy).toFixed(2)} %</td></tr>`)
         .join('')}</table></div>`
     : '';
