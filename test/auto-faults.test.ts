@@ -8,6 +8,7 @@ import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 import { autoChooser } from '../src/runtime/auto-collective.ts';
+import { parseToCoordinator } from '../src/runtime/protocol-parse.ts';
 import { autoRanReport, unitTimer } from '../src/runtime/collective-setup.ts';
 import { timeSchedule } from '../src/sim/collective-time.ts';
 import { FaultSchedule, type Fault } from '../src/sim/faults.ts';
@@ -121,6 +122,15 @@ describe('auto chooses with faults and traces (unit-timed collectives)', () => {
       { simTimeSec: 0.6, bytes: 8000, algorithm: 'recursive-doubling' },
     ]);
     expect(r.changesOmitted).toBe(0);
+  });
+});
+
+describe("a step report's auto choices from a worker process", () => {
+  it('are [entry time, bytes, a concrete collective] or the report is refused', () => {
+    const step = { type: 'step', rank: 0, step: 3, loss: null, simTime: 1, compute: 0.5, delay: 0, comm: 0.5, bytesSent: 10, wallTime: 1, gradWallSec: 0, gradCpuSec: 0 };
+    const parse = (collectives: unknown) => parseToCoordinator(JSON.stringify({ t: 'report', r: { ...step, collectives } })).ok;
+    expect(parse([[0.5, 8000, 'tree'], [0.7, 400, 'halving-doubling']])).toBe(true);
+    for (const bad of [[[0.5, 8000]], [[0.5, -8, 'tree']], [[0.5, 8000, 'auto']], [[0.5, 8000, 'star']], [['0.5', 8000, 'tree']], 'tree', [null]]) expect(parse(bad), JSON.stringify(bad)).toBe(false);
   });
 });
 
