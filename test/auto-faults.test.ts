@@ -15,7 +15,7 @@ import { FaultSchedule, type Fault } from '../src/sim/faults.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { UnitLedger } from '../src/sim/unit-ledger.ts';
 import { buildTopology, type Topology } from '../topologies/index.ts';
-import { deterministicMetrics, dtemu, json, tmp } from './helpers/cli.ts';
+import { deterministicMetrics, dtemuAsync, json, tmp } from './helpers/cli.ts';
 
 /**
  * `topology.collective: auto` on a network that changes: on a 4-node switch (1 Gb/s, 0.1 ms), an
@@ -155,15 +155,18 @@ train: { steps: 12, evalEvery: 12 }
   it('records the flip in summary.json, each step ends when the chosen collective does, identical in process and over ws', async () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(config, yaml);
-    const run = (name: string, ...sets: string[]) => {
-      const dir = join(base, name);
-      const r = dtemu(['run', config, '--out', dir, '--quiet', ...sets.flatMap((s) => ['--set', s])]);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      return dir;
-    };
-    const inproc = run('inproc', 'transport.kind=inproc');
-    const ws = run('ws', 'transport.kind=ws', 'transport.processes=2');
+    // Both runs at once (each is mostly start-up and plotting).
+    const run = (name: string, ...sets: string[]) =>
+      new Promise<{ dir: string; code: number | null; stderr: string }>((resolve) => {
+        const dir = join(base, name);
+        const child = dtemuAsync(['run', config, '--out', dir, '--quiet', ...sets.flatMap((s) => ['--set', s])]);
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ dir, code, stderr }));
+      });
+    const runs = await Promise.all([run('inproc', 'transport.kind=inproc'), run('ws', 'transport.kind=ws', 'transport.processes=2')]);
+    for (const r of runs) expect([r.code, r.stderr]).toEqual([0, '']);
+    const [inproc, ws] = runs.map((r) => r.dir) as [string, string];
     const summary = json<{ simTimeSec: number; collective: { model: { algorithm: string }; ran: ReturnType<typeof autoRanReport> } }>(join(inproc, 'summary.json'));
     expect(summary.collective.model.algorithm).toBe('recursive-doubling');
     expect(summary.collective.ran.counts).toEqual([
