@@ -9,7 +9,8 @@ import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 import { autoChooser } from '../src/runtime/auto-collective.ts';
 import { parseToCoordinator } from '../src/runtime/protocol-parse.ts';
-import { autoRanReport, unitTimer } from '../src/runtime/collective-setup.ts';
+import { autoRanReport } from '../src/metrics/auto-ran.ts';
+import { unitTimer } from '../src/runtime/collective-setup.ts';
 import { timeSchedule } from '../src/sim/collective-time.ts';
 import { FaultSchedule, type Fault } from '../src/sim/faults.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
@@ -122,6 +123,13 @@ describe('auto chooses with faults and traces (unit-timed collectives)', () => {
       { simTimeSec: 0.6, bytes: 8000, algorithm: 'recursive-doubling' },
     ]);
     expect(r.changesOmitted).toBe(0);
+    // A long run keeps a bounded record: 1000 changes listed, the rest counted.
+    const flips = autoRanReport(Array.from({ length: 1003 }, (_, i) => [i, 8, i % 2 === 0 ? 'ring' : 'tree'] as const));
+    expect([flips.changes.length, flips.changesOmitted, flips.changes[999]!.simTimeSec]).toEqual([1000, 3, 999]);
+    expect(flips.counts).toEqual([
+      { bytes: 8, algorithm: 'ring', calls: 502 },
+      { bytes: 8, algorithm: 'tree', calls: 501 },
+    ]);
   });
 });
 

@@ -40,7 +40,8 @@ export function autoChooser(topology: Topology, faults: FaultSchedule | null, o:
   /** Per stretch between changes: its network state's key and the topology frozen in it. */
   const stretches = new Map<number, { key: string; frozen: Topology }>();
   const steadyChoice = new Map<string, { kind: CollectiveKind; longest: number }>();
-  const recent = new Map<string, CollectiveKind>();
+  // The last few choices timed from entries (the ranks of one process ask in turn with equal entries).
+  const recent: { n: number; length: number; entries: Float64Array; kind: CollectiveKind }[] = [];
 
   const stretchOf = (i: number) => {
     let s = stretches.get(i);
@@ -92,18 +93,21 @@ export function autoChooser(topology: Topology, faults: FaultSchedule | null, o:
         return steady.kind;
       }
     }
-    const key = `${n}:${length}:${entries.join(',')}`;
-    let kind = recent.get(key);
-    if (kind === undefined) {
-      kind = fastest(n, length, (k) => timeSchedule(topology, scheduleFor(o, k, n, length), entries, 'max-min', 4, faults).makespan).kind;
-      stats.simulated++;
-      // The ranks of one process ask in turn for the same collective: keep a few.
-      recent.set(key, kind);
-      if (recent.size > 8) recent.delete(recent.keys().next().value!);
-    }
+    const hit = recent.find((x) => x.n === n && x.length === length && sameEntries(x.entries, entries));
+    if (hit) return hit.kind;
+    const kind = fastest(n, length, (k) => timeSchedule(topology, scheduleFor(o, k, n, length), entries, 'max-min', 4, faults).makespan).kind;
+    stats.simulated++;
+    recent.push({ n, length, entries: Float64Array.from(entries), kind });
+    if (recent.length > 4) recent.shift();
     return kind;
   };
   return Object.assign(choose, { stats });
+}
+
+function sameEntries(a: Float64Array, b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Every virtual time at which some link's bandwidth or latency, or a partition, changes (sorted, distinct). */

@@ -8,6 +8,7 @@ import { FaultSchedule } from '../sim/faults.ts';
 import { topologyOf } from './run-setup.ts';
 import { plotLinkUtilization } from '../plot/link-plots.ts';
 import { autoChooser, networkChanges } from './auto-collective.ts';
+import { autoRanReport, type AutoRanReport } from '../metrics/auto-ran.ts';
 import type { LinkUsage } from '../sim/link-utilization.ts';
 
 /** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
@@ -58,47 +59,17 @@ export interface CollectiveChoiceReport {
   seconds: Record<string, number>;
 }
 
-/** What auto ran over a run: all-reduces per size and collective, and when its choice for a size changed. */
-export interface AutoRanReport {
-  counts: { bytes: number; algorithm: string; calls: number }[];
-  /** The first all-reduce of each size, then every one whose collective differs from the previous of its size (entry time of rank 0). */
-  changes: { simTimeSec: number; bytes: number; algorithm: string }[];
-  /** Changes beyond the first MAX_AUTO_CHANGES, not listed. */
-  changesOmitted: number;
-}
-
-const MAX_AUTO_CHANGES = 1000;
-
-/** summary.json's `collective.ran` from the all-reduces auto ran ([entry time, bytes, collective], in order). */
-export function autoRanReport(choices: readonly (readonly [number, number, string])[]): AutoRanReport {
-  const counts = new Map<string, { bytes: number; algorithm: string; calls: number }>();
-  const last = new Map<number, string>();
-  const changes: AutoRanReport['changes'] = [];
-  let changesOmitted = 0;
-  for (const [time, bytes, algorithm] of choices) {
-    const key = `${bytes}:${algorithm}`;
-    const c = counts.get(key);
-    if (c) c.calls++;
-    else counts.set(key, { bytes, algorithm, calls: 1 });
-    if (last.get(bytes) === algorithm) continue;
-    last.set(bytes, algorithm);
-    if (changes.length < MAX_AUTO_CHANGES) changes.push({ simTimeSec: time, bytes, algorithm });
-    else changesOmitted++;
-  }
-  return { counts: [...counts.values()].sort((x, y) => x.bytes - y.bytes || x.algorithm.localeCompare(y.algorithm)), changes, changesOmitted };
-}
-
 /**
  * summary.json's `collective`: the configured algorithm, the sharing model, and for the model's
  * dense vector and a range of message sizes the time-only duration of every collective this
  * network can run and the one auto picks on the configured network (every rank entering at 0).
- * With auto, `ran` says what the workers really ran (`autoChoices`: which may differ from that
- * pick while faults or traces change the network).
+ * With auto, `ran` says what the workers really ran (from rank 0's step reports: it may differ
+ * from that pick while faults or traces change the network).
  */
 export function collectiveReport(
   lc: LoadedConfig,
   modelSize: number,
-  autoChoices: readonly (readonly [number, number, string])[] = [],
+  ran: AutoRanReport | null = null,
 ): { configured: string; sharing: string; model: CollectiveChoiceReport; bySize: CollectiveChoiceReport[]; ran?: AutoRanReport } {
   const topology = topologyOf(lc);
   const o = collectiveOptionsOf(lc, topology);
@@ -109,7 +80,7 @@ export function collectiveReport(
     return { bytes: length * 4, algorithm: chooseCollective(o, n, length), seconds };
   };
   const bySize = [256, 4096, 65536, 1 << 20, 1 << 24].filter((b) => b / 4 <= 64 * modelSize).map((b) => report(b / 4));
-  return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize, ...(o.collective === 'auto' ? { ran: autoRanReport(autoChoices) } : {}) };
+  return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize, ...(o.collective === 'auto' ? { ran: ran ?? autoRanReport([]) } : {}) };
 }
 
 /**

@@ -43,7 +43,7 @@ export async function writeRunOutputs(
   // The collective report and link plot time whole schedules (2n(n-1) messages for a ring)
   // under max-min sharing: at time-only scale they would cost more than the run itself.
   const analyseCollectives = !opts.timeOnly || c.workers <= GANTT_MAX_WORKERS;
-  if (c.topology.kind !== 'star' && analyseCollectives) summary.collective = collectiveReport(lc, pre.model.size, agg.autoChoices);
+  if (c.topology.kind !== 'star' && analyseCollectives) summary.collective = collectiveReport(lc, pre.model.size, agg.autoRan.report());
   dir.writeJson('summary.json', summary);
   try {
     // Time-only runs have no losses: only the timeline and the time breakdown are drawn.
