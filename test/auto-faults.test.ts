@@ -68,22 +68,29 @@ async function runSteps(topo: Topology, faults: FaultSchedule | null, processes:
   return { clocks, data, stats: options.map((o) => (o.chooseAt as ReturnType<typeof autoChooser>).stats) };
 }
 
+/** The reference: per step, the entries, every candidate timed from them, the fastest timed again (with a ledger, as the run does). */
+function reference(topo: Topology, faults: FaultSchedule | null) {
+  const ledger = new UnitLedger();
+  let clock = new Array<number>(n).fill(0);
+  const chosen: CollectiveKind[] = [];
+  const clocks: number[][] = [];
+  for (let s = 0; s < STEPS; s++) {
+    const entries = clock.map((c) => c + COMPUTE);
+    const kind = fastest(topo, faults, entries);
+    chosen.push(kind);
+    clock = [...timeSchedule(topo, allReduceSchedule(kind, n, LENGTH), entries, 'max-min', 4, faults, ledger).finish];
+    clocks.push(clock);
+  }
+  return { chosen, clocks };
+}
+
 describe('auto chooses with faults and traces (unit-timed collectives)', () => {
   it('a link fault flips recursive doubling to the tree and back; each step takes exactly the chosen collective\'s time; any packing', async () => {
     const topo = sw();
     const faults = new FaultSchedule([FAULT]);
     const got = await runSteps(topo, faults, 1);
-    // The reference: per step, the entries, every candidate timed from them, the fastest timed again (with a ledger, as the run does).
-    const ledger = new UnitLedger();
-    let clock = new Array<number>(n).fill(0);
-    const chosen: CollectiveKind[] = [];
-    for (let s = 0; s < STEPS; s++) {
-      const entries = clock.map((c) => c + COMPUTE);
-      const kind = fastest(topo, faults, entries);
-      chosen.push(kind);
-      clock = [...timeSchedule(topo, allReduceSchedule(kind, n, LENGTH), entries, 'max-min', 4, faults, ledger).finish];
-      expect(got.clocks[s], `step ${s + 1}`).toEqual(clock);
-    }
+    const { chosen, clocks } = reference(topo, faults);
+    for (let s = 0; s < STEPS; s++) expect(got.clocks[s], `step ${s + 1}`).toEqual(clocks[s]);
     expect(chosen).toEqual([...Array(5).fill('recursive-doubling'), ...Array(4).fill('tree'), ...Array(7).fill('recursive-doubling')]);
     // Only the 3 collectives that the fault's start or end could reach (within the slowest
     // candidate's time) were timed candidate by candidate, once for the process; the other 13 took
@@ -94,6 +101,19 @@ describe('auto chooses with faults and traces (unit-timed collectives)', () => {
     // One network model and option set per rank, or per pair of ranks: the same clocks.
     expect((await runSteps(topo, faults, 2)).clocks).toEqual(got.clocks);
     expect((await runSteps(topo, faults, 4)).clocks).toEqual(got.clocks);
+  });
+
+  it('a partition: the collectives it reaches are chosen and timed from the entries with it (stalled flows), the others as steady', async () => {
+    const topo = sw();
+    const faults = new FaultSchedule([{ kind: 'partition', workers: [0, 1], at: 1e-3, for: 2e-3 }]);
+    const got = await runSteps(topo, faults, 1);
+    const want = reference(topo, faults);
+    expect(got.clocks).toEqual(want.clocks);
+    // Before and after it the network is the configured one: recursive doubling.
+    expect(want.chosen[0]).toBe('recursive-doubling');
+    expect(want.chosen[STEPS - 1]).toBe('recursive-doubling');
+    expect(got.stats[0]!.simulated).toBeGreaterThan(0);
+    expect(got.stats[0]!.steady).toBeGreaterThan(0);
   });
 
   it('a bandwidth trace doing what the fault does gives the same choices and times', async () => {

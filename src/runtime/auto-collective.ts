@@ -76,7 +76,11 @@ export function autoChooser(topology: Topology, faults: FaultSchedule | null, o:
     }
     // The stretch holding the first entry: [changes[i - 1], changes[i]).
     let i = 0;
-    while (i < changes.length && changes[i]! <= first) i++;
+    for (let hi = changes.length; i < hi; ) {
+      const mid = (i + hi) >> 1;
+      if (changes[mid]! <= first) i = mid + 1;
+      else hi = mid;
+    }
     const cut = partitions.some(([a, b]) => first < b && last >= a);
     if (!cut && (i === changes.length || changes[i]! > last)) {
       const stretch = stretchOf(i);
