@@ -3,7 +3,7 @@ import { LocalRingAllReduce } from '../../comm/collectives/local-ring-allreduce.
 import { allReduce as configuredAllReduce, chooseCollective } from '../../comm/collectives/all-reduce.ts';
 import { collectiveOptionsOf } from './collective-setup.ts';
 import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
-import { drainAutoChoices, keepAutoChoices } from '../../comm/collectives/auto-choices.ts';
+import { drainAutoChoices, keepAutoChoices, logAutoChoice } from '../../comm/collectives/auto-choices.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
@@ -140,8 +140,11 @@ export class WorkerHost {
     const allReduce =
       c.topology.kind === 'star'
         ? psAllReduce
-        : (ep: Endpoint, data: Float32Array) =>
-            local && chooseCollective(collective, ep.size, data.length) === 'ring' ? local.allReduce(ep, data) : configuredAllReduce(ep, data, collective);
+        : (ep: Endpoint, data: Float32Array) => {
+            if (!local || chooseCollective(collective, ep.size, data.length) !== 'ring') return configuredAllReduce(ep, data, collective);
+            if (collective.collective === 'auto') logAutoChoice(ep, ep.now, data.length * 4, 'ring');
+            return local.allReduce(ep, data);
+          };
     const algorithm = algorithmOf(c.optimizer, pluginAlgorithm(this.lc));
     const tolerated = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
     const faults = new FaultSchedule(this.lc.faults);
