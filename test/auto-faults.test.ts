@@ -202,6 +202,7 @@ train: { steps: 12, evalEvery: 12 }
       { bytes: 8000, algorithm: 'tree', calls: 4 },
     ]);
     expect(summary.collective.ran.changes.map((c) => c.algorithm)).toEqual(['recursive-doubling', 'tree', 'recursive-doubling']);
+    expect(readFileSync(join(inproc, 'report.html'), 'utf8')).toContain('<tr><td>all-reduces auto ran</td><td>recursive-doubling x 8 (8000 B), tree x 4 (8000 B); 2 changes of choice</td></tr>');
     // Each step: the ranks enter at their first phase's start and leave when the chosen collective, timed with the fault, lets them.
     const timeline = readFileSync(join(inproc, 'timeline.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TimelineEvent);
     const topo = sw();
