@@ -88,7 +88,9 @@ export function chooseCollective(o: CollectiveOptions, n: number, length: number
  * number on every rank, whichever algorithm runs. Without unit timing, `ring` is ringAllReduce
  * itself, timed message by message (on a ring topology its flows never share a link, so max-min
  * and fifo agree, and ring experiments keep their exact metrics); every other case runs its
- * schedule, timed as a unit under max-min sharing or message by message under fifo.
+ * schedule, timed as a unit under max-min sharing or message by message under fifo. `auto` with
+ * `chooseAt` (a network that changes) picks its schedule inside the unit timing, once every
+ * rank's entry time is known. The choice is logged for the step report (auto-choices.ts).
  */
 export async function allReduce(ep: Endpoint, data: Float32Array, o: CollectiveOptions): Promise<void> {
   const unit = o.timeAsUnit;
