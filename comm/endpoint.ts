@@ -111,6 +111,21 @@ export class Endpoint {
   }
 
   /**
+   * Send a message whose virtual send and arrival times the sender already decided (an
+   * asynchronous master's reply, timed on the server's egress port and released once no later
+   * reply can change its arrival): counted and recorded like any send, not timed again.
+   */
+  sendDecided(to: number, op: number, step: number, payload: Uint8Array, sendTime: number, arrival: number): void {
+    if (this.failure) throw this.failure;
+    const bytes = payload.byteLength;
+    this.stats.bytesSent += bytes;
+    this.stats.messagesSent += 1;
+    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
+    this.transfers?.push([to, bytes, sendTime, arrival]);
+    this.sink.route({ from: this.rank, to, op, step, sendTime, arrival, payload });
+  }
+
+  /**
    * Send payload bytes (counted like any send) without timing them on the links: the caller
    * times the whole exchange itself (a collective timed as a unit by the flow simulator).
    */

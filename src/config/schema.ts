@@ -229,7 +229,7 @@ export const experimentSchema = {
           enum: ['max-min', 'fifo'],
           default: 'max-min',
           description:
-            "How concurrent transfers share a link: max-min fair (progressive filling; a unit-timed collective's flows, a star master round's pushes on the server's ingress and its replies on the egress, asynchronous pushes in flight on the ingress) or first come first served per sender (the original model).",
+            "How concurrent transfers share a link: max-min fair (progressive filling; a unit-timed collective's flows, a star master round's pushes on the server's ingress and its replies on the egress, asynchronous pushes in flight on the ingress and their replies on the egress) or first come first served per sender (the original model).",
         },
         nodes: {
           type: 'object',
