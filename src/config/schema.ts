@@ -173,7 +173,7 @@ export const experimentSchema = {
         collective: {
           enum: [...COLLECTIVE_CHOICES],
           default: 'ring',
-          description: 'All-reduce / all-gather / broadcast algorithm of the workers (not the star, whose parameter server aggregates): auto picks the fastest under the network model per message size.',
+          description: 'All-reduce / all-gather / broadcast algorithm of the workers (not the star, whose parameter server aggregates): auto picks the fastest under the network model per message size (on a network with faults or traces, collectives timed as a unit choose from the ranks\' entry times; summary.json collective.ran lists what ran).',
         },
         server: linkSpec('star: the server port (default the network link).'),
         shared: { type: 'boolean', default: true, description: 'star: false gives the server one port per worker (no single bottleneck).' },

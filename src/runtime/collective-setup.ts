@@ -7,16 +7,17 @@ import { UnitScheduler } from '../sim/unit-scheduler.ts';
 import { FaultSchedule } from '../sim/faults.ts';
 import { topologyOf } from './run-setup.ts';
 import { plotLinkUtilization } from '../plot/link-plots.ts';
+import { autoChooser, networkChanges } from './auto-collective.ts';
+import { autoRanReport, type AutoRanReport } from '../metrics/auto-ran.ts';
 import type { LinkUsage } from '../sim/link-utilization.ts';
 
 /** The workers' collective options: the configured algorithm, the network's shape, and (for auto) its time under the model. */
 export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topologyOf(lc), localRanks = Infinity): CollectiveOptions {
   const sharing = lc.config.network.sharing;
-  // Link faults and partitions reach unit-timed collectives through the flow simulation (the
-  // choice of auto is made on the configured network, without them).
+  // Link faults and partitions reach unit-timed collectives through the flow simulation.
   const faults = lc.faults.some((f) => f.kind === 'link' || f.kind === 'partition') ? new FaultSchedule(lc.faults) : null;
   const shape = { ...(topology.groups ? { groups: topology.groups } : {}), ...(topology.dims ? { dims: topology.dims } : {}) };
-  return {
+  const o: CollectiveOptions = {
     collective: lc.config.topology.collective,
     shape,
     estimate: (schedule) => timeSchedule(topology, schedule, 0, sharing).makespan,
@@ -24,6 +25,10 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
     ...(sharing === 'max-min' && topology.kind !== 'ring' ? unitTiming(topology, faults, localRanks) : {}),
   };
+  // auto on a network that changes (faults, traces) chooses from the ranks' entry times once
+  // they are exchanged; message-timed collectives have no exchange and keep the choice per size.
+  if (o.timeAsUnit && o.collective === 'auto' && networkChanges(topology, faults)) o.chooseAt = autoChooser(topology, faults, o);
+  return o;
 }
 
 /**
@@ -58,9 +63,15 @@ export interface CollectiveChoiceReport {
 /**
  * summary.json's `collective`: the configured algorithm, the sharing model, and for the model's
  * dense vector and a range of message sizes the time-only duration of every collective this
- * network can run and the one the workers ran (auto's choice).
+ * network can run and the one auto picks on the configured network (every rank entering at 0).
+ * With auto, `ran` says what the workers really ran (from rank 0's step reports: it may differ
+ * from that pick while faults or traces change the network).
  */
-export function collectiveReport(lc: LoadedConfig, modelSize: number): { configured: string; sharing: string; model: CollectiveChoiceReport; bySize: CollectiveChoiceReport[] } {
+export function collectiveReport(
+  lc: LoadedConfig,
+  modelSize: number,
+  ran: AutoRanReport | null = null,
+): { configured: string; sharing: string; model: CollectiveChoiceReport; bySize: CollectiveChoiceReport[]; ran?: AutoRanReport } {
   const topology = topologyOf(lc);
   const o = collectiveOptionsOf(lc, topology);
   const n = lc.config.workers;
@@ -70,7 +81,7 @@ export function collectiveReport(lc: LoadedConfig, modelSize: number): { configu
     return { bytes: length * 4, algorithm: chooseCollective(o, n, length), seconds };
   };
   const bySize = [256, 4096, 65536, 1 << 20, 1 << 24].filter((b) => b / 4 <= 64 * modelSize).map((b) => report(b / 4));
-  return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize };
+  return { configured: lc.config.topology.collective, sharing: lc.config.network.sharing, model: report(modelSize), bySize, ...(o.collective === 'auto' ? { ran: ran ?? autoRanReport([]) } : {}) };
 }
 
 /**
@@ -83,5 +94,6 @@ export function plotRunLinks(lc: LoadedConfig, modelSize: number, file: string):
   const kind = chooseCollective(o, lc.config.workers, modelSize);
   const schedule = allReduceSchedule(kind, lc.config.workers, modelSize, o.shape);
   const title = `${lc.config.name}: busiest links during one ${kind} all-reduce of the model (${topology.kind})`;
-  return { title, usage: plotLinkUtilization(topology, schedule, file, title) };
+  const faults = lc.faults.some((f) => f.kind === 'link' || f.kind === 'partition') ? new FaultSchedule(lc.faults) : null;
+  return { title, usage: plotLinkUtilization(topology, schedule, file, title, 4, faults) };
 }
