@@ -1,4 +1,5 @@
-import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
+import { ringChunkBoundaries, ringChunkSent } from '../../comm/collectives/schedules/ring.ts';
+import type { CompactRing, Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Link, Topology } from '../../topologies/index.ts';
 import type { CollectiveTiming } from './collective-time.ts';
 import type { Sharing } from './flow-sim.ts';
@@ -29,71 +30,115 @@ import type { Sharing } from './flow-sim.ts';
  */
 export function timeNeighbourRing(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, sharing: Sharing, elementBytes: number): CollectiveTiming | null {
   const n = schedule.n;
-  const rounds = schedule.rounds;
-  if (n < 2 || rounds.length === 0) return null;
+  if (n < 2 || schedule.rounds.length === 0) return null;
   if (RingRounds.refused(schedule)) return null;
   const routes = disjointSuccessorRoutes(topology, n);
   if (!routes) return null;
-  const shape = new RingRounds(schedule, elementBytes);
-  if (sharing === 'fifo') return replayFifo(topology, routes, n, shape, entryOf);
+  if (sharing === 'fifo') return replayFifo(topology, routes, n, schedule, elementBytes, entryOf);
   // Entries as they are now: the round ends may be asked for later.
   const entries = Float64Array.from({ length: n }, (_, r) => entryOf(r));
-  const finish = maxMinAlone(routes, n, shape, (r) => entries[r]!, null);
+  const finish = maxMinAlone(routes, n, schedule, elementBytes, entries, null);
   if (!finish) return null;
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) if (finish[r]! > makespan) makespan = finish[r]!;
   // Every round's ends only when asked for (runScheduleAsUnit): a second pass that keeps them
-  // (2 million values for a 1024-rank ring), over the element counts kept by the first.
+  // (2 million values for a 1024-rank ring).
   let joins: Float64Array | null = null;
-  const R = shape.count;
+  const R = schedule.rounds.length;
   const roundEnds = (rank: number): [number, number][] => {
-    joins ??= keepJoins(routes, n, schedule, elementBytes, (r) => entries[r]!);
+    if (!joins) {
+      joins = new Float64Array(R * n);
+      maxMinAlone(routes, n, schedule, elementBytes, entries, joins);
+    }
     return Array.from({ length: R }, (_, s) => [s, joins![s * n + rank]!]);
   };
   return { finish, makespan, transfers: R * n, roundEnds };
 }
 
-function keepJoins(routes: Link[][], n: number, schedule: Schedule, elementBytes: number, entryOf: (r: number) => number): Float64Array {
-  const joins = new Float64Array(schedule.rounds.length * n);
-  maxMinAlone(routes, n, new RingRounds(schedule, elementBytes), entryOf, joins);
-  return joins;
-}
-
 /**
  * Element counts per (round, sender) of schedules already read, so timing the same schedule again
  * (runs cache their schedules and time them every step) skips its transfer objects; null for a
- * schedule that is not a successor ring. Schedules are immutable data (schedule.ts).
+ * schedule that is not a successor ring. Schedules are immutable data (schedule.ts). Schedules
+ * that carry their compact ring form (allReduceSchedule('ring', ...)) are never read at all.
  */
 const countsOf = new WeakMap<Schedule, Float64Array | null>();
 
 /**
- * The rounds' bytes per sender, one round at a time while timing: `read(s)` fills `bytes` and
- * returns false if round s is not one send per rank to its successor. The first reading of a
- * schedule checks its transfers and keeps their element counts (countsOf).
+ * The rounds' bytes per sender, one round at a time while timing: `read(s)` fills `bytes` (and,
+ * given each sender's route rate, `ser`: 8 bytes / rate, the serialization time) and returns
+ * false if round s is not one send per rank to its successor. A compact ring's rounds are
+ * rotations of its chunks' sizes (rank r sends chunk (c0 + r) mod n, c0 that of rank 0), and
+ * when every sender has the same rate, of its chunks' serialization times: two copies per round
+ * instead of n divisions. Other schedules' transfers are checked on their first reading, which
+ * keeps their element counts (countsOf).
  */
 class RingRounds {
   readonly count: number;
   readonly bytes: Float64Array;
+  readonly ser: Float64Array;
+  /** A compact ring's serialization time per chunk when all senders' rates are equal. */
+  private readonly chunkSer: Float64Array | null = null;
   private readonly seen: Int32Array;
   private readonly known: Float64Array | null;
   private readonly counts: Float64Array | null;
+  /** A compact ring's bytes per chunk (the same (end - start) x elementBytes as its transfers'). */
+  private readonly chunkBytes: Float64Array | null;
+  private readonly ring: CompactRing | null;
   constructor(
     private readonly schedule: Schedule,
     private readonly elementBytes: number,
+    /** Each sender's route rate (bits per second), when the timer wants `ser`. */
+    private readonly rate: Float64Array | null,
   ) {
+    const n = schedule.n;
     this.count = schedule.rounds.length;
-    this.bytes = new Float64Array(schedule.n);
-    this.seen = new Int32Array(schedule.n).fill(-1);
+    this.bytes = new Float64Array(n);
+    this.ser = new Float64Array(rate ? n : 0);
+    const c = schedule.compact;
+    this.ring = c && c.kind === 'ring' && c.n === n && this.count === 2 * (n - 1) ? c : null;
+    if (this.ring) {
+      const at = ringChunkBoundaries(this.ring);
+      this.chunkBytes = new Float64Array(n);
+      for (let k = 0; k < n; k++) this.chunkBytes[k] = (at[k + 1]! - at[k]!) * elementBytes;
+      if (rate && rate.every((x) => x === rate[0])) {
+        this.chunkSer = new Float64Array(n);
+        for (let k = 0; k < n; k++) this.chunkSer[k] = (this.chunkBytes[k]! * 8) / rate[0]!;
+      }
+      this.seen = new Int32Array(0);
+      this.known = null;
+      this.counts = null;
+      return;
+    }
+    this.chunkBytes = null;
+    this.seen = new Int32Array(n).fill(-1);
     this.known = countsOf.get(schedule) ?? null;
-    this.counts = this.known ? null : new Float64Array(this.count * schedule.n);
+    this.counts = this.known ? null : new Float64Array(this.count * n);
   }
   /** True if an earlier reading found this schedule not to be a successor ring. */
   static refused(schedule: Schedule): boolean {
     return countsOf.get(schedule) === null;
   }
   read(s: number): boolean {
+    if (!this.readBytes(s)) return false;
+    const rate = this.rate;
+    if (!rate) return true;
+    if (this.chunkSer) {
+      rotate(this.ser, this.chunkSer, ringChunkSent(this.ring!, s, 0));
+      return true;
+    }
+    const bytes = this.bytes;
+    const ser = this.ser;
+    // The division NetworkModel and the flow simulator do for a lone flow: 8 bytes / rate.
+    for (let r = 0; r < ser.length; r++) ser[r] = (bytes[r]! * 8) / rate[r]!;
+    return true;
+  }
+  private readBytes(s: number): boolean {
     const n = this.schedule.n;
     const bytes = this.bytes;
+    if (this.chunkBytes) {
+      rotate(bytes, this.chunkBytes, ringChunkSent(this.ring!, s, 0));
+      return true;
+    }
     const eb = this.elementBytes;
     if (this.known) {
       const k = this.known;
@@ -122,6 +167,12 @@ class RingRounds {
   }
 }
 
+/** out[r] = perChunk[(c0 + r) mod n]: two copies. */
+function rotate(out: Float64Array, perChunk: Float64Array, c0: number): void {
+  out.set(perChunk.subarray(c0), 0);
+  if (c0 > 0) out.set(perChunk.subarray(0, c0), out.length - c0);
+}
+
 /** Route r -> r+1 for each r, or null if two share a link, a link has a trace or a route is empty. */
 function disjointSuccessorRoutes(topology: Topology, n: number): Link[][] | null {
   const owner = new Map<Link, number>();
@@ -138,9 +189,7 @@ function disjointSuccessorRoutes(topology: Topology, n: number): Link[][] | null
   return routes;
 }
 
-function replayFifo(topology: Topology, routes: Link[][], n: number, rounds: RingRounds, entryOf: (r: number) => number): CollectiveTiming | null {
-  const R = rounds.count;
-  const bytes = rounds.bytes;
+function replayFifo(topology: Topology, routes: Link[][], n: number, schedule: Schedule, elementBytes: number, entryOf: (r: number) => number): CollectiveTiming | null {
   const cut = topology.forwarding === 'cut';
   // Per rank: its route's hops (store) or the route's narrowest bandwidth and summed latency (cut).
   const hopStart = new Int32Array(n + 1);
@@ -165,45 +214,74 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, rounds: Rin
       });
     }
   }
-  const busy = new Float64Array(hopStart[n]!);
-  const clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
-  const next = new Float64Array(n);
   // One hop per sender (a cut-through route, or a one-link store-and-forward one: the same
-  // operations) is the usual case, without the hop loop. Comparisons instead of Math.max give
-  // the same values: clocks are finite and link occupancy is never -0.
+  // operations) is the usual case: its serialization times come with the round (RingRounds.ser).
   const oneHop = hopStart[n] === n;
+  const rounds = new RingRounds(schedule, elementBytes, oneHop ? bw : null);
+  const R = rounds.count;
+  const bytes = rounds.bytes;
+  const ser = rounds.ser;
+  const busy = new Float64Array(hopStart[n]!);
+  let clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
+  let next = new Float64Array(n);
+  // NetworkModel, one send per rank: start when the link (route) is free, serialize, then the
+  // latency (store and forward: hop by hop); a receiver that reached the round later shifts the
+  // arrival. A rank's clock after the round is the latest of its clock, its send's eager arrival
+  // and its receive's arrival: one pass in rank order, rank 0's receive (from rank n-1) last.
+  // Comparisons instead of Math.max give the same values: clocks are finite and link occupancy
+  // is never -0; the latest of three values does not depend on the order of the comparisons.
+  const send = (r: number, sent: number): number => {
+    if (oneHop) {
+      const f = busy[r]!;
+      const start = sent > f ? sent : f;
+      const end = start + ser[r]!;
+      busy[r] = end;
+      return end + lat[r]!;
+    }
+    // NetworkModel.time: store and forward, hop by hop.
+    const m = bytes[r]!;
+    let t = sent;
+    for (let h = hopStart[r]!; h < hopStart[r + 1]!; h++) {
+      const start = Math.max(t, busy[h]!);
+      const end = start + (m * 8) / bw[h]!;
+      busy[h] = end;
+      t = end + lat[h]!;
+    }
+    return t;
+  };
   for (let s = 0; s < R; s++) {
     if (!rounds.read(s)) return null;
-    next.set(clock);
-    for (let r = 0; r < n; r++) {
+    const sent0 = clock[0]!;
+    const eager0 = send(0, sent0);
+    let late = clock[1]! - sent0;
+    // The arrival at rank r of rank r-1's send.
+    let incoming = eager0 + (late > 0 ? late : 0);
+    for (let r = 1; r < n; r++) {
       const to = r + 1 === n ? 0 : r + 1;
       const sent = clock[r]!;
-      const m = bytes[r]!;
       let eager: number;
       if (oneHop) {
-        // NetworkModel: start when the link (route) is free, serialize, then the latency.
+        // send(r, sent), written out: this loop runs 2 million times for a 1024-rank ring.
         const f = busy[r]!;
         const start = sent > f ? sent : f;
-        const ser = (m * 8) / bw[r]!;
-        busy[r] = start + ser;
-        eager = start + ser + lat[r]!;
-      } else {
-        // NetworkModel.time: store and forward, hop by hop.
-        let t = sent;
-        for (let h = hopStart[r]!; h < hopStart[r + 1]!; h++) {
-          const start = Math.max(t, busy[h]!);
-          const ser = (m * 8) / bw[h]!;
-          busy[h] = start + ser;
-          t = start + ser + lat[h]!;
-        }
-        eager = t;
-      }
-      const late = clock[to]! - sent;
-      const arrival = eager + (late > 0 ? late : 0);
-      if (eager > next[r]!) next[r] = eager;
-      if (arrival > next[to]!) next[to] = arrival;
+        const end = start + ser[r]!;
+        busy[r] = end;
+        eager = end + lat[r]!;
+      } else eager = send(r, sent);
+      let j = sent;
+      if (incoming > j) j = incoming;
+      if (eager > j) j = eager;
+      next[r] = j;
+      late = clock[to]! - sent;
+      incoming = eager + (late > 0 ? late : 0);
     }
-    clock.set(next);
+    let j0 = sent0;
+    if (eager0 > j0) j0 = eager0;
+    if (incoming > j0) j0 = incoming;
+    next[0] = j0;
+    const t = clock;
+    clock = next;
+    next = t;
   }
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
@@ -211,12 +289,9 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, rounds: Rin
 }
 
 /** Each rank's last join (its finish); every round's joins into `keep` when given. */
-function maxMinAlone(routes: Link[][], n: number, rounds: RingRounds, entryOf: (r: number) => number, keep: Float64Array | null): Float64Array | null {
-  const R = rounds.count;
-  const bytes = rounds.bytes;
+function maxMinAlone(routes: Link[][], n: number, schedule: Schedule, elementBytes: number, entry: Float64Array, keep: Float64Array | null): Float64Array | null {
   const rate = new Float64Array(n);
   const lat = new Float64Array(n);
-  const entry = new Float64Array(n);
   for (let r = 0; r < n; r++) {
     let b = Infinity;
     let a = 0;
@@ -226,35 +301,46 @@ function maxMinAlone(routes: Link[][], n: number, rounds: RingRounds, entryOf: (
     }
     rate[r] = b;
     lat[r] = a;
-    entry[r] = entryOf(r);
   }
-  // prev and cur: when each rank's rounds s - 1 and s ended (its clock join flow's arrival).
+  const rounds = new RingRounds(schedule, elementBytes, rate);
+  const R = rounds.count;
+  const bytes = rounds.bytes;
+  const ser = rounds.ser;
+  // prev and cur: when each rank's rounds s - 1 and s ended (its clock join flow's arrival);
+  // before round 0, its entry. A join is never earlier than the entry (it starts from it), so
+  // the latest of entries and previous joins is the latest of previous joins.
   let prev = Float64Array.from(entry);
   let cur = new Float64Array(n);
-  const arrival = new Float64Array(n);
+  // A flow alone on its links: it starts when both ends have joined, runs 8m / rate, and
+  // arrives the route's latency later. A rank joins at the latest of its previous join, its
+  // send's and its receive's arrivals: one pass in rank order, rank 0's receive last.
+  const arrive = (r: number, to: number): number => {
+    const a = prev[r]!;
+    const b = prev[to]!;
+    const ready = a > b ? a : b;
+    const end = bytes[r]! <= 0 ? ready : ready + ser[r]!;
+    return end + lat[r]!;
+  };
   for (let s = 0; s < R; s++) {
     if (!rounds.read(s)) return null;
-    for (let r = 0; r < n; r++) {
-      const to = r + 1 === n ? 0 : r + 1;
-      let ready = entry[r]! > entry[to]! ? entry[r]! : entry[to]!;
-      if (s > 0) {
-        const a = prev[r]!;
-        const b = prev[to]!;
-        if (a > ready) ready = a;
-        if (b > ready) ready = b;
-      }
-      const remaining = bytes[r]! * 8;
-      const end = remaining <= 0 ? ready : ready + remaining / rate[r]!;
-      arrival[r] = end + lat[r]!;
-    }
-    for (let r = 0; r < n; r++) {
-      const from = r === 0 ? n - 1 : r - 1;
-      let j = entry[r]!;
-      if (s > 0 && prev[r]! > j) j = prev[r]!;
-      if (arrival[r]! > j) j = arrival[r]!;
-      if (arrival[from]! > j) j = arrival[from]!;
+    const out0 = arrive(0, 1);
+    let incoming = out0;
+    for (let r = 1; r < n; r++) {
+      const a = prev[r]!;
+      const b = prev[r + 1 === n ? 0 : r + 1]!;
+      const ready = a > b ? a : b;
+      const end = bytes[r]! <= 0 ? ready : ready + ser[r]!;
+      const out = end + lat[r]!;
+      let j = a;
+      if (out > j) j = out;
+      if (incoming > j) j = incoming;
       cur[r] = j;
+      incoming = out;
     }
+    let j0 = prev[0]!;
+    if (out0 > j0) j0 = out0;
+    if (incoming > j0) j0 = incoming;
+    cur[0] = j0;
     if (keep) keep.set(cur, s * n);
     const t = prev;
     prev = cur;
