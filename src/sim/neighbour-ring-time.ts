@@ -224,21 +224,65 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, schedule: S
   const busy = new Float64Array(hopStart[n]!);
   let clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
   let next = new Float64Array(n);
-  // NetworkModel, one send per rank: start when the link (route) is free, serialize, then the
-  // latency (store and forward: hop by hop); a receiver that reached the round later shifts the
-  // arrival. A rank's clock after the round is the latest of its clock, its send's eager arrival
-  // and its receive's arrival: one pass in rank order, rank 0's receive (from rank n-1) last.
-  // Comparisons instead of Math.max give the same values: clocks are finite and link occupancy
-  // is never -0; the latest of three values does not depend on the order of the comparisons.
-  const send = (r: number, sent: number): number => {
-    if (oneHop) {
-      const f = busy[r]!;
-      const start = sent > f ? sent : f;
-      const end = start + ser[r]!;
-      busy[r] = end;
-      return end + lat[r]!;
-    }
-    // NetworkModel.time: store and forward, hop by hop.
+  for (let s = 0; s < R; s++) {
+    if (!rounds.read(s)) return null;
+    if (oneHop) fifoRoundOneHop(n, clock, next, busy, ser, lat);
+    else fifoRoundHops(n, clock, next, busy, bytes, bw, lat, hopStart);
+    const t = clock;
+    clock = next;
+    next = t;
+  }
+  let makespan = -Infinity;
+  for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
+  return { finish: clock, makespan, transfers: R * n };
+}
+
+/*
+ * One fifo round (NetworkModel, one send per rank): a send starts when its link (route) is free,
+ * serializes, then takes the latency (store and forward: hop by hop); a receiver that reached
+ * the round later shifts its arrival by the difference. A rank's clock after the round
+ * (`next`) is the latest of its clock, its send's eager arrival and its receive's arrival:
+ * one pass in rank order, rank 0's receive (from rank n-1) last. Comparisons instead of
+ * Math.max give the same values (clocks are finite, link occupancy is never -0), and the
+ * latest of three values does not depend on the order of the comparisons. Top-level functions
+ * over typed arrays, no closures: a 1024-rank ring runs the inner loop 2 million times.
+ */
+
+/** A round whose routes are one hop (cut-through, or a one-link store-and-forward route): `ser` = 8 bytes / bandwidth. */
+function fifoRoundOneHop(n: number, clock: Float64Array, next: Float64Array, busy: Float64Array, ser: Float64Array, lat: Float64Array): void {
+  const sent0 = clock[0]!;
+  const f0 = busy[0]!;
+  const end0 = (sent0 > f0 ? sent0 : f0) + ser[0]!;
+  busy[0] = end0;
+  const eager0 = end0 + lat[0]!;
+  let late = clock[1]! - sent0;
+  // The arrival at rank r of rank r-1's send.
+  let incoming = eager0 + (late > 0 ? late : 0);
+  for (let r = 1; r < n; r++) {
+    const sent = clock[r]!;
+    const f = busy[r]!;
+    const end = (sent > f ? sent : f) + ser[r]!;
+    busy[r] = end;
+    const eager = end + lat[r]!;
+    let j = sent;
+    if (incoming > j) j = incoming;
+    if (eager > j) j = eager;
+    next[r] = j;
+    late = clock[r + 1 === n ? 0 : r + 1]! - sent;
+    incoming = eager + (late > 0 ? late : 0);
+  }
+  let j0 = sent0;
+  if (eager0 > j0) j0 = eager0;
+  if (incoming > j0) j0 = incoming;
+  next[0] = j0;
+}
+
+/** A round over store-and-forward routes of several hops (NetworkModel.time, hop by hop). */
+function fifoRoundHops(n: number, clock: Float64Array, next: Float64Array, busy: Float64Array, bytes: Float64Array, bw: Float64Array, lat: Float64Array, hopStart: Int32Array): void {
+  next.set(clock);
+  for (let r = 0; r < n; r++) {
+    const to = r + 1 === n ? 0 : r + 1;
+    const sent = clock[r]!;
     const m = bytes[r]!;
     let t = sent;
     for (let h = hopStart[r]!; h < hopStart[r + 1]!; h++) {
@@ -247,45 +291,11 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, schedule: S
       busy[h] = end;
       t = end + lat[h]!;
     }
-    return t;
-  };
-  for (let s = 0; s < R; s++) {
-    if (!rounds.read(s)) return null;
-    const sent0 = clock[0]!;
-    const eager0 = send(0, sent0);
-    let late = clock[1]! - sent0;
-    // The arrival at rank r of rank r-1's send.
-    let incoming = eager0 + (late > 0 ? late : 0);
-    for (let r = 1; r < n; r++) {
-      const to = r + 1 === n ? 0 : r + 1;
-      const sent = clock[r]!;
-      let eager: number;
-      if (oneHop) {
-        // send(r, sent), written out: this loop runs 2 million times for a 1024-rank ring.
-        const f = busy[r]!;
-        const start = sent > f ? sent : f;
-        const end = start + ser[r]!;
-        busy[r] = end;
-        eager = end + lat[r]!;
-      } else eager = send(r, sent);
-      let j = sent;
-      if (incoming > j) j = incoming;
-      if (eager > j) j = eager;
-      next[r] = j;
-      late = clock[to]! - sent;
-      incoming = eager + (late > 0 ? late : 0);
-    }
-    let j0 = sent0;
-    if (eager0 > j0) j0 = eager0;
-    if (incoming > j0) j0 = incoming;
-    next[0] = j0;
-    const t = clock;
-    clock = next;
-    next = t;
+    const late = clock[to]! - sent;
+    const arrival = t + (late > 0 ? late : 0);
+    if (t > next[r]!) next[r] = t;
+    if (arrival > next[to]!) next[to] = arrival;
   }
-  let makespan = -Infinity;
-  for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
-  return { finish: clock, makespan, transfers: R * n };
 }
 
 /** Each rank's last join (its finish); every round's joins into `keep` when given. */
@@ -311,40 +321,42 @@ function maxMinAlone(routes: Link[][], n: number, schedule: Schedule, elementByt
   // the latest of entries and previous joins is the latest of previous joins.
   let prev = Float64Array.from(entry);
   let cur = new Float64Array(n);
-  // A flow alone on its links: it starts when both ends have joined, runs 8m / rate, and
-  // arrives the route's latency later. A rank joins at the latest of its previous join, its
-  // send's and its receive's arrivals: one pass in rank order, rank 0's receive last.
-  const arrive = (r: number, to: number): number => {
-    const a = prev[r]!;
-    const b = prev[to]!;
-    const ready = a > b ? a : b;
-    const end = bytes[r]! <= 0 ? ready : ready + ser[r]!;
-    return end + lat[r]!;
-  };
   for (let s = 0; s < R; s++) {
     if (!rounds.read(s)) return null;
-    const out0 = arrive(0, 1);
-    let incoming = out0;
-    for (let r = 1; r < n; r++) {
-      const a = prev[r]!;
-      const b = prev[r + 1 === n ? 0 : r + 1]!;
-      const ready = a > b ? a : b;
-      const end = bytes[r]! <= 0 ? ready : ready + ser[r]!;
-      const out = end + lat[r]!;
-      let j = a;
-      if (out > j) j = out;
-      if (incoming > j) j = incoming;
-      cur[r] = j;
-      incoming = out;
-    }
-    let j0 = prev[0]!;
-    if (out0 > j0) j0 = out0;
-    if (incoming > j0) j0 = incoming;
-    cur[0] = j0;
+    maxMinRound(n, prev, cur, bytes, ser, lat);
     if (keep) keep.set(cur, s * n);
     const t = prev;
     prev = cur;
     cur = t;
   }
   return prev;
+}
+
+/**
+ * One max-min round of flows alone on their links: rank r's flow starts when both ends have
+ * joined the previous round (`prev`), runs 8m / rate (`ser`), and arrives the route's latency
+ * later. A rank joins (`cur`) at the latest of its previous join, its send's and its receive's
+ * arrivals: one pass in rank order, rank 0's receive (from rank n-1) last.
+ */
+function maxMinRound(n: number, prev: Float64Array, cur: Float64Array, bytes: Float64Array, ser: Float64Array, lat: Float64Array): void {
+  const p0 = prev[0]!;
+  const p1 = prev[1]!;
+  const ready0 = p0 > p1 ? p0 : p1;
+  const out0 = (bytes[0]! <= 0 ? ready0 : ready0 + ser[0]!) + lat[0]!;
+  let incoming = out0;
+  for (let r = 1; r < n; r++) {
+    const a = prev[r]!;
+    const b = prev[r + 1 === n ? 0 : r + 1]!;
+    const ready = a > b ? a : b;
+    const out = (bytes[r]! <= 0 ? ready : ready + ser[r]!) + lat[r]!;
+    let j = a;
+    if (out > j) j = out;
+    if (incoming > j) j = incoming;
+    cur[r] = j;
+    incoming = out;
+  }
+  let j0 = p0;
+  if (out0 > j0) j0 = out0;
+  if (incoming > j0) j0 = incoming;
+  cur[0] = j0;
 }
