@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { planOf } from '../comm/collectives/run-schedule.ts';
+import { configureCollectives, drainPhases } from '../comm/collectives/configured.ts';
+import { planOf, runSchedule, runScheduleAsUnit } from '../comm/collectives/run-schedule.ts';
+import { Endpoint } from '../comm/endpoint.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { allReduceSchedule, exactCut, floorCut, type Schedule } from '../comm/collectives/schedules/index.ts';
 import { ringRounds } from '../comm/collectives/schedules/ring.ts';
-import { replaySchedule } from '../src/sim/collective-time.ts';
+import { replaySchedule, timeSchedule } from '../src/sim/collective-time.ts';
+import { NetworkModel } from '../src/sim/network-model.ts';
 import { timeNeighbourRing } from '../src/sim/neighbour-ring-time.ts';
-import { buildTopology } from '../topologies/index.ts';
+import { buildTopology, type Topology } from '../topologies/index.ts';
 import { mulberry32 } from './helpers/prng.ts';
 
 /**
@@ -74,5 +78,35 @@ describe('compact ring schedules = materialised ones', () => {
     const s = allReduceSchedule('ring', 1, 100);
     expect(s.rounds).toEqual([]);
     expect(timeNeighbourRing(buildTopology('switch', 1, spec), s, () => 0, 'fifo', 4)).toBeNull();
+  });
+
+  it('real bytes, message-timed and unit-timed: the same sums, clocks, bytes and phases as the materialised schedule', async () => {
+    const run = async (topo: Topology, schedule: Schedule, unit: boolean) => {
+      const n = schedule.n;
+      const router = new InprocRouter();
+      const eps = Array.from({ length: n }, (_, r) => {
+        const ep = new Endpoint(r, n, router, new NetworkModel(topo));
+        router.attach(ep);
+        configureCollectives(ep, { collective: 'ring', shape: {} });
+        ep.now = (r % 3) * 2e-5;
+        return ep;
+      });
+      const data = eps.map((_, r) => Float32Array.from({ length: schedule.length }, (_, i) => ((r * 5 + i * 3) % 7) - 3));
+      await Promise.all(eps.map((ep, r) => (unit ? runScheduleAsUnit(ep, data[r]!, schedule, 1, (e) => timeSchedule(topo, schedule, e, 'max-min')) : runSchedule(ep, data[r]!, schedule, 1))));
+      return { data: data.map((d) => [...d]), now: eps.map((ep) => ep.now), sent: eps.map((ep) => ep.stats.bytesSent), phases: eps.map((ep) => drainPhases(ep)) };
+    };
+    for (const n of [2, 3, 5, 8]) {
+      const topo = buildTopology('switch', n, spec, { nodes: { '1': { bandwidth: 1e9 } } });
+      for (const length of [1, n + 3, 64]) {
+        for (const unit of [false, true]) {
+          const where = `n=${n} length=${length} ${unit ? 'unit-timed' : 'message-timed'}`;
+          const got = await run(topo, allReduceSchedule('ring', n, length), unit);
+          expect(got, where).toEqual(await run(topo, materialised(n, length, floorCut), unit));
+          const sum = Array.from({ length }, (_, i) => Array.from({ length: n }, (_, r) => ((r * 5 + i * 3) % 7) - 3).reduce((x, y) => x + y, 0));
+          for (const d of got.data) expect(d, where).toEqual(sum);
+          expect(got.phases[0]!.map((p) => p[0]), where).toEqual(['reduce-scatter', 'all-gather']);
+        }
+      }
+    }
   });
 });
