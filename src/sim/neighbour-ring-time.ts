@@ -64,26 +64,27 @@ export function timeNeighbourRing(topology: Topology, schedule: Schedule, entryO
 const countsOf = new WeakMap<Schedule, Float64Array | null>();
 
 /**
- * The rounds' bytes per sender, one round at a time while timing: `read(s)` fills `bytes` (and,
- * given each sender's route rate, `ser`: 8 bytes / rate, the serialization time) and returns
- * false if round s is not one send per rank to its successor. A compact ring's rounds are
- * rotations of its chunks' sizes (rank r sends chunk (c0 + r) mod n, c0 that of rank 0), and
- * when every sender has the same rate, of its chunks' serialization times: two copies per round
- * instead of n divisions. Other schedules' transfers are checked on their first reading, which
- * keeps their element counts (countsOf).
+ * The rounds' bytes per sender, one round at a time while timing: `read(s)` makes
+ * bytes[bytesAt + r] rank r's bytes in round s (and, given each sender's route rate,
+ * ser[serAt + r] its serialization time, 8 bytes / rate), or returns false if round s is not one
+ * send per rank to its successor. A compact ring's rounds are rotations of its chunks (rank r
+ * sends chunk (c0 + r) mod n, c0 that of rank 0): its chunks' bytes (and, when every sender has
+ * the same rate, serialization times) are kept twice in a row, so round s is the window starting
+ * at c0, with nothing copied or divided per round. Other schedules' transfers are checked on
+ * their first reading, which keeps their element counts (countsOf).
  */
 class RingRounds {
   readonly count: number;
   readonly bytes: Float64Array;
+  bytesAt = 0;
   readonly ser: Float64Array;
-  /** A compact ring's serialization time per chunk when all senders' rates are equal. */
-  private readonly chunkSer: Float64Array | null = null;
-  private readonly seen: Int32Array;
-  private readonly known: Float64Array | null;
-  private readonly counts: Float64Array | null;
-  /** A compact ring's bytes per chunk (the same (end - start) x elementBytes as its transfers'). */
-  private readonly chunkBytes: Float64Array | null;
+  serAt = 0;
   private readonly ring: CompactRing | null;
+  /** A compact ring whose senders all have the same rate: `ser` holds its chunks' times. */
+  private readonly serByChunk: boolean = false;
+  private readonly seen: Int32Array;
+  private readonly known: Float64Array | null = null;
+  private readonly counts: Float64Array | null = null;
   constructor(
     private readonly schedule: Schedule,
     private readonly elementBytes: number,
@@ -92,27 +93,23 @@ class RingRounds {
   ) {
     const n = schedule.n;
     this.count = schedule.rounds.length;
-    this.bytes = new Float64Array(n);
-    this.ser = new Float64Array(rate ? n : 0);
     const c = schedule.compact;
     this.ring = c && c.kind === 'ring' && c.n === n && this.count === 2 * (n - 1) ? c : null;
-    if (this.ring) {
-      const at = ringChunkBoundaries(this.ring);
-      this.chunkBytes = new Float64Array(n);
-      for (let k = 0; k < n; k++) this.chunkBytes[k] = (at[k + 1]! - at[k]!) * elementBytes;
-      if (rate && rate.every((x) => x === rate[0])) {
-        this.chunkSer = new Float64Array(n);
-        for (let k = 0; k < n; k++) this.chunkSer[k] = (this.chunkBytes[k]! * 8) / rate[0]!;
-      }
-      this.seen = new Int32Array(0);
-      this.known = null;
-      this.counts = null;
+    this.seen = new Int32Array(this.ring ? 0 : n).fill(-1);
+    if (!this.ring) {
+      this.bytes = new Float64Array(n);
+      this.ser = new Float64Array(rate ? n : 0);
+      this.known = countsOf.get(schedule) ?? null;
+      this.counts = this.known ? null : new Float64Array(this.count * n);
       return;
     }
-    this.chunkBytes = null;
-    this.seen = new Int32Array(n).fill(-1);
-    this.known = countsOf.get(schedule) ?? null;
-    this.counts = this.known ? null : new Float64Array(this.count * n);
+    // The same (end - start) x elementBytes as its transfers', and the same division.
+    const at = ringChunkBoundaries(this.ring);
+    this.bytes = new Float64Array(2 * n);
+    for (let k = 0; k < n; k++) this.bytes[k] = this.bytes[k + n] = (at[k + 1]! - at[k]!) * elementBytes;
+    this.serByChunk = rate !== null && rate.every((x) => x === rate[0]);
+    this.ser = new Float64Array(this.serByChunk ? 2 * n : rate ? n : 0);
+    if (this.serByChunk) for (let k = 0; k < 2 * n; k++) this.ser[k] = (this.bytes[k]! * 8) / rate![0]!;
   }
   /** True if an earlier reading found this schedule not to be a successor ring. */
   static refused(schedule: Schedule): boolean {
@@ -122,23 +119,25 @@ class RingRounds {
     if (!this.readBytes(s)) return false;
     const rate = this.rate;
     if (!rate) return true;
-    if (this.chunkSer) {
-      rotate(this.ser, this.chunkSer, ringChunkSent(this.ring!, s, 0));
+    if (this.serByChunk) {
+      this.serAt = this.bytesAt;
       return true;
     }
     const bytes = this.bytes;
+    const at = this.bytesAt;
     const ser = this.ser;
     // The division NetworkModel and the flow simulator do for a lone flow: 8 bytes / rate.
-    for (let r = 0; r < ser.length; r++) ser[r] = (bytes[r]! * 8) / rate[r]!;
+    for (let r = 0; r < ser.length; r++) ser[r] = (bytes[at + r]! * 8) / rate[r]!;
+    this.serAt = 0;
     return true;
   }
   private readBytes(s: number): boolean {
-    const n = this.schedule.n;
-    const bytes = this.bytes;
-    if (this.chunkBytes) {
-      rotate(bytes, this.chunkBytes, ringChunkSent(this.ring!, s, 0));
+    if (this.ring) {
+      this.bytesAt = ringChunkSent(this.ring, s, 0);
       return true;
     }
+    const n = this.schedule.n;
+    const bytes = this.bytes;
     const eb = this.elementBytes;
     if (this.known) {
       const k = this.known;
@@ -165,12 +164,6 @@ class RingRounds {
     countsOf.set(this.schedule, null);
     return false;
   }
-}
-
-/** out[r] = perChunk[(c0 + r) mod n]: two copies. */
-function rotate(out: Float64Array, perChunk: Float64Array, c0: number): void {
-  out.set(perChunk.subarray(c0), 0);
-  if (c0 > 0) out.set(perChunk.subarray(0, c0), out.length - c0);
 }
 
 /** Route r -> r+1 for each r, or null if two share a link, a link has a trace or a route is empty. */
@@ -226,8 +219,8 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, schedule: S
   let next = new Float64Array(n);
   for (let s = 0; s < R; s++) {
     if (!rounds.read(s)) return null;
-    if (oneHop) fifoRoundOneHop(n, clock, next, busy, ser, lat);
-    else fifoRoundHops(n, clock, next, busy, bytes, bw, lat, hopStart);
+    if (oneHop) fifoRoundOneHop(n, clock, next, busy, ser, rounds.serAt, lat);
+    else fifoRoundHops(n, clock, next, busy, bytes, rounds.bytesAt, bw, lat, hopStart);
     const t = clock;
     clock = next;
     next = t;
@@ -249,10 +242,10 @@ function replayFifo(topology: Topology, routes: Link[][], n: number, schedule: S
  */
 
 /** A round whose routes are one hop (cut-through, or a one-link store-and-forward route): `ser` = 8 bytes / bandwidth. */
-function fifoRoundOneHop(n: number, clock: Float64Array, next: Float64Array, busy: Float64Array, ser: Float64Array, lat: Float64Array): void {
+function fifoRoundOneHop(n: number, clock: Float64Array, next: Float64Array, busy: Float64Array, ser: Float64Array, serAt: number, lat: Float64Array): void {
   const sent0 = clock[0]!;
   const f0 = busy[0]!;
-  const end0 = (sent0 > f0 ? sent0 : f0) + ser[0]!;
+  const end0 = (sent0 > f0 ? sent0 : f0) + ser[serAt]!;
   busy[0] = end0;
   const eager0 = end0 + lat[0]!;
   let late = clock[1]! - sent0;
@@ -261,7 +254,7 @@ function fifoRoundOneHop(n: number, clock: Float64Array, next: Float64Array, bus
   for (let r = 1; r < n; r++) {
     const sent = clock[r]!;
     const f = busy[r]!;
-    const end = (sent > f ? sent : f) + ser[r]!;
+    const end = (sent > f ? sent : f) + ser[serAt + r]!;
     busy[r] = end;
     const eager = end + lat[r]!;
     let j = sent;
@@ -278,12 +271,12 @@ function fifoRoundOneHop(n: number, clock: Float64Array, next: Float64Array, bus
 }
 
 /** A round over store-and-forward routes of several hops (NetworkModel.time, hop by hop). */
-function fifoRoundHops(n: number, clock: Float64Array, next: Float64Array, busy: Float64Array, bytes: Float64Array, bw: Float64Array, lat: Float64Array, hopStart: Int32Array): void {
+function fifoRoundHops(n: number, clock: Float64Array, next: Float64Array, busy: Float64Array, bytes: Float64Array, bytesAt: number, bw: Float64Array, lat: Float64Array, hopStart: Int32Array): void {
   next.set(clock);
   for (let r = 0; r < n; r++) {
     const to = r + 1 === n ? 0 : r + 1;
     const sent = clock[r]!;
-    const m = bytes[r]!;
+    const m = bytes[bytesAt + r]!;
     let t = sent;
     for (let h = hopStart[r]!; h < hopStart[r + 1]!; h++) {
       const start = Math.max(t, busy[h]!);
@@ -323,7 +316,7 @@ function maxMinAlone(routes: Link[][], n: number, schedule: Schedule, elementByt
   let cur = new Float64Array(n);
   for (let s = 0; s < R; s++) {
     if (!rounds.read(s)) return null;
-    maxMinRound(n, prev, cur, bytes, ser, lat);
+    maxMinRound(n, prev, cur, bytes, rounds.bytesAt, ser, rounds.serAt, lat);
     if (keep) keep.set(cur, s * n);
     const t = prev;
     prev = cur;
@@ -338,17 +331,17 @@ function maxMinAlone(routes: Link[][], n: number, schedule: Schedule, elementByt
  * later. A rank joins (`cur`) at the latest of its previous join, its send's and its receive's
  * arrivals: one pass in rank order, rank 0's receive (from rank n-1) last.
  */
-function maxMinRound(n: number, prev: Float64Array, cur: Float64Array, bytes: Float64Array, ser: Float64Array, lat: Float64Array): void {
+function maxMinRound(n: number, prev: Float64Array, cur: Float64Array, bytes: Float64Array, bytesAt: number, ser: Float64Array, serAt: number, lat: Float64Array): void {
   const p0 = prev[0]!;
   const p1 = prev[1]!;
   const ready0 = p0 > p1 ? p0 : p1;
-  const out0 = (bytes[0]! <= 0 ? ready0 : ready0 + ser[0]!) + lat[0]!;
+  const out0 = (bytes[bytesAt]! <= 0 ? ready0 : ready0 + ser[serAt]!) + lat[0]!;
   let incoming = out0;
   for (let r = 1; r < n; r++) {
     const a = prev[r]!;
     const b = prev[r + 1 === n ? 0 : r + 1]!;
     const ready = a > b ? a : b;
-    const out = (bytes[r]! <= 0 ? ready : ready + ser[r]!) + lat[r]!;
+    const out = (bytes[bytesAt + r]! <= 0 ? ready : ready + ser[serAt + r]!) + lat[r]!;
     let j = a;
     if (out > j) j = out;
     if (incoming > j) j = incoming;
