@@ -23,10 +23,12 @@ import type { Sharing } from './flow-sim.ts';
  *   joined the previous round, ends after 8m/rate and arrives the route's summed latency later;
  *   a rank's join is the latest of its entry, its previous join and its round's two arrivals.
  *
- * O(transfers) arithmetic on typed arrays: a 1024-rank ring all-reduce (2 million transfers) in
- * tens of milliseconds, where the replay through NetworkModel's maps and the event-driven flow
- * simulation take seconds. Returns null when the schedule or the topology do not qualify; the
- * caller then replays. test/neighbour-ring-time.test.ts checks both sharings against the replay.
+ * O(transfers) arithmetic on typed arrays, read from the schedule's compact form when it has one
+ * (no transfer object is built or read): a 1024-rank ring all-reduce (2 million transfers),
+ * schedule built and timed, in 10-20 ms, where the replay through NetworkModel's maps and the
+ * event-driven flow simulation take seconds. Returns null when the schedule or the topology do
+ * not qualify; the caller then replays. test/neighbour-ring-time.test.ts checks both sharings
+ * against the replay, test/compact-ring.test.ts the compact form against the materialised one.
  */
 export function timeNeighbourRing(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, sharing: Sharing, elementBytes: number): CollectiveTiming | null {
   const n = schedule.n;
