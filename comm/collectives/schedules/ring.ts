@@ -32,8 +32,7 @@ export function ringSchedule(n: number, length: number, cut: Cut): Schedule {
   const compact: CompactRing = { kind: 'ring', n, length, cut };
   const rounds: Round[] = [];
   if (n >= 2) {
-    const bounds = new ChunkBounds(compact);
-    for (let k = 0; k < 2 * (n - 1); k++) rounds.push(new LazyRingRound(bounds, n, k));
+    for (let k = 0; k < 2 * (n - 1); k++) rounds.push(new LazyRingRound(compact, k));
   }
   return { algorithm: 'ring', n, length, rounds, compact };
 }
@@ -49,10 +48,16 @@ export function ringChunkSent(ring: CompactRing, k: number, r: number): number {
   return k < n - 1 ? pmod(r - k, n) : pmod(r + 1 - (k - (n - 1)), n);
 }
 
-/** The chunk boundaries at(0..n) of a compact ring: chunk c is [at(c), at(c + 1)). */
-export function ringChunkBoundaries(ring: CompactRing): number[] {
-  return ringChunkBounds(ring.n, 0, ring.length, ring.cut);
+/** The chunk boundaries at(0..n) of a compact ring: chunk c is [at(c), at(c + 1)) (computed once per ring). */
+export function ringChunkBoundaries(ring: CompactRing): readonly number[] {
+  let at = boundaries.get(ring);
+  if (!at) {
+    at = ringChunkBounds(ring.n, 0, ring.length, ring.cut);
+    boundaries.set(ring, at);
+  }
+  return at;
 }
+const boundaries = new WeakMap<CompactRing, readonly number[]>();
 
 /**
  * One rank's sends and receives per round of a compact ring (what run-schedule's planOf finds by
@@ -87,31 +92,22 @@ function ringRoundTransfers(at: readonly number[], m: number, s: number, shift: 
   return transfers;
 }
 
-/** A compact ring's chunk boundaries, computed when a first round is materialised. */
-class ChunkBounds {
-  private at: number[] | null = null;
-  constructor(private readonly ring: CompactRing) {}
-  get(): number[] {
-    return (this.at ??= ringChunkBoundaries(this.ring));
-  }
-}
 
 /** A round of a compact ring whose transfers are built on first read (then kept). */
 class LazyRingRound implements Round {
   readonly phase: string;
   private built: Transfer[] | null = null;
   constructor(
-    private readonly bounds: ChunkBounds,
-    private readonly m: number,
+    private readonly ring: CompactRing,
     private readonly k: number,
   ) {
-    this.phase = k < m - 1 ? 'reduce-scatter' : 'all-gather';
+    this.phase = ringRoundReduces(ring, k) ? 'reduce-scatter' : 'all-gather';
   }
   get transfers(): Transfer[] {
     if (!this.built) {
-      const m = this.m;
-      const rs = this.k < m - 1;
-      this.built = ringRoundTransfers(this.bounds.get(), m, rs ? this.k : this.k - (m - 1), rs ? 0 : 1, rs);
+      const m = this.ring.n;
+      const rs = ringRoundReduces(this.ring, this.k);
+      this.built = ringRoundTransfers(ringChunkBoundaries(this.ring), m, rs ? this.k : this.k - (m - 1), rs ? 0 : 1, rs);
     }
     return this.built;
   }
