@@ -1,14 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { cliInProcess } from './helpers/cli-inprocess.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
 import { deterministicMetrics, dtemu, dtemuAsync, json, tmp } from './helpers/cli.ts';
-
-/**
- * The CLI in this process where no worker process is involved (in-process runs, load-time
- * refusals): no process start. Runs over ws, whose worker processes are killed, keep their own.
- */
-const dtemuHere = (args: string[]) => (args.includes('transport.kind=ws') ? Promise.resolve(dtemu(args)) : cliInProcess(args));
 
 const FILE = 'experiments/faults/crash-coded.yaml';
 
@@ -36,10 +30,10 @@ describe('a crash from the fault timeline', () => {
 
   it('gradient coding rejects crashing worker 0 or more workers than it tolerates, at load time', async () => {
     const base = tmp();
-    const zero = await dtemuHere(['run', FILE, '--out', join(base, 'a'), '--set', 'faults=[{kind: crash, worker: 0, at: 5}]']);
+    const zero = await dtemuHere(['run', FILE, '--out', join(base, 'a'), '--set', 'faults=[{kind: crash, worker: 0, at: 5}]'], true);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain('faults.0.worker: expected a worker other than 0 (worker 0 evaluates the model)');
-    const many = await dtemuHere(['run', FILE, '--out', join(base, 'b'), '--set', 'faults=[{kind: crash, worker: 1, at: 5}, {kind: crash, worker: 2, at: 6}, {kind: crash, worker: 3, at: 7}]']);
+    const many = await dtemuHere(['run', FILE, '--out', join(base, 'b'), '--set', 'faults=[{kind: crash, worker: 1, at: 5}, {kind: crash, worker: 2, at: 6}, {kind: crash, worker: 3, at: 7}]'], true);
     expect(many.code).toBe(2);
     expect(many.stderr).toContain('expected at most optimizer.stragglersTolerated (2) crashed workers for gradient-coding, found 3');
   });

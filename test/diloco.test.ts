@@ -4,11 +4,8 @@ import { AdamW } from '../optimizers/common/adamw.ts';
 import { sgdStep } from '../optimizers/common/sgd-update.ts';
 import { readTimeline } from '../src/plot/timeline-plots.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
-import { cliInProcess } from './helpers/cli-inprocess.ts';
-import { dtemu, json, metrics, tmp } from './helpers/cli.ts';
-
-/** `dtemu run` in this process (no process start) for in-process runs; its own process for ws runs. */
-const dtemuRun = (args: string[]) => (args.includes('transport.kind=inproc') ? cliInProcess(args) : Promise.resolve(dtemu(args)));
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { json, metrics, tmp } from './helpers/cli.ts';
 
 describe('DiLoCo outer step (torch.optim.SGD, nesterov=True)', () => {
   it('matches hand-computed Nesterov values over several steps; the first moves by lr (1 + momentum) g', () => {
@@ -56,7 +53,7 @@ describe('DiLoCo runs', () => {
     const common = ['transport.kind=inproc', 'optimizer.momentum=0', 'optimizer.lr=0.05'];
     const run = async (name: string, sets: string[]) => {
       const dir = join(base, name);
-      const r = await dtemuRun(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
+      const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
       expect(r.stderr).toBe('');
       return metrics(dir);
     };
@@ -76,9 +73,9 @@ describe('DiLoCo runs', () => {
     const base = tmp();
     const dense = join(base, 'dense');
     const dl = join(base, 'diloco');
-    expect((await dtemuRun(['run', 'experiments/quickstart.yaml', '--out', dense, '--quiet', '--set', 'transport.kind=inproc'])).code).toBe(0);
+    expect((await dtemuHere(['run', 'experiments/quickstart.yaml', '--out', dense, '--quiet', '--set', 'transport.kind=inproc'])).code).toBe(0);
     expect(
-      (await dtemuRun(['run', 'experiments/quickstart.yaml', '--out', dl, '--quiet', '--set', 'transport.kind=inproc', '--set', 'optimizer={kind: diloco, localSteps: 50}']))
+      (await dtemuHere(['run', 'experiments/quickstart.yaml', '--out', dl, '--quiet', '--set', 'transport.kind=inproc', '--set', 'optimizer={kind: diloco, localSteps: 50}']))
         .code,
     ).toBe(0);
     const d = json<{ finalLoss: number; totalBits: number }>(join(dense, 'summary.json'));
@@ -90,7 +87,7 @@ describe('DiLoCo runs', () => {
 
 describe('Streaming DiLoCo and quantised outer gradients', () => {
   const run = async (dir: string, sets: string[]) => {
-    const r = await dtemuRun(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...['transport.kind=inproc', 'optimizer={kind: diloco}', 'optimizer.localSteps=8', 'optimizer.lr=0.01', ...sets].flatMap((s) => ['--set', s])]);
+    const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...['transport.kind=inproc', 'optimizer={kind: diloco}', 'optimizer.localSteps=8', 'optimizer.lr=0.01', ...sets].flatMap((s) => ['--set', s])]);
     expect(r.stderr).toBe('');
     const train = metrics(dir).filter((l) => l['kind'] === 'train');
     const perStep = train.map((l, i) => (l['bits'] as number) - (i ? (train[i - 1]!['bits'] as number) : 0));
@@ -128,7 +125,7 @@ describe('Streaming DiLoCo overlap: tau inner steps while a fragment is in fligh
   // No stragglers and a slow worker (6.1 ms per step) so that times are exact and known.
   const run = async (dir: string, sets: string[]) => {
     const all = ['transport.kind=inproc', 'stragglers={}', 'compute.speed=10 MFLOP/s', 'optimizer={kind: diloco}', 'optimizer.localSteps=8', 'optimizer.fragments=4', 'optimizer.lr=0.01', ...sets];
-    const r = await dtemuRun(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...all.flatMap((s) => ['--set', s])]);
+    const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...all.flatMap((s) => ['--set', s])]);
     expect(r.stderr).toBe('');
     const summary = json<{ simTimeSec: number; totalBits: number; finalLoss: number; steps: number }>(join(dir, 'summary.json'));
     const byStep = (w: number) => readTimeline(dir).filter((e) => e.worker === w);
@@ -212,7 +209,7 @@ describe('DiLoCo through a master (star): drop-out of late and crashed workers',
     'stragglers.delay={kind: shifted-exponential, shift: 50 ms, mean: 10 ms, workers: [3]}',
   ];
   const run = async (dir: string, sets: string[]) => {
-    const r = await dtemuRun(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
+    const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     return {

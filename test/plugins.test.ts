@@ -5,8 +5,8 @@ import { loadConfig } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
 import { UserError } from '../src/util/user-error.ts';
 import { encodeNpy } from '../src/train/data/npy.ts';
-import { cliInProcess } from './helpers/cli-inprocess.ts';
-import { deterministicMetrics, dtemu, json, metrics, ROOT, tmp } from './helpers/cli.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { deterministicMetrics, json, metrics, ROOT, tmp } from './helpers/cli.ts';
 
 /**
  * Plugins from YAML (experiments/plugins/): an algorithm, a compressor, a LayersModel and CSV data run
@@ -20,10 +20,9 @@ const LOCAL_SGD = 'optimizer={module: ../../experiments/plugins/local-sgd.ts, lr
 const INT8 = 'optimizer={kind: compressed-sgd, lr: 0.05, compressor: {module: ../../experiments/plugins/int8-compressor.ts}}';
 const SHORT = ['train.steps=12', 'train.evalEvery=6'];
 
-/** `dtemu run`: in this process for in-process runs (no process start), its own process for ws runs. */
 async function run(dir: string, ...sets: string[]) {
   const args = ['run', FIXTURE, '--out', dir, '--quiet', ...[...SHORT, ...sets].flatMap((s) => ['--set', s])];
-  const r = sets.includes('transport.kind=inproc') ? await cliInProcess(args) : dtemu(args);
+  const r = await dtemuHere(args);
   return { ...r, dir };
 }
 

@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliInProcess } from './helpers/cli-inprocess.ts';
-import { deterministicMetrics, dtemu, json, tmp } from './helpers/cli.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { deterministicMetrics, json, tmp } from './helpers/cli.ts';
 
 const FIXTURE = 'test/fixtures/tiny-blobs.yaml';
 
-/** The CLI: in this process for in-process runs (no process start), its own process for ws runs. */
 async function run(dir: string, file: string, sets: string[]) {
-  const args = ['run', file, '--out', dir, '--quiet', ...sets.flatMap((s) => ['--set', s])];
-  const r = sets.includes('transport.kind=inproc') ? await cliInProcess(args) : dtemu(args);
+  const r = await dtemuHere(['run', file, '--out', dir, '--quiet', ...sets.flatMap((s) => ['--set', s])]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return deterministicMetrics(dir);
