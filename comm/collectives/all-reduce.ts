@@ -20,6 +20,13 @@ export interface CollectiveOptions {
    * timed as a unit (runScheduleAsUnit); without it each message is timed by the link model.
    */
   timeAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => UnitTiming;
+  /**
+   * Also time the collectives that send message by message (variable-size all-gathers, gossip
+   * rounds, 1-bit Adam's all-to-all) as units through `timeAsUnit` (run-sized-unit.ts): set on
+   * cut-through topologies, where senders' routes can share links; on the ring and the star
+   * (store and forward) their messages keep the link model.
+   */
+  messagesAsUnit?: boolean;
 }
 
 interface Cache {

@@ -2,6 +2,7 @@ import type { Endpoint } from '../endpoint.ts';
 import type { CollectiveOptions } from './all-reduce.ts';
 import { ringAllGather } from './allgather.ts';
 import { recursiveDoublingAllGather } from './allgather-recursive-doubling.ts';
+import type { UnitTimer } from './run-sized-unit.ts';
 
 /**
  * The collective options of each endpoint, set once by whoever creates it (the worker host), so
@@ -41,12 +42,23 @@ export function collectivesOf(ep: Endpoint): CollectiveOptions | undefined {
 }
 
 /**
+ * The timer of message-by-message collectives timed as a unit (max-min on a cut-through
+ * topology: CollectiveOptions.messagesAsUnit), or undefined when their messages keep the link model.
+ */
+export function messageUnitTimer(ep: Endpoint): UnitTimer | undefined {
+  const o = byEndpoint.get(ep);
+  return o?.messagesAsUnit ? o.timeAsUnit : undefined;
+}
+
+/**
  * All-gather of variable-size payloads with the configured algorithm: recursive doubling when
  * `topology.collective` is recursive-doubling or halving-doubling (lg n messages per rank),
  * otherwise the ring (n-1 messages; also for auto, whose choice would need every payload's size).
+ * Timed as a unit where the run times message collectives so (messageUnitTimer).
  */
 export function allGather(ep: Endpoint, payload: Uint8Array): Promise<Uint8Array[]> {
   const kind = byEndpoint.get(ep)?.collective;
-  if (kind === 'recursive-doubling' || kind === 'halving-doubling') return recursiveDoublingAllGather(ep, payload);
-  return ringAllGather(ep, payload);
+  const unit = messageUnitTimer(ep);
+  if (kind === 'recursive-doubling' || kind === 'halving-doubling') return recursiveDoublingAllGather(ep, payload, unit);
+  return ringAllGather(ep, payload, unit);
 }

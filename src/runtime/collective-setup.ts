@@ -23,6 +23,8 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     // On a ring topology every collective's messages are timed one by one: the ring all-reduce's
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
     ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: unitTimer(topology, faults) } : {}),
+    // Collectives sent message by message too, where routes cut through and senders can share links.
+    ...(sharing === 'max-min' && topology.kind !== 'ring' && topology.forwarding === 'cut' ? { messagesAsUnit: true } : {}),
   };
 }
 

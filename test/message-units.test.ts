@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import type { CollectiveOptions } from '../comm/collectives/all-reduce.ts';
+import { ringAllGather } from '../comm/collectives/allgather.ts';
+import { recursiveDoublingAllGather } from '../comm/collectives/allgather-recursive-doubling.ts';
+import { allGather, configureCollectives } from '../comm/collectives/configured.ts';
+import { recursiveDoublingAllGatherSized, ringAllGatherSized } from '../comm/collectives/schedules/sized.ts';
+import { Endpoint } from '../comm/endpoint.ts';
+import { InprocRouter } from '../comm/transport/inproc-router.ts';
+import { NeighbourExchange } from '../optimizers/common/gossip-exchange.ts';
+import { unitTimer } from '../src/runtime/collective-setup.ts';
+import { timeSchedule } from '../src/sim/collective-time.ts';
+import { NetworkModel } from '../src/sim/network-model.ts';
+import { buildTopology, type Topology } from '../topologies/index.ts';
+import { gossipNeighbours } from '../topologies/neighbours.ts';
+
+/**
+ * Collectives that send message by message (variable-size all-gathers, gossip rounds) timed as
+ * a unit under max-min on cut-through topologies: where no two senders share a link they give
+ * the per-message path's numbers bit for bit; where they do, the max-min time by hand.
+ */
+const B = 1e9;
+
+/** Endpoints of n ranks, packed `blocks` to a network model, optionally timing message collectives as units. */
+function endpoints(topo: Topology, unit: boolean, blocks = 1): Endpoint[] {
+  const n = topo.workers;
+  const router = new InprocRouter();
+  const models = Array.from({ length: blocks }, () => new NetworkModel(topo, null, 'max-min'));
+  // One timer per "process" (block), as the worker hosts have.
+  const timers = Array.from({ length: blocks }, () => unitTimer(topo, null));
+  return Array.from({ length: n }, (_, r) => {
+    const p = Math.floor((r * blocks) / n);
+    const ep = new Endpoint(r, n, router, models[p]!);
+    router.attach(ep);
+    const o: CollectiveOptions = { collective: 'ring', shape: {}, ...(unit ? { timeAsUnit: timers[p]!, messagesAsUnit: true } : {}) };
+    configureCollectives(ep, o);
+    return ep;
+  });
+}
+
+function payloads(n: number, size: (r: number) => number): Uint8Array[] {
+  return Array.from({ length: n }, (_, r) => Uint8Array.from({ length: size(r) }, (_, i) => (r * 31 + i) & 255));
+}
+
+/** Every rank got exactly these payloads (byte comparison: deep equality of large arrays is slow). */
+function expectGathered(got: readonly (readonly Uint8Array[])[], want: readonly Uint8Array[]): void {
+  for (const g of got) expect(g.map((x, r) => Buffer.from(x).equals(Buffer.from(want[r]!)))).toEqual(want.map(() => true));
+}
+
+describe('message collectives timed as a unit', () => {
+  it('uncontended: a ring all-gather of unequal payloads on a switch equals the per-message timing bit for bit (n = 2..9, staggered entries, twice in a row)', async () => {
+    for (let n = 2; n <= 9; n++) {
+      const topo = buildTopology('switch', n, { bandwidth: B, latency: 3e-5 }, { nodes: { '1': { bandwidth: B / 3 } } });
+      // Unequal sizes: a sender's next message often leaves while its previous one is still on its NIC.
+      const ps = payloads(n, (r) => 200 + ((r * 7919) % 13) * 400);
+      const clocks: number[][] = [];
+      for (const unit of [false, true]) {
+        const eps = endpoints(topo, unit);
+        eps.forEach((ep, r) => (ep.now = ((r * 5) % 3) * 1e-5));
+        for (let k = 0; k < 2; k++) {
+          expectGathered(await Promise.all(eps.map((ep, r) => allGather(ep, ps[r]!))), ps);
+          eps.forEach((ep, r) => (ep.now += r * 2e-6));
+        }
+        clocks.push(eps.map((ep) => ep.now));
+        // Bits: the payloads only (n - 1 messages per rank), stamps are metadata.
+        expect(eps.reduce((x, ep) => x + ep.stats.bytesSent, 0)).toBe(2 * (n - 1) * ps.reduce((x, p) => x + p.byteLength, 0));
+      }
+      expect(clocks[1], `n=${n}`).toEqual(clocks[0]);
+    }
+  });
+
+  it('uncontended: recursive doubling with equal payloads and a gossip round on a torus equal the per-message timing bit for bit', async () => {
+    // Powers of two: with a fold (n = 5) a folded rank's late bundle meets another sender's on a NIC.
+    for (const n of [2, 4, 8]) {
+      const topo = buildTopology('switch', n, { bandwidth: B, latency: 1e-5 });
+      const ps = payloads(n, () => 5000);
+      const clocks: number[][] = [];
+      for (const unit of [false, true]) {
+        const eps = endpoints(topo, unit);
+        const t = eps.map((ep) => recursiveDoublingAllGather(ep, ps[ep.rank]!, unit ? unitTimer(topo, null) : undefined));
+        expectGathered(await Promise.all(t), ps);
+        clocks.push(eps.map((ep) => ep.now));
+      }
+      expect(clocks[1], `n=${n}`).toEqual(clocks[0]);
+    }
+    const torus = buildTopology('torus', 9, { bandwidth: B, latency: 2e-5 }, { dims: [3, 3] });
+    const adj = gossipNeighbours(torus)!;
+    const ps = payloads(9, (r) => 800 * (r + 1));
+    const clocks: number[][] = [];
+    for (const unit of [false, true]) {
+      const eps = endpoints(torus, unit);
+      eps.forEach((ep, r) => (ep.now = (r % 4) * 1e-5));
+      const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!));
+      const got = await Promise.all(ex.map((x, r) => x.exchange(ps[r]!).then((g) => g.map((p) => [...p]))));
+      got.forEach((g, r) => expect(g).toEqual(adj[r]!.map((j) => [...ps[j]!])));
+      clocks.push(eps.map((ep) => ep.now));
+    }
+    expect(clocks[1]).toEqual(clocks[0]);
+  });
+
+  it('contended: a ring all-gather on a graph whose middle link carries three routes each way takes 3 x 8m/B per round (n = 6)', async () => {
+    // 0, 2 hang off 4; 1, 3 off 5; 4 - 5 is the middle. Routes 0->1, 2->3, 4->5 cross 4->5 and
+    // 1->2, 3->4, 5->0 cross 5->4: every round each direction's three flows get B/3.
+    const edges = [[0, 4], [2, 4], [4, 5], [5, 1], [5, 3]].map(([a, b]) => ({ a: a!, b: b! }));
+    const topo = buildTopology('graph', 6, { bandwidth: B, latency: 0 }, { edges });
+    const m = 12500;
+    const T = (8 * m) / B;
+    const eps = endpoints(topo, true);
+    await Promise.all(eps.map((ep, r) => ringAllGather(ep, payloads(6, () => m)[r]!, unitTimer(topo, null))));
+    for (const ep of eps) expect(Math.abs(ep.now - 15 * T) / (15 * T)).toBeLessThan(1e-12);
+    // The per-message model lets the three flows through at B each: 5T.
+    const fifo = timeSchedule(topo, ringAllGatherSized(new Array(6).fill(m)), 0, 'fifo');
+    expect(Math.abs(fifo.makespan - 5 * T) / (5 * T)).toBeLessThan(1e-12);
+  });
+
+  it('contended: a gossip round in a group of 3 on an island switch, by hand (incast on a NIC; a sender queues its own messages)', async () => {
+    const a = 1e-4;
+    const topo = buildTopology('hierarchical', 3, { bandwidth: B, latency: a }, { groups: 1 });
+    const adj = gossipNeighbours(topo)!;
+    expect(adj).toEqual([[1, 2], [0, 2], [0, 1]]);
+    const m = 25000;
+    const T = (8 * m) / B;
+    // 0->1 alone [0, T]; 1->0 and 2->0 share down-0 at B/2 [0, 2T]; 0->2 after 0->1 [T, 2T];
+    // 1->2 and 2->1 after those [2T, 3T]. Per message (no incast): each sender's two messages
+    // leave at B one after the other, [0, T] and [T, 2T]; rank 0 gets both of its first.
+    const want = [2 * T + a, 3 * T + a, 3 * T + a];
+    for (const blocks of [1, 3]) {
+      const eps = endpoints(topo, true, blocks);
+      const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!));
+      await Promise.all(ex.map((x, r) => x.exchange(payloads(3, () => m)[r]!)));
+      eps.forEach((ep, r) => expect(Math.abs(ep.now - want[r]!) / want[r]!).toBeLessThan(1e-12));
+    }
+    const msg = endpoints(topo, false);
+    await Promise.all(msg.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!).exchange(payloads(3, () => m)[ep.rank]!)));
+    [T + a, 2 * T + a, 2 * T + a].forEach((w, r) => expect(Math.abs(msg[r]!.now - w) / w).toBeLessThan(1e-12));
+  });
+
+  it('sized schedules: bytes per round of the ring and of recursive doubling (bundles with 8-byte entries, folded ranks)', () => {
+    const sizes = [10, 20, 30, 40, 50];
+    const ring = ringAllGatherSized(sizes);
+    expect(ring.rounds.map((r) => r.transfers.map((t) => t.bytes))).toEqual([
+      [10, 20, 30, 40, 50],
+      [50, 10, 20, 30, 40],
+      [40, 50, 10, 20, 30],
+      [30, 40, 50, 10, 20],
+    ]);
+    // n = 5: p = 4, rank 0 folds into 1. Round 0: 0 -> 1 (10). Round 1 (new ranks 0..3 = 1, 2, 3, 4):
+    // 1 holds {0, 1}: 4 + 18 + 28; 2: 4 + 38; ... Round 3: 1 -> 0 with everything: 4 + 5 x 8 + 150.
+    const rd = recursiveDoublingAllGatherSized(sizes);
+    expect(rd.rounds.map((r) => r.transfers.map((t) => [t.from, t.to, t.bytes]))).toEqual([
+      [[0, 1, 10]],
+      [[1, 2, 50], [2, 1, 42], [3, 4, 52], [4, 3, 62]],
+      [[1, 3, 4 + 18 + 28 + 38], [2, 4, 4 + 18 + 28 + 38], [3, 1, 4 + 48 + 58], [4, 2, 4 + 48 + 58]],
+      [[1, 0, 4 + 40 + 150]],
+    ]);
+  });
+});
