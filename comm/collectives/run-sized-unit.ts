@@ -2,6 +2,7 @@ import type { Endpoint } from '../endpoint.ts';
 import type { Message } from '../message.ts';
 import type { UnitTiming } from './run-schedule.ts';
 import type { Schedule } from './schedules/schedule.ts';
+import { declaredRoundSized } from './schedules/sized.ts';
 
 /**
  * Message-timed collectives timed as a unit (variable-size all-gathers, gossip rounds, 1-bit
@@ -107,6 +108,38 @@ export async function runSizedUnit<T>(ep: Endpoint, op: number, bytes: number, w
   });
   const timing = time(build(sizes), entries, op);
   const out = await move(sizes);
+  leaveAt(ep, timing);
+  return out;
+}
+
+/**
+ * The sending half of a one-round unit of declared messages (a gossip round, an all-to-all): the
+ * stamp declares (to, bytes) of each message, in order, and the payloads leave untimed.
+ */
+export function sendDeclared(ep: Endpoint, op: number, sends: readonly { to: number; payload: Uint8Array }[], step = 0): Entry {
+  const own = sendStamp(ep, op, sends.flatMap((m) => [m.to, m.payload.byteLength]));
+  for (const m of sends) ep.sendUntimed(m.to, op, step, m.payload);
+  return own;
+}
+
+/**
+ * The receiving half: every rank's declarations make one round (schedules/sized.ts
+ * declaredRoundSized), timed as a unit; the payloads from `from` (each must have been declared,
+ * with its size), in that order; the clock then moves to this rank's finish (its last arrival).
+ */
+export async function receiveDeclared(ep: Endpoint, own: Entry, from: readonly number[], time: UnitTimer, what: string, step = 0): Promise<Uint8Array[]> {
+  const { entries, values } = await receiveStamps(ep, own, what);
+  const schedule = declaredRoundSized(what, what, values);
+  const declared = new Map<number, number>();
+  for (const t of schedule.rounds[0]?.transfers ?? []) if (t.to === ep.rank) declared.set(t.from, (declared.get(t.from) ?? 0) + t.bytes!);
+  for (const j of from) if (!declared.has(j)) throw new Error(`${what}: rank ${ep.rank} expects a message from ${j}, which declared none to it`);
+  const timing = time(schedule, entries, own.op);
+  const out: Uint8Array[] = [];
+  for (const j of from) {
+    const p = (await ep.recvRaw(j, own.op, step)).payload;
+    checkDeclared(what, j, p.byteLength, declared.get(j)!);
+    out.push(p);
+  }
   leaveAt(ep, timing);
   return out;
 }

@@ -10,8 +10,7 @@
  * routes share a link share it max-min fairly (comm/collectives/run-sized-unit.ts).
  */
 import { messageUnitTimer } from '../../comm/collectives/configured.ts';
-import { checkDeclared, leaveAt, receiveStamps, sendStamp, type Entry } from '../../comm/collectives/run-sized-unit.ts';
-import { declaredRoundSized } from '../../comm/collectives/schedules/sized.ts';
+import { receiveDeclared, sendDeclared, type Entry } from '../../comm/collectives/run-sized-unit.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
 
 export const GOSSIP_NAMESPACE = 'gossip';
@@ -39,8 +38,7 @@ export class NeighbourExchange {
   send(payload: Uint8Array): number {
     const op = this.ep.nextOp(GOSSIP_NAMESPACE);
     if (messageUnitTimer(this.ep) && this.ep.size > 1) {
-      this.entered.set(op, sendStamp(this.ep, op, this.neighbours.flatMap((j) => [j, payload.byteLength])));
-      for (const j of this.neighbours) this.ep.sendUntimed(j, op, 0, payload);
+      this.entered.set(op, sendDeclared(this.ep, op, this.neighbours.map((to) => ({ to, payload }))));
       return op;
     }
     for (const j of this.neighbours) this.ep.send(j, op, 0, payload);
@@ -56,20 +54,9 @@ export class NeighbourExchange {
   }
 
   private async receiveUnit(own: Entry): Promise<readonly Uint8Array[]> {
-    const ep = this.ep;
     this.entered.delete(own.op);
-    const { entries, values } = await receiveStamps(ep, own, 'gossip');
-    const schedule = declaredRoundSized('gossip', 'gossip', values);
-    const declared = new Map<number, number>();
-    for (const t of schedule.rounds[0]?.transfers ?? []) if (t.to === ep.rank) declared.set(t.from, t.bytes!);
-    for (const j of this.neighbours) if (!declared.has(j)) throw new Error(`gossip: worker ${ep.rank} expects a message from ${j}, which does not send it one (mixing matrix not symmetric?)`);
-    const timing = messageUnitTimer(ep)!(schedule, entries, own.op);
-    for (let c = 0; c < this.neighbours.length; c++) {
-      const j = this.neighbours[c]!;
-      this.received[c] = (await ep.recvRaw(j, own.op, 0)).payload;
-      checkDeclared('gossip', j, this.received[c]!.byteLength, declared.get(j)!);
-    }
-    leaveAt(ep, timing);
+    const got = await receiveDeclared(this.ep, own, this.neighbours, messageUnitTimer(this.ep)!, 'gossip');
+    got.forEach((p, c) => (this.received[c] = p));
     return this.received;
   }
 }
