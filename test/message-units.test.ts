@@ -187,6 +187,33 @@ describe('message collectives timed as a unit', () => {
     for (const o of results[1]!.out) expect(o).toEqual(results[1]!.out[0]);
   });
 
+  it('entry stamps are hostile until parsed: a wrong count, a lie about the size, a bad time', async () => {
+    const topo = buildTopology('switch', 2, { bandwidth: B, latency: 1e-5 });
+    const stamp = (t: number, values: number[], count = values.length) => {
+      const b = new Uint8Array(12 + 8 * values.length);
+      const dv = new DataView(b.buffer);
+      dv.setFloat64(0, t, true);
+      dv.setUint32(8, count, true);
+      values.forEach((v, i) => dv.setFloat64(12 + 8 * i, v, true));
+      return b;
+    };
+    const cases: [Uint8Array, Uint8Array, RegExp][] = [
+      [stamp(0, [4, 4]), new Uint8Array(4), /entry stamp from 1 declares 2 sizes \(4, 4\), expected one size >= 0/],
+      [stamp(0, [10]), new Uint8Array(5), /ring all-gather: 5 bytes from 1, its entry stamp declared 10/],
+      [stamp(Number.NaN, [5]), new Uint8Array(5), /entry time from 1 is NaN, expected a finite virtual time >= 0/],
+      [stamp(0, [5], 1000), new Uint8Array(5), /entry stamp from 1 has 20 bytes for 1000 values, expected 8012/],
+      [stamp(0, [0.5]), new Uint8Array(5), /entry stamp from 1 declares 0.5, expected whole numbers/],
+    ];
+    for (const [bad, payload, message] of cases) {
+      const [ep0, ep1] = endpoints(topo, true);
+      const op = ep1!.nextOp();
+      // Rank 1 misbehaves: its own stamp, then the payload of the ring's only round.
+      ep1!.sendMeta(0, op, 0x7ffffff1, bad);
+      ep1!.sendUntimed(0, op, 0, payload);
+      await expect(ringAllGather(ep0!, new Uint8Array(5), unitTimer(topo, null))).rejects.toThrow(message);
+    }
+  });
+
   it('sized schedules: bytes per round of the ring and of recursive doubling (bundles with 8-byte entries, folded ranks)', () => {
     const sizes = [10, 20, 30, 40, 50];
     const ring = ringAllGatherSized(sizes);

@@ -142,8 +142,8 @@ function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: num
   return { finish: clock, makespan, transfers };
 }
 
-/** The flows of a schedule: eager (message semantics, eager-schedule.ts) or lockstep rounds. */
-function flowsOf(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): ReturnType<typeof scheduleToFlows> {
+/** The flows of a schedule: eager (message semantics, eager-schedule.ts) or lockstep rounds (scheduleToFlows). Whatever times a Schedule as flows must go through here. */
+export function flowsOf(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): ReturnType<typeof scheduleToFlows> {
   return schedule.eager ? eagerScheduleToFlows(topology, schedule, entryOf, elementBytes) : scheduleToFlows(schedule, entryOf, elementBytes);
 }
 
