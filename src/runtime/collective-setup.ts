@@ -24,7 +24,7 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
     ...(sharing === 'max-min' && topology.kind !== 'ring' ? { timeAsUnit: unitTimer(topology, faults) } : {}),
     // Collectives sent message by message too, where routes cut through and senders can share links.
-    ...(sharing === 'max-min' && topology.kind !== 'ring' && topology.forwarding === 'cut' ? { messagesAsUnit: true } : {}),
+    ...(sharing === 'max-min' && topology.forwarding === 'cut' ? { messagesAsUnit: true } : {}),
   };
 }
 
