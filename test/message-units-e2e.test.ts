@@ -12,7 +12,7 @@ import { deterministicMetrics, json, tmp } from './helpers/cli.ts';
  * members' NICs) give the same metrics in process and over ws worker processes packed 2 and 3
  * ranks to a process.
  */
-async function run(optimizer: string, topology: string, transport: string) {
+async function run(optimizer: string, topology: string, transport: string, sharing = 'max-min') {
   const dir = tmp();
   const file = join(dir, 'exp.yaml');
   writeFileSync(
@@ -24,7 +24,7 @@ data: { dataset: logistic, samples: 600, testSamples: 200, features: 12, batchSi
 model: { kind: logistic }
 optimizer: ${optimizer}
 topology: ${topology}
-network: { bandwidth: 100 Mb/s, latency: 200 us }
+network: { bandwidth: 100 Mb/s, latency: 200 us, sharing: ${sharing} }
 train: { steps: 6, evalEvery: 6 }
 transport: ${transport}
 `,
@@ -44,10 +44,13 @@ describe('message collectives as units, end to end', () => {
       const a = await run(optimizer, topology, '{ kind: inproc }');
       const w = await run(optimizer, topology, `{ kind: ws, processes: ${processes} }`);
       expect(w.metrics).toEqual(a.metrics);
-      // Timed as units: the messages carry no arrival of their own (timeline.jsonl).
+      // The unit's times reach the timeline's messages (trace.json draws them in flight).
       const sent = a.timeline.flatMap((l) => l.transfers ?? []);
       expect(sent.length).toBeGreaterThan(0);
-      expect(sent.every((t) => t[3] === null)).toBe(true);
+      expect(sent.every((t) => t[3] !== null && t[3] > t[2])).toBe(true);
+      // Contention is real: sharing the links max-min takes longer than each message alone.
+      const fifo = await run(optimizer, topology, '{ kind: inproc }', 'fifo');
+      expect(a.summary['simTimeSec'] as number).toBeGreaterThan(fifo.summary['simTimeSec'] as number);
       const evals = a.metrics.filter((l) => l['kind'] === 'eval');
       expect(evals.at(-1)!['evalAccuracy'] as number).toBeGreaterThan(0.75);
     });

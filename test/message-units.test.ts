@@ -55,18 +55,23 @@ describe('message collectives timed as a unit', () => {
       // Unequal sizes: a sender's next message often leaves while its previous one is still on its NIC.
       const ps = payloads(n, (r) => 200 + ((r * 7919) % 13) * 400);
       const clocks: number[][] = [];
+      const records: unknown[] = [];
       for (const unit of [false, true]) {
         const eps = endpoints(topo, unit);
         eps.forEach((ep, r) => (ep.now = ((r * 5) % 3) * 1e-5));
+        // Record the messages (timeline.jsonl's transfers): the unit gives them the same times.
+        for (const ep of eps) ep.transfers = [];
         for (let k = 0; k < 2; k++) {
           expectGathered(await Promise.all(eps.map((ep, r) => allGather(ep, ps[r]!))), ps);
           eps.forEach((ep, r) => (ep.now += r * 2e-6));
         }
         clocks.push(eps.map((ep) => ep.now));
+        records.push(eps.map((ep) => ep.drainTransfers()));
         // Bits: the payloads only (n - 1 messages per rank), stamps are metadata.
         expect(eps.reduce((x, ep) => x + ep.stats.bytesSent, 0)).toBe(2 * (n - 1) * ps.reduce((x, p) => x + p.byteLength, 0));
       }
       expect(clocks[1], `n=${n}`).toEqual(clocks[0]);
+      expect(records[1], `n=${n}`).toEqual(records[0]);
     }
   });
 
@@ -88,15 +93,19 @@ describe('message collectives timed as a unit', () => {
     const adj = gossipNeighbours(torus)!;
     const ps = payloads(9, (r) => 800 * (r + 1));
     const clocks: number[][] = [];
+    const records: unknown[] = [];
     for (const unit of [false, true]) {
       const eps = endpoints(torus, unit);
       eps.forEach((ep, r) => (ep.now = (r % 4) * 1e-5));
+      for (const ep of eps) ep.transfers = [];
       const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!));
       const got = await Promise.all(ex.map((x, r) => x.exchange(ps[r]!).then((g) => g.map((p) => [...p]))));
       got.forEach((g, r) => expect(g).toEqual(adj[r]!.map((j) => [...ps[j]!])));
       clocks.push(eps.map((ep) => ep.now));
+      records.push(eps.map((ep) => ep.drainTransfers()));
     }
     expect(clocks[1]).toEqual(clocks[0]);
+    expect(records[1]).toEqual(records[0]);
   });
 
   it('contended: a ring all-gather on a graph whose middle link carries three routes each way takes 3 x 8m/B per round (n = 6)', async () => {

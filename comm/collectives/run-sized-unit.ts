@@ -17,6 +17,32 @@ import { declaredRoundSized } from './schedules/sized.ts';
 /** The per-rank finish times of a schedule from every rank's entry time (CollectiveOptions.timeAsUnit). */
 export type UnitTimer = (schedule: Schedule, entries: readonly number[], op: number) => UnitTiming;
 
+/** What the flow simulation also tells of a sized (eager) schedule: [send, arrival] of each of a rank's transfers, in its sending order. */
+interface SizedTiming extends UnitTiming {
+  sent?: (rank: number) => [number, number][];
+}
+
+/** The endpoint's records of the messages it sends from now on (timeline.jsonl `transfers`), or null when it does not record. */
+function recordsFrom(ep: Endpoint): () => [number, number, number, number][] {
+  const mark = ep.transfers?.length ?? 0;
+  const list = ep.transfers;
+  return () => (list && ep.transfers === list ? list.slice(mark) : []);
+}
+
+/**
+ * Give the untimed messages' records the send and arrival times the unit gave them (what the
+ * per-message path records), so trace.json and report.html draw them in flight; left as they
+ * are (no arrival) if the timing has none or the records were drained meanwhile.
+ */
+function fillRecords(ep: Endpoint, records: [number, number, number, number][], timing: UnitTiming): void {
+  const sent = (timing as SizedTiming).sent?.(ep.rank);
+  if (!sent || sent.length !== records.length) return;
+  records.forEach((rec, i) => {
+    rec[2] = sent[i]![0];
+    rec[3] = sent[i]![1];
+  });
+}
+
 /** How a collective's code hands its messages to the endpoint. */
 export interface Mover {
   send(to: number, op: number, step: number, payload: Uint8Array): void;
@@ -43,6 +69,8 @@ export interface Entry {
   op: number;
   entry: number;
   values: readonly number[];
+  /** The endpoint's records of the messages sent with the stamp (sendDeclared), to be given their times. */
+  records?: [number, number, number, number][];
 }
 
 /** Tell every other rank this rank's entry time and declared values (f64 time, u32 count, f64 values). */
@@ -107,7 +135,9 @@ export async function runSizedUnit<T>(ep: Endpoint, op: number, bytes: number, w
     return v[0]!;
   });
   const timing = time(build(sizes), entries, op);
+  const records = recordsFrom(ep);
   const out = await move(sizes);
+  fillRecords(ep, records(), timing);
   leaveAt(ep, timing);
   return out;
 }
@@ -118,8 +148,9 @@ export async function runSizedUnit<T>(ep: Endpoint, op: number, bytes: number, w
  */
 export function sendDeclared(ep: Endpoint, op: number, sends: readonly { to: number; payload: Uint8Array }[], step = 0): Entry {
   const own = sendStamp(ep, op, sends.flatMap((m) => [m.to, m.payload.byteLength]));
+  const records = recordsFrom(ep);
   for (const m of sends) ep.sendUntimed(m.to, op, step, m.payload);
-  return own;
+  return { ...own, records: records() };
 }
 
 /**
@@ -134,6 +165,7 @@ export async function receiveDeclared(ep: Endpoint, own: Entry, from: readonly n
   for (const t of schedule.rounds[0]?.transfers ?? []) if (t.to === ep.rank) declared.set(t.from, (declared.get(t.from) ?? 0) + t.bytes!);
   for (const j of from) if (!declared.has(j)) throw new Error(`${what}: rank ${ep.rank} expects a message from ${j}, which declared none to it`);
   const timing = time(schedule, entries, own.op);
+  if (own.records) fillRecords(ep, own.records, timing);
   const out: Uint8Array[] = [];
   for (const j of from) {
     const p = (await ep.recvRaw(j, own.op, step)).payload;

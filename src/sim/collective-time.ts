@@ -5,7 +5,7 @@ import { simulateFlows, type FlowRequest, type Reservation, type Sharing } from 
 import type { UnitLedger } from './unit-ledger.ts';
 import { NetworkModel } from './network-model.ts';
 import { timeNeighbourRing } from './neighbour-ring-time.ts';
-import { eagerScheduleToFlows, replayEagerMessages, transferBytes } from './eager-schedule.ts';
+import { eagerScheduleToFlows, replayEagerMessages, sentTimes, transferBytes } from './eager-schedule.ts';
 
 export interface CollectiveTiming {
   /** Virtual time at which each rank leaves the collective. */
@@ -16,6 +16,8 @@ export interface CollectiveTiming {
   transfers: number;
   /** max-min: the rounds a rank took part in and when each ended for it. */
   roundEnds?: (rank: number) => [number, number][];
+  /** Eager (sized) schedules: [send, arrival] of each of a rank's transfers, in its sending order. */
+  sent?: (rank: number) => [number, number][];
 }
 
 /**
@@ -79,7 +81,8 @@ function replay(
 ): { timing: CollectiveTiming; lastEnd: number } {
   const n = schedule.n;
   if (sharing === 'fifo') return { timing: (schedule.eager ? replayEagerMessages : replayMessages)(topology, schedule, entryOf, elementBytes, faults), lastEnd: -Infinity };
-  const { flows, clock, transfers, joins } = flowsOf(topology, schedule, entryOf, elementBytes);
+  const fl = flowsOf(topology, schedule, entryOf, elementBytes);
+  const { flows, clock, transfers, joins } = fl;
   const times = simulateFlows(topology, flows, 'max-min', undefined, faults, reserved.length > 0 ? reserved : null);
   let lastEnd = -Infinity;
   for (let f = 0; f < flows.length; f++) if (flows[f]!.from !== flows[f]!.to && times.end[f]! > lastEnd) lastEnd = times.end[f]!;
@@ -90,7 +93,8 @@ function replay(
     finish[r] = clock[r]! >= 0 ? times.arrival[clock[r]!]! : entryOf(r);
     if (finish[r]! > makespan) makespan = finish[r]!;
   }
-  return { timing: { finish, makespan, transfers, roundEnds }, lastEnd };
+  const sent = 'sends' in fl ? { sent: sentTimes(flows, fl.sends, times.arrival) } : {};
+  return { timing: { finish, makespan, transfers, roundEnds, ...sent }, lastEnd };
 }
 
 /** Keep a collective in the ledger; its rate profile is replayed only if a later one enters before `end`. */
@@ -143,7 +147,7 @@ function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: num
 }
 
 /** The flows of a schedule: eager (message semantics, eager-schedule.ts) or lockstep rounds (scheduleToFlows). Whatever times a Schedule as flows must go through here. */
-export function flowsOf(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): ReturnType<typeof scheduleToFlows> {
+export function flowsOf(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): ReturnType<typeof scheduleToFlows> | ReturnType<typeof eagerScheduleToFlows> {
   return schedule.eager ? eagerScheduleToFlows(topology, schedule, entryOf, elementBytes) : scheduleToFlows(schedule, entryOf, elementBytes);
 }
 

@@ -30,11 +30,13 @@ export function transferBytes(t: Transfer, elementBytes: number): number {
 /**
  * The flows of an eager schedule, in the shape of scheduleToFlows: per rank and per round with
  * receives a zero-byte self flow (its clock) that waits for them and for the previous one
- * (`clock[r]`: the last, -1 if it receives nothing; `joins[r]`: [round, flow] of each).
+ * (`clock[r]`: the last, -1 if it receives nothing; `joins[r]`: [round, flow] of each); `sends[r]`:
+ * the flows of rank r's transfers in the order it sends them.
  */
-export function eagerScheduleToFlows(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes = 4): { flows: FlowRequest[]; clock: Int32Array; transfers: number; joins: [number, number][][] } {
+export function eagerScheduleToFlows(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes = 4): { flows: FlowRequest[]; clock: Int32Array; transfers: number; joins: [number, number][][]; sends: number[][] } {
   const n = schedule.n;
   const joins: [number, number][][] = Array.from({ length: n }, () => []);
+  const sends: number[][] = Array.from({ length: n }, () => []);
   const flows: FlowRequest[] = [];
   const clock = new Int32Array(n).fill(-1);
   // Per sender: the last of its flows on each link (the link's index in `links`).
@@ -72,6 +74,7 @@ export function eagerScheduleToFlows(topology: Topology, schedule: Schedule, ent
         lastOnLink.set(key, f);
       }
       flows.push({ from: t.from, to: t.to, bytes: transferBytes(t, elementBytes), ready: entryOf(t.from), deps, ...(afterEnd.length > 0 ? { afterEnd } : {}) });
+      sends[t.from]!.push(f);
       transfers++;
       let r = received.get(t.to);
       if (!r) {
@@ -89,7 +92,21 @@ export function eagerScheduleToFlows(topology: Topology, schedule: Schedule, ent
       flows.push({ from: r, to: r, bytes: 0, ready: entryOf(r), deps });
     }
   });
-  return { flows, clock, transfers, joins };
+  return { flows, clock, transfers, joins, sends };
+}
+
+/**
+ * Per rank, [send, arrival] of each of its transfers in the order it sends them: the send is its
+ * clock when it sends (entry, or its previous receives' arrival: what the per-message path
+ * records), for the timeline's transfers and trace.json's link tracks.
+ */
+export function sentTimes(flows: readonly FlowRequest[], sends: readonly (readonly number[])[], arrival: Float64Array): (rank: number) => [number, number][] {
+  return (rank) =>
+    sends[rank]!.map((f) => {
+      const fl = flows[f]!;
+      const clock = fl.deps.length > 0 ? Math.max(fl.ready, arrival[fl.deps[0]!]!) : fl.ready;
+      return [clock, arrival[f]!];
+    });
 }
 
 /**
@@ -102,11 +119,13 @@ export function replayEagerMessages(topology: Topology, schedule: Schedule, entr
   const model = new NetworkModel(topology, faults);
   const clock = Float64Array.from({ length: n }, (_, r) => entryOf(r));
   const next = new Float64Array(n);
+  const sent: [number, number][][] = Array.from({ length: n }, () => []);
   let transfers = 0;
   for (const round of schedule.rounds) {
     next.set(clock);
     for (const t of round.transfers) {
       const arrival = model.transmit(t.from, t.to, transferBytes(t, elementBytes), clock[t.from]!);
+      sent[t.from]!.push([clock[t.from]!, arrival]);
       if (arrival > next[t.to]!) next[t.to] = arrival;
       transfers++;
     }
@@ -114,5 +133,5 @@ export function replayEagerMessages(topology: Topology, schedule: Schedule, entr
   }
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
-  return { finish: clock, makespan, transfers };
+  return { finish: clock, makespan, transfers, sent: (rank) => sent[rank]! };
 }
