@@ -23,7 +23,7 @@ import { gossipNeighbours } from '../topologies/neighbours.ts';
 const B = 1e9;
 
 /** Endpoints of n ranks, packed `blocks` to a network model, optionally timing message collectives as units. */
-function endpoints(topo: Topology, unit: boolean, blocks = 1): Endpoint[] {
+function endpoints(topo: Topology, unit: boolean, blocks = 1, collective: 'ring' | 'auto' | 'recursive-doubling' = 'ring'): Endpoint[] {
   const n = topo.workers;
   const router = new InprocRouter();
   const models = Array.from({ length: blocks }, () => new NetworkModel(topo, null, 'max-min'));
@@ -33,7 +33,7 @@ function endpoints(topo: Topology, unit: boolean, blocks = 1): Endpoint[] {
     const p = Math.floor((r * blocks) / n);
     const ep = new Endpoint(r, n, router, models[p]!);
     router.attach(ep);
-    const o: CollectiveOptions = { collective: 'ring', shape: {}, ...(unit ? { timeAsUnit: timers[p]!, messagesAsUnit: true } : {}) };
+    const o: CollectiveOptions = { collective, shape: {}, estimate: (s) => timeSchedule(topo, s, 0, 'max-min').makespan, ...(unit ? { timeAsUnit: timers[p]!, messagesAsUnit: true } : {}) };
     configureCollectives(ep, o);
     return ep;
   });
@@ -233,6 +233,22 @@ describe('message collectives timed as a unit', () => {
       const entries = Array.from({ length: n }, () => rand() * 1e-3);
       const s = ringAllGatherSized(sizes);
       expect([...timeSchedule(topo, s, entries, 'max-min').finish], `n=${n}`).toEqual([...timeSchedule(topo, s, entries, 'fifo').finish]);
+    }
+  });
+
+  it('auto all-gather picks the faster of ring and recursive doubling for the declared sizes (latency-bound: doubling; bandwidth-bound with a fold: ring); without units it keeps the ring', async () => {
+    for (const [n, latency, size, want] of [[8, 1e-3, 10, 'recursive-doubling'], [6, 1e-6, 200000, 'ring']] as const) {
+      const topo = buildTopology('switch', n, { bandwidth: B, latency });
+      const ps = payloads(n, (r) => size + r);
+      const run = async (collective: 'auto' | 'ring' | 'recursive-doubling', unit: boolean) => {
+        const eps = endpoints(topo, unit, 1, collective);
+        expectGathered(await Promise.all(eps.map((ep, r) => allGather(ep, ps[r]!))), ps);
+        return { now: eps.map((ep) => ep.now), bytes: eps.map((ep) => ep.stats.bytesSent) };
+      };
+      const auto = await run('auto', true);
+      expect(auto, `n=${n}`).toEqual(await run(want, true));
+      expect(auto, `n=${n}`).not.toEqual(await run(want === 'ring' ? 'recursive-doubling' : 'ring', true));
+      expect(await run('auto', false)).toEqual(await run('ring', false));
     }
   });
 

@@ -55,7 +55,8 @@ export async function recursiveDoublingAllGather(ep: Endpoint, payload: Uint8Arr
   });
 }
 
-async function gatherDoubling(ep: Endpoint, payload: Uint8Array, op: number, move: Mover): Promise<Uint8Array[]> {
+/** Recursive doubling's messages with a given mover (the unit-timed auto all-gather moves its bytes with it). */
+export async function gatherDoubling(ep: Endpoint, payload: Uint8Array, op: number, move: Mover): Promise<Uint8Array[]> {
   const n = ep.size;
   const r = ep.rank;
   const have = new Map<number, Uint8Array>([[r, payload]]);

@@ -19,7 +19,8 @@ export async function ringAllGather(ep: Endpoint, payload: Uint8Array, unit?: Un
   });
 }
 
-async function gatherRing(ep: Endpoint, payload: Uint8Array, op: number, move: Mover): Promise<Uint8Array[]> {
+/** The ring's messages with a given mover (the unit-timed auto all-gather moves its bytes with it). */
+export async function gatherRing(ep: Endpoint, payload: Uint8Array, op: number, move: Mover): Promise<Uint8Array[]> {
   const n = ep.size;
   const r = ep.rank;
   const out: Uint8Array[] = new Array(n);
