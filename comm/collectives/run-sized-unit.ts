@@ -22,7 +22,7 @@ interface SizedTiming extends UnitTiming {
   sent?: (rank: number) => [number, number][];
 }
 
-/** The endpoint's records of the messages it sends from now on (timeline.jsonl `transfers`), or null when it does not record. */
+/** The endpoint's records of the messages it sends from now on (timeline.jsonl `transfers`; none when it does not record), read when called. */
 function recordsFrom(ep: Endpoint): () => [number, number, number, number][] {
   const mark = ep.transfers?.length ?? 0;
   const list = ep.transfers;
@@ -32,7 +32,8 @@ function recordsFrom(ep: Endpoint): () => [number, number, number, number][] {
 /**
  * Give the untimed messages' records the send and arrival times the unit gave them (what the
  * per-message path records), so trace.json and report.html draw them in flight; left as they
- * are (no arrival) if the timing has none or the records were drained meanwhile.
+ * are (no arrival) if the timing has none. The records are the endpoint's own tuples, filled in
+ * place before the step that sent them is reported.
  */
 function fillRecords(ep: Endpoint, records: [number, number, number, number][], timing: UnitTiming): void {
   const sent = (timing as SizedTiming).sent?.(ep.rank);
