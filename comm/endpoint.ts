@@ -37,8 +37,49 @@ interface Waiter {
  * mailbox keyed by (from, op, step), and traffic counters. Collectives are written against it.
  */
 export class Endpoint {
+  private clock = 0;
+  /**
+   * A collective timed as a unit inside a background exchange whose finish time is not decided
+   * yet (`deferClock`): the clock is the later of `clock` and what this returns. Reading or
+   * setting `now` decides it, so code that goes on using the clock after such a collective sees
+   * the right time; `sendInBackground` takes it undecided instead (`takeDeferredClock`).
+   */
+  private deferred: (() => number) | null = null;
+  /** Depth of `sendInBackground` exchanges running on this endpoint (collectives may defer their timing). */
+  background = 0;
+
   /** Virtual clock in seconds. Advanced by compute (by the caller) and by message arrivals. */
-  now = 0;
+  get now(): number {
+    if (this.deferred !== null) this.settleClock();
+    return this.clock;
+  }
+  set now(t: number) {
+    if (this.deferred !== null) this.settleClock();
+    this.clock = t;
+  }
+
+  /**
+   * The clock will be at least `finish()` (decided later): a unit-timed collective in a background
+   * exchange. An earlier deferred finish is decided first (a second collective enters after it).
+   */
+  deferClock(finish: () => number): void {
+    if (this.deferred !== null) this.settleClock();
+    this.deferred = finish;
+  }
+
+  /** The undecided finish of the last collective deferred here (or null); the clock no longer waits for it. */
+  takeDeferredClock(): (() => number) | null {
+    const d = this.deferred;
+    this.deferred = null;
+    return d;
+  }
+
+  private settleClock(): void {
+    const d = this.deferred!;
+    this.deferred = null;
+    const t = d();
+    if (t > this.clock) this.clock = t;
+  }
   readonly stats: TrafficStats = { bytesSent: 0, messagesSent: 0, bytesTo: new Map(), bytesFrom: new Map() };
   private readonly mailbox = new Map<string, Message[]>();
   private readonly waiters = new Map<string, Waiter>();
@@ -108,6 +149,21 @@ export class Endpoint {
       this.transfers?.push([m.to, bytes, this.now, arrivals[i]!]);
       this.sink.route({ from: this.rank, to: m.to, op: m.op, step: m.step, sendTime: this.now, arrival: arrivals[i]!, payload: m.payload });
     });
+  }
+
+  /**
+   * Send a message whose virtual send and arrival times the sender already decided (an
+   * asynchronous master's reply, timed on the server's egress port and released once no later
+   * reply can change its arrival): counted and recorded like any send, not timed again.
+   */
+  sendDecided(to: number, op: number, step: number, payload: Uint8Array, sendTime: number, arrival: number): void {
+    if (this.failure) throw this.failure;
+    const bytes = payload.byteLength;
+    this.stats.bytesSent += bytes;
+    this.stats.messagesSent += 1;
+    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
+    this.transfers?.push([to, bytes, sendTime, arrival]);
+    this.sink.route({ from: this.rank, to, op, step, sendTime, arrival, payload });
   }
 
   /**

@@ -46,11 +46,20 @@ export interface LinkTiming {
    * link into `to` is not shared.
    */
   ingressQueue?(to: number): SharedIngress | null;
+  /**
+   * Max-min sharing of the one link out of `from` to every worker (the star's server egress) for
+   * a sender that enters its transfers one at a time (the asynchronous masters' replies, keyed by
+   * receiver); null under fifo or when `from` has no such link.
+   */
+  egressQueue?(from: number): SharedIngress | null;
 }
 
-/** A shared ingress port under max-min (src/sim/shared-port.ts implements it). */
+/**
+ * A shared port of the star's server under max-min (src/sim/shared-port.ts implements it): the
+ * ingress, whose transfers are keyed by their sender, or the egress, keyed by their receiver.
+ */
 export interface SharedIngress {
-  /** A transfer of `bytes` from `from` (its `seq`-th), sent at virtual `sendTime`. */
+  /** A transfer of `bytes` with the worker `from` at its far end (its `seq`-th), sent at virtual `sendTime`. */
   add(from: number, seq: number, bytes: number, sendTime: number): void;
   /** The next transfer to complete among those known: its last bit leaves at `end`, it arrives at `arrival`. */
   peek(): { from: number; seq: number; end: number; arrival: number } | null;

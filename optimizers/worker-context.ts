@@ -27,6 +27,8 @@ export interface StepReport {
   background?: [number, number][];
   /** Collective phases of the step's communication: [name, start, end] (s). */
   phases?: [string, number, number][];
+  /** topology.collective auto (rank 0): the all-reduces it ran in the step, [entry time, bytes, collective]. */
+  collectives?: [number, number, string][];
   /**
    * Payload messages this worker sent since its previous report (runs of at most 64 workers):
    * [to rank, bytes, virtual send, virtual arrival (null when the receiver timed it)].

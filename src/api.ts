@@ -34,5 +34,5 @@ export { defineDataset, type DatasetPlugin, type DatasetArrays, type DatasetSpli
 export { defineCompressor, type CompressorPlugin } from '../comm/compress/plugin.ts';
 export type { Compressor, Uniform } from '../comm/compress/compressor.ts';
 export { CompressedExchange } from '../comm/communicator.ts';
-export { sendInBackground, awaitBackground } from '../comm/background.ts';
+export { sendInBackground, awaitBackground, reportLaunched } from '../comm/background.ts';
 export { pushAndAwaitReply } from '../comm/collectives/push-pull.ts';

@@ -11,9 +11,11 @@ import { UnitLedger } from '../src/sim/unit-ledger.ts';
 import { buildTopology } from '../topologies/index.ts';
 
 /**
- * Unit-timed collectives that overlap in virtual time (Streaming DiLoCo's fragments in flight)
- * share the links first come first served: the one timed first keeps its times (its ranks have
- * seen them), a later one gets the capacity it leaves, max-min among its own flows.
+ * Unit-timed collectives decided as they are entered (`unitTimer`: no deferral; or a background
+ * transfer's arrival read at its send) share the links first come first served: the one decided
+ * first keeps its times (its ranks have seen them), a later one gets the capacity it leaves,
+ * max-min among its own flows. Deferred decisions (max-min between collectives) are tested in
+ * test/mutual-collectives.test.ts.
  */
 const B = 1e9;
 const M = 1e6; // bytes per all-reduce

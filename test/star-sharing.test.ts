@@ -3,13 +3,14 @@ import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { psAllReduce, psServe } from '../comm/collectives/parameter-server.ts';
 import { receivePushes } from '../comm/collectives/server-ingress.ts';
-import { admitPush, pushAndAwaitReply, reply } from '../comm/collectives/push-pull.ts';
+import { admitPush, pushAndAwaitReply } from '../comm/collectives/push-pull.ts';
 import { applyPushesInVirtualTimeOrder } from '../optimizers/common/async-pushes.ts';
 import { SharedPortQueue } from '../src/sim/shared-port.ts';
 import type { Sharing } from '../src/sim/flow-sim.ts';
 import { FaultSchedule, type Fault } from '../src/sim/faults.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { starTopology } from '../topologies/star.ts';
+import type { LinkTrace } from '../topologies/trace.ts';
 
 /**
  * The star's shared server port under max-min sharing: a round's pushes share the ingress, its
@@ -24,8 +25,9 @@ function rel(got: number, want: number): number {
 }
 
 /** n workers and the server (rank n), each endpoint with its own model (the most split packing). */
-function star(n: number, sharing: Sharing, faults: Fault[] = []) {
+function star(n: number, sharing: Sharing, faults: Fault[] = [], traces: Record<string, LinkTrace> = {}) {
   const topo = starTopology(n, { bandwidth: B, latency: a });
+  for (const l of topo.links) if (traces[l.id]) l.trace = traces[l.id];
   const router = new InprocRouter();
   const make = (r: number) => {
     const ep = new Endpoint(r, n, router, new NetworkModel(topo, new FaultSchedule(faults), sharing));
@@ -133,30 +135,36 @@ describe('star server port under max-min sharing', () => {
   });
 });
 
+/**
+ * Each worker pushes once at `at[r]` (in wall-clock order `order`) and gets a reply of
+ * `replyBytes` bytes; returns [worker, master clock] per applied push, with `arrivals[r]`, when
+ * worker r's reply arrived (its clock).
+ */
+async function asyncRound(at: number[], bytes: number[], order: number[], sharing: Sharing = 'max-min', replyBytes = 4, faults: Fault[] = [], traces: Record<string, LinkTrace> = {}) {
+  const n = at.length;
+  const { eps, server } = star(n, sharing, faults, traces);
+  const applied: [number, number][] & { arrivals?: number[] } = [];
+  const master = applyPushesInVirtualTimeOrder(server, 'async-test', new Array(n).fill(1), (w, msg) => {
+    admitPush(server, w, msg);
+    applied.push([w, server.now]);
+    return new Uint8Array(replyBytes);
+  }, 'test master');
+  const replies: Promise<unknown>[] = [];
+  for (const r of order) {
+    eps[r]!.now = at[r]!;
+    replies.push(pushAndAwaitReply(eps[r]!, 'async-test', new Uint8Array(bytes[r]!)));
+    await new Promise((res) => setTimeout(res, 0));
+  }
+  await master;
+  await Promise.all(replies);
+  applied.arrivals = eps.map((ep) => ep.now);
+  return applied as [number, number][] & { arrivals: number[] };
+}
+
 describe('asynchronous pushes on the max-min ingress', () => {
   const m = 1e5;
   const T = (8 * m) / B;
 
-  /** Each worker pushes once at `at[r]` (in wall-clock order `order`); returns [worker, master clock] per applied push. */
-  async function asyncRound(at: number[], bytes: number[], order: number[], sharing: Sharing = 'max-min') {
-    const n = at.length;
-    const { eps, server } = star(n, sharing);
-    const applied: [number, number][] = [];
-    const master = applyPushesInVirtualTimeOrder(server, 'async-test', new Array(n).fill(1), (w, msg) => {
-      admitPush(server, w, msg);
-      applied.push([w, server.now]);
-      reply(server, w, msg, new Uint8Array(4));
-    }, 'test master');
-    const replies: Promise<unknown>[] = [];
-    for (const r of order) {
-      eps[r]!.now = at[r]!;
-      replies.push(pushAndAwaitReply(eps[r]!, 'async-test', new Uint8Array(bytes[r]!)));
-      await new Promise((res) => setTimeout(res, 0));
-    }
-    await master;
-    await Promise.all(replies);
-    return applied;
-  }
 
   it('a push that starts while another is half done: applied at 1.5T + a and 2T + a, in any wall-clock order', async () => {
     for (const order of [[0, 1], [1, 0]]) {
@@ -201,5 +209,140 @@ describe('asynchronous pushes on the max-min ingress', () => {
     const q = new SharedPortQueue({ bandwidthAt: (t) => (t < T / 2 ? B : B / 2), nextChange: (t) => (t < T / 2 ? T / 2 : Infinity), latencyAt: () => 0 });
     q.add(0, 1, m, 0);
     expect(rel(q.peek()!.end, 1.5 * T)).toBeLessThan(1e-12);
+  });
+});
+
+describe('asynchronous replies on the max-min egress', () => {
+  const m = 1e5;
+  const T = (8 * m) / B;
+
+  it('two replies of m bytes leaving together both arrive a + 2 x 8m/B later (fifo: one after the other)', async () => {
+    // Empty pushes sent at 0 arrive at a; the replies leave together then.
+    for (const order of [[0, 1], [1, 0]]) {
+      const got = await asyncRound([0, 0], [0, 0], order, 'max-min', m);
+      for (const r of [0, 1]) expect(rel(got.arrivals[r]!, a + 2 * T + a)).toBeLessThan(1e-12);
+      const fifo = await asyncRound([0, 0], [0, 0], order, 'fifo', m);
+      expect(fifo.arrivals).toEqual([a + T + a, a + 2 * T + a]);
+    }
+  });
+
+  it('a reply that leaves while another is half done: the first arrives 1.5T + a after it left, the second 2T + a', async () => {
+    // Pushes of m/4 at 0 and T/2 (no overlap) arrive at T/4 + a and 3T/4 + a: the replies leave
+    // T/2 apart. The first sends alone for T/2, then both at B/2: it ends 1.5T after it left, the
+    // second (m/2 left then) 0.5T later, alone.
+    const s0 = T / 4 + a;
+    for (const order of [[0, 1], [1, 0]]) {
+      const got = await asyncRound([0, T / 2], [m / 4, m / 4], order, 'max-min', m);
+      expect(got.map(([w]) => w)).toEqual([0, 1]);
+      expect(rel(got.arrivals[0]!, s0 + 1.5 * T + a)).toBeLessThan(1e-12);
+      expect(rel(got.arrivals[1]!, s0 + 2 * T + a)).toBeLessThan(1e-12);
+    }
+    // fifo: the first alone (s0 + T + a), the second queued behind it (s0 + 2T + a).
+    const fifo = await asyncRound([0, T / 2], [m / 4, m / 4], [1, 0], 'fifo', m);
+    expect(rel(fifo.arrivals[0]!, s0 + T + a)).toBeLessThan(1e-12);
+    expect(rel(fifo.arrivals[1]!, s0 + 2 * T + a)).toBeLessThan(1e-12);
+  });
+
+  it('a link fault on server-out, a partition and a trace act on the replies as on the ingress', async () => {
+    // Replies leave at a. Fault from a + T for T at B/4: both at B/2 until a + T (m/2 left each),
+    // B/8 each for T (m/8 each), then 3m/8 each at B/2: end a + 2.75T (the fault's latency is over).
+    const fault: Fault = { kind: 'link', link: 'server-out', bandwidth: B / 4, latency: 1, at: a + T, for: T };
+    const got = await asyncRound([0, 0], [0, 0], [0, 1], 'max-min', m, [fault]);
+    for (const r of [0, 1]) expect(rel(got.arrivals[r]!, a + 2.75 * T + a)).toBeLessThan(1e-12);
+    // Worker 0 cut off over [a + T/2, a + 5T/2]: both at B/2 until a + T/2 (m/4 each), worker 1
+    // then alone at B (3T/4: ends a + 1.25T), worker 0 resumes at a + 2.5T with 3m/4: a + 3.25T.
+    const cut: Fault = { kind: 'partition', workers: [0], at: a + T / 2, for: 2 * T };
+    const part = await asyncRound([0, 0], [0, 0], [1, 0], 'max-min', m, [cut]);
+    expect(rel(part.arrivals[1]!, a + 1.25 * T + a)).toBeLessThan(1e-12);
+    expect(rel(part.arrivals[0]!, a + 3.25 * T + a)).toBeLessThan(1e-12);
+    // A trace halves server-out from a + T and doubles its latency: m/2 left each at B/4 each
+    // takes 2T more, so both end at a + 3T and arrive 2a later.
+    const trace: LinkTrace = { times: [a + T], bandwidth: [B / 2], latency: [2 * a] };
+    const traced = await asyncRound([0, 0], [0, 0], [1, 0], 'max-min', m, [], { 'server-out': trace });
+    for (const r of [0, 1]) expect(rel(traced.arrivals[r]!, a + 3 * T + 2 * a)).toBeLessThan(1e-12);
+  });
+});
+
+/**
+ * An omniscient reference for the asynchronous master on the max-min star: one global event
+ * simulation that knows every worker's schedule in advance (worker r's first push at start[r],
+ * each later one gap[r][k] after its previous reply arrived), both ports sharing equally among
+ * their started transfers, the master applying pushes in the order they complete on the ingress,
+ * each reply leaving at the master's clock then. Returns each worker's reply arrivals.
+ */
+function omniscient(start: number[], gap: number[][], push: number[][], replyBytes: number[][]): number[][] {
+  const n = start.length;
+  type Flow = { w: number; k: number; left: number; start: number };
+  const ports = [[], []] as Flow[][]; // 0: ingress, 1: egress
+  const arrivals: number[][] = start.map(() => []);
+  let now = 0;
+  let master = 0;
+  start.forEach((s, w) => ports[0]!.push({ w, k: 0, left: 8 * push[w]![0]!, start: s }));
+  for (;;) {
+    // The next event: a transfer starts or one completes (at the port's equal share).
+    let next = Infinity;
+    for (const port of ports) {
+      const active = port.filter((f) => f.start <= now);
+      for (const f of port) if (f.start > now) next = Math.min(next, f.start);
+      for (const f of active) next = Math.min(next, now + (f.left * active.length) / B);
+    }
+    if (next === Infinity) return arrivals;
+    const done: [number, Flow][] = [];
+    ports.forEach((port, p) => {
+      const active = port.filter((f) => f.start <= now);
+      for (const f of active) {
+        f.left -= ((next - now) * B) / active.length;
+        if (Math.abs(f.left) <= 1e-9 * 8 * 1e5) done.push([p, f]);
+      }
+    });
+    now = next;
+    done.sort((x, y) => x[1].w - y[1].w);
+    for (const [p, f] of done) {
+      ports[p]!.splice(ports[p]!.indexOf(f), 1);
+      if (p === 0) {
+        master = Math.max(master, now + a);
+        ports[1]!.push({ w: f.w, k: f.k, left: 8 * replyBytes[f.w]![f.k]!, start: master });
+      } else {
+        arrivals[f.w]!.push(now + a);
+        if (f.k + 1 < push[f.w]!.length) ports[0]!.push({ w: f.w, k: f.k + 1, left: 8 * push[f.w]![f.k + 1]!, start: now + a + gap[f.w]![f.k + 1]! });
+      }
+    }
+  }
+}
+
+describe('asynchronous master on the max-min star against an omniscient simulation', () => {
+  const m = 1e5;
+  const T = (8 * m) / B;
+
+  it('every reply arrives when the global simulation says, whatever the wall-clock order (n = 2..5, up to 4 pushes each)', async () => {
+    let seed = 12345;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const [n, K] of [[2, 3], [3, 2], [3, 4], [4, 3], [5, 2]] as const) {
+      const start = Array.from({ length: n }, () => rand() * 3 * T);
+      const gap = Array.from({ length: n }, () => Array.from({ length: K }, () => rand() * 2 * T));
+      const push = Array.from({ length: n }, () => Array.from({ length: K }, () => Math.round(m * (0.1 + 0.9 * rand()))));
+      const replyBytes = Array.from({ length: n }, () => Array.from({ length: K }, () => Math.round(m * (0.5 + 1.5 * rand()))));
+      const want = omniscient(start, gap, push, replyBytes);
+      for (let trial = 0; trial < 2; trial++) {
+        const { eps, server } = star(n, 'max-min');
+        const master = applyPushesInVirtualTimeOrder(server, 'omni', new Array(n).fill(K), (w, msg, k) => {
+          admitPush(server, w, msg);
+          return new Uint8Array(replyBytes[w]![k - 1]!);
+        }, 'test master');
+        // Workers push in a wall-clock order unrelated to virtual time (random waits).
+        const got = await Promise.all(eps.map(async (ep, w) => {
+          const out: number[] = [];
+          for (let k = 0; k < K; k++) {
+            ep.now = k === 0 ? start[w]! : ep.now + gap[w]![k]!;
+            await new Promise((res) => setTimeout(res, Math.floor(rand() * 3)));
+            await pushAndAwaitReply(ep, 'omni', new Uint8Array(push[w]![k]!));
+            out.push(ep.now);
+          }
+          return out;
+        }));
+        await master;
+        got.forEach((row, w) => row.forEach((t, k) => expect({ w, k, rel: rel(t, want[w]![k]!) < 1e-9 }).toEqual({ w, k, rel: true })));
+      }
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { Endpoint } from '../endpoint.ts';
 import type { CollectiveChoice, CollectiveKind } from './choices.ts';
+import { logAutoChoice } from './auto-choices.ts';
 import { ringAllReduce } from './ring-allreduce.ts';
 import { runSchedule, runScheduleAsUnit, type UnitTiming } from './run-schedule.ts';
 import { allReduceSchedule, applicableCollectives, type NetworkShape } from './schedules/index.ts';
@@ -27,6 +28,19 @@ export interface CollectiveOptions {
    * (store and forward) their messages keep the link model.
    */
   messagesAsUnit?: boolean;
+  /**
+   * With `timeAsUnit`: register a collective entered inside a background exchange and decide its
+   * timing when first needed (so it shares the links max-min with every collective entered
+   * before then). Without it, background collectives are timed when entered, like the others.
+   */
+  deferAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => () => UnitTiming;
+  /**
+   * `auto` with unit timing on a network that changes over time (link faults, partitions,
+   * traces): the collective to run for n ranks and `length` elements given every rank's entry
+   * time (exchanged before any byte moves, so every rank passes the same entries and gets the
+   * same answer). Absent: auto chooses once per size with `estimate`, as on a steady network.
+   */
+  chooseAt?: (n: number, length: number, entries: readonly number[]) => CollectiveKind;
 }
 
 interface Cache {
@@ -87,15 +101,38 @@ export function chooseCollective(o: CollectiveOptions, n: number, length: number
  * number on every rank, whichever algorithm runs. Without unit timing, `ring` is ringAllReduce
  * itself, timed message by message (on a ring topology its flows never share a link, so max-min
  * and fifo agree, and ring experiments keep their exact metrics); every other case runs its
- * schedule, timed as a unit under max-min sharing or message by message under fifo.
+ * schedule, timed as a unit under max-min sharing or message by message under fifo. `auto` with
+ * `chooseAt` (a network that changes) picks its schedule inside the unit timing, once every
+ * rank's entry time is known. The choice is logged for the step report (auto-choices.ts).
  */
 export async function allReduce(ep: Endpoint, data: Float32Array, o: CollectiveOptions): Promise<void> {
+  const unit = o.timeAsUnit;
+  const choose = o.chooseAt;
+  if (o.collective === 'auto' && unit && choose && ep.size > 1 && data.length > 0) {
+    // Choose after the entry exchange, from when the ranks really enter (faults, traces).
+    const op = ep.nextOp();
+    const entered = ep.now;
+    const n = ep.size;
+    const length = data.length;
+    let chosen: CollectiveKind | null = null;
+    await runScheduleAsUnit(
+      ep,
+      data,
+      (entries) => scheduleFor(o, (chosen = choose(n, length, entries)), n, length),
+      op,
+      (entries, schedule) => unit(schedule, entries, op),
+      o.deferAsUnit && ((entries, schedule) => o.deferAsUnit!(schedule, entries, op)),
+    );
+    logAutoChoice(ep, entered, length * 4, chosen!);
+    return;
+  }
   const kind = chooseCollective(o, ep.size, data.length);
+  if (o.collective === 'auto') logAutoChoice(ep, ep.now, data.length * 4, kind);
   if (kind === 'ring' && !o.timeAsUnit) return ringAllReduce(ep, data);
   const op = ep.nextOp();
   if (ep.size === 1 || data.length === 0) return;
   const schedule = scheduleFor(o, kind, ep.size, data.length);
-  const unit = o.timeAsUnit;
-  if (unit) await runScheduleAsUnit(ep, data, schedule, op, (entries) => unit(schedule, entries, op));
+  const defer = o.deferAsUnit;
+  if (unit) await runScheduleAsUnit(ep, data, schedule, op, (entries) => unit(schedule, entries, op), defer && ((entries) => defer(schedule, entries, op)));
   else await runSchedule(ep, data, schedule, op);
 }

@@ -54,3 +54,11 @@ export function admitPush(server: Endpoint, from: number, push: Message): void {
 export function reply(server: Endpoint, to: number, push: Message, payload: Uint8Array): void {
   server.send(to, push.op, ROUND_REPLY, payload);
 }
+
+/**
+ * Master side: answer a push (same op) with a reply whose virtual send and arrival times were
+ * decided on the server's egress port (an asynchronous master under max-min sharing).
+ */
+export function replyDecided(server: Endpoint, to: number, pushOp: number, payload: Uint8Array, sendTime: number, arrival: number): void {
+  server.sendDecided(to, pushOp, ROUND_REPLY, payload, sendTime, arrival);
+}

@@ -85,31 +85,55 @@ const ENTRY_STEP = 0x7ffffff0;
  * time (metadata, not payload), computes the same per-rank finish times with the same pure
  * function (`time`: the max-min flow simulation of the whole schedule), moves the bytes
  * untimed, and leaves at its finish time. Contention between the collective's own flows (incast,
- * shared WAN links) is thereby shared max-min fairly, identically in every process.
+ * shared WAN links) is thereby shared max-min fairly, identically in every process. In a
+ * background exchange the finish time is decided when the rank first needs it (`defer`), so
+ * collectives entered meanwhile share the links with this one (src/sim/unit-scheduler.ts).
  */
-export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedule: Schedule, op: number, time: (entries: readonly number[]) => UnitTiming): Promise<void> {
-  const n = schedule.n;
+export async function runScheduleAsUnit(
+  ep: Endpoint,
+  data: Float32Array,
+  /** The schedule, or (auto under a changing network) the one to run given every rank's entry time. */
+  scheduleOrChoice: Schedule | ((entries: readonly number[]) => Schedule),
+  op: number,
+  time: (entries: readonly number[], schedule: Schedule) => UnitTiming,
+  /**
+   * Inside a background exchange (`ep.background > 0`): register the collective with its entries
+   * now and return how to decide its timing later (when the rank first needs it). The rank's
+   * clock then waits for it through `Endpoint.deferClock`, read by `sendInBackground`.
+   */
+  defer?: (entries: readonly number[], schedule: Schedule) => () => UnitTiming,
+): Promise<void> {
+  const n = ep.size;
   const me = ep.rank;
+  const label = typeof scheduleOrChoice === 'function' ? 'all-reduce' : scheduleOrChoice.algorithm;
+  const entry = ep.now;
   const stamp = new Uint8Array(8);
-  new DataView(stamp.buffer).setFloat64(0, ep.now, true);
+  new DataView(stamp.buffer).setFloat64(0, entry, true);
   for (let r = 0; r < n; r++) if (r !== me) ep.sendMeta(r, op, ENTRY_STEP, stamp);
   const entries = new Array<number>(n);
-  entries[me] = ep.now;
+  entries[me] = entry;
   for (let r = 0; r < n; r++) {
     if (r === me) continue;
     const msg = await ep.recvRaw(r, op, ENTRY_STEP);
-    if (msg.payload.byteLength !== 8) throw new Error(`${schedule.algorithm}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
+    if (msg.payload.byteLength !== 8) throw new Error(`${label}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
     const t = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
-    if (!Number.isFinite(t) || t < 0) throw new Error(`${schedule.algorithm}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);
+    if (!Number.isFinite(t) || t < 0) throw new Error(`${label}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);
     entries[r] = t;
   }
-  const timing = time(entries);
-  const finish = timing.finish[me]!;
-  let from = ep.now;
-  for (const [round, end] of timing.roundEnds?.(me) ?? []) {
-    logPhase(ep, schedule.rounds[round]!.phase, from, end);
-    from = end;
-  }
+  // Every rank holds the same entries, so a choice made from them is the same everywhere.
+  const schedule = typeof scheduleOrChoice === 'function' ? scheduleOrChoice(entries) : scheduleOrChoice;
+  // The rank's phases go to the timeline when its timing is known (for a deferred collective, in
+  // the step whose program first needs it).
+  const finishOf = (timing: UnitTiming): number => {
+    let from = entry;
+    for (const [round, end] of timing.roundEnds?.(me) ?? []) {
+      logPhase(ep, schedule.rounds[round]!.phase, from, end);
+      from = end;
+    }
+    return timing.finish[me]!;
+  };
+  const later = defer && ep.background > 0 ? defer(entries, schedule) : null;
+  const finish = later ? 0 : finishOf(time(entries, schedule));
   const plan = planOf(schedule, me);
   for (let k = 0; k < schedule.rounds.length; k++) {
     for (const t of plan.sends[k]!) ep.sendUntimed(t.to, op, k, new Uint8Array(data.buffer.slice(data.byteOffset + t.start * 4, data.byteOffset + t.end * 4)));
@@ -120,5 +144,6 @@ export async function runScheduleAsUnit(ep: Endpoint, data: Float32Array, schedu
       else data.set(incoming, t.start);
     }
   }
-  if (finish > ep.now) ep.now = finish;
+  if (later) ep.deferClock(() => finishOf(later()));
+  else if (finish > ep.now) ep.now = finish;
 }

@@ -1,4 +1,4 @@
-import { admitPush, reply } from '../../comm/collectives/push-pull.ts';
+import { admitPush } from '../../comm/collectives/push-pull.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
 import { applyPushesInVirtualTimeOrder } from '../common/async-pushes.ts';
 import { learningRate } from '../common/lr-schedule.ts';
@@ -61,7 +61,8 @@ export async function runAsyncSgdMaster(
       state[d] = version;
       state[d + 1] = staleness;
       onApply?.({ version, worker, step, staleness, at: server.now });
-      reply(server, worker, msg, new Uint8Array(state.buffer.slice(0)));
+      // A copy: the reply may leave after later updates (it shares the egress with other replies).
+      return new Uint8Array(state.buffer.slice(0));
     },
     'async-sgd master',
   );

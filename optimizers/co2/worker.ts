@@ -1,4 +1,4 @@
-import { awaitBackground, sendInBackground, type BackgroundTransfer } from '../../comm/background.ts';
+import { awaitBackground, reportLaunched, sendInBackground, type BackgroundTransfer } from '../../comm/background.ts';
 import { LocalPhase, type LocalPhaseConfig } from '../common/local-phase.ts';
 import { isOuterStep } from '../common/outer-steps.ts';
 import { finishStep, type WorkerContext } from '../worker-context.ts';
@@ -79,10 +79,10 @@ export async function runCo2(ctx: WorkerContext, cfg: Co2Config): Promise<void> 
         // The bytes of this round move now; the last round blocks (nothing left to overlap).
         const transfer = last ? null : await sendInBackground(ep, () => ctx.allReduce(fresh));
         if (last) await ctx.allReduce(fresh);
-        else background.push([transfer!.sent, transfer!.arrives]);
+        else reportLaunched(transfer!, background);
         // The previous round's average: due now, one outer step after its launch.
         if (inFlight) {
-          awaitBackground(ep, inFlight);
+          awaitBackground(ep, inFlight, background);
           outerStep(stale, true);
         }
         if (last) outerStep(fresh, false);

@@ -1,4 +1,4 @@
-import { receiveNthPush } from '../../comm/collectives/push-pull.ts';
+import { receiveNthPush, reply, replyDecided } from '../../comm/collectives/push-pull.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
 import type { Message } from '../../comm/message.ts';
 
@@ -14,18 +14,38 @@ import type { Message } from '../../comm/message.ts';
  * by the pushes in flight (`LinkTiming.ingressQueue`): pushes are applied in the order they
  * complete there (ties by rank), the next one once no other worker can still start a push
  * before its last bit leaves. A worker without a pending push cannot send before
- * its last reply arrived (`lowerBound`: the master's clock when it replied), and a worker that
- * made all its pushes never will.
+ * its last reply arrived (`lowerBound`), and a worker that made all its pushes never will.
  *
- * `apply(worker, msg, k)` handles worker's k-th push (1, 2, ...): admit it, update, reply.
- * Resolves once every worker made `pushes[r]` pushes, or when the endpoint closes (the run is
- * over or failed).
+ * Under max-min the replies share the egress the same way (`LinkTiming.egressQueue`): each is
+ * entered when its push is applied (start = the master's clock then) and held until its end is
+ * final, i.e. until no reply not yet entered can start before it. The next reply starts when the
+ * master applies the next push, at max(its clock, that push's arrival), so it starts no earlier
+ * than the master's clock nor than the least of: the ingress port's next completion (for a
+ * worker with a pending push), the egress port's next completion (for a worker waiting on a
+ * held reply: its next push follows that reply's arrival, which is no earlier than the least
+ * tentative end, as entering more replies only slows the ones in the port), or its `lowerBound`
+ * (a worker whose reply was released). Held replies are released, with their decided arrival,
+ * in the order they complete; a released worker's `lowerBound` is then its reply's arrival.
+ *
+ * Why this cannot deadlock: say no push can be applied, no reply released and every push
+ * received so far is pending. Let eI, eE be the ports' next completions (Infinity when empty).
+ * If every worker with pushes left has a pending push or a held reply, the egress bound is at
+ * least min(eI, eE), so a held reply is released unless eI < eE; then the push ending at eI is
+ * applied, because the only workers without a pending push are held ones, whose bound is eE.
+ * With neither, every worker is done. So a stuck loop always has a worker with pushes left whose
+ * reply was released: it will push (in wall-clock time), and the loop waits for that push.
+ * Every step applies a push, releases a reply or receives a push, so the loop ends.
+ *
+ * `apply(worker, msg, k)` handles worker's k-th push (1, 2, ...) -- admit it, update -- and
+ * returns the reply's payload, which it must not modify afterwards (the reply may leave later).
+ * Resolves once every worker made `pushes[r]` pushes and got its replies, or when the endpoint
+ * closes (the run is over or failed).
  */
 export async function applyPushesInVirtualTimeOrder(
   server: Endpoint,
   namespace: string,
   pushes: readonly number[],
-  apply: (worker: number, msg: Message, k: number) => void,
+  apply: (worker: number, msg: Message, k: number) => Uint8Array,
   who: string,
 ): Promise<void> {
   const n = pushes.length;
@@ -33,6 +53,8 @@ export async function applyPushesInVirtualTimeOrder(
   const lowerBound = new Array<number>(n).fill(0);
   const applied = new Array<number>(n).fill(0);
   const pending: (Message | null)[] = new Array<Message | null>(n).fill(null);
+  /** Replies entered on the egress port and not yet released (at most one per worker: it waits for it). */
+  const held: ({ op: number; payload: Uint8Array; start: number } | null)[] = new Array(n).fill(null);
   const waiting = new Map<number, Promise<{ r: number; m: Message }>>();
 
   const expect = (r: number) => {
@@ -43,34 +65,74 @@ export async function applyPushesInVirtualTimeOrder(
     waiting.set(r, p);
   };
 
-  // Max-min sharing of the ingress: pushes complete in the port's order (src/sim/shared-port.ts).
+  // Max-min sharing of the ingress: pushes complete in the port's order (src/sim/shared-port.ts);
+  // and of the egress: replies complete in its order. Both exist exactly on a shared star under max-min.
   const port = server.linkTiming.ingressQueue?.(server.rank) ?? null;
+  const egress = port ? (server.linkTiming.egressQueue?.(server.rank) ?? null) : null;
+
+  /** Apply worker w's pending push and answer it (on the egress port, or at once). */
+  const applyPending = (w: number) => {
+    const msg = pending[w]!;
+    pending[w] = null;
+    const payload = apply(w, msg, applied[w]! + 1);
+    if (egress) {
+      egress.add(w, applied[w]! + 1, payload.byteLength, server.now);
+      held[w] = { op: msg.op, payload, start: server.now };
+    } else {
+      reply(server, w, msg, payload);
+      // The worker cannot push again before this reply reaches it, which is after now.
+      lowerBound[w] = server.now;
+    }
+    pushesLeft[w]!--;
+    applied[w]!++;
+    expect(w);
+  };
+
+  /** The next push to complete on the ingress port, once final. */
+  const applyNextPush = (): boolean => {
+    const next = port!.peek();
+    if (!next) return false;
+    // Workers without a pending push send no earlier than their last reply's arrival: its
+    // lowerBound once released, the egress port's next completion while held.
+    const heldEnd = egress?.peek()?.end ?? Infinity;
+    for (let w = 0; w < n; w++) {
+      if (pending[w] || pushesLeft[w] === 0) continue;
+      if ((held[w] ? heldEnd : lowerBound[w]!) < next.end) return false;
+    }
+    port!.commit();
+    // The receiver timed it: admitPush takes this arrival.
+    pending[next.from]!.arrival = next.arrival;
+    applyPending(next.from);
+    return true;
+  };
+
+  /** The next reply to complete on the egress port, once no reply still to come can start before its end. */
+  const releaseNextReply = (): boolean => {
+    const next = egress!.peek();
+    if (!next) return false;
+    if (next.end > server.now) {
+      const pushEnd = port!.peek()?.end ?? Infinity;
+      for (let w = 0; w < n; w++) {
+        // A held worker's next push follows its reply, which ends no earlier than next.end.
+        if (pushesLeft[w] === 0 || held[w]) continue;
+        if ((pending[w] ? pushEnd : lowerBound[w]!) < next.end) return false;
+      }
+    }
+    egress!.commit();
+    const h = held[next.from]!;
+    held[next.from] = null;
+    replyDecided(server, next.from, h.op, h.payload, h.start, next.arrival);
+    lowerBound[next.from] = next.arrival;
+    return true;
+  };
+
   for (;;) {
     for (let r = 0; r < n; r++) expect(r);
-    // Apply every push that is safe now.
-    for (; port; ) {
-      // The next push to complete among the pending ones is final once no other worker can
-      // still start one before its end: workers without a pending push send no earlier than
-      // their last reply (lowerBound), workers with one are waiting for its reply.
-      const next = port.peek();
-      if (!next) break;
-      let safe = true;
-      for (let w = 0; w < n && safe; w++) {
-        if (pending[w] || pushesLeft[w] === 0) continue;
-        if (lowerBound[w]! < next.end) safe = false;
-      }
-      if (!safe) break;
-      port.commit();
-      const best = next.from;
-      const msg = pending[best]!;
-      pending[best] = null;
-      // The receiver timed it: admitPush takes this arrival.
-      msg.arrival = next.arrival;
-      apply(best, msg, applied[best]! + 1);
-      lowerBound[best] = server.now;
-      pushesLeft[best]!--;
-      applied[best]!++;
-      expect(best);
+    // Apply every push and release every reply that is safe now.
+    for (let progress = port !== null; progress; ) {
+      progress = false;
+      while (applyNextPush()) progress = true;
+      while (egress && releaseNextReply()) progress = true;
     }
     for (; !port; ) {
       let best = -1;
@@ -86,16 +148,9 @@ export async function applyPushesInVirtualTimeOrder(
         if (lowerBound[w]! < t || (lowerBound[w] === t && w < best)) safe = false;
       }
       if (!safe) break;
-      const msg = pending[best]!;
-      pending[best] = null;
-      apply(best, msg, applied[best]! + 1);
-      // The worker cannot push again before this reply reaches it, which is after now.
-      lowerBound[best] = server.now;
-      pushesLeft[best]!--;
-      applied[best]!++;
-      expect(best);
+      applyPending(best);
     }
-    if (pushesLeft.every((k) => k === 0)) return;
+    if (pushesLeft.every((k) => k === 0) && held.every((h) => h === null)) return;
     if (waiting.size === 0) throw new Error(`${who}: no push can arrive but workers are not done`);
     let got: { r: number; m: Message };
     try {

@@ -1,4 +1,4 @@
-import { awaitBackground, sendInBackground, type BackgroundTransfer } from '../../comm/background.ts';
+import { awaitBackground, reportLaunched, sendInBackground, type BackgroundTransfer } from '../../comm/background.ts';
 import type { FeedbackMode } from '../../comm/compress/error-feedback.ts';
 import { AdamW } from '../common/adamw.ts';
 import { DILOCO_NAMESPACE, dilocoPushPull } from './master.ts';
@@ -108,15 +108,16 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
     const a = cfg.mixing;
     for (let i = start; i < end; i++) local[i] = a * local[i]! + (1 - a) * global[i]!;
   };
-  // Fragments sent tau steps ago are merged, waiting for their all-reduce if it is late.
-  const mergeDue = (step: number): void => {
+  // Fragments sent tau steps ago are merged, waiting for their all-reduce if it is late (a
+  // unit-timed one's in-flight interval is decided here and reported by this step).
+  const mergeDue = (step: number, background: [number, number][]): void => {
     for (let k = 0; k < inFlight.length; ) {
       const f = inFlight[k]!;
       if (f.mergeAt !== step) {
         k++;
         continue;
       }
-      awaitBackground(ep, f.transfer);
+      awaitBackground(ep, f.transfer, background);
       merge(f.p);
       inFlight.splice(k, 1);
     }
@@ -149,8 +150,9 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
       }
     } else {
       // Mid-run, this step's fragments are sent before waiting for older ones (their bytes queue
-      // behind on the links); at the last step everything is merged before the final sync.
-      if (step === ctx.steps) mergeDue(step);
+      // behind on the links message by message, or share them max-min with the older ones when
+      // timed as a unit); at the last step everything is merged before the final sync.
+      if (step === ctx.steps) mergeDue(step, background);
       for (let p = 0; p < fragments; p++) {
         if (!fragmentSyncs(p, fragments, cfg.localSteps, step, ctx.steps)) continue;
         const { start, end } = parts[p]!;
@@ -180,10 +182,10 @@ export async function runDiloco(ctx: WorkerContext, cfg: DilocoConfig): Promise<
           const transfer = await sendInBackground(ep, averageOuterGradient);
           outerStep();
           inFlight.push({ p, mergeAt: step + tau, transfer });
-          background.push([transfer.sent, transfer.arrives]);
+          reportLaunched(transfer, background);
         }
       }
-      if (step < ctx.steps) mergeDue(step);
+      if (step < ctx.steps) mergeDue(step, background);
     }
     const comm = ep.now - commStart;
     await finishStep(ctx, step, computed, comm, local, background);

@@ -1,4 +1,4 @@
-import { awaitBackground, sendInBackground, type BackgroundTransfer } from '../../comm/background.ts';
+import { awaitBackground, reportLaunched, sendInBackground, type BackgroundTransfer } from '../../comm/background.ts';
 import { LocalPhase, type LocalPhaseConfig } from '../common/local-phase.ts';
 import { isOuterStep } from '../common/outer-steps.ts';
 import { sgdStep } from '../common/sgd-update.ts';
@@ -59,7 +59,7 @@ export async function runEagerDiloco(ctx: WorkerContext, cfg: EagerDilocoConfig)
     if (isOuterStep(step, cfg.localSteps, ctx.steps)) {
       // The previous round's average is due at this outer step, before this round's send.
       if (inFlight !== null) {
-        awaitBackground(ep, inFlight);
+        awaitBackground(ep, inFlight, background);
         for (let i = 0; i < d; i++) owed[i] = delta[i]! * inv - mine[i]! * inv;
         inFlight = null;
       }
@@ -75,7 +75,7 @@ export async function runEagerDiloco(ctx: WorkerContext, cfg: EagerDilocoConfig)
         for (let i = 0; i < d; i++) eager[i] = mine[i]! * inv + owed[i]!;
         // The bytes move now; the worker's clock goes on from the end of its compute.
         inFlight = await sendInBackground(ep, () => ctx.allReduce(delta));
-        background.push([inFlight.sent, inFlight.arrives]);
+        reportLaunched(inFlight, background);
         sgdStep(phase.outer, eager, outerVelocity, cfg.outerLr, cfg.outerMomentum, 0, true);
       }
       phase.restart();

@@ -1,6 +1,6 @@
 import { f32Bytes } from '../../comm/collectives/chunks.ts';
 import type { Compressor } from '../../comm/compress/compressor.ts';
-import { admitPush, reply } from '../../comm/collectives/push-pull.ts';
+import { admitPush } from '../../comm/collectives/push-pull.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
 import { applyPushesInVirtualTimeOrder } from '../common/async-pushes.ts';
 import { ASYNC_NAMESPACE, asyncPushCount } from './worker.ts';
@@ -31,7 +31,8 @@ export async function runQsparseAsyncMaster(
     (worker, msg) => {
       admitPush(server, worker, msg);
       compressor.decodeAdd(msg.payload, model, -inv);
-      reply(server, worker, msg, f32Bytes(model, 0, model.length));
+      // A copy: the reply may leave after later updates (it shares the egress with other replies).
+      return f32Bytes(model.slice(), 0, model.length);
     },
     'async master',
   );

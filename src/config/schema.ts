@@ -173,7 +173,7 @@ export const experimentSchema = {
         collective: {
           enum: [...COLLECTIVE_CHOICES],
           default: 'ring',
-          description: 'All-reduce / all-gather / broadcast algorithm of the workers (not the star, whose parameter server aggregates): auto picks the fastest under the network model per message size.',
+          description: 'All-reduce / all-gather / broadcast algorithm of the workers (not the star, whose parameter server aggregates): auto picks the fastest under the network model per message size (on a network with faults or traces, collectives timed as a unit choose from the ranks\' entry times; summary.json collective.ran lists what ran).',
         },
         server: linkSpec('star: the server port (default the network link).'),
         shared: { type: 'boolean', default: true, description: 'star: false gives the server one port per worker (no single bottleneck).' },
@@ -229,7 +229,7 @@ export const experimentSchema = {
           enum: ['max-min', 'fifo'],
           default: 'max-min',
           description:
-            "How concurrent transfers share a link: max-min fair (progressive filling; a unit-timed collective's flows, a star master round's pushes on the server's ingress and its replies on the egress, asynchronous pushes in flight on the ingress) or first come first served per sender (the original model).",
+            "How concurrent transfers share a link: max-min fair (progressive filling; a unit-timed collective's flows, a star master round's pushes on the server's ingress and its replies on the egress, asynchronous pushes in flight on the ingress and their replies on the egress) or first come first served per sender (the original model).",
         },
         nodes: {
           type: 'object',

@@ -1,4 +1,5 @@
 import type { EvalReport, StepReport, WorkerReport } from '../../optimizers/worker-context.ts';
+import { AutoRanLog } from './auto-ran.ts';
 
 /**
  * Bits are cumulative payload bits from the start of the run. uplinkBits: everything workers
@@ -95,6 +96,8 @@ export class MetricsAggregator {
   private readonly lastDownBytes: number[];
   readonly breakdown: WorkerBreakdown[];
   lastSimTime = 0;
+  /** topology.collective auto: what it ran, from rank 0's reports in step order (summary.json's collective.ran). */
+  readonly autoRan = new AutoRanLog();
   private readonly workerEnd: number[] = [];
   lastBits: StepBits = { bits: 0, uplinkBits: 0, downlinkBits: 0 };
   stepsDone = 0;
@@ -146,6 +149,7 @@ export class MetricsAggregator {
         this.workerEnd[r.rank] = r.simTime;
         const start = r.simTime - r.comm - r.delay - r.compute;
         this.timeline({ step: r.step, worker: r.rank, start, computeEnd: start + r.compute, delayEnd: start + r.compute + r.delay, end: r.simTime, ...(r.background ? { background: r.background } : {}), ...(r.phases ? { phases: r.phases } : {}), ...(r.transfers ? { transfers: r.transfers } : {}), ...(r.byzantine ? { byzantine: r.byzantine } : {}) });
+        if (r.collectives) for (const [t, b, a] of r.collectives) this.autoRan.add(t, b, a);
         if (r.bytesTo) b.bytesTo = Object.fromEntries(r.bytesTo.map(([to, n]) => [String(to), n]));
         this.lastBytes[r.rank] = r.bytesSent;
         this.lastDownBytes[r.rank] = r.bytesFromServer ?? 0;

@@ -6,6 +6,7 @@ import { timelineWindow } from './timeline-window.ts';
 import { fmtByKey, KEY_TITLES } from './report-format.ts';
 import { BAND_KIND, groupCurve, type CurveGroup, type Point, type XAxis, type YAxis } from './seed-aggregate.ts';
 import type { RunLinkTraffic } from './link-traffic.ts';
+import type { AutoRanReport } from '../metrics/auto-ran.ts';
 import type { LinkUsage } from '../sim/link-utilization.ts';
 
 /** report.html's link section: the run's real traffic per link, and links.png's one all-reduce. */
@@ -124,7 +125,7 @@ function linkSection(links: ReportLinks | undefined): { html: string; script: st
   const all = links?.allReduce ?? null;
   if (!traffic && !all) return { html: '', script: '' };
   const table = traffic
-    ? `<div class="scroll"><table><tr><th>link</th><th>bytes carried</th><th>busy (time at full bandwidth / simulated time)</th></tr>${traffic.links
+    ? `<div class="scroll"><table><tr><th>link</th><th>bytes carried</th><th>busy (bits carried / what the link could carry in the simulated time, traces and link faults included)</th></tr>${traffic.links
         .map((l) => `<tr><td>${esc(l.link)}</td><td>${esc(fmtByKey('bits', 8 * l.bytes))}</td><td>${(100 * l.busy).toFixed(2)} %</td></tr>`)
         .join('')}</table></div>`
     : '';
@@ -140,6 +141,15 @@ if (allReduce) new Chart(document.getElementById('link-util'), { type: 'line', d
   return { html, script };
 }
 
+/** topology.collective auto: what it ran, per message size (summary.json's collective.ran). */
+function autoRanRow(summary: Record<string, unknown>): string {
+  const ran = (summary['collective'] as { ran?: AutoRanReport } | undefined)?.ran;
+  if (!ran || ran.counts.length === 0) return '';
+  const text = ran.counts.map((c) => `${c.algorithm} x ${c.calls} (${c.bytes} B)`).join(', ');
+  const changes = ran.changes.length - new Set(ran.changes.map((c) => c.bytes)).size + ran.changesOmitted;
+  return `<tr><td>all-reduces auto ran</td><td>${esc(text)}${changes > 0 ? esc(`; ${changes} change${changes === 1 ? '' : 's'} of choice`) : ''}</td></tr>`;
+}
+
 export function writeRunReport(runDir: string, title: string, lines: MetricsLine[], breakdown: WorkerBreakdown[], timeline: TimelineEvent[], summary: Record<string, unknown>, links?: ReportLinks): void {
   const linkPart = linkSection(links);
   const run = runData(title, lines);
@@ -150,6 +160,7 @@ export function writeRunReport(runDir: string, title: string, lines: MetricsLine
   const rows =
     keys.map((k) => `<tr><td>${esc(KEY_TITLES[k] ?? k)}</td><td>${esc(fmtByKey(k, summary[k]))}</td></tr>`).join('') +
     `<tr><td>backend</td><td>${esc(String(summary['backend'] ?? ''))}</td></tr>` +
+    autoRanRow(summary) +
     (target ? `<tr><td>target reached</td><td>step ${target.step}, ${esc(fmtByKey('simTimeSec', target.simTimeSec))} simulated, ${esc(fmtByKey('bits', target.bits))}</td></tr>` : '');
   const configFile = join(runDir, 'config.yaml');
   const config = existsSync(configFile) ? readFileSync(configFile, 'utf8') : '';

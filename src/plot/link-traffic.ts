@@ -1,5 +1,7 @@
 import type { TimelineEvent } from '../metrics/aggregator.ts';
 import type { Topology } from '../../topologies/topology.ts';
+import type { FaultSchedule } from '../sim/faults.ts';
+import { capacityBits } from '../sim/link-capacity.ts';
 
 /** One link's traffic over a run, from the messages really sent. */
 export interface LinkTraffic {
@@ -7,9 +9,9 @@ export interface LinkTraffic {
   /** Payload bytes that crossed the link. */
   bytes: number;
   /**
-   * Busy fraction: the time the link would need at its configured bandwidth to carry those
-   * bytes, over the run's simulated time (8 bytes / (bandwidth x simTime)); traces and faults
-   * are not folded in, so a degraded link can show less than its real occupancy.
+   * Busy fraction: the bits carried over the bits the link could carry in the run's simulated
+   * time, i.e. over the integral of its real bandwidth (traces and link faults included;
+   * src/sim/link-capacity.ts): 8 bytes / (bandwidth x simTime) on a link that never changes.
    */
   busy: number;
   /** Bytes per time bin (spread evenly over the message's send-to-arrival span, at its send time when it has no arrival). */
@@ -36,6 +38,8 @@ export function runLinkTraffic(
   simTimeSec: number,
   binCount?: number,
   top = 8,
+  /** The run's fault timeline: link faults change what a link can carry (traces come with the topology). */
+  faults: FaultSchedule | null = null,
 ): RunLinkTraffic | null {
   const bins = binCount ?? Math.min(60, Math.max(10, new Set(events.map((e) => e.step)).size));
   const index = new Map(topology.links.map((l, i) => [l, i]));
@@ -65,10 +69,14 @@ export function runLinkTraffic(
   for (const [to, b, send, arrival] of serverSends) if (to < topology.workers) add(topology.workers, to, b, send, arrival);
   if (!any) return null;
   const links = topology.links
-    .map((l, i) => ({ link: l.id, bytes: bytes[i]!, busy: (8 * bytes[i]!) / (l.bandwidth * span), perBin: Array.from(perBin[i]!), i }))
+    .map((l, i) => ({ l, link: l.id, bytes: bytes[i]!, perBin: Array.from(perBin[i]!), i }))
     .filter((l) => l.bytes > 0)
+    .map(({ l, ...x }) => {
+      const capacity = capacityBits(l, faults, 0, span);
+      return { ...x, busy: capacity > 0 ? (8 * x.bytes) / capacity : 0 };
+    })
     .sort((x, y) => y.bytes - x.bytes || x.i - y.i)
     .slice(0, top)
-    .map(({ i: _i, ...l }) => l);
+    .map(({ i: _i, link, bytes: b, busy, perBin: p }) => ({ link, bytes: b, busy, perBin: p }));
   return { binSec, links };
 }

@@ -1,5 +1,6 @@
 import type { WorkerReport } from '../../optimizers/worker-context.ts';
 import type { ToCoordinator, ToWorker } from './protocol.ts';
+import { COLLECTIVE_CHOICES } from '../../comm/collectives/choices.ts';
 
 /**
  * Defensive parsing of control messages (JSON text frames). Everything read from a socket is
@@ -52,6 +53,9 @@ function report(v: unknown): v is WorkerReport {
   // Collective phases of the step (timeline): [name, start, end].
   const ph = v['phases'];
   if (ph !== undefined && !(Array.isArray(ph) && ph.every((p) => Array.isArray(p) && p.length === 3 && isStr(p[0], 64) && typeof p[1] === 'number' && typeof p[2] === 'number'))) return false;
+  // auto's all-reduces of the step (summary.json's collective): [entry time, bytes, collective].
+  const co = v['collectives'];
+  if (co !== undefined && !(Array.isArray(co) && co.length <= 65536 && co.every((p) => Array.isArray(p) && p.length === 3 && typeof p[0] === 'number' && isNat(p[1]) && typeof p[2] === 'string' && p[2] !== 'auto' && (COLLECTIVE_CHOICES as readonly string[]).includes(p[2])))) return false;
   // Messages sent in the step (timeline, trace.json): [to, bytes, send, arrival | null].
   const tr = v['transfers'];
   if (tr !== undefined && !(Array.isArray(tr) && tr.every((p) => Array.isArray(p) && p.length === 4 && isNat(p[0]) && isNat(p[1]) && typeof p[2] === 'number' && (p[3] === null || typeof p[3] === 'number')))) return false;

@@ -9,6 +9,7 @@ import { writeRunReport } from '../plot/html-report.ts';
 import { runLinkTraffic } from '../plot/link-traffic.ts';
 import { writeChromeTrace } from '../plot/chrome-trace.ts';
 import { topologyOf } from './run-setup.ts';
+import { FaultSchedule } from '../sim/faults.ts';
 import { gossipNeighbours } from '../../topologies/neighbours.ts';
 import { collectiveReport, plotRunLinks } from './collective-setup.ts';
 import { GANTT_MAX_WORKERS, type RunSession } from './run-session.ts';
@@ -42,7 +43,7 @@ export async function writeRunOutputs(
   // The collective report and link plot time whole schedules (2n(n-1) messages for a ring)
   // under max-min sharing: at time-only scale they would cost more than the run itself.
   const analyseCollectives = !opts.timeOnly || c.workers <= GANTT_MAX_WORKERS;
-  if (c.topology.kind !== 'star' && analyseCollectives) summary.collective = collectiveReport(lc, pre.model.size);
+  if (c.topology.kind !== 'star' && analyseCollectives) summary.collective = collectiveReport(lc, pre.model.size, agg.autoRan.report());
   dir.writeJson('summary.json', summary);
   try {
     // Time-only runs have no losses: only the timeline and the time breakdown are drawn.
@@ -60,7 +61,7 @@ export async function writeRunOutputs(
     const barsNote = ganttWorkers < c.workers ? ` (workers 0-${ganttWorkers - 1} of ${c.workers})` : '';
     plotBreakdown(breakdown.slice(0, ganttWorkers), join(outDir, 'plots', 'breakdown.png'), `${c.name}: where each worker's simulated time went${barsNote}`);
     const allReduce = c.topology.kind !== 'star' && c.workers > 1 && analyseCollectives ? plotRunLinks(lc, pre.model.size, join(outDir, 'plots', 'links.png')) : null;
-    if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>, { traffic: runLinkTraffic(topologyOf(lc), timeline, serverSends, summary.simTimeSec), allReduce });
+    if (!opts.timeOnly) writeRunReport(outDir, c.name, lines, breakdown, timeline, summary as unknown as Record<string, unknown>, { traffic: runLinkTraffic(topologyOf(lc), timeline, serverSends, summary.simTimeSec, undefined, 8, new FaultSchedule(lc.faults)), allReduce });
   } catch (e) {
     // Plots are a convenience: a failure to draw must not lose a finished run's results.
     opts.onInfo?.(`warning: could not draw plots (${(e as Error).message}); metrics and summary are complete`);

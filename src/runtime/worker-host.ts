@@ -3,6 +3,7 @@ import { LocalRingAllReduce } from '../../comm/collectives/local-ring-allreduce.
 import { allReduce as configuredAllReduce, chooseCollective } from '../../comm/collectives/all-reduce.ts';
 import { collectiveOptionsOf } from './collective-setup.ts';
 import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
+import { drainAutoChoices, keepAutoChoices, logAutoChoice } from '../../comm/collectives/auto-choices.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/transport/inproc-router.ts';
 import { algorithmOf } from '../../optimizers/index.ts';
@@ -132,15 +133,18 @@ export class WorkerHost {
       c.seed,
     );
     const timeModel = new ComputeTimeModel(model.flopsPerSample, this.lc.q.speed, stragglers);
-    const collective = collectiveOptionsOf(this.lc);
+    const collective = collectiveOptionsOf(this.lc, undefined, this.ranks.length);
     // All ranks of a ring here, running the ring all-reduce: one batched operation instead of
     // 2n(n-1) routed messages (the same values, bits and times; comm/collectives/local-ring-allreduce.ts).
     const local = c.topology.kind === 'ring' && c.transport.batchCollectives && this.ranks.length === c.workers && !collective.timeAsUnit ? new LocalRingAllReduce(c.workers) : null;
     const allReduce =
       c.topology.kind === 'star'
         ? psAllReduce
-        : (ep: Endpoint, data: Float32Array) =>
-            local && chooseCollective(collective, ep.size, data.length) === 'ring' ? local.allReduce(ep, data) : configuredAllReduce(ep, data, collective);
+        : (ep: Endpoint, data: Float32Array) => {
+            if (!local || chooseCollective(collective, ep.size, data.length) !== 'ring') return configuredAllReduce(ep, data, collective);
+            if (collective.collective === 'auto') logAutoChoice(ep, ep.now, data.length * 4, 'ring');
+            return local.allReduce(ep, data);
+          };
     const algorithm = algorithmOf(c.optimizer, pluginAlgorithm(this.lc));
     const tolerated = algorithm.toleratesCrash(c.optimizer, c.topology.kind);
     const faults = new FaultSchedule(this.lc.faults);
@@ -148,6 +152,8 @@ export class WorkerHost {
     let neighbourGraph: number[][] | null | undefined;
     const makeContext = (ep: Endpoint, replacement: boolean, onCrash: () => void): WorkerContext => {
       configureCollectives(ep, collective);
+      // Every rank makes auto's choice alike: rank 0's are the run's (summary.json's collective).
+      if (collective.collective === 'auto' && ep.rank === 0) keepAutoChoices(ep);
       // Messages for the timeline and trace.json's link tracks: bounded to the Gantt's 64 workers.
       if (c.workers <= MAX_TRANSFER_WORKERS) ep.transfers ??= [];
       let started = false;
@@ -223,6 +229,7 @@ export class WorkerHost {
             gradCpuSec,
             ...(background && background.length > 0 ? { background } : {}),
             ...phasesOf(ep),
+            ...autoChoicesOf(ep),
             ...transfersOf(ep),
             ...(extra?.staleness !== undefined ? { staleness: extra.staleness } : {}),
             ...(byzantine?.attackAt(step) ? { byzantine: byzantine.attackAt(step)! } : {}),
@@ -268,6 +275,12 @@ export const MAX_TRANSFER_WORKERS = 64;
 function transfersOf(ep: Endpoint): { transfers?: [number, number, number, number | null][] } {
   const t = ep.drainTransfers();
   return t.length > 0 ? { transfers: t.map(([to, b, s, a]) => [to, b, s, Number.isNaN(a) ? null : a]) } : {};
+}
+
+/** The collectives auto ran in the step (rank 0 only; absent otherwise). */
+function autoChoicesOf(ep: Endpoint): { collectives?: [number, number, string][] } {
+  const c = drainAutoChoices(ep);
+  return c.length > 0 ? { collectives: c } : {};
 }
 
 /** The step's collective phases for the report (absent when it had none, as on a ring). */

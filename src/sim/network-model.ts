@@ -113,6 +113,7 @@ export class NetworkModel implements LinkTiming {
   }
 
   private readonly ingress = new Map<number, SharedIngress>();
+  private readonly egress = new Map<number, SharedIngress | null>();
 
   /**
    * Under max-min: the shared link into `to` (the star's server ingress) as a port whose
@@ -127,33 +128,61 @@ export class NetworkModel implements LinkTiming {
     if (route.length !== 1 || !route[0]!.shared) return null;
     let q = this.ingress.get(to);
     if (!q) {
-      const link = route[0]!;
-      const faults = this.faults;
-      const changes = [...(link.trace?.times ?? [])];
-      let partitioned = false;
-      for (const f of faults?.faults ?? []) {
-        if (f.kind === 'link' && f.link === link.id) changes.push(f.at, ...(f.for === null ? [] : [f.at + f.for]));
-        if (f.kind === 'partition') {
-          partitioned = true;
-          changes.push(f.at, f.at + f.for);
-        }
-      }
-      changes.sort((x, y) => x - y);
-      const port = new SharedPortQueue({
-        bandwidthAt: (t) => faults?.link(link.id, t)?.bandwidth ?? bandwidthAt(link, t),
-        latencyAt: (t) => faults?.link(link.id, t)?.latency ?? latencyAt(link, t),
-        nextChange: (t) => changes.find((c) => c > t) ?? Infinity,
-        // A push across a partition stalls where it is until the partition heals (as in the flow simulator).
-        ...(partitioned ? { blocked: (sender: number, t: number) => faults!.partitionHeal(sender, to, t) > t } : {}),
-      });
-      q = {
-        add: (sender, seq, bytes, sendTime) => port.add(sender, seq, bytes, sendTime),
-        peek: () => port.peek(),
-        commit: () => port.commit(),
-      };
+      q = this.portOn(route[0]!, (sender, t) => this.faults!.partitionHeal(sender, to, t) > t);
       this.ingress.set(to, q);
     }
     return q;
+  }
+
+  /**
+   * Under max-min: the one link out of `from` that carries its messages to every worker (the
+   * shared star's server egress) as a port whose transfers (the asynchronous masters' replies,
+   * keyed by their receiver) share it max-min fairly as the sender enters them, with the same
+   * traces, link faults and partitions as `ingressQueue`. Null under fifo, or when `from`'s
+   * messages to different workers leave on different links (a star with `shared: false`).
+   */
+  egressQueue(from: number): SharedIngress | null {
+    if (this.sharing !== 'max-min') return null;
+    if (this.egress.has(from)) return this.egress.get(from)!;
+    const workers = this.topology.workers;
+    const link = workers > 0 && from === workers ? this.route(from, 0) : [];
+    let q: SharedIngress | null = null;
+    if (link.length === 1 && Array.from({ length: workers }, (_, w) => this.route(from, w)).every((r) => r.length === 1 && r[0] === link[0])) {
+      q = this.portOn(link[0]!, (receiver, t) => this.faults!.partitionHeal(from, receiver, t) > t);
+    }
+    this.egress.set(from, q);
+    return q;
+  }
+
+  /**
+   * A max-min port on one link: its bandwidth and latency from the link's trace and link faults
+   * (their times are the port's breakpoints), and `cut(peer, t)` (the transfer's far end cut off
+   * by a partition at t) stalling a transfer while partitions are configured.
+   */
+  private portOn(link: Link, cut: (peer: number, t: number) => boolean): SharedIngress {
+    const faults = this.faults;
+    const changes = [...(link.trace?.times ?? [])];
+    let partitioned = false;
+    for (const f of faults?.faults ?? []) {
+      if (f.kind === 'link' && f.link === link.id) changes.push(f.at, ...(f.for === null ? [] : [f.at + f.for]));
+      if (f.kind === 'partition') {
+        partitioned = true;
+        changes.push(f.at, f.at + f.for);
+      }
+    }
+    changes.sort((x, y) => x - y);
+    const port = new SharedPortQueue({
+      bandwidthAt: (t) => faults?.link(link.id, t)?.bandwidth ?? bandwidthAt(link, t),
+      latencyAt: (t) => faults?.link(link.id, t)?.latency ?? latencyAt(link, t),
+      nextChange: (t) => changes.find((c) => c > t) ?? Infinity,
+      // A transfer across a partition stalls where it is until the partition heals (as in the flow simulator).
+      ...(partitioned ? { blocked: cut } : {}),
+    });
+    return {
+      add: (peer, seq, bytes, sendTime) => port.add(peer, seq, bytes, sendTime),
+      peek: () => port.peek(),
+      commit: () => port.commit(),
+    };
   }
 
   estimate(from: number, to: number, bytes: number, sendTime: number): number {

@@ -1,14 +1,17 @@
 /**
- * One link shared max-min fairly by transfers that a receiver learns of one by one (the star's
- * server ingress under the asynchronous masters). Every transfer crosses only this link, so
- * max-min is an equal share: k active transfers each get B(t)/k, recomputed whenever one starts
- * or ends and at every bandwidth change (trace breakpoints, link faults).
+ * One link shared max-min fairly by transfers that its owner learns of one by one (the star's
+ * server ingress and egress under the asynchronous masters: pushes as they come in, replies as
+ * the master sends them). Every transfer crosses only this link, so max-min is an equal share:
+ * k active transfers each get B(t)/k, recomputed whenever one starts or ends and at every
+ * bandwidth change (trace breakpoints, link faults). Adding a transfer never makes another end
+ * earlier, so `peek` is a lower bound on every known transfer's final end.
  *
- * The receiver adds transfers as they come in (any wall-clock order) and asks `peek` for the
- * next one to complete among those it knows; that answer is final once no unknown transfer can
- * start before its end (the caller's conservative rule), and `commit` then makes it so: the port
- * advances to that end, the transfer leaves. Ties between completions at one virtual time are
- * broken by (sender, sequence number). Pure: no clocks, no I/O.
+ * The owner adds transfers (any wall-clock order) and asks `peek` for the next one to complete
+ * among those it knows; that answer is final once no unknown transfer can start before its end
+ * (the caller's conservative rule), and `commit` then makes it so: the port advances to that
+ * end, the transfer leaves. A transfer's `from` is the worker at the far end (the sender of a
+ * push, the receiver of a reply); ties between completions at one virtual time are broken by
+ * (from, sequence number). Pure: no clocks, no I/O.
  */
 export interface PortLink {
   /** Bandwidth (bits/s) in force at virtual time t. */

@@ -1,15 +1,17 @@
 import type { Reservation } from './flow-sim.ts';
 
 /**
- * What unit-timed collectives that were timed earlier still take on the links: per link, the
- * summed rate of their flows over virtual time (from the flow simulation's rate assignments).
+ * What unit-timed collectives already decided still take on the links: per link, the summed rate
+ * of their flows over virtual time (from the flow simulation's rate assignments).
  *
- * Why first come first served between collectives: a collective's finish times are observed by
- * its ranks as soon as it is timed (a Streaming DiLoCo fragment's arrival decides its merge), so
- * a later collective cannot slow it down without changing the past. The later one gets the
- * capacity the earlier ones leave, and its own flows share that max-min fairly. Every rank times
- * the same collectives in the same order from the same entry times, so every process holds the
- * same ledger: the result is the same in any packing and over ws.
+ * A decided collective's finish times have been observed by its ranks (a Streaming DiLoCo
+ * fragment's arrival decided its merge), so a collective simulated later cannot slow it down
+ * without changing the past: it gets the capacity the decided ones leave, and shares that
+ * max-min with its own flows and with the collectives pending with it (src/sim/unit-scheduler.ts
+ * decides a collective only when its result is first needed, together with every collective
+ * entered by then). Every process decides the same collectives in the same order from the same
+ * entry times, so every process holds the same ledger: the result is the same in any packing and
+ * over ws.
  */
 export class UnitLedger {
   /** Per earlier collective: when its last flow ended, and its per-link rate deltas (computed when first needed). */
