@@ -9,7 +9,8 @@ import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { oneBitChunk, oneBitChunkedAllReduce } from '../comm/onebit-adam/compressed-allreduce.ts';
 import { OneBitAdamServer } from '../comm/onebit-adam/onebit-adam.ts';
 import { NeighbourExchange } from '../optimizers/common/gossip-exchange.ts';
-import { unitTimer } from '../src/runtime/collective-setup.ts';
+import { unitTimer, unitTiming } from '../src/runtime/collective-setup.ts';
+import { awaitBackground, sendInBackground } from '../comm/background.ts';
 import { timeSchedule } from '../src/sim/collective-time.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { buildTopology, type Topology } from '../topologies/index.ts';
@@ -249,6 +250,37 @@ describe('message collectives timed as a unit', () => {
       expect(auto, `n=${n}`).toEqual(await run(want, true));
       expect(auto, `n=${n}`).not.toEqual(await run(want === 'ring' ? 'recursive-doubling' : 'ring', true));
       expect(await run('auto', false)).toEqual(await run('ring', false));
+    }
+  });
+
+  it('a background all-gather is decided when needed: it shares the links max-min with one entered meanwhile (2 ranks, by hand)', async () => {
+    const topo = buildTopology('switch', 2, { bandwidth: B, latency: 0 });
+    const m = 125000;
+    const T = (8 * m) / B;
+    const router = new InprocRouter();
+    const timing = unitTiming(topo, null);
+    const eps = [0, 1].map((r) => {
+      const ep = new Endpoint(r, 2, router, new NetworkModel(topo, null, 'max-min'));
+      router.attach(ep);
+      configureCollectives(ep, { collective: 'ring', shape: {}, ...timing, messagesAsUnit: true });
+      return ep;
+    });
+    const p = payloads(2, () => m);
+    const got = await Promise.all(
+      eps.map(async (ep, r) => {
+        const first = await sendInBackground(ep, async () => void (await allGather(ep, p[r]!)));
+        // Entered at 0 while the first is in flight: each NIC carries both at B/2.
+        await allGather(ep, p[r]!);
+        const second = ep.now;
+        awaitBackground(ep, first);
+        return [first.sent, second, first.arrives, ep.now];
+      }),
+    );
+    for (const [sent, second, arrives, now] of got) {
+      expect(sent).toBe(0);
+      expect(Math.abs(second! - 2 * T) / T).toBeLessThan(1e-12);
+      expect(Math.abs(arrives! - 2 * T) / T).toBeLessThan(1e-12);
+      expect(Math.abs(now! - 2 * T) / T).toBeLessThan(1e-12);
     }
   });
 

@@ -1,6 +1,6 @@
 import type { Endpoint } from '../endpoint.ts';
 import { pow2Floor } from './schedules/schedule.ts';
-import { checkDeclared, runSizedUnit, timedMover, untimedMover, type Mover, type UnitTimer } from './run-sized-unit.ts';
+import { checkDeclared, runSizedUnit, timedMover, untimedMover, type DeferTimer, type Mover, type UnitTimer } from './run-sized-unit.ts';
 import { recursiveDoublingAllGatherSized } from './schedules/sized.ts';
 
 /** Payloads of several ranks in one message: u32 count, then (u32 rank, u32 length, bytes) each. */
@@ -44,7 +44,7 @@ function unbundle(b: Uint8Array, n: number, into: Map<number, Uint8Array>): void
  * it is sent). Returns payloads indexed by rank. With `unit` (max-min on a cut-through topology)
  * the all-gather is timed as a unit from every rank's declared size (run-sized-unit.ts).
  */
-export async function recursiveDoublingAllGather(ep: Endpoint, payload: Uint8Array, unit?: UnitTimer): Promise<Uint8Array[]> {
+export async function recursiveDoublingAllGather(ep: Endpoint, payload: Uint8Array, unit?: UnitTimer, defer?: DeferTimer): Promise<Uint8Array[]> {
   const op = ep.nextOp();
   if (!unit || ep.size === 1) return gatherDoubling(ep, payload, op, timedMover(ep));
   const what = 'recursive-doubling all-gather';
@@ -52,7 +52,7 @@ export async function recursiveDoublingAllGather(ep: Endpoint, payload: Uint8Arr
     const out = await gatherDoubling(ep, payload, op, untimedMover(ep));
     out.forEach((p, r) => checkDeclared(what, r, p.byteLength, sizes[r]!));
     return out;
-  });
+  }, defer);
 }
 
 /** Recursive doubling's messages with a given mover (the unit-timed auto all-gather moves its bytes with it). */

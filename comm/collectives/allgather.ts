@@ -1,6 +1,6 @@
 import type { Endpoint } from '../endpoint.ts';
 import { mod } from './chunks.ts';
-import { checkDeclared, runSizedUnit, timedMover, untimedMover, type Mover, type UnitTimer } from './run-sized-unit.ts';
+import { checkDeclared, runSizedUnit, timedMover, untimedMover, type DeferTimer, type Mover, type UnitTimer } from './run-sized-unit.ts';
 import { ringAllGatherSized } from './schedules/sized.ts';
 
 /**
@@ -9,14 +9,14 @@ import { ringAllGatherSized } from './schedules/sized.ts';
  * Each message is timed by the link model, or, with `unit` (max-min on a cut-through topology),
  * the whole all-gather is timed as a unit from every rank's declared size (run-sized-unit.ts).
  */
-export async function ringAllGather(ep: Endpoint, payload: Uint8Array, unit?: UnitTimer): Promise<Uint8Array[]> {
+export async function ringAllGather(ep: Endpoint, payload: Uint8Array, unit?: UnitTimer, defer?: DeferTimer): Promise<Uint8Array[]> {
   const op = ep.nextOp();
   if (!unit || ep.size === 1) return gatherRing(ep, payload, op, timedMover(ep));
   return runSizedUnit(ep, op, payload.byteLength, 'ring all-gather', ringAllGatherSized, unit, async (sizes) => {
     const out = await gatherRing(ep, payload, op, untimedMover(ep));
     out.forEach((p, r) => checkDeclared('ring all-gather', r, p.byteLength, sizes[r]!));
     return out;
-  });
+  }, defer);
 }
 
 /** The ring's messages with a given mover (the unit-timed auto all-gather moves its bytes with it). */

@@ -2,7 +2,7 @@ import type { Endpoint } from '../endpoint.ts';
 import type { CollectiveOptions } from './all-reduce.ts';
 import { gatherRing, ringAllGather } from './allgather.ts';
 import { gatherDoubling, recursiveDoublingAllGather } from './allgather-recursive-doubling.ts';
-import { checkDeclared, runSizedUnit, untimedMover, type UnitTimer } from './run-sized-unit.ts';
+import { checkDeclared, runSizedUnit, untimedMover, type DeferTimer, type UnitTimer } from './run-sized-unit.ts';
 import { recursiveDoublingAllGatherSized, ringAllGatherSized } from './schedules/sized.ts';
 import type { Schedule } from './schedules/schedule.ts';
 
@@ -64,9 +64,11 @@ export function allGather(ep: Endpoint, payload: Uint8Array): Promise<Uint8Array
   const o = byEndpoint.get(ep);
   const kind = o?.collective;
   const unit = messageUnitTimer(ep);
-  if (kind === 'auto' && unit && o?.estimate && ep.size > 1) return autoAllGather(ep, payload, unit, o.estimate, choicesOf(o));
-  if (kind === 'recursive-doubling' || kind === 'halving-doubling') return recursiveDoublingAllGather(ep, payload, unit);
-  return ringAllGather(ep, payload, unit);
+  // Inside a background exchange the unit's timing is decided when first needed (deferAsUnit).
+  const defer = unit ? o?.deferAsUnit : undefined;
+  if (kind === 'auto' && unit && o?.estimate && ep.size > 1) return autoAllGather(ep, payload, unit, o.estimate, choicesOf(o), defer);
+  if (kind === 'recursive-doubling' || kind === 'halving-doubling') return recursiveDoublingAllGather(ep, payload, unit, defer);
+  return ringAllGather(ep, payload, unit, defer);
 }
 
 type GatherKind = 'ring' | 'recursive-doubling';
@@ -87,7 +89,7 @@ function choicesOf(o: CollectiveOptions): Map<string, GatherKind> {
  * to the ring), so all ranks choose alike. Choices are kept per list of sizes (a top-k payload
  * has the same size every step).
  */
-async function autoAllGather(ep: Endpoint, payload: Uint8Array, unit: UnitTimer, estimate: (s: Schedule) => number, choices: Map<string, GatherKind>): Promise<Uint8Array[]> {
+async function autoAllGather(ep: Endpoint, payload: Uint8Array, unit: UnitTimer, estimate: (s: Schedule) => number, choices: Map<string, GatherKind>, defer?: DeferTimer): Promise<Uint8Array[]> {
   const op = ep.nextOp();
   let kind: GatherKind = 'ring';
   const build = (sizes: readonly number[]): Schedule => {
@@ -105,5 +107,5 @@ async function autoAllGather(ep: Endpoint, payload: Uint8Array, unit: UnitTimer,
     const out = await (kind === 'ring' ? gatherRing : gatherDoubling)(ep, payload, op, untimedMover(ep));
     out.forEach((p, r) => checkDeclared(`${kind} all-gather`, r, p.byteLength, sizes[r]!));
     return out;
-  });
+  }, defer);
 }

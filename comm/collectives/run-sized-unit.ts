@@ -16,6 +16,8 @@ import { declaredRoundSized } from './schedules/sized.ts';
 
 /** The per-rank finish times of a schedule from every rank's entry time (CollectiveOptions.timeAsUnit). */
 export type UnitTimer = (schedule: Schedule, entries: readonly number[], op: number) => UnitTiming;
+/** Register a schedule with its entries now and decide its timing when first needed (CollectiveOptions.deferAsUnit). */
+export type DeferTimer = (schedule: Schedule, entries: readonly number[], op: number) => () => UnitTiming;
 
 /** What the flow simulation also tells of a sized (eager) schedule: [send, arrival] of each of a rank's transfers, in its sending order. */
 interface SizedTiming extends UnitTiming {
@@ -126,20 +128,33 @@ export function checkDeclared(what: string, from: number, got: number, declared:
 /**
  * A collective timed as a unit whose ranks each declare one payload size (the all-gathers):
  * stamps, the schedule built from every rank's size, its timing, then `move` (the collective's
- * own code with the untimed mover), then the finish time.
+ * own code with the untimed mover), then the finish time. Inside a background exchange
+ * (`ep.background`, Streaming DiLoCo's fragments) with `defer`, the timing is decided when the
+ * rank first needs it, as runScheduleAsUnit does (src/sim/unit-scheduler.ts).
  */
-export async function runSizedUnit<T>(ep: Endpoint, op: number, bytes: number, what: string, build: (sizes: readonly number[]) => Schedule, time: UnitTimer, move: (sizes: readonly number[]) => Promise<T>): Promise<T> {
+export async function runSizedUnit<T>(ep: Endpoint, op: number, bytes: number, what: string, build: (sizes: readonly number[]) => Schedule, time: UnitTimer, move: (sizes: readonly number[]) => Promise<T>, defer?: DeferTimer): Promise<T> {
   const own = sendStamp(ep, op, [bytes]);
   const { entries, values } = await receiveStamps(ep, own, what);
   const sizes = values.map((v, r) => {
     if (v.length !== 1 || v[0]! < 0) throw new Error(`${what}: entry stamp from ${r} declares ${v.length} sizes (${v.join(', ')}), expected one size >= 0`);
     return v[0]!;
   });
-  const timing = time(build(sizes), entries, op);
+  const schedule = build(sizes);
+  const later = defer && ep.background > 0 ? defer(schedule, entries, op) : null;
+  const timing = later ? null : time(schedule, entries, op);
   const records = recordsFrom(ep);
   const out = await move(sizes);
-  fillRecords(ep, records(), timing);
-  leaveAt(ep, timing);
+  const sent = records();
+  if (later) {
+    ep.deferClock(() => {
+      const t = later();
+      fillRecords(ep, sent, t);
+      return t.finish[ep.rank]!;
+    });
+  } else {
+    fillRecords(ep, sent, timing!);
+    leaveAt(ep, timing!);
+  }
   return out;
 }
 
