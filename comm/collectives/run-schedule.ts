@@ -1,6 +1,7 @@
 import type { Endpoint } from '../endpoint.ts';
 import { bytesToF32 } from './chunks.ts';
 import type { Schedule, Transfer } from './schedules/schedule.ts';
+import { ringRankPlan } from './schedules/ring.ts';
 import { logPhase } from './configured.ts';
 
 /** What a unit-timed collective learns from the flow simulation. */
@@ -19,7 +20,7 @@ export interface RankPlan {
 
 const plans = new WeakMap<Schedule, Map<number, RankPlan>>();
 
-/** The rank's sends and receives per round (cached per schedule). */
+/** The rank's sends and receives per round (cached per schedule; a compact ring's without reading its rounds). */
 export function planOf(schedule: Schedule, rank: number): RankPlan {
   let byRank = plans.get(schedule);
   if (!byRank) {
@@ -27,6 +28,10 @@ export function planOf(schedule: Schedule, rank: number): RankPlan {
     plans.set(schedule, byRank);
   }
   let plan = byRank.get(rank);
+  if (!plan && schedule.compact?.kind === 'ring') {
+    plan = ringRankPlan(schedule.compact, rank);
+    byRank.set(rank, plan);
+  }
   if (!plan) {
     plan = { sends: [], recvs: [] };
     for (const round of schedule.rounds) {

@@ -5,9 +5,10 @@ import type { Message } from '../../comm/message.ts';
 /**
  * The asynchronous master's event loop (async SGD, asynchronous Qsparse), on the
  * parameter-server endpoint (rank n). Workers push whenever their own schedule says so and block
- * for the reply. Pushes are applied in virtual-time order of sending (ties by rank) -- the
- * arrival order on the master's FIFO ingress link -- so the order of updates is a function of
- * virtual time only, whatever order the bytes arrive in on the wall clock.
+ * for the reply. Under `fifo` pushes are applied in virtual-time order of sending (ties by
+ * rank) -- the arrival order on a first-come-first-served ingress link -- and under max-min in
+ * the order they complete on the shared ingress (below); either way the order of updates is a
+ * function of virtual time only, whatever order the bytes arrive in on the wall clock.
  *
  * Conservative rule: the earliest pending push (send time t, rank r) may be applied once no
  * other worker can still send one earlier. Under max-min sharing the ingress is a port shared

@@ -1,7 +1,7 @@
 import type { CollectiveKind } from '../choices.ts';
 import { hierarchicalRounds, twoDimRingRounds } from './composite.ts';
 import { halvingDoublingRounds, recursiveDoublingRounds } from './power-of-two.ts';
-import { ringRounds } from './ring.ts';
+import { ringSchedule } from './ring.ts';
 import type { Cut, Schedule } from './schedule.ts';
 import { floorCut } from './schedule.ts';
 import { doubleTreeRounds, treeRounds } from './tree.ts';
@@ -14,10 +14,10 @@ export interface NetworkShape {
 
 /** The all-reduce schedule of `kind` for n ranks and a vector of `length` elements. */
 export function allReduceSchedule(kind: CollectiveKind, n: number, length: number, shape: NetworkShape = {}, cut: Cut = floorCut): Schedule {
+  // The ring carries its compact form; its transfers are built only if something reads them.
+  if (kind === 'ring') return ringSchedule(n, length, cut);
   const rounds = (() => {
     switch (kind) {
-      case 'ring':
-        return ringRounds(n, 0, length, cut);
       case 'tree':
         return treeRounds(n, 0, length);
       case 'double-tree':
@@ -44,5 +44,5 @@ export function applicableCollectives(shape: NetworkShape, n: number): Collectiv
   if (shape.dims?.length === 2 && shape.dims[0]! * shape.dims[1]! === n) out.push('2d-ring');
   return out;
 }
-export type { Schedule, Round, Transfer, Cut } from './schedule.ts';
+export type { Schedule, Round, Transfer, Cut, CompactRing, CompactSchedule } from './schedule.ts';
 export { exactCut, floorCut } from './schedule.ts';

@@ -1,4 +1,4 @@
-import type { Cut, Round, Transfer } from './schedule.ts';
+import type { CompactRing, Cut, Round, Schedule, Transfer } from './schedule.ts';
 import { pmod } from './schedule.ts';
 
 /**
@@ -10,21 +10,105 @@ export function ringRounds(m: number, lo: number, hi: number, cut: Cut, which: '
   const rounds: Round[] = [];
   if (m < 2) return rounds;
   // Chunk boundaries once; transfers written directly (a 1024-rank ring has 2 million).
-  const at = Array.from({ length: m + 1 }, (_, c) => cut(lo, hi, m, c));
-  const round = (s: number, shift: number, reduce: boolean): Round => {
-    const transfers: Transfer[] = new Array(m);
-    for (let r = 0; r < m; r++) {
-      const c = pmod(r + shift - s, m);
-      transfers[r] = { from: r, to: r + 1 === m ? 0 : r + 1, start: at[c]!, end: at[c + 1]!, reduce };
-    }
-    return { phase: reduce ? 'reduce-scatter' : 'all-gather', transfers };
-  };
-  if (which !== 'ag') for (let s = 0; s < m - 1; s++) rounds.push(round(s, 0, true));
-  if (which !== 'rs') for (let s = 0; s < m - 1; s++) rounds.push(round(s, 1, false));
+  const at = ringChunkBounds(m, lo, hi, cut);
+  if (which !== 'ag') for (let s = 0; s < m - 1; s++) rounds.push({ phase: 'reduce-scatter', transfers: ringRoundTransfers(at, m, s, 0, true) });
+  if (which !== 'rs') for (let s = 0; s < m - 1; s++) rounds.push({ phase: 'all-gather', transfers: ringRoundTransfers(at, m, s, 1, false) });
   return rounds;
 }
 
 /** After ringRounds(..., 'rs') local rank r owns chunk (r + 1) mod m of [lo, hi). */
 export function ringOwnedChunk(r: number, m: number): number {
   return pmod(r + 1, m);
+}
+
+/**
+ * The ring all-reduce of n ranks over [0, length) as a schedule that carries its compact form
+ * (schedule.ts `CompactRing`): its 2(n-1) rounds are there at once, but each round's n transfers
+ * are built the first time something reads them (a byte-moving run, the flow simulator, a plot).
+ * Timers and per-rank plans that know the compact form never do. The transfers are those of
+ * ringRounds(n, 0, length, cut), built by the same code.
+ */
+export function ringSchedule(n: number, length: number, cut: Cut): Schedule {
+  const compact: CompactRing = { kind: 'ring', n, length, cut };
+  const rounds: Round[] = [];
+  if (n >= 2) {
+    for (let k = 0; k < 2 * (n - 1); k++) rounds.push(new LazyRingRound(compact, k));
+  }
+  return { algorithm: 'ring', n, length, rounds, compact };
+}
+
+/** Whether round k of a compact ring is a reduce-scatter round (else all-gather). */
+export function ringRoundReduces(ring: CompactRing, k: number): boolean {
+  return k < ring.n - 1;
+}
+
+/** The chunk rank r sends in round k (0 <= k < 2(n-1)) of a compact ring. */
+export function ringChunkSent(ring: CompactRing, k: number, r: number): number {
+  const n = ring.n;
+  return k < n - 1 ? pmod(r - k, n) : pmod(r + 1 - (k - (n - 1)), n);
+}
+
+/** The chunk boundaries at(0..n) of a compact ring: chunk c is [at(c), at(c + 1)) (computed once per ring). */
+export function ringChunkBoundaries(ring: CompactRing): readonly number[] {
+  let at = boundaries.get(ring);
+  if (!at) {
+    at = ringChunkBounds(ring.n, 0, ring.length, ring.cut);
+    boundaries.set(ring, at);
+  }
+  return at;
+}
+const boundaries = new WeakMap<CompactRing, readonly number[]>();
+
+/**
+ * One rank's sends and receives per round of a compact ring (what run-schedule's planOf finds by
+ * filtering the materialised rounds, in O(n) instead of O(n^2) and without building them).
+ */
+export function ringRankPlan(ring: CompactRing, rank: number): { sends: Transfer[][]; recvs: Transfer[][] } {
+  const n = ring.n;
+  const at = ringChunkBoundaries(ring);
+  const left = rank === 0 ? n - 1 : rank - 1;
+  const sends: Transfer[][] = [];
+  const recvs: Transfer[][] = [];
+  for (let k = 0; n >= 2 && k < 2 * (n - 1); k++) {
+    const reduce = ringRoundReduces(ring, k);
+    sends.push([ringTransfer(at, n, rank, ringChunkSent(ring, k, rank), reduce)]);
+    recvs.push([ringTransfer(at, n, left, ringChunkSent(ring, k, left), reduce)]);
+  }
+  return { sends, recvs };
+}
+
+function ringChunkBounds(m: number, lo: number, hi: number, cut: Cut): number[] {
+  return Array.from({ length: m + 1 }, (_, c) => cut(lo, hi, m, c));
+}
+
+function ringTransfer(at: readonly number[], m: number, r: number, c: number, reduce: boolean): Transfer {
+  return { from: r, to: r + 1 === m ? 0 : r + 1, start: at[c]!, end: at[c + 1]!, reduce };
+}
+
+/** Round s of a reduce-scatter (shift 0) or all-gather (shift 1): rank r sends chunk (r + shift - s) mod m. */
+function ringRoundTransfers(at: readonly number[], m: number, s: number, shift: number, reduce: boolean): Transfer[] {
+  const transfers: Transfer[] = new Array(m);
+  for (let r = 0; r < m; r++) transfers[r] = ringTransfer(at, m, r, pmod(r + shift - s, m), reduce);
+  return transfers;
+}
+
+
+/** A round of a compact ring whose transfers are built on first read (then kept). */
+class LazyRingRound implements Round {
+  readonly phase: string;
+  private built: Transfer[] | null = null;
+  constructor(
+    private readonly ring: CompactRing,
+    private readonly k: number,
+  ) {
+    this.phase = ringRoundReduces(ring, k) ? 'reduce-scatter' : 'all-gather';
+  }
+  get transfers(): Transfer[] {
+    if (!this.built) {
+      const m = this.ring.n;
+      const rs = ringRoundReduces(this.ring, this.k);
+      this.built = ringRoundTransfers(ringChunkBoundaries(this.ring), m, rs ? this.k : this.k - (m - 1), rs ? 0 : 1, rs);
+    }
+    return this.built;
+  }
 }

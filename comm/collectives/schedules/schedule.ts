@@ -41,7 +41,26 @@ export interface Schedule {
    * sender's transfers leave one after another on the links they share (as its NIC queues them).
    */
   eager?: boolean;
+  /**
+   * The same schedule in a few numbers, when it has such a form: timers and per-rank plans read
+   * this instead of `rounds`, whose transfers are then built only when something asks for them
+   * (a 1024-rank ring has 2 million).
+   */
+  compact?: CompactSchedule;
 }
+
+/**
+ * A ring all-reduce over ranks 0..n-1 and elements [0, length) as ringRounds builds it: chunk c is
+ * [cut(0, length, n, c), cut(0, length, n, c + 1)); in reduce-scatter round s (0 <= s < n-1) rank r
+ * sends chunk (r - s) mod n to r + 1 (added), in all-gather round s chunk (r + 1 - s) mod n (copied).
+ */
+export interface CompactRing {
+  kind: 'ring';
+  n: number;
+  length: number;
+  cut: Cut;
+}
+export type CompactSchedule = CompactRing;
 
 /**
  * Where the i-th of `parts` pieces of [lo, hi) starts. `floor` gives whole elements (what the
