@@ -3,7 +3,7 @@ import type { CollectiveOptions } from '../comm/collectives/all-reduce.ts';
 import { ringAllGather } from '../comm/collectives/allgather.ts';
 import { recursiveDoublingAllGather } from '../comm/collectives/allgather-recursive-doubling.ts';
 import { allGather, configureCollectives } from '../comm/collectives/configured.ts';
-import { recursiveDoublingAllGatherSized, ringAllGatherSized } from '../comm/collectives/schedules/sized.ts';
+import { declaredRoundSized, recursiveDoublingAllGatherSized, ringAllGatherSized } from '../comm/collectives/schedules/sized.ts';
 import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { oneBitChunk, oneBitChunkedAllReduce } from '../comm/onebit-adam/compressed-allreduce.ts';
@@ -11,7 +11,8 @@ import { OneBitAdamServer } from '../comm/onebit-adam/onebit-adam.ts';
 import { NeighbourExchange } from '../optimizers/common/gossip-exchange.ts';
 import { unitTimer, unitTiming } from '../src/runtime/collective-setup.ts';
 import { awaitBackground, sendInBackground } from '../comm/background.ts';
-import { timeSchedule } from '../src/sim/collective-time.ts';
+import { replaySchedule, timeSchedule } from '../src/sim/collective-time.ts';
+import { timeEagerAlone } from '../src/sim/eager-alone-time.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { buildTopology, type Topology } from '../topologies/index.ts';
 import { gossipNeighbours } from '../topologies/neighbours.ts';
@@ -224,7 +225,7 @@ describe('message collectives timed as a unit', () => {
     }
   });
 
-  it('property: the eager flows of a ring all-gather equal the message replay bit for bit wherever no two senders share a link (n = 2..17, random sizes, entries, NIC speeds)', () => {
+  it('property: where no two senders share a link, the clock arithmetic, the eager flows and the message replay agree bit for bit (ring all-gathers n = 2..17 on switches and trees, gossip on a torus and a graph; random sizes, entries, NIC speeds)', () => {
     let seed = 12345;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
     for (let n = 2; n <= 17; n++) {
@@ -233,8 +234,34 @@ describe('message collectives timed as a unit', () => {
       const sizes = Array.from({ length: n }, () => Math.floor(rand() * 1e6));
       const entries = Array.from({ length: n }, () => rand() * 1e-3);
       const s = ringAllGatherSized(sizes);
-      expect([...timeSchedule(topo, s, entries, 'max-min').finish], `n=${n}`).toEqual([...timeSchedule(topo, s, entries, 'fifo').finish]);
+      const fast = timeEagerAlone(topo, s, (r) => entries[r]!, 4)!;
+      const simulated = replaySchedule(topo, s, entries, 'max-min');
+      const fifo = replaySchedule(topo, s, entries, 'fifo');
+      // The clock arithmetic, the flow simulation and the message replay: the same doubles.
+      expect([...fast.finish], `n=${n}`).toEqual([...simulated.finish]);
+      expect([...simulated.finish], `n=${n}`).toEqual([...fifo.finish]);
+      for (let r = 0; r < n; r++) expect(fast.sent!(r), `n=${n} rank ${r}`).toEqual(simulated.sent!(r));
+      // A tree's ring routes cross uplinks (one ring flow per uplink direction): the same there.
+      const tree = buildTopology('tree', n, { bandwidth: B, latency: 1e-5 }, { arity: 2, oversubscription: 2 });
+      const t = timeEagerAlone(tree, s, (r) => entries[r]!, 4);
+      expect([...t!.finish], `tree n=${n}`).toEqual([...replaySchedule(tree, s, entries, 'max-min').finish]);
     }
+    // Gossip rounds on a torus and an exponential graph (neighbours over direct links), a sender's
+    // messages of different sizes leaving one after another where they share a link.
+    for (const topo of [buildTopology('torus', 12, { bandwidth: B, latency: 3e-5 }, { dims: [3, 4] }), buildTopology('graph', 11, { bandwidth: B, latency: 2e-5 }, { generate: { kind: 'exponential' } })]) {
+      const adj = gossipNeighbours(topo)!;
+      const sends = adj.map((js) => js.flatMap((j) => [j, Math.floor(rand() * 1e5)]));
+      const entries = adj.map(() => rand() * 1e-4);
+      const s = declaredRoundSized('gossip', 'gossip', sends);
+      const fast = timeEagerAlone(topo, s, (r) => entries[r]!, 4)!;
+      expect([...fast.finish], topo.kind).toEqual([...replaySchedule(topo, s, entries, 'max-min').finish]);
+      expect([...fast.finish], topo.kind).toEqual([...replaySchedule(topo, s, entries, 'fifo').finish]);
+    }
+    // Routes that share a link (the graph's middle link) are left to the simulation.
+    const middle = buildTopology('graph', 6, { bandwidth: B, latency: 0 }, { edges: [[0, 4], [2, 4], [4, 5], [5, 1], [5, 3]].map(([a, b]) => ({ a: a!, b: b! })) });
+    expect(timeEagerAlone(middle, ringAllGatherSized([1, 2, 3, 4, 5, 6]), () => 0, 4)).toBeNull();
+    // So are different senders into one NIC (recursive doubling's partners change every round).
+    expect(timeEagerAlone(buildTopology('switch', 8, { bandwidth: B, latency: 0 }), recursiveDoublingAllGatherSized(new Array(8).fill(10)), () => 0, 4)).toBeNull();
   });
 
   it('auto all-gather picks the faster of ring and recursive doubling for the declared sizes (latency-bound: doubling; bandwidth-bound with a fold: ring); without units it keeps the ring', async () => {

@@ -6,6 +6,7 @@ import type { UnitLedger } from './unit-ledger.ts';
 import { NetworkModel } from './network-model.ts';
 import { timeNeighbourRing } from './neighbour-ring-time.ts';
 import { eagerScheduleToFlows, replayEagerMessages, sentTimes, transferBytes } from './eager-schedule.ts';
+import { timeEagerAlone } from './eager-alone-time.ts';
 
 export interface CollectiveTiming {
   /** Virtual time at which each rank leaves the collective. */
@@ -52,7 +53,8 @@ export function timeSchedule(
   }
   // A ring whose transfers never contend: the same clocks without replaying (neighbour-ring-time.ts),
   // unless faults or earlier collectives change the links' capacity meanwhile.
-  const fast = !faulty && reserved.length === 0 && !schedule.eager ? timeNeighbourRing(topology, schedule, entryOf, sharing, elementBytes) : null;
+  // Eager (sized) schedules whose links each have one sender likewise under max-min (eager-alone-time.ts).
+  const fast = faulty || reserved.length > 0 ? null : schedule.eager ? (sharing === 'max-min' ? timeEagerAlone(topology, schedule, entryOf, elementBytes) : null) : timeNeighbourRing(topology, schedule, entryOf, sharing, elementBytes);
   if (fast) {
     // Its flows are over by its makespan (a conservative end for the ledger).
     if (useLedger) recordInLedger(ledger, topology, schedule, entryOf, elementBytes, faults, reserved, fast.makespan);

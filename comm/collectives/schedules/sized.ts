@@ -16,8 +16,30 @@ function eager(algorithm: string, n: number, rounds: Round[]): Schedule {
   return { algorithm, n, length: 0, rounds, eager: true };
 }
 
+/**
+ * Every rank of a process builds the same schedule from the same declarations (a 256-rank ring
+ * all-gather has 65,280 transfers): the last few are kept per builder by their declarations, so
+ * a process builds each once. Schedules are immutable data.
+ */
+function kept(cache: Map<string, Schedule>, key: string, build: () => Schedule): Schedule {
+  let s = cache.get(key);
+  if (!s) {
+    s = build();
+    if (cache.size >= 8) cache.delete(cache.keys().next().value!);
+    cache.set(key, s);
+  }
+  return s;
+}
+const ringKept = new Map<string, Schedule>();
+const doublingKept = new Map<string, Schedule>();
+const declaredKept = new Map<string, Schedule>();
+
 /** ringAllGather (allgather.ts): in round s, rank r forwards rank (r - s)'s payload to r + 1. */
 export function ringAllGatherSized(bytes: readonly number[]): Schedule {
+  return kept(ringKept, bytes.join(','), () => ringOf(bytes));
+}
+
+function ringOf(bytes: readonly number[]): Schedule {
   const n = bytes.length;
   const rounds: Round[] = [];
   for (let s = 0; s < n - 1; s++) {
@@ -38,6 +60,10 @@ function bundleBytes(payloads: number): number {
  * new ranks); round lg p + 1, the odd members send everything back.
  */
 export function recursiveDoublingAllGatherSized(bytes: readonly number[]): Schedule {
+  return kept(doublingKept, bytes.join(','), () => doublingOf(bytes));
+}
+
+function doublingOf(bytes: readonly number[]): Schedule {
   const n = bytes.length;
   const p = pow2Floor(n);
   const extra = n - p;
@@ -67,6 +93,10 @@ export function recursiveDoublingAllGatherSized(bytes: readonly number[]): Sched
  * ranks in range and not the sender, sizes whole and not negative.
  */
 export function declaredRoundSized(algorithm: string, phase: string, sends: readonly (readonly number[])[]): Schedule {
+  return kept(declaredKept, `${algorithm}|${phase}|${sends.map((l) => l.join(',')).join(';')}`, () => declaredOf(algorithm, phase, sends));
+}
+
+function declaredOf(algorithm: string, phase: string, sends: readonly (readonly number[])[]): Schedule {
   const n = sends.length;
   const transfers: Transfer[] = [];
   sends.forEach((list, r) => {
