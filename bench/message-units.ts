@@ -1,8 +1,8 @@
 // What timing message collectives as units costs (max-min on cut-through topologies): CPU
 // seconds per gossip round (D-PSGD's neighbour exchange on a square torus) and per ring
 // all-gather of variable payloads (a switch), message by message (the link model) against timed
-// as a unit (entry stamps between all ranks + one flow simulation per process), every rank in
-// this process, measured in the same run. `node --import tsx bench/message-units.ts [16,64,256]`
+// as a unit (entry stamps on the process's board + one timing per process), every rank in this
+// process, measured in the same run. `node --import tsx bench/message-units.ts [16,64,256]`
 import { allGather, configureCollectives } from '../comm/collectives/configured.ts';
 import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
@@ -21,11 +21,12 @@ function endpoints(topo: Topology, unit: boolean): Endpoint[] {
   const n = topo.workers;
   const router = new InprocRouter();
   const model = new NetworkModel(topo, null, 'max-min');
-  const timing = unit ? unitTiming(topo, null, n) : {};
+  // One options object for all ranks, as one worker host has (its ranks share entry stamps on a board).
+  const options = { collective: 'ring' as const, shape: {}, ...(unit ? { ...unitTiming(topo, null, n), messagesAsUnit: true } : {}) };
   return Array.from({ length: n }, (_, r) => {
     const ep = new Endpoint(r, n, router, model);
     router.attach(ep);
-    configureCollectives(ep, { collective: 'ring', shape: {}, ...timing, ...(unit ? { messagesAsUnit: true } : {}) });
+    configureCollectives(ep, options);
     return ep;
   });
 }

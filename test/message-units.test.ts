@@ -24,19 +24,23 @@ import { gossipNeighbours } from '../topologies/neighbours.ts';
  */
 const B = 1e9;
 
-/** Endpoints of n ranks, packed `blocks` to a network model, optionally timing message collectives as units. */
+/**
+ * Endpoints of n ranks, packed `blocks` to a "process" (a network model, a unit timer and one
+ * collective options object, as a worker host has: its ranks share entry stamps on a board),
+ * optionally timing message collectives as units.
+ */
 function endpoints(topo: Topology, unit: boolean, blocks = 1, collective: 'ring' | 'auto' | 'recursive-doubling' = 'ring'): Endpoint[] {
   const n = topo.workers;
   const router = new InprocRouter();
   const models = Array.from({ length: blocks }, () => new NetworkModel(topo, null, 'max-min'));
   // One timer per "process" (block), as the worker hosts have.
   const timers = Array.from({ length: blocks }, () => unitTimer(topo, null));
+  const options = timers.map((t): CollectiveOptions => ({ collective, shape: {}, estimate: (s) => timeSchedule(topo, s, 0, 'max-min').makespan, ...(unit ? { timeAsUnit: t, messagesAsUnit: true } : {}) }));
   return Array.from({ length: n }, (_, r) => {
     const p = Math.floor((r * blocks) / n);
     const ep = new Endpoint(r, n, router, models[p]!);
     router.attach(ep);
-    const o: CollectiveOptions = { collective, shape: {}, estimate: (s) => timeSchedule(topo, s, 0, 'max-min').makespan, ...(unit ? { timeAsUnit: timers[p]!, messagesAsUnit: true } : {}) };
-    configureCollectives(ep, o);
+    configureCollectives(ep, options[p]!);
     return ep;
   });
 }
@@ -216,7 +220,8 @@ describe('message collectives timed as a unit', () => {
       [stamp(0, [0.5]), new Uint8Array(5), /entry stamp from 1 declares 0.5, expected whole numbers/],
     ];
     for (const [bad, payload, message] of cases) {
-      const [ep0, ep1] = endpoints(topo, true);
+      // Two "processes": stamps travel as messages.
+      const [ep0, ep1] = endpoints(topo, true, 2);
       const op = ep1!.nextOp();
       // Rank 1 misbehaves: its own stamp, then the payload of the ring's only round.
       ep1!.sendMeta(0, op, 0x7ffffff1, bad);

@@ -4,6 +4,7 @@ import { gatherRing, ringAllGather } from './allgather.ts';
 import { gatherDoubling, recursiveDoublingAllGather } from './allgather-recursive-doubling.ts';
 import { checkDeclared, runSizedUnit, untimedMover, type DeferTimer, type UnitTimer } from './run-sized-unit.ts';
 import { recursiveDoublingAllGatherSized, ringAllGatherSized } from './schedules/sized.ts';
+import { joinStampBoard } from './stamp-board.ts';
 import type { Schedule } from './schedules/schedule.ts';
 
 /**
@@ -15,6 +16,9 @@ const byEndpoint = new WeakMap<Endpoint, CollectiveOptions>();
 
 export function configureCollectives(ep: Endpoint, o: CollectiveOptions): void {
   byEndpoint.set(ep, o);
+  // The endpoints configured with one options object are one process's: their units' entry
+  // stamps go through a shared board instead of messages (stamp-board.ts).
+  joinStampBoard(ep, o);
   phaseLogs.set(ep, []);
 }
 

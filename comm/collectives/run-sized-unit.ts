@@ -3,6 +3,7 @@ import type { Message } from '../message.ts';
 import type { UnitTiming } from './run-schedule.ts';
 import type { Schedule } from './schedules/schedule.ts';
 import { declaredRoundSized } from './schedules/sized.ts';
+import { stampBoardOf } from './stamp-board.ts';
 
 /**
  * Message-timed collectives timed as a unit (variable-size all-gathers, gossip rounds, 1-bit
@@ -76,14 +77,19 @@ export interface Entry {
   records?: [number, number, number, number][];
 }
 
-/** Tell every other rank this rank's entry time and declared values (f64 time, u32 count, f64 values). */
+/**
+ * Tell every other rank this rank's entry time and declared values (f64 time, u32 count, f64
+ * values): ranks of this process through its stamp board (stamp-board.ts), the others by message.
+ */
 export function sendStamp(ep: Endpoint, op: number, values: readonly number[]): Entry {
+  const board = stampBoardOf(ep);
+  board?.post(op, ep.rank, { entry: ep.now, values });
   const stamp = new Uint8Array(12 + 8 * values.length);
   const dv = new DataView(stamp.buffer);
   dv.setFloat64(0, ep.now, true);
   dv.setUint32(8, values.length, true);
   values.forEach((v, i) => dv.setFloat64(12 + 8 * i, v, true));
-  for (let r = 0; r < ep.size; r++) if (r !== ep.rank) ep.sendMeta(r, op, STAMP_STEP, stamp);
+  for (let r = 0; r < ep.size; r++) if (r !== ep.rank && !board?.isLocal(r)) ep.sendMeta(r, op, STAMP_STEP, stamp);
   return { op, entry: ep.now, values };
 }
 
@@ -94,8 +100,15 @@ export async function receiveStamps(ep: Endpoint, own: Entry, what: string): Pro
   const values = new Array<number[]>(n);
   entries[ep.rank] = own.entry;
   values[ep.rank] = [...own.values];
+  const board = stampBoardOf(ep);
   for (let r = 0; r < n; r++) {
     if (r === ep.rank) continue;
+    if (board?.isLocal(r)) {
+      const s = await board.get(ep, own.op, r);
+      entries[r] = s.entry;
+      values[r] = [...s.values];
+      continue;
+    }
     const p = (await ep.recvRaw(r, own.op, STAMP_STEP)).payload;
     if (p.byteLength < 12) throw new Error(`${what}: entry stamp from ${r} has ${p.byteLength} bytes, expected at least 12`);
     const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
