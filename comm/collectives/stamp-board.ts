@@ -21,11 +21,17 @@ interface Waiter {
  */
 export class StampBoard {
   private readonly local = new Set<number>();
+  /** Set at the first stamp: the members are fixed from then on. */
+  private used = false;
   private readonly posted = new Map<number, Map<number, { stamp: Stamp; reads: number }>>();
   private readonly waiters = new Map<string, Waiter[]>();
 
   /** A rank of this process (its endpoint's failure rejects what it waits for here). */
   join(ep: Endpoint): void {
+    if (this.local.has(ep.rank)) return;
+    // A rank that joined after stamps were posted would wait for stamps its peers sent by message
+    // (or the reverse): configure every rank of the process before any enters a unit.
+    if (this.used) throw new Error(`stamp board: rank ${ep.rank} joined after its process's ranks entered a collective; configure every rank first`);
     this.local.add(ep.rank);
     ep.onFailure((err) => {
       for (const [key, list] of this.waiters) {
@@ -42,6 +48,7 @@ export class StampBoard {
   }
 
   post(op: number, rank: number, stamp: Stamp): void {
+    this.used = true;
     let byRank = this.posted.get(op);
     if (!byRank) {
       byRank = new Map();
