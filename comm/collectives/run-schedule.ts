@@ -106,7 +106,7 @@ export async function runScheduleAsUnit(
    * now and return how to decide its timing later (when the rank first needs it). The rank's
    * clock then waits for it through `Endpoint.deferClock`, read by `sendInBackground`.
    */
-  defer?: (entries: readonly number[], schedule: Schedule) => () => UnitTiming,
+  defer?: (entries: readonly number[], schedule: Schedule) => (point: number) => UnitTiming,
 ): Promise<void> {
   const n = ep.size;
   const me = ep.rank;
@@ -149,6 +149,8 @@ export async function runScheduleAsUnit(
       else data.set(incoming, t.start);
     }
   }
-  if (later) ep.deferClock(() => finishOf(later()));
+  // The decision is made where the program first needs it; every rank must need it at the same
+  // point (its count of collectives started), which the scheduler checks.
+  if (later) ep.deferClock(() => finishOf(later(ep.opsStarted())));
   else if (finish > ep.now) ep.now = finish;
 }
