@@ -1,7 +1,7 @@
 import type { Endpoint } from '../endpoint.ts';
 import { bytesToF32 } from './chunks.ts';
 import type { Schedule, Transfer } from './schedules/schedule.ts';
-import { ringRankPlan } from './schedules/ring.ts';
+import { compactRingOf, ringRankPlan } from './schedules/ring.ts';
 import { logPhase } from './configured.ts';
 
 /** What a unit-timed collective learns from the flow simulation. */
@@ -28,8 +28,9 @@ export function planOf(schedule: Schedule, rank: number): RankPlan {
     plans.set(schedule, byRank);
   }
   let plan = byRank.get(rank);
-  if (!plan && schedule.compact?.kind === 'ring') {
-    plan = ringRankPlan(schedule.compact, rank);
+  const ring = plan ? null : compactRingOf(schedule);
+  if (ring) {
+    plan = ringRankPlan(ring, rank);
     byRank.set(rank, plan);
   }
   if (!plan) {
