@@ -33,7 +33,7 @@ export interface CollectiveOptions {
    * timing when first needed (so it shares the links max-min with every collective entered
    * before then). Without it, background collectives are timed when entered, like the others.
    */
-  deferAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => () => UnitTiming;
+  deferAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => (point: number) => UnitTiming;
   /**
    * `auto` with unit timing on a network that changes over time (link faults, partitions,
    * traces): the collective to run for n ranks and `length` elements given every rank's entry
