@@ -17,8 +17,12 @@ import { stampBoardOf } from './stamp-board.ts';
 
 /** The per-rank finish times of a schedule from every rank's entry time (CollectiveOptions.timeAsUnit). */
 export type UnitTimer = (schedule: Schedule, entries: readonly number[], op: number) => UnitTiming;
-/** Register a schedule with its entries now and decide its timing when first needed (CollectiveOptions.deferAsUnit). */
-export type DeferTimer = (schedule: Schedule, entries: readonly number[], op: number) => () => UnitTiming;
+/**
+ * Register a schedule with its entries now and decide its timing when first needed, at the
+ * rank's program point (collectives started), which must be the same on every rank
+ * (CollectiveOptions.deferAsUnit).
+ */
+export type DeferTimer = (schedule: Schedule, entries: readonly number[], op: number) => (point: number) => UnitTiming;
 
 /** What the flow simulation also tells of a sized (eager) schedule: [send, arrival] of each of a rank's transfers, in its sending order. */
 interface SizedTiming extends UnitTiming {
@@ -160,7 +164,7 @@ export async function runSizedUnit<T>(ep: Endpoint, op: number, bytes: number, w
   const sent = records();
   if (later) {
     ep.deferClock(() => {
-      const t = later();
+      const t = later(ep.opsStarted());
       fillRecords(ep, sent, t);
       return t.finish[ep.rank]!;
     });
