@@ -1,6 +1,7 @@
 import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Topology } from '../../topologies/index.ts';
-import { scheduleToFlows, timeSchedule, type CollectiveTiming } from './collective-time.ts';
+import { flowsOf, timeSchedule, type CollectiveTiming } from './collective-time.ts';
+import { sentTimes } from './eager-schedule.ts';
 import type { FaultSchedule } from './faults.ts';
 import { simulateFlows, type FlowRequest, type Reservation } from './flow-sim.ts';
 import { UnitLedger } from './unit-ledger.ts';
@@ -112,20 +113,22 @@ export function decideJointly(topology: Topology, units: readonly Entered[], x: 
   let reserved: Reservation[] = ledger.reservedFrom(first);
   if (!reserved.some((r) => r.rate > 0)) reserved = [];
   const all: FlowRequest[] = [];
-  let parts: ReturnType<typeof scheduleToFlows> | null = null;
+  let parts: ReturnType<typeof flowsOf> | null = null;
   let xFrom = 0;
   let xTo = 0;
   units.forEach((u, i) => {
-    const part = scheduleToFlows(u.schedule, (r) => u.entries[r]!);
+    // Eager (sized) schedules keep their message semantics (flowsOf).
+    const part = flowsOf(topology, u.schedule, (r) => u.entries[r]!, 4);
     const off = all.length;
     if (i === x) {
       parts = part;
       xFrom = off;
       xTo = off + part.flows.length;
     }
-    for (const f of part.flows) all.push(off === 0 ? f : { ...f, deps: f.deps.map((d) => d + off) });
+    for (const f of part.flows) all.push(off === 0 ? f : { ...f, deps: f.deps.map((d) => d + off), ...(f.afterEnd ? { afterEnd: f.afterEnd.map((d) => d + off) } : {}) });
   });
-  const { clock, transfers, joins } = parts!;
+  const xParts: ReturnType<typeof flowsOf> = parts!;
+  const { clock, transfers, joins } = xParts;
   const events: { t: number; f: number; r: number }[] = [];
   const times = simulateFlows(topology, all, 'max-min', (t, f, r) => (f >= xFrom && f < xTo ? events.push({ t, f: f - xFrom, r }) : 0), faults, reserved.length > 0 ? reserved : null);
   const n = units[x]!.schedule.n;
@@ -145,5 +148,6 @@ export function decideJointly(topology: Topology, units: readonly Entered[], x: 
   }
   const arrival = times.arrival;
   const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, arrival[xFrom + f]!]);
-  return { finish, makespan, transfers, roundEnds };
+  const sent = 'sends' in xParts ? { sent: sentTimes(all, xParts.sends.map((l) => l.map((f) => f + xFrom)), arrival) } : {};
+  return { finish, makespan, transfers, roundEnds, ...sent };
 }
