@@ -84,7 +84,11 @@ const ring = {
   materialised: ringMaterialised,
   cpuRatioCompactToMaterialised: { first: ratio(ringCompact, ringMaterialised, 'first'), again: ratio(ringCompact, ringMaterialised, 'again') },
   replayFifoCpuSeconds: ringReplayFifo,
-  firstUnderTarget: SHARINGS.every((s) => ringCompact[s]!.first.seconds < 0.05),
+  // Judged on the very first build-and-time of the process (what a run pays: its ring is built
+  // once and cached), not on the warm median; under max-min the shared code was already warmed
+  // by the fifo repetitions, so its coldFirst is only cold for max-min's own code.
+  firstUnderTarget: SHARINGS.every((s) => ringCompact[s]!.coldFirst.seconds < 0.05),
+  warmFirstUnderTarget: SHARINGS.every((s) => ringCompact[s]!.first.seconds < 0.05),
   targetSeconds: 0.05,
 };
 process.stderr.write(`ring: ${JSON.stringify(ring)}\n`);

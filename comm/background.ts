@@ -11,6 +11,8 @@ import type { Endpoint } from './endpoint.ts';
  * so that it shares the links max-min with every collective entered before its result is needed
  * (src/sim/unit-scheduler.ts). Read `arrives` when the result is needed (`awaitBackground`), not
  * at the send: reading it at the send decides it then, against only the collectives entered so far.
+ * Every rank must first read it at the same point of the program (src/sim/unit-scheduler.ts
+ * refuses otherwise: the finish would depend on which ranks share a process).
  */
 export interface BackgroundTransfer {
   readonly sent: number;

@@ -107,6 +107,11 @@ export class Endpoint {
     return namespacedOp(namespace, n);
   }
 
+  /** How many collectives this endpoint has started in a namespace: its position in the program that every rank runs alike. */
+  opsStarted(namespace = 'collective'): number {
+    return this.opCounters.get(namespace) ?? 0;
+  }
+
   /** Set a namespace's call count (a replacement worker resumes a sequence of rounds). */
   setOpCount(namespace: string, n: number): void {
     this.opCounters.set(namespace, n);

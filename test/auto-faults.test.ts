@@ -143,9 +143,15 @@ describe('auto chooses with faults and traces (unit-timed collectives)', () => {
       { simTimeSec: 0.6, bytes: 8000, algorithm: 'recursive-doubling' },
     ]);
     expect(r.changesOmitted).toBe(0);
+    // Switches exclude each size's first choice: 8000 B went rd -> tree -> rd.
+    expect(r.switches).toBe(2);
     // A long run keeps a bounded record: 1000 changes listed, the rest counted.
     const flips = autoRanReport(Array.from({ length: 1003 }, (_, i) => [i, 8, i % 2 === 0 ? 'ring' : 'tree'] as const));
     expect([flips.changes.length, flips.changesOmitted, flips.changes[999]!.simTimeSec]).toEqual([1000, 3, 999]);
+    expect(flips.switches).toBe(1002);
+    // A size first seen after the cap is omitted from the list but is not a switch.
+    const late = autoRanReport([...Array.from({ length: 1001 }, (_, i) => [i, 8, i % 2 === 0 ? 'ring' : 'tree'] as const), [2000, 16, 'ring'] as const]);
+    expect([late.changesOmitted, late.switches]).toEqual([2, 1000]);
     expect(flips.counts).toEqual([
       { bytes: 8, algorithm: 'ring', calls: 502 },
       { bytes: 8, algorithm: 'tree', calls: 501 },

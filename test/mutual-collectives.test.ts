@@ -165,6 +165,31 @@ describe('background collectives through comm/background.ts', () => {
     }
   });
 
+  it('refuses a background arrival read at different program points on different ranks (it would make the finish depend on the packing)', async () => {
+    const n = 4;
+    const topo = buildTopology('switch', n, { bandwidth: B, latency: 0 });
+    const len = 250000;
+    const alone = timeSchedule(topo, allReduceSchedule('ring', n, len, {}, exactCut), 0).makespan;
+    const { eps, opt } = cluster(topo, n, 1, true);
+    const outcomes = await Promise.allSettled(
+      eps.map(async (ep, r) => {
+        const tx = await sendInBackground(ep, () => allReduce(ep, new Float32Array(len).fill(1), opt(r)));
+        // Rank 0 alone reads X's arrival before Y is entered (say, to log it): decided against X alone.
+        const early = r === 0 ? tx.arrives : null;
+        ep.now = alone / 2;
+        const ty = await sendInBackground(ep, () => allReduce(ep, new Float32Array(len).fill(1), opt(r)));
+        awaitBackground(ep, tx);
+        awaitBackground(ep, ty);
+        return early;
+      }),
+    );
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: alone });
+    for (const o of outcomes.slice(1)) {
+      expect(o.status).toBe('rejected');
+      expect(String((o as PromiseRejectedResult).reason)).toMatch(/first needed at different points of the program on different ranks \(after collective 1 on one, 2 on another\)/);
+    }
+  });
+
   it('the decisions follow program order whichever rank gets there first (wall-clock jitter, any packing): the pure scheduler replayed in program order', async () => {
     const n = 4;
     const topo = buildTopology('switch', n, { bandwidth: B, latency: 1e-4 }, { nodes: { 2: { bandwidth: B / 4 } } });

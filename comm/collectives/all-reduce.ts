@@ -22,11 +22,18 @@ export interface CollectiveOptions {
    */
   timeAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => UnitTiming;
   /**
+   * Also time the collectives that send message by message (variable-size all-gathers, gossip
+   * rounds, 1-bit Adam's all-to-all) as units through `timeAsUnit` (run-sized-unit.ts): set on
+   * cut-through topologies, where senders' routes can share links; on the ring and the star
+   * (store and forward) their messages keep the link model.
+   */
+  messagesAsUnit?: boolean;
+  /**
    * With `timeAsUnit`: register a collective entered inside a background exchange and decide its
    * timing when first needed (so it shares the links max-min with every collective entered
    * before then). Without it, background collectives are timed when entered, like the others.
    */
-  deferAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => () => UnitTiming;
+  deferAsUnit?: (schedule: Schedule, entries: readonly number[], op: number) => (point: number) => UnitTiming;
   /**
    * `auto` with unit timing on a network that changes over time (link faults, partitions,
    * traces): the collective to run for n ranks and `length` elements given every rank's entry

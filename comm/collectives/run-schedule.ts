@@ -1,7 +1,7 @@
 import type { Endpoint } from '../endpoint.ts';
 import { bytesToF32 } from './chunks.ts';
 import type { Schedule, Transfer } from './schedules/schedule.ts';
-import { ringRankPlan } from './schedules/ring.ts';
+import { compactRingOf, ringRankPlan } from './schedules/ring.ts';
 import { logPhase } from './configured.ts';
 
 /** What a unit-timed collective learns from the flow simulation. */
@@ -28,8 +28,9 @@ export function planOf(schedule: Schedule, rank: number): RankPlan {
     plans.set(schedule, byRank);
   }
   let plan = byRank.get(rank);
-  if (!plan && schedule.compact?.kind === 'ring') {
-    plan = ringRankPlan(schedule.compact, rank);
+  const ring = plan ? null : compactRingOf(schedule);
+  if (ring) {
+    plan = ringRankPlan(ring, rank);
     byRank.set(rank, plan);
   }
   if (!plan) {
@@ -106,7 +107,7 @@ export async function runScheduleAsUnit(
    * now and return how to decide its timing later (when the rank first needs it). The rank's
    * clock then waits for it through `Endpoint.deferClock`, read by `sendInBackground`.
    */
-  defer?: (entries: readonly number[], schedule: Schedule) => () => UnitTiming,
+  defer?: (entries: readonly number[], schedule: Schedule) => (point: number) => UnitTiming,
 ): Promise<void> {
   const n = ep.size;
   const me = ep.rank;
@@ -149,6 +150,8 @@ export async function runScheduleAsUnit(
       else data.set(incoming, t.start);
     }
   }
-  if (later) ep.deferClock(() => finishOf(later()));
+  // The decision is made where the program first needs it; every rank must need it at the same
+  // point (its count of collectives started), which the scheduler checks.
+  if (later) ep.deferClock(() => finishOf(later(ep.opsStarted())));
   else if (finish > ep.now) ep.now = finish;
 }

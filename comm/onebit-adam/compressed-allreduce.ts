@@ -1,5 +1,6 @@
 import { chunkStart } from '../collectives/chunks.ts';
-import { allGather } from '../collectives/configured.ts';
+import { allGather, messageUnitTimer } from '../collectives/configured.ts';
+import { receiveDeclared, sendDeclared } from '../collectives/run-sized-unit.ts';
 import { receivePushes, allWorkers } from '../collectives/server-ingress.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { decodeOneBit, decodeOneBitAdd, encodeOneBit } from './one-bit.ts';
@@ -43,16 +44,22 @@ export async function oneBitChunkedAllReduce(ep: Endpoint, sent: Float32Array, s
     const { start, end } = oneBitChunk(j, d, n);
     return sent.subarray(start, end);
   };
-  for (let k = 1; k < n; k++) {
-    const j = (r + k) % n;
-    ep.send(j, op, 0, encodeOneBit(chunkOf(j), scale));
-  }
+  const sends = Array.from({ length: n - 1 }, (_, k) => {
+    const j = (r + k + 1) % n;
+    return { to: j, payload: encodeOneBit(chunkOf(j), scale) };
+  });
+  // Timed as a unit where message collectives are (max-min, cut-through topologies): the
+  // all-to-all's flows into and out of each NIC share it.
+  const unit = messageUnitTimer(ep);
+  let received: Uint8Array[] | null = null;
+  if (unit && n > 1) received = await receiveDeclared(ep, sendDeclared(ep, op, sends), Array.from({ length: n - 1 }, (_, k) => (k < r ? k : k + 1)), unit, '1-bit all-to-all');
+  else for (const m of sends) ep.send(m.to, op, 0, m.payload);
   const own = chunkOf(r);
   if (server.d !== own.length) throw new Error(`1-bit all-reduce: rank ${r} serves ${own.length} values, its server state has ${server.d}`);
   const avg = new Float32Array(own.length);
   // Rank order on every rank's chunk, the own payload decoded like the others.
   for (let j = 0; j < n; j++) {
-    const p = j === r ? encodeOneBit(own, scale) : (await ep.recv(j, op, 0)).payload;
+    const p = j === r ? encodeOneBit(own, scale) : received ? received[j < r ? j : j - 1]! : (await ep.recv(j, op, 0)).payload;
     decodeOneBitAdd(p, avg, 1 / n);
   }
   const s = server.compress(avg);

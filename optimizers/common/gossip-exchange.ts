@@ -1,9 +1,16 @@
 /**
  * A worker's exchange with its gossip neighbours: the same payload to each neighbour over its own
- * route (timed by the network model as any message: a + 8m/B per link, a sender's messages queue
- * on links they share, e.g. a hierarchical worker's uplink), then one payload from each. The
- * clock ends at the last arrival. Bits are the payload bytes really sent, once per neighbour.
+ * route, then one payload from each; the clock ends at the last arrival. Bits are the payload
+ * bytes really sent, once per neighbour.
+ *
+ * Timing: message by message (a + 8m/B per link, a sender's messages queue on links they share,
+ * e.g. a hierarchical worker's uplink), or, under max-min on a cut-through topology (torus,
+ * graph, hierarchical, switch, tree), the round of every worker timed as a unit: each sends an
+ * entry stamp declaring its messages (metadata), all time the same flows, and senders whose
+ * routes share a link share it max-min fairly (comm/collectives/run-sized-unit.ts).
  */
+import { messageUnitTimer } from '../../comm/collectives/configured.ts';
+import { receiveDeclared, sendDeclared, type Entry } from '../../comm/collectives/run-sized-unit.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
 
 export const GOSSIP_NAMESPACE = 'gossip';
@@ -11,6 +18,8 @@ export const GOSSIP_NAMESPACE = 'gossip';
 export class NeighbourExchange {
   /** Received payloads, in the order of `neighbours` (reused per call). */
   private readonly received: Uint8Array[];
+  /** Unit-timed rounds sent and not yet received: their entry stamps. */
+  private readonly entered = new Map<number, Entry>();
 
   constructor(
     private readonly ep: Endpoint,
@@ -28,13 +37,26 @@ export class NeighbourExchange {
   /** The sending half: at the current virtual time; returns the exchange's op for `receive`. */
   send(payload: Uint8Array): number {
     const op = this.ep.nextOp(GOSSIP_NAMESPACE);
+    if (messageUnitTimer(this.ep) && this.ep.size > 1) {
+      this.entered.set(op, sendDeclared(this.ep, op, this.neighbours.map((to) => ({ to, payload }))));
+      return op;
+    }
     for (const j of this.neighbours) this.ep.send(j, op, 0, payload);
     return op;
   }
 
   /** The receiving half: the clock advances to the last arrival (if later than now). */
   async receive(op: number): Promise<readonly Uint8Array[]> {
+    const own = this.entered.get(op);
+    if (own) return this.receiveUnit(own);
     for (let c = 0; c < this.neighbours.length; c++) this.received[c] = (await this.ep.recv(this.neighbours[c]!, op, 0)).payload;
+    return this.received;
+  }
+
+  private async receiveUnit(own: Entry): Promise<readonly Uint8Array[]> {
+    this.entered.delete(own.op);
+    const got = await receiveDeclared(this.ep, own, this.neighbours, messageUnitTimer(this.ep)!, 'gossip');
+    got.forEach((p, c) => (this.received[c] = p));
     return this.received;
   }
 }

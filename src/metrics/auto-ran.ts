@@ -6,6 +6,8 @@ export interface AutoRanReport {
   changes: { simTimeSec: number; bytes: number; algorithm: string }[];
   /** Changes beyond the first MAX_AUTO_CHANGES, counted but not listed. */
   changesOmitted: number;
+  /** How many times a size's collective differed from the previous one of that size (its first is not a switch), listed or not. */
+  switches: number;
 }
 
 export const MAX_AUTO_CHANGES = 1000;
@@ -19,13 +21,16 @@ export class AutoRanLog {
   private readonly last = new Map<number, string>();
   private readonly changes: AutoRanReport['changes'] = [];
   private omitted = 0;
+  private switches = 0;
 
   add(time: number, bytes: number, algorithm: string): void {
     const key = `${bytes}:${algorithm}`;
     const c = this.counts.get(key);
     if (c) c.calls++;
     else this.counts.set(key, { bytes, algorithm, calls: 1 });
-    if (this.last.get(bytes) === algorithm) return;
+    const previous = this.last.get(bytes);
+    if (previous === algorithm) return;
+    if (previous !== undefined) this.switches++;
     this.last.set(bytes, algorithm);
     if (this.changes.length < MAX_AUTO_CHANGES) this.changes.push({ simTimeSec: time, bytes, algorithm });
     else this.omitted++;
@@ -33,7 +38,7 @@ export class AutoRanLog {
 
   report(): AutoRanReport {
     const counts = [...this.counts.values()].map((c) => ({ ...c })).sort((x, y) => x.bytes - y.bytes || (x.algorithm < y.algorithm ? -1 : x.algorithm > y.algorithm ? 1 : 0));
-    return { counts, changes: this.changes.map((c) => ({ ...c })), changesOmitted: this.omitted };
+    return { counts, changes: this.changes.map((c) => ({ ...c })), changesOmitted: this.omitted, switches: this.switches };
   }
 }
 

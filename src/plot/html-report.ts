@@ -146,7 +146,7 @@ function autoRanRow(summary: Record<string, unknown>): string {
   const ran = (summary['collective'] as { ran?: AutoRanReport } | undefined)?.ran;
   if (!ran || ran.counts.length === 0) return '';
   const text = ran.counts.map((c) => `${c.algorithm} x ${c.calls} (${c.bytes} B)`).join(', ');
-  const changes = ran.changes.length - new Set(ran.changes.map((c) => c.bytes)).size + ran.changesOmitted;
+  const changes = ran.switches;
   return `<tr><td>all-reduces auto ran</td><td>${esc(text)}${changes > 0 ? esc(`; ${changes} change${changes === 1 ? '' : 's'} of choice`) : ''}</td></tr>`;
 }
 

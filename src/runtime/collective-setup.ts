@@ -24,6 +24,8 @@ export function collectiveOptionsOf(lc: LoadedConfig, topology: Topology = topol
     // On a ring topology every collective's messages are timed one by one: the ring all-reduce's
     // neighbour transfers never share a link there, and ring experiments keep their metrics.
     ...(sharing === 'max-min' && topology.kind !== 'ring' ? unitTiming(topology, faults, localRanks) : {}),
+    // Collectives sent message by message too, where routes cut through and senders can share links.
+    ...(sharing === 'max-min' && topology.forwarding === 'cut' ? { messagesAsUnit: true } : {}),
   };
   // auto on a network that changes (faults, traces) chooses from the ranks' entry times once
   // they are exchanged; message-timed collectives have no exchange and keep the choice per size.

@@ -247,6 +247,9 @@ export class WorkerHost {
         if (!crashed || !faults.rejoins(ep.rank)) return;
       }
     };
+    // Every rank of this process is configured before any runs: units' entry stamps go through
+    // the process's board (comm/collectives/stamp-board.ts), whose members must all be known.
+    for (const ep of this.endpoints) configureCollectives(ep, collective);
     await Promise.all(this.endpoints.map(runWorker));
   }
 }

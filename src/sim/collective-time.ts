@@ -5,6 +5,8 @@ import { simulateFlows, type FlowRequest, type Reservation, type Sharing } from 
 import type { UnitLedger } from './unit-ledger.ts';
 import { NetworkModel } from './network-model.ts';
 import { timeNeighbourRing } from './neighbour-ring-time.ts';
+import { eagerScheduleToFlows, replayEagerMessages, sentTimes, transferBytes } from './eager-schedule.ts';
+import { timeEagerAlone } from './eager-alone-time.ts';
 
 export interface CollectiveTiming {
   /** Virtual time at which each rank leaves the collective. */
@@ -15,6 +17,8 @@ export interface CollectiveTiming {
   transfers: number;
   /** max-min: the rounds a rank took part in and when each ended for it. */
   roundEnds?: (rank: number) => [number, number][];
+  /** Eager (sized) schedules: [send, arrival] of each of a rank's transfers, in its sending order. */
+  sent?: (rank: number) => [number, number][];
 }
 
 /**
@@ -49,7 +53,8 @@ export function timeSchedule(
   }
   // A ring whose transfers never contend: the same clocks without replaying (neighbour-ring-time.ts),
   // unless faults or earlier collectives change the links' capacity meanwhile.
-  const fast = !faulty && reserved.length === 0 ? timeNeighbourRing(topology, schedule, entryOf, sharing, elementBytes) : null;
+  // Eager (sized) schedules whose links each have one sender likewise under max-min (eager-alone-time.ts).
+  const fast = faulty || reserved.length > 0 ? null : schedule.eager ? (sharing === 'max-min' ? timeEagerAlone(topology, schedule, entryOf, elementBytes) : null) : timeNeighbourRing(topology, schedule, entryOf, sharing, elementBytes);
   if (fast) {
     // Its flows are over by its makespan (a conservative end for the ledger).
     if (useLedger) recordInLedger(ledger, topology, schedule, entryOf, elementBytes, faults, reserved, fast.makespan);
@@ -77,8 +82,9 @@ function replay(
   reserved: Reservation[],
 ): { timing: CollectiveTiming; lastEnd: number } {
   const n = schedule.n;
-  if (sharing === 'fifo') return { timing: replayMessages(topology, schedule, entryOf, elementBytes, faults), lastEnd: -Infinity };
-  const { flows, clock, transfers, joins } = scheduleToFlows(schedule, entryOf, elementBytes);
+  if (sharing === 'fifo') return { timing: (schedule.eager ? replayEagerMessages : replayMessages)(topology, schedule, entryOf, elementBytes, faults), lastEnd: -Infinity };
+  const fl = flowsOf(topology, schedule, entryOf, elementBytes);
+  const { flows, clock, transfers, joins } = fl;
   const times = simulateFlows(topology, flows, 'max-min', undefined, faults, reserved.length > 0 ? reserved : null);
   let lastEnd = -Infinity;
   for (let f = 0; f < flows.length; f++) if (flows[f]!.from !== flows[f]!.to && times.end[f]! > lastEnd) lastEnd = times.end[f]!;
@@ -89,7 +95,8 @@ function replay(
     finish[r] = clock[r]! >= 0 ? times.arrival[clock[r]!]! : entryOf(r);
     if (finish[r]! > makespan) makespan = finish[r]!;
   }
-  return { timing: { finish, makespan, transfers, roundEnds }, lastEnd };
+  const sent = 'sends' in fl ? { sent: sentTimes(flows, fl.sends, times.arrival) } : {};
+  return { timing: { finish, makespan, transfers, roundEnds, ...sent }, lastEnd };
 }
 
 /** Keep a collective in the ledger; its rate profile is replayed only if a later one enters before `end`. */
@@ -104,7 +111,7 @@ function recordInLedger(
   end: number,
 ): void {
   ledger.add(end, () => {
-    const again = scheduleToFlows(schedule, entryOf, elementBytes).flows;
+    const again = flowsOf(topology, schedule, entryOf, elementBytes).flows;
     const events: { t: number; f: number; r: number }[] = [];
     simulateFlows(topology, again, 'max-min', (t, f, r) => events.push({ t, f, r }), faults, reserved.length > 0 ? reserved : null);
     const index = new Map(topology.links.map((l, i) => [l, i]));
@@ -128,7 +135,7 @@ function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: num
     next.set(clock);
     for (const t of round.transfers) {
       const sent = clock[t.from]!;
-      const eager = model.transmit(t.from, t.to, (t.end - t.start) * elementBytes, sent);
+      const eager = model.transmit(t.from, t.to, transferBytes(t, elementBytes), sent);
       const arrival = eager + Math.max(0, clock[t.to]! - sent);
       if (eager > next[t.from]!) next[t.from] = eager;
       if (arrival > next[t.to]!) next[t.to] = arrival;
@@ -139,6 +146,11 @@ function replayMessages(topology: Topology, schedule: Schedule, entryOf: (r: num
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
   return { finish: clock, makespan, transfers };
+}
+
+/** The flows of a schedule: eager (message semantics, eager-schedule.ts) or lockstep rounds (scheduleToFlows). Whatever times a Schedule as flows must go through here. */
+export function flowsOf(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): ReturnType<typeof scheduleToFlows> | ReturnType<typeof eagerScheduleToFlows> {
+  return schedule.eager ? eagerScheduleToFlows(topology, schedule, entryOf, elementBytes) : scheduleToFlows(schedule, entryOf, elementBytes);
 }
 
 /**
@@ -176,7 +188,7 @@ export function scheduleToFlows(schedule: Schedule, entryOf: (r: number) => numb
       const deps: number[] = [];
       if (clock[t.from]! >= 0) deps.push(clock[t.from]!);
       if (clock[t.to]! >= 0) deps.push(clock[t.to]!);
-      flows.push({ from: t.from, to: t.to, bytes: (t.end - t.start) * elementBytes, ready: Math.max(entryOf(t.from), entryOf(t.to)), deps });
+      flows.push({ from: t.from, to: t.to, bytes: transferBytes(t, elementBytes), ready: Math.max(entryOf(t.from), entryOf(t.to)), deps });
       transfers++;
       note(t.from, f);
       note(t.to, f);

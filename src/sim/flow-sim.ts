@@ -16,6 +16,11 @@ export interface FlowRequest {
   ready: number;
   /** Flows that must have arrived before this one can start (indices into the request list). */
   deps: readonly number[];
+  /**
+   * Flows whose last bit must have left before this one can start (not their arrival): a
+   * sender's earlier transfer on a link they share, which its NIC sends first (eager schedules).
+   */
+  afterEnd?: readonly number[];
 }
 
 /** From virtual time `t` on, `rate` bits/s of link `link` (index into topology.links) are taken. */
@@ -75,10 +80,14 @@ export function simulateFlows(
   const waiting = new Int32Array(n);
   // Who waits for whom, in compressed rows (a large collective has millions of flows).
   const depStart = new Int32Array(n + 1);
+  // The same for dependencies on a flow's end (FlowRequest.afterEnd), when any flow has them.
+  const ends = flows.some((f) => (f.afterEnd?.length ?? 0) > 0);
+  const endStart = new Int32Array(ends ? n + 1 : 0);
   flows.forEach((f, i) => {
     readyAt[i] = f.ready;
-    waiting[i] = f.deps.length;
+    waiting[i] = f.deps.length + (f.afterEnd?.length ?? 0);
     for (const d of f.deps) depStart[d + 1]!++;
+    if (ends) for (const d of f.afterEnd ?? []) endStart[d + 1]!++;
   });
   for (let i = 0; i < n; i++) depStart[i + 1]! += depStart[i]!;
   const depFill = depStart.slice(0, n);
@@ -86,11 +95,26 @@ export function simulateFlows(
   flows.forEach((f, i) => {
     for (const d of f.deps) dependents[depFill[d]!++] = i;
   });
+  if (ends) for (let i = 0; i < n; i++) endStart[i + 1]! += endStart[i]!;
+  const endFill = endStart.slice(0, n);
+  const endDependents = new Int32Array(ends ? endStart[n]! : 0);
+  if (ends) flows.forEach((f, i) => {
+    for (const d of f.afterEnd ?? []) endDependents[endFill[d]!++] = i;
+  });
   const byStart = new IndexHeap((a, b) => readyAt[a]! < readyAt[b]! || (readyAt[a] === readyAt[b] && tieLess(flows, a, b)));
   for (let i = 0; i < n; i++) if (waiting[i] === 0) byStart.push(i);
   const release = (i: number, t: number) => {
     for (let k = depStart[i]!; k < depStart[i + 1]!; k++) {
       const d = dependents[k]!;
+      if (t > readyAt[d]!) readyAt[d] = t;
+      if (--waiting[d] === 0) byStart.push(d);
+    }
+  };
+  /** Flow i's last bit left at t: the flows waiting for its end may start. */
+  const releaseEnd = (i: number, t: number) => {
+    if (!ends) return;
+    for (let k = endStart[i]!; k < endStart[i + 1]!; k++) {
+      const d = endDependents[k]!;
       if (t > readyAt[d]!) readyAt[d] = t;
       if (--waiting[d] === 0) byStart.push(d);
     }
@@ -106,6 +130,8 @@ export function simulateFlows(
       arrival[i] = f.from === f.to ? readyAt[i]! : model.transmit(f.from, f.to, f.bytes, readyAt[i]!);
       end[i] = arrival[i]!;
       release(i, arrival[i]!);
+      // The message model queues a sender's messages on its links itself: they may be handed to it now.
+      releaseEnd(i, start[i]!);
     }
     return { start, end, arrival };
   }
@@ -308,6 +334,7 @@ export function simulateFlows(
       onRate?.(now, f, 0);
       arrival[f] = now + latencyOf(flows[f]!.from, flows[f]!.to, now);
       arrivals.push(f);
+      releaseEnd(f, now);
       for (const l of flowLinks[f]!) {
         onLink[l]!.delete(f);
         dirty.push(l);
@@ -326,6 +353,7 @@ export function simulateFlows(
         end[x] = now;
         arrival[x] = now;
         arrivals.push(x);
+        releaseEnd(x, now);
         continue;
       }
       const links = routeOf(flows[x]!.from, flows[x]!.to).links;

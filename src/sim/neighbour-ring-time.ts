@@ -1,4 +1,4 @@
-import { ringChunkBoundaries, ringChunkSent } from '../../comm/collectives/schedules/ring.ts';
+import { compactRingOf, ringChunkBoundaries, ringChunkSent } from '../../comm/collectives/schedules/ring.ts';
 import type { CompactRing, Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Link, Topology } from '../../topologies/index.ts';
 import type { CollectiveTiming } from './collective-time.ts';
@@ -95,8 +95,7 @@ class RingRounds {
   ) {
     const n = schedule.n;
     this.count = schedule.rounds.length;
-    const c = schedule.compact;
-    this.ring = c && c.kind === 'ring' && c.n === n && this.count === 2 * (n - 1) ? c : null;
+    this.ring = compactRingOf(schedule);
     this.seen = new Int32Array(this.ring ? 0 : n).fill(-1);
     if (!this.ring) {
       this.bytes = new Float64Array(n);

@@ -1,6 +1,7 @@
 import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Topology } from '../../topologies/index.ts';
-import { scheduleToFlows, timeSchedule, type CollectiveTiming } from './collective-time.ts';
+import { flowsOf, timeSchedule, type CollectiveTiming } from './collective-time.ts';
+import { sentTimes } from './eager-schedule.ts';
 import type { FaultSchedule } from './faults.ts';
 import { simulateFlows, type FlowRequest, type Reservation } from './flow-sim.ts';
 import { UnitLedger } from './unit-ledger.ts';
@@ -39,7 +40,7 @@ export class UnitScheduler {
   /** Entered, not decided, in program order (never evicted). */
   private readonly pending = new Map<number, Entered>();
   /** Decided timings, until every local rank has fetched them. */
-  private readonly decided = new Map<number, { timing: CollectiveTiming; fetched: number }>();
+  private readonly decided = new Map<number, { timing: CollectiveTiming; fetched: number; point: number | null }>();
 
   constructor(
     private readonly topology: Topology,
@@ -54,15 +55,26 @@ export class UnitScheduler {
     this.pending.set(op, { schedule, entries: [...entries] });
   }
 
-  /** A rank needs op's finish times now; each rank of the process asks once. */
-  decide(op: number): CollectiveTiming {
+  /**
+   * A rank needs op's finish times now; each rank of the process asks once. `point` (for a
+   * background collective: how many collectives the asking rank had started) must be the same for
+   * every rank: a rank that read a background transfer's arrival earlier than the others (say,
+   * to log it) would decide it against fewer collectives, and processes holding different ranks
+   * would then disagree on its finish. That is refused rather than left to give packing-dependent
+   * numbers (an in-process run holds every rank, so it always catches it).
+   */
+  decide(op: number, point: number | null = null): CollectiveTiming {
     let d = this.decided.get(op);
     if (!d) {
       const target = this.pending.get(op);
       if (!target) throw new Error(`unit-timed collective ${op} decided before it was entered`);
-      d = { timing: this.simulate(op, target), fetched: 0 };
+      d = { timing: this.simulate(op, target), fetched: 0, point };
       this.pending.delete(op);
       this.decided.set(op, d);
+    } else if (d.point !== point) {
+      throw new Error(
+        `the arrival of a background collective was first needed at different points of the program on different ranks (after collective ${d.point} on one, ${point} on another): every rank must await a background transfer, or read its arrival, at the same point`,
+      );
     }
     if (++d.fetched >= this.localRanks) this.decided.delete(op);
     return d.timing;
@@ -74,10 +86,10 @@ export class UnitScheduler {
     return this.decide(op);
   }
 
-  /** Background: enter now, decide when the returned function is first called. */
-  defer(schedule: Schedule, entries: readonly number[], op: number): () => CollectiveTiming {
+  /** Background: enter now, decide when the returned function is first called (at the rank's program `point`). */
+  defer(schedule: Schedule, entries: readonly number[], op: number): (point: number) => CollectiveTiming {
     this.enter(schedule, entries, op);
-    return () => this.decide(op);
+    return (point) => this.decide(op, point);
   }
 
   /** Collectives entered and not decided (tests, diagnostics). */
@@ -101,20 +113,22 @@ export function decideJointly(topology: Topology, units: readonly Entered[], x: 
   let reserved: Reservation[] = ledger.reservedFrom(first);
   if (!reserved.some((r) => r.rate > 0)) reserved = [];
   const all: FlowRequest[] = [];
-  let parts: ReturnType<typeof scheduleToFlows> | null = null;
+  let parts: ReturnType<typeof flowsOf> | null = null;
   let xFrom = 0;
   let xTo = 0;
   units.forEach((u, i) => {
-    const part = scheduleToFlows(u.schedule, (r) => u.entries[r]!);
+    // Eager (sized) schedules keep their message semantics (flowsOf).
+    const part = flowsOf(topology, u.schedule, (r) => u.entries[r]!, 4);
     const off = all.length;
     if (i === x) {
       parts = part;
       xFrom = off;
       xTo = off + part.flows.length;
     }
-    for (const f of part.flows) all.push(off === 0 ? f : { ...f, deps: f.deps.map((d) => d + off) });
+    for (const f of part.flows) all.push(off === 0 ? f : { ...f, deps: f.deps.map((d) => d + off), ...(f.afterEnd ? { afterEnd: f.afterEnd.map((d) => d + off) } : {}) });
   });
-  const { clock, transfers, joins } = parts!;
+  const xParts: ReturnType<typeof flowsOf> = parts!;
+  const { clock, transfers, joins } = xParts;
   const events: { t: number; f: number; r: number }[] = [];
   const times = simulateFlows(topology, all, 'max-min', (t, f, r) => (f >= xFrom && f < xTo ? events.push({ t, f: f - xFrom, r }) : 0), faults, reserved.length > 0 ? reserved : null);
   const n = units[x]!.schedule.n;
@@ -134,5 +148,6 @@ export function decideJointly(topology: Topology, units: readonly Entered[], x: 
   }
   const arrival = times.arrival;
   const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, arrival[xFrom + f]!]);
-  return { finish, makespan, transfers, roundEnds };
+  const sent = 'sends' in xParts ? { sent: sentTimes(all, xParts.sends.map((l) => l.map((f) => f + xFrom)), arrival) } : {};
+  return { finish, makespan, transfers, roundEnds, ...sent };
 }

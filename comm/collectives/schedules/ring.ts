@@ -37,6 +37,22 @@ export function ringSchedule(n: number, length: number, cut: Cut): Schedule {
   return { algorithm: 'ring', n, length, rounds, compact };
 }
 
+/**
+ * The compact ring a schedule carries, if it is one that matches its own shape (n ranks,
+ * 2(n-1) rounds): the one check every reader of the compact form makes before trusting it.
+ */
+export function compactRingOf(schedule: Schedule): CompactRing | null {
+  const c = schedule.compact;
+  return c && c.kind === 'ring' && c.n === schedule.n && schedule.rounds.length === (c.n >= 2 ? 2 * (c.n - 1) : 0) ? c : null;
+}
+
+/** How many of a compact ring's rounds have built their transfers (tests: timers and plans must build none). */
+export function builtRingRounds(schedule: Schedule): number {
+  let built = 0;
+  for (const round of schedule.rounds) if (round instanceof LazyRingRound && round.isBuilt) built++;
+  return built;
+}
+
 /** Whether round k of a compact ring is a reduce-scatter round (else all-gather). */
 export function ringRoundReduces(ring: CompactRing, k: number): boolean {
   return k < ring.n - 1;
@@ -102,6 +118,13 @@ class LazyRingRound implements Round {
     private readonly k: number,
   ) {
     this.phase = ringRoundReduces(ring, k) ? 'reduce-scatter' : 'all-gather';
+  }
+  get isBuilt(): boolean {
+    return this.built !== null;
+  }
+  /** A copy by JSON (or a log line) shows the transfers, not the lazy state. */
+  toJSON(): Round {
+    return { phase: this.phase, transfers: this.transfers };
   }
   get transfers(): Transfer[] {
     if (!this.built) {

@@ -16,6 +16,11 @@ export interface Transfer {
   start: number;
   end: number;
   reduce: boolean;
+  /**
+   * Payload bytes when they are not (end - start) elements: sized schedules (schedules/sized.ts:
+   * variable-size payloads, bundles, gossip messages), whose start/end are 0.
+   */
+  bytes?: number;
 }
 
 export interface Round {
@@ -29,6 +34,13 @@ export interface Schedule {
   n: number;
   length: number;
   rounds: Round[];
+  /**
+   * Message semantics instead of the step model (sized schedules, timed as the per-message path
+   * times them): a transfer leaves when its sender has received everything of its earlier
+   * rounds, whether or not its receiver has reached the round; sends do not block the sender; a
+   * sender's transfers leave one after another on the links they share (as its NIC queues them).
+   */
+  eager?: boolean;
   /**
    * The same schedule in a few numbers, when it has such a form: timers and per-rank plans read
    * this instead of `rounds`, whose transfers are then built only when something asks for them
