@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dtemuHere } from './helpers/cli-inprocess.ts';
-import { deterministicMetrics, json, tmp } from './helpers/cli.ts';
+import { deterministicMetrics, dtemu, json, tmp } from './helpers/cli.ts';
 
 /** Every bit counted: uplink (workers' sends), downlink (the server's sends) and their total. */
 const FIXTURE = 'test/fixtures/tiny-blobs.yaml';
@@ -18,8 +17,8 @@ interface Summary {
   steps: number;
 }
 
-async function run(dir: string, ...sets: string[]) {
-  const r = await dtemuHere(['run', FIXTURE, '--out', dir, '--quiet', '--set', `train.steps=${STEPS}`, ...sets.flatMap((s) => ['--set', s])]);
+function run(dir: string, ...sets: string[]) {
+  const r = dtemu(['run', FIXTURE, '--out', dir, '--quiet', '--set', `train.steps=${STEPS}`, ...sets.flatMap((s) => ['--set', s])]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return { lines: deterministicMetrics(dir), summary: json<Summary>(join(dir, 'summary.json')) };
@@ -30,9 +29,9 @@ const num = (l: Record<string, unknown>, k: string) => l[k] as number;
 describe('bits: uplink, downlink, total', () => {
   const base = tmp();
 
-  it('on a star, total = uplink + downlink, each the bytes carried each way, per link in the summary (inproc and ws)', async () => {
-    const inproc = await run(join(base, 'in'), 'topology.kind=star', 'transport.kind=inproc');
-    const ws = await run(join(base, 'ws'), 'topology.kind=star', 'transport.processes=2');
+  it('on a star, total = uplink + downlink, each the bytes carried each way, per link in the summary (inproc and ws)', () => {
+    const inproc = run(join(base, 'in'), 'topology.kind=star', 'transport.kind=inproc');
+    const ws = run(join(base, 'ws'), 'topology.kind=star', 'transport.processes=2');
     expect(ws.lines).toEqual(inproc.lines);
     // Each worker process reports the device its backend runs on (the manifest records it).
     const m = json<{ device: string; processes: { device: string }[] }>(join(base, 'ws', 'manifest.json'));
@@ -59,8 +58,8 @@ describe('bits: uplink, downlink, total', () => {
     }
   });
 
-  it('compressed pushes, dense replies: uplink is the compressed bytes, downlink the dense average, and the totals add up', async () => {
-    const { lines, summary } = await run(join(base, 'c'), 'topology.kind=star', 'transport.kind=inproc', 'optimizer.kind=compressed-sgd', 'optimizer.compressor={kind: topk, ratio: 0.1}');
+  it('compressed pushes, dense replies: uplink is the compressed bytes, downlink the dense average, and the totals add up', () => {
+    const { lines, summary } = run(join(base, 'c'), 'topology.kind=star', 'transport.kind=inproc', 'optimizer.kind=compressed-sgd', 'optimizer.compressor={kind: topk, ratio: 0.1}');
     const sumLinks = (pred: (from: number, to: number) => boolean) =>
       Object.entries(summary.linkBits)
         .filter(([k]) => pred(...(k.split('->').map(Number) as [number, number])))
@@ -76,8 +75,8 @@ describe('bits: uplink, downlink, total', () => {
     expect(num(last, 'uplinkBits')).toBe(summary.uplinkBits);
   });
 
-  it('on a ring every byte is worker to worker: all uplink, downlink 0', async () => {
-    const { lines, summary } = await run(join(base, 'r'), 'transport.kind=inproc');
+  it('on a ring every byte is worker to worker: all uplink, downlink 0', () => {
+    const { lines, summary } = run(join(base, 'r'), 'transport.kind=inproc');
     // Ring all-reduce: each worker sends 2 (n-1) chunks of d/n floats per step.
     for (const l of lines) {
       expect(num(l, 'downlinkBits')).toBe(0);

@@ -9,8 +9,7 @@ import { buildVocabulary, encodeText, loadMobyDick, mobyDickText, readTextFile, 
 import { buildModel, charLstmFlops, charLstmParamCount, initParams, type ModelDef } from '../src/train/models.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { UserError } from '../src/util/user-error.ts';
-import { dtemuHere } from './helpers/cli-inprocess.ts';
-import { json, metrics, tmp } from './helpers/cli.ts';
+import { dtemu, json, metrics, tmp } from './helpers/cli.ts';
 
 const SPEC: TextSpec = { context: 12, samples: 3000, testSamples: 400, lowercase: false, minCharCount: 50 };
 
@@ -187,7 +186,7 @@ describe('char-lstm model', () => {
 });
 
 describe('char-lstm end to end', () => {
-  it('DiLoCo on 2 inproc workers gets eval loss well below the unigram entropy', async () => {
+  it('DiLoCo on 2 inproc workers gets eval loss well below the unigram entropy', () => {
     const dir = tmp();
     const file = join(dir, 'char.yaml');
     writeFileSync(
@@ -206,8 +205,7 @@ train: { steps: 150, evalEvery: 50 }
 `,
     );
     const out = join(dir, 'run');
-    // The file's transport is inproc: in this process.
-    const r = await dtemuHere(['run', file, '--out', out, '--quiet'], true);
+    const r = dtemu(['run', file, '--out', out, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const evals = metrics(out).filter((m) => m['kind'] === 'eval');
     expect(evals.map((m) => m['step'])).toEqual([50, 100, 150]);

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dtemuHere } from './helpers/cli-inprocess.ts';
-import { deterministicMetrics, json, tmp } from './helpers/cli.ts';
+import { deterministicMetrics, dtemu, json, tmp } from './helpers/cli.ts';
 
 /**
  * Topologies and collectives beyond the ring keep the project's strongest property: identical
@@ -12,8 +11,8 @@ import { deterministicMetrics, json, tmp } from './helpers/cli.ts';
  */
 const FIXTURE = 'test/fixtures/tiny-blobs.yaml';
 
-async function run(dir: string, ...sets: string[]) {
-  const r = await dtemuHere(['run', FIXTURE, '--out', dir, '--quiet', '--set', 'train.steps=12', '--set', 'workers=6', ...sets.flatMap((s) => ['--set', s])]);
+function run(dir: string, ...sets: string[]) {
+  const r = dtemu(['run', FIXTURE, '--out', dir, '--quiet', '--set', 'train.steps=12', '--set', 'workers=6', ...sets.flatMap((s) => ['--set', s])]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return deterministicMetrics(dir);
@@ -30,10 +29,10 @@ describe('network determinism', () => {
     ['switch tree under a link fault and a partition', ['topology={kind: switch, collective: tree}', 'faults=[{kind: link, link: up-1, bandwidth: 10 Mb/s, at: 1 ms, for: 20 ms}, {kind: partition, workers: [2], at: 30 ms, for: 10 ms}]']],
   ];
   for (const [name, sets] of cases) {
-    it(`${name}: in process = ws with 2 processes`, async () => {
+    it(`${name}: in process = ws with 2 processes`, () => {
       const key = name.replace(/\W+/g, '-');
-      const inproc = await run(join(base, `${key}-in`), 'transport.kind=inproc', ...sets);
-      const ws = await run(join(base, `${key}-ws`), 'transport.processes=2', ...sets);
+      const inproc = run(join(base, `${key}-in`), 'transport.kind=inproc', ...sets);
+      const ws = run(join(base, `${key}-ws`), 'transport.processes=2', ...sets);
       expect(ws).toEqual(inproc);
       expect(inproc.filter((l) => l['kind'] === 'train')).toHaveLength(12);
       const s = json<{ collective?: { model: { algorithm: string } } }>(join(base, `${key}-in`, 'summary.json'));

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dtemuHere } from './helpers/cli-inprocess.ts';
-import { metrics, ROOT, tmp } from './helpers/cli.ts';
+import { dtemu, metrics, ROOT, tmp } from './helpers/cli.ts';
 
 /**
  * Experiments whose transfers never contend keep their metrics: the tiny-blobs fixture (ring,
@@ -14,9 +13,9 @@ const KEYS = ['kind', 'step', 'simTimeSec', 'loss', 'bits', 'evalLoss', 'evalAcc
 
 describe('network regression', () => {
   for (const kind of ['ring', 'star']) {
-    it(`${kind}: the same metrics as before the network model changed`, async () => {
+    it(`${kind}: the same metrics as before the network model changed`, () => {
       const dir = join(tmp(), kind);
-      const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc', '--set', 'train.steps=15', '--set', `topology.kind=${kind}`, ...(kind === 'star' ? ['--set', 'network.sharing=fifo'] : [])]);
+      const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc', '--set', 'train.steps=15', '--set', `topology.kind=${kind}`, ...(kind === 'star' ? ['--set', 'network.sharing=fifo'] : [])]);
       expect(r.code).toBe(0);
       // `bits` was what the workers sent; it is now `uplinkBits` (bits also counts the server's
       // downlink since the first-hour change), so the recorded numbers compare with that.

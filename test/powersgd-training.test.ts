@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dtemuHere } from './helpers/cli-inprocess.ts';
-import { json, tmp } from './helpers/cli.ts';
+import { dtemu, json, tmp } from './helpers/cli.ts';
 
 interface S {
   finalAccuracy: number;
@@ -10,18 +9,18 @@ interface S {
 }
 
 describe('PowerSGD on the Fashion-MNIST MLP', () => {
-  it('rank 2 with error feedback is within 1 point of allreduce-sgd; without it, measurably worse; ratios as the formula says', async () => {
+  it('rank 2 with error feedback is within 1 point of allreduce-sgd; without it, measurably worse; ratios as the formula says', () => {
     const base = tmp();
     const common = ['transport.kind=inproc', 'optimizer.lr=0.03', 'optimizer.momentum=0.9'];
-    const run = async (name: string, sets: string[]) => {
+    const run = (name: string, sets: string[]) => {
       const dir = join(base, name);
-      const r = await dtemuHere(['run', 'experiments/quickstart.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
+      const r = dtemu(['run', 'experiments/quickstart.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
       expect(r.stderr).toBe('');
       return json<S>(join(dir, 'summary.json'));
     };
-    const dense = await run('dense', []);
-    const ef = await run('ef', ['optimizer.kind=powersgd', 'optimizer.rank=2', 'optimizer.errorFeedback=ef']);
-    const noef = await run('noef', ['optimizer.kind=powersgd', 'optimizer.rank=2', 'optimizer.errorFeedback=none']);
+    const dense = run('dense', []);
+    const ef = run('ef', ['optimizer.kind=powersgd', 'optimizer.rank=2', 'optimizer.errorFeedback=ef']);
+    const noef = run('noef', ['optimizer.kind=powersgd', 'optimizer.rank=2', 'optimizer.errorFeedback=none']);
     expect(ef.finalAccuracy).toBeGreaterThanOrEqual(dense.finalAccuracy - 0.01);
     expect(noef.finalAccuracy).toBeLessThan(ef.finalAccuracy - 0.01);
     // 784x128 and 128x10 kernels compressed at rank 2; the biases go dense.

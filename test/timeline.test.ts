@@ -3,16 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { timelineWindow } from '../src/plot/timeline-window.ts';
 import { StragglerModel } from '../src/sim/stragglers.ts';
-import { dtemuHere } from './helpers/cli-inprocess.ts';
-import { json, tmp } from './helpers/cli.ts';
+import { dtemu, json, tmp } from './helpers/cli.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 
 type Ev = TimelineEvent;
 
 describe('timeline (Gantt data) and time breakdown', () => {
-  it('places compute, injected delays and communication exactly, and the breakdown adds up to the simulated time', async () => {
+  it('places compute, injected delays and communication exactly, and the breakdown adds up to the simulated time', () => {
     const dir = join(tmp(), 'run');
-    const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc']);
+    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc']);
     expect(r.code).toBe(0);
     const events = readFileSync(join(dir, 'timeline.jsonl'), 'utf8')
       .trim()

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
-import { dtemuHere } from './helpers/cli-inprocess.ts';
-import { json, tmp } from './helpers/cli.ts';
+import { dtemu, json, tmp } from './helpers/cli.ts';
 
 /** trace.json's link tracks: every message a worker sent, on each link of its route. */
 const FIXTURE = 'test/fixtures/tiny-blobs.yaml';
@@ -19,8 +18,8 @@ interface Ev {
   args: Record<string, unknown>;
 }
 
-async function run(dir: string, ...sets: string[]): Promise<{ timeline: TimelineEvent[]; raw: string; trace: Ev[] }> {
-  const r = await dtemuHere(['run', FIXTURE, '--out', dir, '--quiet', '--set', `train.steps=${STEPS}`, '--set', `train.evalEvery=${STEPS}`, ...sets.flatMap((s) => ['--set', s])]);
+function run(dir: string, ...sets: string[]): { timeline: TimelineEvent[]; raw: string; trace: Ev[] } {
+  const r = dtemu(['run', FIXTURE, '--out', dir, '--quiet', '--set', `train.steps=${STEPS}`, '--set', `train.evalEvery=${STEPS}`, ...sets.flatMap((s) => ['--set', s])]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const raw = readFileSync(join(dir, 'timeline.jsonl'), 'utf8');
@@ -31,9 +30,9 @@ async function run(dir: string, ...sets: string[]): Promise<{ timeline: Timeline
 describe('trace.json link tracks', () => {
   const base = tmp();
 
-  it('a 4-worker ring: 2(n-1) messages per worker per all-reduce, each on its link with its send and arrival; ws records the same transfers', async () => {
+  it('a 4-worker ring: 2(n-1) messages per worker per all-reduce, each on its link with its send and arrival; ws records the same transfers', () => {
     const n = 4;
-    const { timeline, raw, trace } = await run(join(base, 'inproc'), 'transport.kind=inproc');
+    const { timeline, raw, trace } = run(join(base, 'inproc'), 'transport.kind=inproc');
     // Worker tracks: one 'X' event per non-empty timeline interval.
     const workerX = trace.filter((e) => e.ph === 'X' && e.cat !== 'link');
     const intervals = timeline.flatMap((e) => [[e.start, e.computeEnd], [e.computeEnd, e.delayEnd], [e.delayEnd, e.end]]).filter(([a, b]) => b! > a!);
@@ -67,13 +66,13 @@ describe('trace.json link tracks', () => {
     expect(new Set(links.map((e) => names.get(e.tid)))).toEqual(new Set(['link 0->1', 'link 1->2', 'link 2->3', 'link 3->0']));
 
     // Over ws (routed messages, validated reports) the timeline, transfers included, is identical.
-    const ws = await run(join(base, 'ws'), 'transport.kind=ws', 'transport.processes=2');
+    const ws = run(join(base, 'ws'), 'transport.kind=ws', 'transport.processes=2');
     expect(ws.raw).toBe(raw);
   }, 120_000);
-  it("a star: the master's replies appear on the server's egress link, their bytes adding up to the run's downlink", async () => {
+  it("a star: the master's replies appear on the server's egress link, their bytes adding up to the run's downlink", () => {
     const n = 4;
     const dir = join(base, 'star');
-    const { trace } = await run(dir, 'transport.kind=inproc', 'topology.kind=star');
+    const { trace } = run(dir, 'transport.kind=inproc', 'topology.kind=star');
     const names = new Map(trace.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, String(e.args['name'])]));
     const links = trace.filter((e) => e.ph === 'X' && e.cat === 'link');
     const out = links.filter((e) => names.get(e.tid) === 'link server-out');
