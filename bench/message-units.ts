@@ -2,7 +2,9 @@
 // seconds per gossip round (D-PSGD's neighbour exchange on a square torus) and per ring
 // all-gather of variable payloads (a switch), message by message (the link model) against timed
 // as a unit (entry stamps on the process's board + one timing per process), every rank in this
-// process, measured in the same run. `node --import tsx bench/message-units.ts [16,64,256]`
+// process, measured in the same run; and the heap in use after the rounds (MB). The all-gather runs
+// twice: the same sizes every step (a top-k payload) and sizes that change every step (a
+// threshold compressor: every step a new schedule). `node --import tsx bench/message-units.ts [16,64,256]`
 import { allGather, configureCollectives } from '../comm/collectives/configured.ts';
 import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
@@ -35,20 +37,23 @@ function endpoints(topo: Topology, unit: boolean): Endpoint[] {
  * CPU seconds (user + system) per round of `round` over every rank, median of ROUNDS. Each round
  * is a step: 10 ms of compute first, so rounds do not overlap in virtual time (as in a run).
  */
-async function cpuPerRound(eps: Endpoint[], exchange: (ep: Endpoint) => Promise<unknown>): Promise<number> {
+async function cpuPerRound(eps: Endpoint[], exchange: (ep: Endpoint, k: number) => Promise<unknown>): Promise<{ cpuSec: number; heapMB: number }> {
+  let k = 0;
   const round = (ep: Endpoint) => {
     ep.now += 0.01;
-    return exchange(ep);
+    return exchange(ep, k);
   };
   await Promise.all(eps.map(round));
   const t: number[] = [];
-  for (let k = 0; k < ROUNDS; k++) {
+  let heap = 0;
+  for (k = 1; k <= ROUNDS; k++) {
     const c0 = process.cpuUsage();
     await Promise.all(eps.map(round));
     const c = process.cpuUsage(c0);
     t.push((c.user + c.system) / 1e6);
+    heap = Math.max(heap, process.memoryUsage().heapUsed / 1e6);
   }
-  return t.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
+  return { cpuSec: t.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!, heapMB: Math.round(heap) };
 }
 
 const rows: Record<string, unknown>[] = [];
@@ -57,25 +62,29 @@ for (const n of SIZES) {
   const torus = buildTopology('torus', side * side, spec, { dims: [side, side] });
   const adj = gossipNeighbours(torus)!;
   const payload = new Uint8Array(40_000);
-  const gossip: Record<string, number> = {};
+  const gossip: Record<string, { cpuSec: number; heapMB: number }> = {};
   for (const unit of [false, true]) {
     const eps = endpoints(torus, unit);
-    const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!));
+    const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!, adj));
     gossip[unit ? 'unit' : 'message'] = await cpuPerRound(eps, (ep) => ex[ep.rank]!.exchange(payload));
   }
   const sw = buildTopology('switch', n, spec);
-  const gather: Record<string, number> = {};
+  const gather: Record<string, { cpuSec: number; heapMB: number }> = {};
+  const changing: Record<string, { cpuSec: number; heapMB: number }> = {};
   for (const unit of [false, true]) {
     const eps = endpoints(sw, unit);
     gather[unit ? 'unit' : 'message'] = await cpuPerRound(eps, (ep) => allGather(ep, new Uint8Array(1000 + 10 * ep.rank)));
+    changing[unit ? 'unit' : 'message'] = await cpuPerRound(endpoints(sw, unit), (ep, k) => allGather(ep, new Uint8Array(1000 + 10 * ep.rank + k)));
   }
   rows.push({
     workers: side * side,
-    gossipRoundCpuSec: gossip,
-    gossipRatio: gossip['unit']! / gossip['message']!,
+    gossipRound: gossip,
+    gossipRatio: gossip['unit']!.cpuSec / gossip['message']!.cpuSec,
     ringAllGatherWorkers: n,
-    allGatherCpuSec: gather,
-    allGatherRatio: gather['unit']! / gather['message']!,
+    allGather: gather,
+    allGatherRatio: gather['unit']!.cpuSec / gather['message']!.cpuSec,
+    allGatherChangingSizes: changing,
+    allGatherChangingRatio: changing['unit']!.cpuSec / changing['message']!.cpuSec,
   });
 }
 

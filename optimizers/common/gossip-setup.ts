@@ -28,7 +28,7 @@ export function setUpGossip(ctx: WorkerContext, cfg: GossipConfig, kind: string)
   return {
     row,
     self,
-    exchange: new NeighbourExchange(ctx.ep, neighbours),
+    exchange: new NeighbourExchange(ctx.ep, neighbours, adj),
     privacy: cfg.privacy ? new MessagePrivacy(cfg.privacy, ctx.seed, ctx.rank) : null,
   };
 }
