@@ -4,7 +4,7 @@
 // as a unit (entry stamps on the process's board + one timing per process), every rank in this
 // process, measured in the same run; and the heap in use after the rounds (MB). The all-gather runs
 // twice: the same sizes every step (a top-k payload) and sizes that change every step (a
-// threshold compressor: every step a new schedule). `node --import tsx bench/message-units.ts [16,64,256]`
+// threshold compressor: every step a new schedule). `node --import tsx bench/message-units.ts [16,64,256] [rounds]`
 import { allGather, configureCollectives } from '../comm/collectives/configured.ts';
 import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
@@ -16,7 +16,7 @@ import { gossipNeighbours } from '../topologies/neighbours.ts';
 import { writeResult } from './bench-io.ts';
 
 const SIZES = (process.argv[2] ?? '16,64,256').split(',').map(Number);
-const ROUNDS = 5;
+const ROUNDS = Number(process.argv[3] ?? 5);
 const spec = { bandwidth: 10e9, latency: 5e-6 };
 
 function endpoints(topo: Topology, unit: boolean): Endpoint[] {
@@ -71,10 +71,13 @@ for (const n of SIZES) {
   const sw = buildTopology('switch', n, spec);
   const gather: Record<string, { cpuSec: number; heapMB: number }> = {};
   const changing: Record<string, { cpuSec: number; heapMB: number }> = {};
+  // Every rank ends up holding all n payloads: beyond 256 ranks they are smaller, so that the n^2
+  // copies fit in memory (1024 ranks: about 150 MB).
+  const size = (r: number) => (n <= 256 ? 1000 + 10 * r : 100 + (r % 100));
   for (const unit of [false, true]) {
     const eps = endpoints(sw, unit);
-    gather[unit ? 'unit' : 'message'] = await cpuPerRound(eps, (ep) => allGather(ep, new Uint8Array(1000 + 10 * ep.rank)));
-    changing[unit ? 'unit' : 'message'] = await cpuPerRound(endpoints(sw, unit), (ep, k) => allGather(ep, new Uint8Array(1000 + 10 * ep.rank + k)));
+    gather[unit ? 'unit' : 'message'] = await cpuPerRound(eps, (ep) => allGather(ep, new Uint8Array(size(ep.rank))));
+    changing[unit ? 'unit' : 'message'] = await cpuPerRound(endpoints(sw, unit), (ep, k) => allGather(ep, new Uint8Array(size(ep.rank) + k)));
   }
   rows.push({
     workers: side * side,
