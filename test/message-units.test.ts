@@ -302,13 +302,19 @@ describe('message collectives timed as a unit', () => {
       return ep;
     });
     const p = payloads(2, () => m);
+    for (const ep of eps) ep.transfers = [];
     const got = await Promise.all(
       eps.map(async (ep, r) => {
         const first = await sendInBackground(ep, async () => void (await allGather(ep, p[r]!)));
+        // Its message is not in the timeline before its times are decided (a step reported now
+        // would show it without an arrival).
+        expect(ep.drainTransfers()).toEqual([]);
         // Entered at 0 while the first is in flight: each NIC carries both at B/2.
         await allGather(ep, p[r]!);
         const second = ep.now;
         awaitBackground(ep, first);
+        // Both messages, with the times the joint decision gave them (the second's first).
+        expect(ep.drainTransfers().map(([to, bytes, sent, arrival]) => [to, bytes, sent, Math.round((arrival / T) * 1e9) / 1e9])).toEqual([[1 - r, m, 0, 2], [1 - r, m, 0, 2]]);
         return [first.sent, second, first.arrives, ep.now];
       }),
     );

@@ -50,17 +50,17 @@ function holdRecords(ep: Endpoint, records: readonly [number, number, number, nu
 
 /**
  * Give the untimed messages' records the send and arrival times the unit gave them (what the
- * per-message path records), so trace.json and report.html draw them in flight; left as they
- * are (no arrival) if the timing has none. The records are the endpoint's own tuples, filled in
- * place before the step that sent them is reported.
+ * per-message path records), so trace.json and report.html draw them in flight. The records are
+ * the endpoint's own tuples, filled in place before the step that reports them (a deferred
+ * unit's are held back until it is decided: holdRecords).
  */
 function fillRecords(ep: Endpoint, records: [number, number, number, number][], timing: UnitTiming, what: string): void {
   if (records.length === 0) return;
+  // Every timing of an eager schedule has its messages' times (flow simulation, clock arithmetic,
+  // joint decision, fifo replay), in the rank's sending order: none, or a different count, means
+  // the schedule does not describe what the code sent (a bug, not bad input).
   const sent = (timing as SizedTiming).sent?.(ep.rank);
-  if (!sent) return;
-  // The unit's schedule has the rank's messages in its sending order: a different count means the
-  // schedule does not describe what the code sent (a bug, not bad input).
-  if (sent.length !== records.length) throw new Error(`${what}: rank ${ep.rank} sent ${records.length} messages, its unit's schedule has ${sent.length}`);
+  if (!sent || sent.length !== records.length) throw new Error(`${what}: rank ${ep.rank} sent ${records.length} messages, its unit's timing has ${sent?.length ?? 'no'} message times`);
   records.forEach((rec, i) => {
     rec[2] = sent[i]![0];
     rec[3] = sent[i]![1];
