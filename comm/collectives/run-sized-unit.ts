@@ -101,6 +101,11 @@ function sharedBoard(ep: Endpoint): StampBoard | undefined {
   return b?.shares ? b : undefined;
 }
 
+/** Every rank but `ep`'s (a process holding one rank: all stamps travel by message). */
+function* othersOf(ep: Endpoint): Generator<number> {
+  for (let r = 0; r < ep.size; r++) if (r !== ep.rank) yield r;
+}
+
 /**
  * Tell every other rank this rank's entry time and declared values (f64 time, u32 count, f64
  * values): ranks of this process through its stamp board (stamp-board.ts), the others by message.
@@ -109,8 +114,7 @@ export function sendStamp(ep: Endpoint, op: number, values: readonly number[]): 
   const board = sharedBoard(ep);
   board?.post(op, ep.rank, ep.size, { entry: ep.now, values });
   let stamp: Uint8Array | null = null;
-  for (let r = 0; r < ep.size; r++) {
-    if (r === ep.rank || board?.isLocal(r)) continue;
+  for (const r of board ? board.remote(ep.size) : othersOf(ep)) {
     if (!stamp) {
       stamp = new Uint8Array(12 + 8 * values.length);
       const dv = new DataView(stamp.buffer);
@@ -138,8 +142,7 @@ export async function receiveStamps(ep: Endpoint, own: Entry, what: string, maxV
     stamps.entries[ep.rank] = own.entry;
     stamps.values[ep.rank] = own.values;
   } else stamps = board.post(own.op, ep.rank, n, own);
-  for (let r = 0; r < n; r++) {
-    if (r === ep.rank || board?.isLocal(r)) continue;
+  for (const r of board ? board.remote(n) : othersOf(ep)) {
     const p = (await ep.recvMeta(r, own.op, STAMP_STEP)).payload;
     if (p.byteLength < 12) throw new Error(`${what}: entry stamp from ${r} has ${p.byteLength} bytes, expected at least 12`);
     const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);

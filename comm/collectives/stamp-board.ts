@@ -93,6 +93,13 @@ export class StampBoard {
     return this.local.has(rank);
   }
 
+  private remoteOf: { n: number; ranks: number[] } | null = null;
+  /** The ranks of 0..n-1 of other processes, ascending (their stamps travel by message); computed once. */
+  remote(n: number): readonly number[] {
+    if (this.remoteOf?.n !== n) this.remoteOf = { n, ranks: Array.from({ length: n }, (_, r) => r).filter((r) => !this.local.has(r)) };
+    return this.remoteOf.ranks;
+  }
+
   /** Ops whose stamps are still kept (tests: none after a run). */
   get kept(): number {
     return this.ops.size;
