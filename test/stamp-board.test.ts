@@ -65,5 +65,11 @@ describe('stamp board', () => {
     leaveStampBoard(eps[2]!);
     expect(kept(eps)).toBe(0);
     void others.catch(() => {});
+    // A rank that crashed before entering: the others fail at once with a clear error (its stamp
+    // will never come), and nothing is kept.
+    const again = endpoints(sw, 1);
+    leaveStampBoard(again[2]!);
+    await expect(Promise.all(again.slice(0, 2).map((ep) => allGather(ep, new Uint8Array(10))))).rejects.toThrow(/stamp board: rank 2 crashed or failed before entering this collective/);
+    expect(kept(again)).toBe(0);
   });
 });

@@ -140,12 +140,19 @@ export class StampBoard {
     s.taken.add(ep.rank);
     if (this.allPosted(s)) {
       this.drop(op, s);
-      return Promise.resolve(s.stamps);
+      const gone = this.missing(s);
+      return gone ? Promise.reject(gone) : Promise.resolve(s.stamps);
     }
-    return new Promise((resolve, reject) => s.waiters.push({ resolve, reject, ep })).then((x) => {
-      this.drop(op, s);
-      return x as OpStamps;
-    });
+    return new Promise<OpStamps>((resolve, reject) => s.waiters.push({ resolve, reject, ep })).then(
+      (x) => {
+        this.drop(op, s);
+        return x;
+      },
+      (err: unknown) => {
+        this.drop(op, s);
+        throw err;
+      },
+    );
   }
 
   private allPosted(s: OpState): boolean {
@@ -157,7 +164,17 @@ export class StampBoard {
     if (s.waiters.length === 0 || !this.allPosted(s)) return;
     const list = s.waiters;
     s.waiters = [];
-    for (const w of list) w.resolve(s.stamps);
+    const gone = this.missing(s);
+    for (const w of list) {
+      if (gone) w.reject(gone);
+      else w.resolve(s.stamps);
+    }
+  }
+
+  /** A local rank that left (crashed, failed) without posting its stamp: the unit cannot be timed without it. */
+  private missing(s: OpState): Error | null {
+    for (const r of this.local) if (!s.posted.has(r)) return new Error(`stamp board: rank ${r} crashed or failed before entering this collective, so its entry stamp will never come`);
+    return null;
   }
 
   /** Forget an op every live local rank has read (the ranks keep the stamps they hold). */
