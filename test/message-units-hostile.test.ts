@@ -6,6 +6,7 @@ import { ONEBIT_NAMESPACE, oneBitChunk, oneBitChunkedAllReduce } from '../comm/o
 import { OneBitAdamServer } from '../comm/onebit-adam/onebit-adam.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { GOSSIP_NAMESPACE, NeighbourExchange } from '../optimizers/common/gossip-exchange.ts';
+import { exchangeGraph } from '../optimizers/common/gossip-setup.ts';
 import { unitTimer } from '../src/runtime/collective-setup.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { buildTopology, type Topology } from '../topologies/index.ts';
@@ -54,7 +55,7 @@ describe('declared rounds: hostile declarations', () => {
   const torus = buildTopology('torus', 9, { bandwidth: B, latency: 1e-5 }, { dims: [3, 3] });
   const adj = gossipNeighbours(torus)!;
 
-  it('gossip: a message to a non-neighbour, two messages to one neighbour, too many values: every rank refuses the round', async () => {
+  it('gossip: a message to a non-neighbour, two messages to one neighbour, a neighbour left out, too many values: every rank refuses the round', async () => {
     expect(adj[0]).toEqual([1, 2, 3, 6]);
     const honest = (to: number[]) => to.flatMap((j) => [j, 10]);
     const cases: [number[], number, RegExp][] = [
@@ -62,6 +63,8 @@ describe('declared rounds: hostile declarations', () => {
       [[...honest([1, 2, 3]), 4, 2 ** 40], 0, /gossip: rank 0 declared a message to 4, which is not one of its neighbours \(1, 2, 3, 6\)/],
       // Two messages declared to 1 (and one payload sent).
       [[1, 10, 1, 10, 2, 10, 3, 10], 0, /gossip: rank 0 declared 2 messages to 1, expected at most one/],
+      // Leaving a neighbour out: every rank sees it, not only the neighbour left waiting.
+      [honest([1, 2, 3]), 0, /gossip: rank 0 declared 3 messages, expected 4 \(one to each of its neighbours\)/],
       // 2 x (n - 1) values for a rank of degree 4: refused before anything is allocated for them.
       [new Array(16).fill(1), 0, /gossip: entry stamp from 0 declares 16 values, expected at most 8/],
     ];
@@ -74,6 +77,14 @@ describe('declared rounds: hostile declarations', () => {
       const rounds = eps.filter((ep) => ep !== bad).map((ep) => new NeighbourExchange(ep, adj[ep.rank]!, adj).exchange(new Uint8Array(10)));
       await expectAllReject(rounds, message);
     }
+  });
+
+  it("the exchange sets every rank checks: the topology's neighbours under a named rule, a user W's non-zero columns (an edge weighted 0 carries no message)", () => {
+    const cycle = [[1, 3], [0, 2], [1, 3], [0, 2]];
+    expect(exchangeGraph('metropolis-hastings', cycle)).toBe(cycle);
+    // Edge 0-1 weighted 0: 0 and 1 do not exchange.
+    const weights = [[0.5, 0, 0, 0.5], [0, 0.5, 0.5, 0], [0, 0.5, 0.25, 0.25], [0.5, 0, 0.25, 0.25]];
+    expect(exchangeGraph({ weights }, cycle)).toEqual([[3], [2], [1, 3], [0, 2]]);
   });
 
   it("1-bit Adam's all-to-all: two chunks to one rank and none to another, or a count beyond 2 (n - 1): every rank refuses", async () => {

@@ -239,11 +239,11 @@ export interface DeclaredPattern {
   allows(from: number, to: number): boolean;
   /** Who `from` may send to, for errors ("one of its neighbours (1, 2, 6)"). */
   receivers(from: number): string;
-  /** When every rank declares exactly this many messages: the count and what it means. */
-  exactly?: { count: number; meaning: string };
+  /** When each rank's number of messages is fixed: the count for a rank and what it means. */
+  exactly?: { count: (from: number) => number; meaning: string };
 }
 
-/** The gossip round's pattern: each rank to some of its neighbours in `graph` (topologies/neighbours.ts), one message each. */
+/** The gossip round's pattern: each rank one message to each rank it exchanges with (`graph[rank]`), and to no other. */
 export function neighbourPattern(graph: readonly (readonly number[])[]): DeclaredPattern {
   let most = 0;
   for (const l of graph) if (l.length > most) most = l.length;
@@ -256,12 +256,13 @@ export function neighbourPattern(graph: readonly (readonly number[])[]): Declare
       return s.has(to);
     },
     receivers: (from) => `one of its neighbours (${(graph[from] ?? []).join(', ')})`,
+    exactly: { count: (from) => graph[from]?.length ?? 0, meaning: 'one to each of its neighbours' },
   };
 }
 
 /** An all-to-all's pattern: each of n ranks one message to every other. */
 export function allToAllPattern(n: number): DeclaredPattern {
-  return { maxMessages: n - 1, allows: (from, to) => from !== to, receivers: () => `another rank of 0..${n - 1}`, exactly: { count: n - 1, meaning: 'one to each other rank' } };
+  return { maxMessages: n - 1, allows: (from, to) => from !== to, receivers: () => `another rank of 0..${n - 1}`, exactly: { count: () => n - 1, meaning: 'one to each other rank' } };
 }
 
 /** The checked declarations of a round: its schedule and, per receiver, who declared how many bytes to it. */
@@ -277,7 +278,7 @@ function checkRound(what: string, values: OpStamps['values'], pattern: DeclaredP
   const lists = values.map((list, r) => {
     if (!list || list.length % 2 !== 0 || list.length > 2 * pattern.maxMessages) throw new Error(`${what}: rank ${r} declared ${list?.length ?? 0} values, expected (to, bytes) pairs for at most ${pattern.maxMessages} messages`);
     const m = list.length / 2;
-    if (pattern.exactly && m !== pattern.exactly.count) throw new Error(`${what}: rank ${r} declared ${m} messages, expected ${pattern.exactly.count} (${pattern.exactly.meaning})`);
+    if (pattern.exactly && m !== pattern.exactly.count(r)) throw new Error(`${what}: rank ${r} declared ${m} messages, expected ${pattern.exactly.count(r)} (${pattern.exactly.meaning})`);
     for (let i = 0; i < list.length; i += 2) {
       const to = list[i]!;
       const b = list[i + 1]!;

@@ -28,8 +28,9 @@ export class NeighbourExchange {
     /** The worker's neighbours, ascending, without itself. */
     readonly neighbours: readonly number[],
     /**
-     * Every rank's neighbours on the topology (topologies/neighbours.ts): a rank may declare a
-     * message only to one of its own, so every rank can check every rank's entry stamp.
+     * Every rank's neighbours it exchanges with (`graph[this rank]` is `neighbours`): a rank
+     * declares exactly one message to each of its own, so every rank can check every rank's
+     * entry stamp.
      */
     private readonly graph: readonly (readonly number[])[],
   ) {
