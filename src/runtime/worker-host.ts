@@ -3,6 +3,7 @@ import { LocalRingAllReduce } from '../../comm/collectives/local-ring-allreduce.
 import { allReduce as configuredAllReduce, chooseCollective } from '../../comm/collectives/all-reduce.ts';
 import { collectiveOptionsOf } from './collective-setup.ts';
 import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
+import { leaveStampBoard } from '../../comm/collectives/stamp-board.ts';
 import { drainAutoChoices, keepAutoChoices, logAutoChoice } from '../../comm/collectives/auto-choices.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/transport/inproc-router.ts';
@@ -200,6 +201,8 @@ export class WorkerHost {
         ...(byzantine ? { byzantine } : {}),
         crash: async (step) => {
           onCrash();
+          // Its process's other ranks stop waiting for (and keeping stamps for) it.
+          leaveStampBoard(ep);
           if (c.transport.kind === 'ws') {
             // A real crash: the whole worker process dies (one worker per process, validated).
             // Announced first, so the coordinator can tell it from an unplanned death.
