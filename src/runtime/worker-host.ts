@@ -67,6 +67,12 @@ export class WorkerHost {
     private readonly announceCrash: (rank: number, step: number, stats: TrafficStats) => Promise<void> = async () => {},
     /** ws: this process replaces a crashed one (fault timeline `rejoin`). */
     private readonly resume: ResumeState | null = null,
+    /**
+     * True in a ws worker process (one worker): a fault-timeline crash kills the process for
+     * real. Not read from transport.kind: `dtemu simulate` runs every rank in the coordinator's
+     * process whatever the config's transport says, and must not kill itself.
+     */
+    private readonly ownProcess = false,
   ) {
     const network = networkOf(lc);
     // Endpoints exist before any data is loaded so early messages from peers are buffered.
@@ -203,7 +209,7 @@ export class WorkerHost {
           onCrash();
           // Its process's other ranks stop waiting for (and keeping stamps for) it.
           leaveStampBoard(ep);
-          if (c.transport.kind === 'ws') {
+          if (this.ownProcess) {
             // A real crash: the whole worker process dies (one worker per process, validated).
             // Announced first, so the coordinator can tell it from an unplanned death.
             await announceCrash(ep.rank, step, ep.stats);
