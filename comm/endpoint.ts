@@ -202,20 +202,29 @@ export class Endpoint {
 
   /** Receive without touching the clock (the caller times a shared link itself). */
   recvRaw(from: number, op: number, step: number): Promise<Message> {
+    return this.take(from, op, step, true);
+  }
+
+  /** Receive coordination metadata (sendMeta): neither timed nor counted, whichever process sent it. */
+  recvMeta(from: number, op: number, step: number): Promise<Message> {
+    return this.take(from, op, step, false);
+  }
+
+  private take(from: number, op: number, step: number, count: boolean): Promise<Message> {
     if (this.failure) return Promise.reject(this.failure);
     const key = `${from}:${op}:${step}`;
     const queue = this.mailbox.get(key);
     if (queue && queue.length > 0) {
       const msg = queue.shift()!;
       if (queue.length === 0) this.mailbox.delete(key);
-      this.countReceived(msg);
+      if (count) this.countReceived(msg);
       return Promise.resolve(msg);
     }
     if (this.waiters.has(key)) return Promise.reject(new Error(`two receivers waiting for ${key} on rank ${this.rank}`));
     return new Promise((resolve, reject) =>
       this.waiters.set(key, {
         resolve: (m) => {
-          this.countReceived(m);
+          if (count) this.countReceived(m);
           resolve(m);
         },
         reject,

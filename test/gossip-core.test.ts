@@ -206,6 +206,13 @@ describe('bad mixing input', () => {
     asym[0]![1] = 0.3;
     asym[0]![0] = 0.45;
     expect(() => userMatrix(asym, ring4)).toThrow(/mixing.weights\[0\]\[1\]: expected a symmetric matrix/);
+    // Symmetric within the tolerance but one side exactly 0: 1 would wait for a message 0 never sends.
+    const halfZero = ok.map((r) => [...r]);
+    halfZero[0]![1] = 0;
+    halfZero[1]![0] = 5e-7;
+    halfZero[0]![0] = 0.75;
+    halfZero[1]![1] = 0.5 - 5e-7 + 0.25;
+    expect(() => userMatrix(halfZero, ring4)).toThrow(/mixing.weights\[0\]\[1\]: expected 0 exactly when \[1\]\[0\] is 0/);
     const offGraph = ok.map((r) => [...r]);
     offGraph[0]![2] = 0.1;
     expect(() => userMatrix(offGraph, ring4)).toThrow(/mixing.weights\[0\]\[2\]: expected 0 \(workers 0 and 2 are not neighbours\), found 0.1/);

@@ -3,7 +3,7 @@ import type { CollectiveOptions } from '../comm/collectives/all-reduce.ts';
 import { ringAllGather } from '../comm/collectives/allgather.ts';
 import { recursiveDoublingAllGather } from '../comm/collectives/allgather-recursive-doubling.ts';
 import { allGather, configureCollectives } from '../comm/collectives/configured.ts';
-import { declaredRoundSized, recursiveDoublingAllGatherSized, ringAllGatherSized } from '../comm/collectives/schedules/sized.ts';
+import { builtSizedRingRounds, declaredRoundSized, recursiveDoublingAllGatherSized, ringAllGatherSized } from '../comm/collectives/schedules/sized.ts';
 import { Endpoint } from '../comm/endpoint.ts';
 import { InprocRouter } from '../comm/transport/inproc-router.ts';
 import { oneBitChunk, oneBitChunkedAllReduce } from '../comm/onebit-adam/compressed-allreduce.ts';
@@ -104,7 +104,7 @@ describe('message collectives timed as a unit', () => {
       const eps = endpoints(torus, unit);
       eps.forEach((ep, r) => (ep.now = (r % 4) * 1e-5));
       for (const ep of eps) ep.transfers = [];
-      const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!));
+      const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!, adj));
       const got = await Promise.all(ex.map((x, r) => x.exchange(ps[r]!).then((g) => g.map((p) => [...p]))));
       got.forEach((g, r) => expect(g).toEqual(adj[r]!.map((j) => [...ps[j]!])));
       clocks.push(eps.map((ep) => ep.now));
@@ -142,12 +142,12 @@ describe('message collectives timed as a unit', () => {
     const want = [2 * T + a, 3 * T + a, 3 * T + a];
     for (const blocks of [1, 3]) {
       const eps = endpoints(topo, true, blocks);
-      const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!));
+      const ex = eps.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!, adj));
       await Promise.all(ex.map((x, r) => x.exchange(payloads(3, () => m)[r]!)));
       eps.forEach((ep, r) => expect(Math.abs(ep.now - want[r]!) / want[r]!).toBeLessThan(1e-12));
     }
     const msg = endpoints(topo, false);
-    await Promise.all(msg.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!).exchange(payloads(3, () => m)[ep.rank]!)));
+    await Promise.all(msg.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!, adj).exchange(payloads(3, () => m)[ep.rank]!)));
     [T + a, 2 * T + a, 2 * T + a].forEach((w, r) => expect(Math.abs(msg[r]!.now - w) / w).toBeLessThan(1e-12));
   });
 
@@ -162,7 +162,7 @@ describe('message collectives timed as a unit', () => {
       for (const f of [ringAllGather, recursiveDoublingAllGather]) expectGathered(await Promise.all(a.map((ep, r) => f(ep, ps[r]!, unitTimer(tree, null)))), ps);
       const g = endpoints(islands, true, blocks);
       g.forEach((ep, r) => (ep.now = (r % 2) * 1e-4));
-      const ex = g.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!));
+      const ex = g.map((ep) => new NeighbourExchange(ep, adj[ep.rank]!, adj));
       for (let k = 0; k < 2; k++) await Promise.all(ex.map((x, r) => x.exchange(ps[r]!)));
       return [...a, ...g].map((ep) => ep.now);
     };
@@ -175,7 +175,7 @@ describe('message collectives timed as a unit', () => {
     const fast = buildTopology('hierarchical', 6, { bandwidth: B, latency: 1e-4 }, { groups: [2, 4] });
     const once = async (unit: boolean) => {
       const eps = endpoints(fast, unit);
-      await Promise.all(eps.map((ep, r) => new NeighbourExchange(ep, adj[r]!).exchange(ps[r]!)));
+      await Promise.all(eps.map((ep, r) => new NeighbourExchange(ep, adj[r]!, adj).exchange(ps[r]!)));
       return eps.map((ep) => ep.now);
     };
     const [u, m] = [await once(true), await once(false)];
@@ -213,10 +213,12 @@ describe('message collectives timed as a unit', () => {
       return b;
     };
     const cases: [Uint8Array, Uint8Array, RegExp][] = [
-      [stamp(0, [4, 4]), new Uint8Array(4), /entry stamp from 1 declares 2 sizes \(4, 4\), expected one size >= 0/],
+      // More values than the collective allows are refused before anything is allocated for them.
+      [stamp(0, [4, 4]), new Uint8Array(4), /ring all-gather: entry stamp from 1 declares 2 values, expected at most 1/],
       [stamp(0, [10]), new Uint8Array(5), /ring all-gather: 5 bytes from 1, its entry stamp declared 10/],
       [stamp(Number.NaN, [5]), new Uint8Array(5), /entry time from 1 is NaN, expected a finite virtual time >= 0/],
-      [stamp(0, [5], 1000), new Uint8Array(5), /entry stamp from 1 has 20 bytes for 1000 values, expected 8012/],
+      [stamp(0, [5], 2 ** 31), new Uint8Array(5), /entry stamp from 1 declares 2147483648 values, expected at most 1/],
+      [stamp(0, [5, 6], 1), new Uint8Array(5), /entry stamp from 1 has 28 bytes for 1 values, expected 20/],
       [stamp(0, [0.5]), new Uint8Array(5), /entry stamp from 1 declares 0.5, expected whole numbers/],
     ];
     for (const [bad, payload, message] of cases) {
@@ -240,6 +242,8 @@ describe('message collectives timed as a unit', () => {
       const entries = Array.from({ length: n }, () => rand() * 1e-3);
       const s = ringAllGatherSized(sizes);
       const fast = timeEagerAlone(topo, s, (r) => entries[r]!, 4)!;
+      // The ring is timed from its compact form (its sizes): no transfer object built.
+      expect(builtSizedRingRounds(s), `n=${n}`).toBe(0);
       const simulated = replaySchedule(topo, s, entries, 'max-min');
       const fifo = replaySchedule(topo, s, entries, 'fifo');
       // The clock arithmetic, the flow simulation and the message replay: the same doubles.
@@ -298,13 +302,19 @@ describe('message collectives timed as a unit', () => {
       return ep;
     });
     const p = payloads(2, () => m);
+    for (const ep of eps) ep.transfers = [];
     const got = await Promise.all(
       eps.map(async (ep, r) => {
         const first = await sendInBackground(ep, async () => void (await allGather(ep, p[r]!)));
+        // Its message is not in the timeline before its times are decided (a step reported now
+        // would show it without an arrival).
+        expect(ep.drainTransfers()).toEqual([]);
         // Entered at 0 while the first is in flight: each NIC carries both at B/2.
         await allGather(ep, p[r]!);
         const second = ep.now;
         awaitBackground(ep, first);
+        // Both messages, with the times the joint decision gave them (the second's first).
+        expect(ep.drainTransfers().map(([to, bytes, sent, arrival]) => [to, bytes, sent, Math.round((arrival / T) * 1e9) / 1e9])).toEqual([[1 - r, m, 0, 2], [1 - r, m, 0, 2]]);
         return [first.sent, second, first.arrives, ep.now];
       }),
     );

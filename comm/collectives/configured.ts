@@ -95,7 +95,7 @@ function choicesOf(o: CollectiveOptions): Map<string, GatherKind> {
  */
 async function autoAllGather(ep: Endpoint, payload: Uint8Array, unit: UnitTimer, estimate: (s: Schedule) => number, choices: Map<string, GatherKind>, defer?: DeferTimer): Promise<Uint8Array[]> {
   const op = ep.nextOp();
-  let kind: GatherKind = 'ring';
+  // Built once per process (the ranks share it): which one it is says which code moves the bytes.
   const build = (sizes: readonly number[]): Schedule => {
     const key = sizes.join(',');
     let k = choices.get(key);
@@ -104,10 +104,10 @@ async function autoAllGather(ep: Endpoint, payload: Uint8Array, unit: UnitTimer,
       if (choices.size >= 64) choices.delete(choices.keys().next().value!);
       choices.set(key, k);
     }
-    kind = k;
     return k === 'ring' ? ringAllGatherSized(sizes) : recursiveDoublingAllGatherSized(sizes);
   };
-  return runSizedUnit(ep, op, payload.byteLength, 'auto all-gather', build, unit, async (sizes) => {
+  return runSizedUnit(ep, op, payload.byteLength, 'auto all-gather', build, unit, async (sizes, schedule) => {
+    const kind: GatherKind = schedule.algorithm === 'ring all-gather' ? 'ring' : 'recursive-doubling';
     const out = await (kind === 'ring' ? gatherRing : gatherDoubling)(ep, payload, op, untimedMover(ep));
     out.forEach((p, r) => checkDeclared(`${kind} all-gather`, r, p.byteLength, sizes[r]!));
     return out;

@@ -120,7 +120,7 @@ export async function runScheduleAsUnit(
   entries[me] = entry;
   for (let r = 0; r < n; r++) {
     if (r === me) continue;
-    const msg = await ep.recvRaw(r, op, ENTRY_STEP);
+    const msg = await ep.recvMeta(r, op, ENTRY_STEP);
     if (msg.payload.byteLength !== 8) throw new Error(`${label}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
     const t = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
     if (!Number.isFinite(t) || t < 0) throw new Error(`${label}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);

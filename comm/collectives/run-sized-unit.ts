@@ -3,7 +3,7 @@ import type { Message } from '../message.ts';
 import type { UnitTiming } from './run-schedule.ts';
 import type { Schedule } from './schedules/schedule.ts';
 import { declaredRoundSized } from './schedules/sized.ts';
-import { stampBoardOf } from './stamp-board.ts';
+import { derive, newOpStamps, stampBoardOf, type OpStamps, type StampBoard } from './stamp-board.ts';
 
 /**
  * Message-timed collectives timed as a unit (variable-size all-gathers, gossip rounds, 1-bit
@@ -37,14 +37,30 @@ function recordsFrom(ep: Endpoint): () => [number, number, number, number][] {
 }
 
 /**
- * Give the untimed messages' records the send and arrival times the unit gave them (what the
- * per-message path records), so trace.json and report.html draw them in flight; left as they
- * are (no arrival) if the timing has none. The records are the endpoint's own tuples, filled in
- * place before the step that sent them is reported.
+ * Take `records` (the tail of the endpoint's list) out until the unit is decided: a deferred
+ * unit's messages are reported by the step that decides it (the one that needs its result, as a
+ * deferred all-reduce's interval is), with their times, never as messages without an arrival.
  */
-function fillRecords(ep: Endpoint, records: [number, number, number, number][], timing: UnitTiming): void {
+function holdRecords(ep: Endpoint, records: readonly [number, number, number, number][]): () => void {
+  const list = ep.transfers;
+  if (!list || records.length === 0 || list[list.length - records.length] !== records[0]) return () => {};
+  list.splice(list.length - records.length, records.length);
+  return () => ep.transfers?.push(...records);
+}
+
+/**
+ * Give the untimed messages' records the send and arrival times the unit gave them (what the
+ * per-message path records), so trace.json and report.html draw them in flight. The records are
+ * the endpoint's own tuples, filled in place before the step that reports them (a deferred
+ * unit's are held back until it is decided: holdRecords).
+ */
+function fillRecords(ep: Endpoint, records: [number, number, number, number][], timing: UnitTiming, what: string): void {
+  if (records.length === 0) return;
+  // Every timing of an eager schedule has its messages' times (flow simulation, clock arithmetic,
+  // joint decision, fifo replay), in the rank's sending order: none, or a different count, means
+  // the schedule does not describe what the code sent (a bug, not bad input).
   const sent = (timing as SizedTiming).sent?.(ep.rank);
-  if (!sent || sent.length !== records.length) return;
+  if (!sent || sent.length !== records.length) throw new Error(`${what}: rank ${ep.rank} sent ${records.length} messages, its unit's timing has ${sent?.length ?? 'no'} message times`);
   records.forEach((rec, i) => {
     rec[2] = sent[i]![0];
     rec[3] = sent[i]![1];
@@ -69,8 +85,6 @@ export function untimedMover(ep: Endpoint): Mover {
 
 /** Wire step of a sized unit's entry stamps (after any step a collective uses; runScheduleAsUnit's is 0x7ffffff0). */
 const STAMP_STEP = 0x7ffffff1;
-/** At most this many declared values per stamp (two per message: a rank sends at most n - 1 in a round). */
-const MAX_VALUES = 2 * (1 << 21);
 
 /** A rank's entry into a sized unit: when, and what it declared. */
 export interface Entry {
@@ -81,54 +95,77 @@ export interface Entry {
   records?: [number, number, number, number][];
 }
 
+/** The process's board when its ranks share stamps there (more than one rank in the process). */
+function sharedBoard(ep: Endpoint): StampBoard | undefined {
+  const b = stampBoardOf(ep);
+  return b?.shares ? b : undefined;
+}
+
+/** Every rank but `ep`'s (a process holding one rank: all stamps travel by message). */
+function* othersOf(ep: Endpoint): Generator<number> {
+  for (let r = 0; r < ep.size; r++) if (r !== ep.rank) yield r;
+}
+
 /**
  * Tell every other rank this rank's entry time and declared values (f64 time, u32 count, f64
  * values): ranks of this process through its stamp board (stamp-board.ts), the others by message.
  */
 export function sendStamp(ep: Endpoint, op: number, values: readonly number[]): Entry {
-  const board = stampBoardOf(ep);
-  board?.post(op, ep.rank, { entry: ep.now, values });
-  const stamp = new Uint8Array(12 + 8 * values.length);
-  const dv = new DataView(stamp.buffer);
-  dv.setFloat64(0, ep.now, true);
-  dv.setUint32(8, values.length, true);
-  values.forEach((v, i) => dv.setFloat64(12 + 8 * i, v, true));
-  for (let r = 0; r < ep.size; r++) if (r !== ep.rank && !board?.isLocal(r)) ep.sendMeta(r, op, STAMP_STEP, stamp);
+  const board = sharedBoard(ep);
+  board?.post(op, ep.rank, ep.size, { entry: ep.now, values });
+  let stamp: Uint8Array | null = null;
+  for (const r of board ? board.remote(ep.size) : othersOf(ep)) {
+    if (!stamp) {
+      stamp = new Uint8Array(12 + 8 * values.length);
+      const dv = new DataView(stamp.buffer);
+      dv.setFloat64(0, ep.now, true);
+      dv.setUint32(8, values.length, true);
+      values.forEach((v, i) => dv.setFloat64(12 + 8 * i, v, true));
+    }
+    ep.sendMeta(r, op, STAMP_STEP, stamp);
+  }
   return { op, entry: ep.now, values };
 }
 
-/** Every rank's entry time and declared values (this rank's from `own`); stamps are parsed as hostile. */
-export async function receiveStamps(ep: Endpoint, own: Entry, what: string): Promise<{ entries: number[]; values: number[][] }> {
+/**
+ * Every rank's entry time and declared values (this rank's from `own`), shared by the process's
+ * ranks (stamp-board.ts). Stamps from other processes are parsed as hostile: at most `maxValues`
+ * values (checked before anything is allocated for them), whole numbers, a finite time; and a
+ * rank must send every rank of this process the same stamp.
+ */
+export async function receiveStamps(ep: Endpoint, own: Entry, what: string, maxValues: number): Promise<OpStamps> {
   const n = ep.size;
-  const entries = new Array<number>(n);
-  const values = new Array<number[]>(n);
-  entries[ep.rank] = own.entry;
-  values[ep.rank] = [...own.values];
-  const board = stampBoardOf(ep);
-  for (let r = 0; r < n; r++) {
-    if (r === ep.rank) continue;
-    if (board?.isLocal(r)) {
-      const s = await board.get(ep, own.op, r);
-      entries[r] = s.entry;
-      values[r] = [...s.values];
-      continue;
-    }
-    const p = (await ep.recvRaw(r, own.op, STAMP_STEP)).payload;
+  const board = sharedBoard(ep);
+  let stamps: OpStamps;
+  if (!board) {
+    stamps = newOpStamps(n);
+    stamps.entries[ep.rank] = own.entry;
+    stamps.values[ep.rank] = own.values;
+  } else stamps = board.post(own.op, ep.rank, n, own);
+  for (const r of board ? board.remote(n) : othersOf(ep)) {
+    const p = (await ep.recvMeta(r, own.op, STAMP_STEP)).payload;
     if (p.byteLength < 12) throw new Error(`${what}: entry stamp from ${r} has ${p.byteLength} bytes, expected at least 12`);
     const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
     const t = dv.getFloat64(0, true);
     if (!Number.isFinite(t) || t < 0) throw new Error(`${what}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);
     const count = dv.getUint32(8, true);
-    if (count > MAX_VALUES || p.byteLength !== 12 + 8 * count) throw new Error(`${what}: entry stamp from ${r} has ${p.byteLength} bytes for ${count} values, expected ${12 + 8 * Math.min(count, MAX_VALUES)}`);
+    if (count > maxValues) throw new Error(`${what}: entry stamp from ${r} declares ${count} values, expected at most ${maxValues}`);
+    if (p.byteLength !== 12 + 8 * count) throw new Error(`${what}: entry stamp from ${r} has ${p.byteLength} bytes for ${count} values, expected ${12 + 8 * count}`);
     const v = new Array<number>(count);
     for (let i = 0; i < count; i++) {
       v[i] = dv.getFloat64(12 + 8 * i, true);
       if (!Number.isSafeInteger(v[i])) throw new Error(`${what}: entry stamp from ${r} declares ${v[i]}, expected whole numbers`);
     }
-    entries[r] = t;
-    values[r] = v;
+    const had = stamps.values[r];
+    if (!had) {
+      stamps.entries[r] = t;
+      stamps.values[r] = v;
+    } else if (stamps.entries[r] !== t || had.length !== count || had.some((x, i) => x !== v[i])) {
+      // Different stamps to ranks of one process would give them different schedules.
+      throw new Error(`${what}: rank ${r} sent rank ${ep.rank} an entry stamp that differs from the one it sent another rank of its process`);
+    }
   }
-  return { entries, values };
+  return board ? board.complete(ep, own.op) : stamps;
 }
 
 /** Leave the unit at this rank's finish time (never earlier than the clock already is). */
@@ -144,32 +181,36 @@ export function checkDeclared(what: string, from: number, got: number, declared:
 
 /**
  * A collective timed as a unit whose ranks each declare one payload size (the all-gathers):
- * stamps, the schedule built from every rank's size, its timing, then `move` (the collective's
- * own code with the untimed mover), then the finish time. Inside a background exchange
- * (`ep.background`, Streaming DiLoCo's fragments) with `defer`, the timing is decided when the
- * rank first needs it, as runScheduleAsUnit does (src/sim/unit-scheduler.ts).
+ * stamps, the schedule built from every rank's size (once per process), its timing, then `move`
+ * (the collective's own code with the untimed mover), then the finish time. Inside a background
+ * exchange (`ep.background`, Streaming DiLoCo's fragments) with `defer`, the timing is decided
+ * when the rank first needs it, as runScheduleAsUnit does (src/sim/unit-scheduler.ts).
  */
-export async function runSizedUnit<T>(ep: Endpoint, op: number, bytes: number, what: string, build: (sizes: readonly number[]) => Schedule, time: UnitTimer, move: (sizes: readonly number[]) => Promise<T>, defer?: DeferTimer): Promise<T> {
+export async function runSizedUnit<T>(ep: Endpoint, op: number, bytes: number, what: string, build: (sizes: readonly number[]) => Schedule, time: UnitTimer, move: (sizes: readonly number[], schedule: Schedule) => Promise<T>, defer?: DeferTimer): Promise<T> {
   const own = sendStamp(ep, op, [bytes]);
-  const { entries, values } = await receiveStamps(ep, own, what);
-  const sizes = values.map((v, r) => {
-    if (v.length !== 1 || v[0]! < 0) throw new Error(`${what}: entry stamp from ${r} declares ${v.length} sizes (${v.join(', ')}), expected one size >= 0`);
-    return v[0]!;
+  const stamps = await receiveStamps(ep, own, what, 1);
+  const { sizes, schedule } = derive(stamps, 'sized', () => {
+    const sizes = stamps.values.map((v, r) => {
+      if (!v || v.length !== 1 || v[0]! < 0) throw new Error(`${what}: entry stamp from ${r} declares ${v?.length ?? 0} sizes (${v?.join(', ') ?? ''}), expected one size >= 0`);
+      return v[0]!;
+    });
+    return { sizes, schedule: build(sizes) };
   });
-  const schedule = build(sizes);
-  const later = defer && ep.background > 0 ? defer(schedule, entries, op) : null;
-  const timing = later ? null : time(schedule, entries, op);
+  const later = defer && ep.background > 0 ? defer(schedule, stamps.entries, op) : null;
+  const timing = later ? null : time(schedule, stamps.entries, op);
   const records = recordsFrom(ep);
-  const out = await move(sizes);
+  const out = await move(sizes, schedule);
   const sent = records();
   if (later) {
+    const release = holdRecords(ep, sent);
     ep.deferClock(() => {
       const t = later(ep.opsStarted());
-      fillRecords(ep, sent, t);
+      fillRecords(ep, sent, t, what);
+      release();
       return t.finish[ep.rank]!;
     });
   } else {
-    fillRecords(ep, sent, timing!);
+    fillRecords(ep, sent, timing!, what);
     leaveAt(ep, timing!);
   }
   return out;
@@ -187,22 +228,93 @@ export function sendDeclared(ep: Endpoint, op: number, sends: readonly { to: num
 }
 
 /**
- * The receiving half: every rank's declarations make one round (schedules/sized.ts
- * declaredRoundSized), timed as a unit; the payloads from `from` (each must have been declared,
- * with its size), in that order; the clock then moves to this rank's finish (its last arrival).
+ * What a declared round allows each rank to declare: every rank checks every rank's declarations
+ * against it before anything is timed (a message to a rank that does not expect it would join
+ * that rank's clock and take a share of the links).
  */
-export async function receiveDeclared(ep: Endpoint, own: Entry, from: readonly number[], time: UnitTimer, what: string, step = 0): Promise<Uint8Array[]> {
-  const { entries, values } = await receiveStamps(ep, own, what);
-  const schedule = declaredRoundSized(what, what, values);
-  const declared = new Map<number, number>();
-  for (const t of schedule.rounds[0]?.transfers ?? []) if (t.to === ep.rank) declared.set(t.from, (declared.get(t.from) ?? 0) + t.bytes!);
-  for (const j of from) if (!declared.has(j)) throw new Error(`${what}: rank ${ep.rank} expects a message from ${j}, which declared none to it`);
-  const timing = time(schedule, entries, own.op);
-  if (own.records) fillRecords(ep, own.records, timing);
+export interface DeclaredPattern {
+  /** The most messages a rank may declare (its stamp's values are checked against twice this before they are read). */
+  maxMessages: number;
+  /** Whether `from` may declare a message to `to` (at most one each). */
+  allows(from: number, to: number): boolean;
+  /** Who `from` may send to, for errors ("one of its neighbours (1, 2, 6)"). */
+  receivers(from: number): string;
+  /** When each rank's number of messages is fixed: the count for a rank and what it means. */
+  exactly?: { count: (from: number) => number; meaning: string };
+}
+
+/** The gossip round's pattern: each rank one message to each rank it exchanges with (`graph[rank]`), and to no other. */
+export function neighbourPattern(graph: readonly (readonly number[])[]): DeclaredPattern {
+  let most = 0;
+  for (const l of graph) if (l.length > most) most = l.length;
+  const sets = new Map<number, Set<number>>();
+  return {
+    maxMessages: most,
+    allows: (from, to) => {
+      let s = sets.get(from);
+      if (!s) sets.set(from, (s = new Set(graph[from] ?? [])));
+      return s.has(to);
+    },
+    receivers: (from) => `one of its neighbours (${(graph[from] ?? []).join(', ')})`,
+    exactly: { count: (from) => graph[from]?.length ?? 0, meaning: 'one to each of its neighbours' },
+  };
+}
+
+/** An all-to-all's pattern: each of n ranks one message to every other. */
+export function allToAllPattern(n: number): DeclaredPattern {
+  return { maxMessages: n - 1, allows: (from, to) => from !== to, receivers: () => `another rank of 0..${n - 1}`, exactly: { count: () => n - 1, meaning: 'one to each other rank' } };
+}
+
+/** The checked declarations of a round: its schedule and, per receiver, who declared how many bytes to it. */
+interface CheckedRound {
+  schedule: Schedule;
+  inbound: Map<number, number>[];
+}
+
+/** Check every rank's (to, bytes) list against the pattern; one error names the first offender. */
+function checkRound(what: string, values: OpStamps['values'], pattern: DeclaredPattern): CheckedRound {
+  const n = values.length;
+  const inbound = Array.from({ length: n }, () => new Map<number, number>());
+  const lists = values.map((list, r) => {
+    if (!list || list.length % 2 !== 0 || list.length > 2 * pattern.maxMessages) throw new Error(`${what}: rank ${r} declared ${list?.length ?? 0} values, expected (to, bytes) pairs for at most ${pattern.maxMessages} messages`);
+    const m = list.length / 2;
+    if (pattern.exactly && m !== pattern.exactly.count(r)) throw new Error(`${what}: rank ${r} declared ${m} messages, expected ${pattern.exactly.count(r)} (${pattern.exactly.meaning})`);
+    for (let i = 0; i < list.length; i += 2) {
+      const to = list[i]!;
+      const b = list[i + 1]!;
+      if (!Number.isInteger(to) || to < 0 || to >= n || to === r || !pattern.allows(r, to)) throw new Error(`${what}: rank ${r} declared a message to ${to}, which is not ${pattern.receivers(r)}`);
+      if (!Number.isSafeInteger(b) || b < 0) throw new Error(`${what}: rank ${r} declared a message of ${b} bytes, expected a whole number >= 0`);
+      const into = inbound[to]!;
+      if (into.has(r)) throw new Error(`${what}: rank ${r} declared ${list.filter((x, k) => k % 2 === 0 && x === to).length} messages to ${to}, expected at most one`);
+      into.set(r, b);
+    }
+    return list;
+  });
+  return { schedule: declaredRoundSized(what, what, lists), inbound };
+}
+
+/**
+ * The receiving half: every rank's declarations, checked against `pattern` (once per process),
+ * make one round (schedules/sized.ts declaredRoundSized), timed as a unit; the ranks that
+ * declared a message to this one must be exactly `from`, each once, and each payload the size it
+ * declared; they are returned in the order of `from`; the clock then moves to this rank's finish
+ * (its last arrival).
+ */
+export async function receiveDeclared(ep: Endpoint, own: Entry, from: readonly number[], time: UnitTimer, what: string, pattern: DeclaredPattern, step = 0): Promise<Uint8Array[]> {
+  const stamps = await receiveStamps(ep, own, what, 2 * pattern.maxMessages);
+  const { schedule, inbound } = derive(stamps, 'declared', () => checkRound(what, stamps.values, pattern));
+  const mine = inbound[ep.rank]!;
+  for (const j of from) if (!mine.has(j)) throw new Error(`${what}: rank ${ep.rank} expects a message from ${j}, which declared none to it`);
+  if (mine.size !== from.length) {
+    const extra = [...mine.keys()].find((j) => !from.includes(j))!;
+    throw new Error(`${what}: rank ${extra} declared a message to ${ep.rank}, which expects none from it`);
+  }
+  const timing = time(schedule, stamps.entries, own.op);
+  if (own.records) fillRecords(ep, own.records, timing, what);
   const out: Uint8Array[] = [];
   for (const j of from) {
     const p = (await ep.recvRaw(j, own.op, step)).payload;
-    checkDeclared(what, j, p.byteLength, declared.get(j)!);
+    checkDeclared(what, j, p.byteLength, mine.get(j)!);
     out.push(p);
   }
   leaveAt(ep, timing);

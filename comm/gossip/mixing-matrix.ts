@@ -126,6 +126,11 @@ export function checkMixingMatrix(m: MixingMatrix, tol = 1e-6, key = 'mixing.wei
       if (j > i && Math.abs(v - w[j * n + i]!) > tol) {
         throw new ParameterError(`${key}[${i}][${j}]`, `a symmetric matrix: equal to [${j}][${i}] = ${w[j * n + i]}`, String(v));
       }
+      // Who talks to whom follows the non-zero pattern, so it must be exactly symmetric: with
+      // W_ij = 0 but W_ji = 5e-7 (symmetric within tol) j would wait for a message i never sends.
+      if (j > i && (v === 0) !== (w[j * n + i] === 0)) {
+        throw new ParameterError(`${key}[${i}][${j}]`, `0 exactly when [${j}][${i}] is 0 (the pair exchanges messages in both directions or neither)`, `${v}, with [${j}][${i}] = ${w[j * n + i]}`);
+      }
     }
   }
   for (let i = 0; i < n; i++) {

@@ -1,6 +1,6 @@
 import { chunkStart } from '../collectives/chunks.ts';
 import { allGather, messageUnitTimer } from '../collectives/configured.ts';
-import { receiveDeclared, sendDeclared } from '../collectives/run-sized-unit.ts';
+import { allToAllPattern, receiveDeclared, sendDeclared } from '../collectives/run-sized-unit.ts';
 import { receivePushes, allWorkers } from '../collectives/server-ingress.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { decodeOneBit, decodeOneBitAdd, encodeOneBit } from './one-bit.ts';
@@ -52,7 +52,7 @@ export async function oneBitChunkedAllReduce(ep: Endpoint, sent: Float32Array, s
   // all-to-all's flows into and out of each NIC share it.
   const unit = messageUnitTimer(ep);
   let received: Uint8Array[] | null = null;
-  if (unit && n > 1) received = await receiveDeclared(ep, sendDeclared(ep, op, sends), Array.from({ length: n - 1 }, (_, k) => (k < r ? k : k + 1)), unit, '1-bit all-to-all');
+  if (unit && n > 1) received = await receiveDeclared(ep, sendDeclared(ep, op, sends), Array.from({ length: n - 1 }, (_, k) => (k < r ? k : k + 1)), unit, '1-bit all-to-all', allToAllPattern(n));
   else for (const m of sends) ep.send(m.to, op, 0, m.payload);
   const own = chunkOf(r);
   if (server.d !== own.length) throw new Error(`1-bit all-reduce: rank ${r} serves ${own.length} values, its server state has ${server.d}`);

@@ -10,7 +10,7 @@
  * routes share a link share it max-min fairly (comm/collectives/run-sized-unit.ts).
  */
 import { messageUnitTimer } from '../../comm/collectives/configured.ts';
-import { receiveDeclared, sendDeclared, type Entry } from '../../comm/collectives/run-sized-unit.ts';
+import { neighbourPattern, receiveDeclared, sendDeclared, type DeclaredPattern, type Entry } from '../../comm/collectives/run-sized-unit.ts';
 import type { Endpoint } from '../../comm/endpoint.ts';
 
 export const GOSSIP_NAMESPACE = 'gossip';
@@ -20,11 +20,19 @@ export class NeighbourExchange {
   private readonly received: Uint8Array[];
   /** Unit-timed rounds sent and not yet received: their entry stamps. */
   private readonly entered = new Map<number, Entry>();
+  /** What every rank may declare in a unit-timed round (built when first needed). */
+  private pattern: DeclaredPattern | null = null;
 
   constructor(
     private readonly ep: Endpoint,
     /** The worker's neighbours, ascending, without itself. */
     readonly neighbours: readonly number[],
+    /**
+     * Every rank's neighbours it exchanges with (`graph[this rank]` is `neighbours`): a rank
+     * declares exactly one message to each of its own, so every rank can check every rank's
+     * entry stamp.
+     */
+    private readonly graph: readonly (readonly number[])[],
   ) {
     this.received = new Array<Uint8Array>(neighbours.length);
   }
@@ -55,8 +63,16 @@ export class NeighbourExchange {
 
   private async receiveUnit(own: Entry): Promise<readonly Uint8Array[]> {
     this.entered.delete(own.op);
-    const got = await receiveDeclared(this.ep, own, this.neighbours, messageUnitTimer(this.ep)!, 'gossip');
+    const got = await receiveDeclared(this.ep, own, this.neighbours, messageUnitTimer(this.ep)!, 'gossip', (this.pattern ??= patternOf(this.graph)));
     got.forEach((p, c) => (this.received[c] = p));
     return this.received;
   }
+}
+
+/** One pattern per neighbour graph (the graph a process's ranks share), so its lookups are built once. */
+const patterns = new WeakMap<readonly (readonly number[])[], DeclaredPattern>();
+function patternOf(graph: readonly (readonly number[])[]): DeclaredPattern {
+  let p = patterns.get(graph);
+  if (!p) patterns.set(graph, (p = neighbourPattern(graph)));
+  return p;
 }

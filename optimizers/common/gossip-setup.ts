@@ -3,7 +3,8 @@
  * neighbours it exchanges with (the row's non-zero columns but itself: a zero weight in a user's
  * matrix means no message on that edge) and, with `privacy`, its message mechanism.
  */
-import { mixingRow, type MixingRow } from '../../comm/gossip/mixing-row.ts';
+import { mixingRow, type MixingRow, type MixingSpec } from '../../comm/gossip/mixing-row.ts';
+import type { Adjacency } from '../../comm/gossip/graph.ts';
 import type { WorkerContext } from '../worker-context.ts';
 import { NeighbourExchange } from './gossip-exchange.ts';
 import type { GossipConfig } from './gossip-options.ts';
@@ -28,7 +29,23 @@ export function setUpGossip(ctx: WorkerContext, cfg: GossipConfig, kind: string)
   return {
     row,
     self,
-    exchange: new NeighbourExchange(ctx.ep, neighbours),
+    exchange: new NeighbourExchange(ctx.ep, neighbours, exchangeGraph(cfg.mixing, adj)),
     privacy: cfg.privacy ? new MessagePrivacy(cfg.privacy, ctx.seed, ctx.rank) : null,
   };
+}
+
+/**
+ * Every worker's exchange set (its row's non-zero columns but itself), one per process and W:
+ * the named rules weigh every topology neighbour (so it is the neighbour graph itself); a user's
+ * W may leave an edge out with a zero. Each worker checks every worker's declared messages
+ * against it when the round is timed as a unit (gossip-exchange.ts).
+ */
+const exchangeGraphs = new WeakMap<Adjacency, Map<MixingSpec, Adjacency>>();
+export function exchangeGraph(spec: MixingSpec, adj: Adjacency): Adjacency {
+  if (typeof spec !== 'object') return adj;
+  let bySpec = exchangeGraphs.get(adj);
+  if (!bySpec) exchangeGraphs.set(adj, (bySpec = new Map()));
+  let g = bySpec.get(spec);
+  if (!g) bySpec.set(spec, (g = adj.map((_, j) => Array.from(mixingRow(spec, adj, j).index).filter((k) => k !== j))));
+  return g;
 }

@@ -3,6 +3,7 @@ import { LocalRingAllReduce } from '../../comm/collectives/local-ring-allreduce.
 import { allReduce as configuredAllReduce, chooseCollective } from '../../comm/collectives/all-reduce.ts';
 import { collectiveOptionsOf } from './collective-setup.ts';
 import { configureCollectives, drainPhases } from '../../comm/collectives/configured.ts';
+import { leaveStampBoard } from '../../comm/collectives/stamp-board.ts';
 import { drainAutoChoices, keepAutoChoices, logAutoChoice } from '../../comm/collectives/auto-choices.ts';
 import { Endpoint, type TrafficStats } from '../../comm/endpoint.ts';
 import type { InprocRouter } from '../../comm/transport/inproc-router.ts';
@@ -66,6 +67,12 @@ export class WorkerHost {
     private readonly announceCrash: (rank: number, step: number, stats: TrafficStats) => Promise<void> = async () => {},
     /** ws: this process replaces a crashed one (fault timeline `rejoin`). */
     private readonly resume: ResumeState | null = null,
+    /**
+     * True in a ws worker process (one worker): a fault-timeline crash kills the process for
+     * real. Not read from transport.kind: `dtemu simulate` runs every rank in the coordinator's
+     * process whatever the config's transport says, and must not kill itself.
+     */
+    private readonly ownProcess = false,
   ) {
     const network = networkOf(lc);
     // Endpoints exist before any data is loaded so early messages from peers are buffered.
@@ -200,7 +207,9 @@ export class WorkerHost {
         ...(byzantine ? { byzantine } : {}),
         crash: async (step) => {
           onCrash();
-          if (c.transport.kind === 'ws') {
+          // Its process's other ranks stop waiting for (and keeping stamps for) it.
+          leaveStampBoard(ep);
+          if (this.ownProcess) {
             // A real crash: the whole worker process dies (one worker per process, validated).
             // Announced first, so the coordinator can tell it from an unplanned death.
             await announceCrash(ep.rank, step, ep.stats);

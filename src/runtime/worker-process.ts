@@ -110,6 +110,7 @@ export function runWorkerProcess(url: string, token: string, onMessage: (message
                 ws.send(JSON.stringify({ t: 'crash', rank, step, bytesSent: stats.bytesSent, messagesSent: stats.messagesSent, bytesTo, bytesFrom } satisfies ToCoordinator), () => resolve());
               }),
             msg.resume ?? null,
+            true,
           );
           const h = host;
           void (async () => {

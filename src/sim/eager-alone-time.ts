@@ -2,6 +2,8 @@ import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Link, Topology } from '../../topologies/index.ts';
 import type { CollectiveTiming } from './collective-time.ts';
 import { transferBytes } from './eager-schedule.ts';
+import { compactSizedRingOf } from '../../comm/collectives/schedules/sized.ts';
+import type { CompactSizedRing } from '../../comm/collectives/schedules/schedule.ts';
 
 /**
  * Max-min timing of an eager (sized) schedule in which no link is used by two different senders
@@ -25,6 +27,8 @@ import { transferBytes } from './eager-schedule.ts';
 export function timeEagerAlone(topology: Topology, schedule: Schedule, entryOf: (r: number) => number, elementBytes: number): CollectiveTiming | null {
   const n = schedule.n;
   if (!schedule.eager || n < 2) return null;
+  const ring = compactSizedRingOf(schedule);
+  if (ring) return timeSizedRingAlone(topology, ring, entryOf);
   const linkIndex = new Map<Link, number>();
   const owner: number[] = [];
   const routes = new Map<number, { links: Int32Array; rate: number; latency: number }>();
@@ -87,4 +91,63 @@ export function timeEagerAlone(topology: Topology, schedule: Schedule, entryOf: 
   let makespan = -Infinity;
   for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
   return { finish: clock, makespan, transfers, sent: (rank) => sent[rank]! };
+}
+
+/**
+ * timeEagerAlone for a ring all-gather in its compact form (its sizes), without a transfer object:
+ * rank r only ever sends to r + 1, so where no two routes r -> r + 1 share a link (and none has
+ * a trace or no link), every link of route r is free when r's previous transfer ended, and each
+ * transfer is the same operations as above: start = max(clock[r], that end); end = start +
+ * (bytes x 8) / rate; arrival = end + latency. O(n^2) arithmetic on typed arrays; [send, arrival]
+ * of every transfer kept in two typed arrays (round s, rank r at s n + r).
+ */
+function timeSizedRingAlone(topology: Topology, ring: CompactSizedRing, entryOf: (r: number) => number): CollectiveTiming | null {
+  const { n, bytes } = ring;
+  const rate = new Float64Array(n);
+  const latency = new Float64Array(n);
+  const owner = new Map<Link, number>();
+  for (let r = 0; r < n; r++) {
+    const path = topology.route(r, (r + 1) % n);
+    if (path.length === 0) return null;
+    let b = Infinity;
+    let a = 0;
+    for (const l of path) {
+      if (l.trace) return null;
+      const o = owner.get(l);
+      if (o !== undefined && o !== r) return null;
+      owner.set(l, r);
+      if (l.bandwidth < b) b = l.bandwidth;
+      a += l.latency;
+    }
+    rate[r] = b;
+    latency[r] = a;
+  }
+  const clock = new Float64Array(n);
+  for (let r = 0; r < n; r++) clock[r] = entryOf(r);
+  const next = new Float64Array(n);
+  const free = new Float64Array(n).fill(-Infinity);
+  const rounds = n - 1;
+  const sendAt = new Float64Array(rounds * n);
+  const arriveAt = new Float64Array(rounds * n);
+  for (let s = 0; s < rounds; s++) {
+    next.set(clock);
+    for (let r = 0; r < n; r++) {
+      let start = clock[r]!;
+      if (free[r]! > start) start = free[r]!;
+      let src = (r - s) % n;
+      if (src < 0) src += n;
+      const end = start + (bytes[src]! * 8) / rate[r]!;
+      free[r] = end;
+      const arrival = end + latency[r]!;
+      sendAt[s * n + r] = clock[r]!;
+      arriveAt[s * n + r] = arrival;
+      const to = r + 1 === n ? 0 : r + 1;
+      if (arrival > next[to]!) next[to] = arrival;
+    }
+    clock.set(next);
+  }
+  let makespan = -Infinity;
+  for (let r = 0; r < n; r++) if (clock[r]! > makespan) makespan = clock[r]!;
+  const sent = (rank: number): [number, number][] => Array.from({ length: rounds }, (_, s) => [sendAt[s * n + rank]!, arriveAt[s * n + rank]!]);
+  return { finish: clock, makespan, transfers: rounds * n, sent };
 }

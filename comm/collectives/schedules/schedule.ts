@@ -60,7 +60,16 @@ export interface CompactRing {
   length: number;
   cut: Cut;
 }
-export type CompactSchedule = CompactRing;
+/**
+ * A ring all-gather of payloads of their own sizes (schedules/sized.ts, eager): in round s
+ * (0 <= s < n-1) rank r sends rank (r - s) mod n's payload, bytes[(r - s) mod n] bytes, to r + 1.
+ */
+export interface CompactSizedRing {
+  kind: 'sized-ring';
+  n: number;
+  bytes: readonly number[];
+}
+export type CompactSchedule = CompactRing | CompactSizedRing;
 
 /**
  * Where the i-th of `parts` pieces of [lo, hi) starts. `floor` gives whole elements (what the

@@ -1,4 +1,4 @@
-import { pmod, pow2Floor, type Round, type Schedule, type Transfer } from './schedule.ts';
+import { pmod, pow2Floor, type CompactSizedRing, type Round, type Schedule, type Transfer } from './schedule.ts';
 
 /**
  * Schedules of collectives whose messages have sizes of their own (variable payloads, bundles,
@@ -17,35 +17,85 @@ function eager(algorithm: string, n: number, rounds: Round[]): Schedule {
 }
 
 /**
- * Every rank of a process builds the same schedule from the same declarations (a 256-rank ring
- * all-gather has 65,280 transfers): the last few are kept per builder by their declarations, so
- * a process builds each once. Schedules are immutable data.
+ * A process builds each schedule once (its ranks share it: stamp-board.ts); the last few are kept
+ * by their declarations across calls (a top-k payload has the same size every step), at most
+ * KEPT_TRANSFERS transfers in all (a 1024-rank recursive doubling has 10,240, a ring all-gather
+ * 1,047,552 once its lazy rounds are built). Schedules are immutable data.
  */
-function kept(cache: Map<string, Schedule>, key: string, build: () => Schedule): Schedule {
-  let s = cache.get(key);
-  if (!s) {
-    s = build();
-    if (cache.size >= 8) cache.delete(cache.keys().next().value!);
-    cache.set(key, s);
-  }
-  return s;
+const KEPT_TRANSFERS = 1 << 20;
+interface KeptCache {
+  map: Map<string, { schedule: Schedule; transfers: number }>;
+  total: number;
 }
-const ringKept = new Map<string, Schedule>();
-const doublingKept = new Map<string, Schedule>();
-const declaredKept = new Map<string, Schedule>();
+function kept(cache: KeptCache, key: string, weight: (s: Schedule) => number, build: () => Schedule): Schedule {
+  const hit = cache.map.get(key);
+  if (hit) return hit.schedule;
+  const schedule = build();
+  const transfers = weight(schedule);
+  cache.map.set(key, { schedule, transfers });
+  cache.total += transfers;
+  while (cache.map.size > 8 || (cache.total > KEPT_TRANSFERS && cache.map.size > 1)) {
+    const [k, v] = cache.map.entries().next().value!;
+    cache.map.delete(k);
+    cache.total -= v.transfers;
+  }
+  return schedule;
+}
+const ringKept: KeptCache = { map: new Map(), total: 0 };
+const doublingKept: KeptCache = { map: new Map(), total: 0 };
+const countTransfers = (s: Schedule) => s.rounds.reduce((x, r) => x + r.transfers.length, 0);
 
-/** ringAllGather (allgather.ts): in round s, rank r forwards rank (r - s)'s payload to r + 1. */
+/**
+ * ringAllGather (allgather.ts): in round s, rank r forwards rank (r - s)'s payload to r + 1. The
+ * schedule carries its compact form (the sizes: schedule.ts CompactSizedRing), which the timer of
+ * uncontended eager schedules reads (eager-alone-time.ts); its rounds' transfers are built only
+ * when something reads them (the flow simulation where senders contend).
+ */
 export function ringAllGatherSized(bytes: readonly number[]): Schedule {
-  return kept(ringKept, bytes.join(','), () => ringOf(bytes));
+  return kept(ringKept, bytes.join(','), (s) => s.n * (s.n - 1), () => ringOf(bytes));
 }
 
 function ringOf(bytes: readonly number[]): Schedule {
   const n = bytes.length;
+  const compact: CompactSizedRing = { kind: 'sized-ring', n, bytes: [...bytes] };
   const rounds: Round[] = [];
-  for (let s = 0; s < n - 1; s++) {
-    rounds.push({ phase: 'all-gather', transfers: Array.from({ length: n }, (_, r) => sized(r, pmod(r + 1, n), bytes[pmod(r - s, n)]!)) });
+  for (let s = 0; s < n - 1; s++) rounds.push(new LazySizedRingRound(compact, s));
+  return { ...eager('ring all-gather', n, rounds), compact };
+}
+
+/** Round s of a compact sized ring, its transfers built on first read (then kept). */
+class LazySizedRingRound implements Round {
+  readonly phase = 'all-gather';
+  private built: Transfer[] | null = null;
+  constructor(
+    private readonly ring: CompactSizedRing,
+    private readonly s: number,
+  ) {}
+  get isBuilt(): boolean {
+    return this.built !== null;
   }
-  return eager('ring all-gather', n, rounds);
+  /** A copy by JSON (or a log line) shows the transfers, not the lazy state. */
+  toJSON(): Round {
+    return { phase: this.phase, transfers: this.transfers };
+  }
+  get transfers(): Transfer[] {
+    if (!this.built) {
+      const { n, bytes } = this.ring;
+      this.built = Array.from({ length: n }, (_, r) => sized(r, pmod(r + 1, n), bytes[pmod(r - this.s, n)]!));
+    }
+    return this.built;
+  }
+}
+
+/** How many of a sized ring's rounds have built their transfers (tests: the uncontended timer builds none). */
+export function builtSizedRingRounds(schedule: Schedule): number {
+  return schedule.rounds.filter((r) => r instanceof LazySizedRingRound && r.isBuilt).length;
+}
+
+/** The compact form of a sized ring all-gather, if `schedule` is one (checked against its shape). */
+export function compactSizedRingOf(schedule: Schedule): CompactSizedRing | null {
+  const c = schedule.compact;
+  return c && c.kind === 'sized-ring' && c.n === schedule.n && c.bytes.length === c.n && schedule.rounds.length === Math.max(0, c.n - 1) ? c : null;
 }
 
 /** Size of a recursive-doubling bundle (allgather-recursive-doubling.ts): u32 count, then u32 rank, u32 length and the bytes of each payload. */
@@ -60,7 +110,7 @@ function bundleBytes(payloads: number): number {
  * new ranks); round lg p + 1, the odd members send everything back.
  */
 export function recursiveDoublingAllGatherSized(bytes: readonly number[]): Schedule {
-  return kept(doublingKept, bytes.join(','), () => doublingOf(bytes));
+  return kept(doublingKept, bytes.join(','), countTransfers, () => doublingOf(bytes));
 }
 
 function doublingOf(bytes: readonly number[]): Schedule {
@@ -93,7 +143,9 @@ function doublingOf(bytes: readonly number[]): Schedule {
  * ranks in range and not the sender, sizes whole and not negative.
  */
 export function declaredRoundSized(algorithm: string, phase: string, sends: readonly (readonly number[])[]): Schedule {
-  return kept(declaredKept, `${algorithm}|${phase}|${sends.map((l) => l.join(',')).join(';')}`, () => declaredOf(algorithm, phase, sends));
+  // Not kept across calls: a key of every declaration would cost as much as the schedule (and a
+  // process builds each round's once: run-sized-unit.ts).
+  return declaredOf(algorithm, phase, sends);
 }
 
 function declaredOf(algorithm: string, phase: string, sends: readonly (readonly number[])[]): Schedule {
