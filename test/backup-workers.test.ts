@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { backupWorkers } from '../optimizers/backup-workers/index.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
-import { deterministicMetrics, dtemu, json, metrics, tmp } from './helpers/cli.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { deterministicMetrics, json, metrics, tmp } from './helpers/cli.ts';
 
 /** A short backup-workers experiment (6 workers, star) with optimizer keys and extra lines. */
 function experiment(dir: string, optimizer: string, extra = ''): string {
@@ -81,7 +82,7 @@ describe('backup-workers', () => {
 
   it('b >= n is refused: exit 2, one located line; so is a string other than dynamic', async () => {
     const dir = tmp();
-    const r = dtemu(['validate', experiment(dir, '{ kind: backup-workers, backup: 4 }')]);
+    const r = await dtemuHere(['validate', experiment(dir, '{ kind: backup-workers, backup: 4 }')]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/exp\.yaml:\d+.*optimizer\.backup: expected an integer 0 <= b < n = 4 \(or dynamic\), found 4/);

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
 import { deterministicMetrics, dtemu, dtemuAsync, json, tmp } from './helpers/cli.ts';
 
 const FILE = 'experiments/faults/crash-coded.yaml';
 
 describe('a crash from the fault timeline', () => {
-  it('kills the real worker process in ws mode; the coded run goes on, identical to the in-process run', () => {
+  it('kills the real worker process in ws mode; the coded run goes on, identical to the in-process run', async () => {
     const base = tmp();
     const ws = join(base, 'ws');
     const r = dtemu(['run', FILE, '--out', ws, '--quiet', '--set', 'train.steps=120']);
@@ -23,16 +24,16 @@ describe('a crash from the fault timeline', () => {
     expect(byWorker(99)).toBe(6);
     expect(byWorker(100)).toBe(5);
     const inproc = join(base, 'inproc');
-    expect(dtemu(['run', FILE, '--out', inproc, '--quiet', '--set', 'train.steps=120', '--set', 'transport.kind=inproc']).code).toBe(0);
+    expect((await dtemuHere(['run', FILE, '--out', inproc, '--quiet', '--set', 'train.steps=120', '--set', 'transport.kind=inproc'])).code).toBe(0);
     expect(deterministicMetrics(inproc)).toEqual(lines);
   });
 
-  it('gradient coding rejects crashing worker 0 or more workers than it tolerates, at load time', () => {
+  it('gradient coding rejects crashing worker 0 or more workers than it tolerates, at load time', async () => {
     const base = tmp();
-    const zero = dtemu(['run', FILE, '--out', join(base, 'a'), '--set', 'faults=[{kind: crash, worker: 0, at: 5}]']);
+    const zero = await dtemuHere(['run', FILE, '--out', join(base, 'a'), '--set', 'faults=[{kind: crash, worker: 0, at: 5}]'], true);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain('faults.0.worker: expected a worker other than 0 (worker 0 evaluates the model)');
-    const many = dtemu(['run', FILE, '--out', join(base, 'b'), '--set', 'faults=[{kind: crash, worker: 1, at: 5}, {kind: crash, worker: 2, at: 6}, {kind: crash, worker: 3, at: 7}]']);
+    const many = await dtemuHere(['run', FILE, '--out', join(base, 'b'), '--set', 'faults=[{kind: crash, worker: 1, at: 5}, {kind: crash, worker: 2, at: 6}, {kind: crash, worker: 3, at: 7}]'], true);
     expect(many.code).toBe(2);
     expect(many.stderr).toContain('expected at most optimizer.stragglersTolerated (2) crashed workers for gradient-coding, found 3');
   });
@@ -61,10 +62,10 @@ describe('a crash from the fault timeline', () => {
     expect(stderr).not.toContain('fault timeline');
   });
 
-  it('stops synchronous SGD with an error naming the worker, in process and over ws', () => {
+  it('stops synchronous SGD with an error naming the worker, in process and over ws', async () => {
     const base = tmp();
     for (const t of ['inproc', 'ws']) {
-      const r = dtemu(['run', FILE, '--out', join(base, t), '--quiet', '--set', 'optimizer={kind: allreduce-sgd, lr: 0.5}', '--set', 'topology.kind=ring', '--set', `transport.kind=${t}`]);
+      const r = await dtemuHere(['run', FILE, '--out', join(base, t), '--quiet', '--set', 'optimizer={kind: allreduce-sgd, lr: 0.5}', '--set', 'topology.kind=ring', '--set', `transport.kind=${t}`]);
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/worker (process 4 \(pid \d+, worker 4\) was killed by SIGKILL: crashed|4 crashed) .*step 100.*allreduce-sgd cannot continue without it/);
@@ -77,7 +78,7 @@ describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
   const trainLines = (lines: Record<string, unknown>[]) => lines.filter((l) => l['kind'] === 'train');
   const reporters = (lines: Record<string, unknown>[], s: number) => (trainLines(lines).find((l) => l['step'] === s)!['lossByWorker'] as number[]).length;
 
-  it('gradient coding: a new process takes over worker 4 twenty steps after its SIGKILL, from the master\'s model; identical in process', () => {
+  it('gradient coding: a new process takes over worker 4 twenty steps after its SIGKILL, from the master\'s model; identical in process', async () => {
     const base = tmp();
     const sets = ['train.steps=130', 'faults=[{kind: crash, worker: 4, at: 100, rejoin: 20}]'].flatMap((s) => ['--set', s]);
     const ws = join(base, 'ws');
@@ -116,12 +117,12 @@ describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
     expect(back.start - at(119, 5)!.end).toBeLessThan(1e-6); // 128 bits alone on the link
 
     const inproc = join(base, 'inproc');
-    expect(dtemu(['run', FILE, '--out', inproc, '--quiet', ...sets, '--set', 'transport.kind=inproc']).code).toBe(0);
+    expect((await dtemuHere(['run', FILE, '--out', inproc, '--quiet', ...sets, '--set', 'transport.kind=inproc'])).code).toBe(0);
     expect(deterministicMetrics(inproc)).toEqual(lines);
     expect(readFileSync(join(inproc, 'timeline.jsonl'), 'utf8')).toBe(readFileSync(join(ws, 'timeline.jsonl'), 'utf8'));
   });
 
-  it('DiLoCo on a star: the replacement joins at the first synchronization after its downtime and continues from the global parameters', () => {
+  it('DiLoCo on a star: the replacement joins at the first synchronization after its downtime and continues from the global parameters', async () => {
     const base = tmp();
     // H = 10: worker 2 dies at step 12; rejoin 5 -> earliest step 16 -> the sync at step 20 -> it runs from step 21.
     const sets = [
@@ -131,14 +132,14 @@ describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
       'optimizer.lr=0.01',
       'faults=[{kind: crash, worker: 2, at: 12, rejoin: 5}]',
     ].flatMap((s) => ['--set', s]);
-    const runIn = (t: string) => {
+    const runIn = async (t: string) => {
       const dir = join(base, t);
-      const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', '--set', `transport.kind=${t}`, ...sets]);
+      const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', '--set', `transport.kind=${t}`, ...sets]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       return dir;
     };
-    const inproc = runIn('inproc');
+    const inproc = await runIn('inproc');
     const lines = deterministicMetrics(inproc);
     expect(reporters(lines, 11)).toBe(4);
     expect(reporters(lines, 12)).toBe(3);
@@ -151,20 +152,20 @@ describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
     expect(Math.min(...firstLoss)).toBeGreaterThan(1);
     expect(Math.max(...back)).toBeLessThan(0.05);
     expect(json<{ finalLoss: number }>(join(inproc, 'summary.json')).finalLoss).toBeLessThan(0.5);
-    expect(deterministicMetrics(runIn('ws'))).toEqual(lines);
+    expect(deterministicMetrics(await runIn('ws'))).toEqual(lines);
   });
 
-  it('after a virtual time, as the master decides it: identical over ws and in process; a replacement that never joins ends with the run', () => {
+  it('after a virtual time, as the master decides it: identical over ws and in process; a replacement that never joins ends with the run', async () => {
     const base = tmp();
-    const runIn = (name: string, rejoin: string, transport: string) => {
+    const runIn = async (name: string, rejoin: string, transport: string) => {
       const dir = join(base, name);
-      const r = dtemu(['run', FILE, '--out', dir, '--quiet', '--set', 'train.steps=130', '--set', `faults=[{kind: crash, worker: 4, at: 100, rejoin: "${rejoin}"}]`, '--set', `transport.kind=${transport}`]);
+      const r = await dtemuHere(['run', FILE, '--out', dir, '--quiet', '--set', 'train.steps=130', '--set', `faults=[{kind: crash, worker: 4, at: 100, rejoin: "${rejoin}"}]`, '--set', `transport.kind=${transport}`]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       return dir;
     };
-    const ws = deterministicMetrics(runIn('ws', '0.5 s', 'ws'));
-    expect(deterministicMetrics(runIn('inproc', '0.5 s', 'inproc'))).toEqual(ws);
+    const ws = deterministicMetrics(await runIn('ws', '0.5 s', 'ws'));
+    expect(deterministicMetrics(await runIn('inproc', '0.5 s', 'inproc'))).toEqual(ws);
     const train = trainLines(ws);
     const back = train.find((l) => (l['step'] as number) > 100 && (l['lossByWorker'] as number[]).length === 6)!['step'] as number;
     expect(train.filter((l) => (l['step'] as number) >= 100 && (l['step'] as number) < back).every((l) => (l['lossByWorker'] as number[]).length === 5)).toBe(true);
@@ -175,14 +176,14 @@ describe('rejoin after a crash (fault timeline `rejoin: N`)', () => {
     expect(t(back - 1) - t(100)).toBeGreaterThan(0.5 - 1e-3);
     expect(t(back - 2) - t(100)).toBeLessThan(0.5 + 1e-3);
 
-    const neverDir = runIn('never', '100 s', 'ws');
+    const neverDir = await runIn('never', '100 s', 'ws');
     expect(trainLines(deterministicMetrics(neverDir)).filter((l) => (l['step'] as number) >= 100).every((l) => (l['lossByWorker'] as number[]).length === 5)).toBe(true);
     const m = json<{ processes: { ranks: number[] }[] }>(join(neverDir, 'manifest.json'));
     expect(m.processes.filter((p) => p.ranks.includes(4))).toHaveLength(2); // its replacement started, then was told the run ended
   });
 
-  it('is refused at load time where nothing carries on without the worker', () => {
-    const r = dtemu(['validate', FILE, '--set', 'optimizer={kind: allreduce-sgd, lr: 0.5}', '--set', 'topology.kind=ring', '--set', 'faults=[{kind: crash, worker: 4, at: 10, rejoin: 5}]']);
+  it('is refused at load time where nothing carries on without the worker', async () => {
+    const r = await dtemuHere(['validate', FILE, '--set', 'optimizer={kind: allreduce-sgd, lr: 0.5}', '--set', 'topology.kind=ring', '--set', 'faults=[{kind: crash, worker: 4, at: 10, rejoin: 5}]']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/faults\.0\.rejoin: expected rejoin only with gradient-coding or diloco on a star/);
   });

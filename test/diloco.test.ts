@@ -4,7 +4,8 @@ import { AdamW } from '../optimizers/common/adamw.ts';
 import { sgdStep } from '../optimizers/common/sgd-update.ts';
 import { readTimeline } from '../src/plot/timeline-plots.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
-import { dtemu, json, metrics, tmp } from './helpers/cli.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { json, metrics, tmp } from './helpers/cli.ts';
 
 describe('DiLoCo outer step (torch.optim.SGD, nesterov=True)', () => {
   it('matches hand-computed Nesterov values over several steps; the first moves by lr (1 + momentum) g', () => {
@@ -47,18 +48,18 @@ describe('DiLoCo outer step (torch.optim.SGD, nesterov=True)', () => {
 });
 
 describe('DiLoCo runs', () => {
-  it('H = 1, outer lr 1, no outer momentum, SGD inner = synchronous SGD on the averaged gradient', () => {
+  it('H = 1, outer lr 1, no outer momentum, SGD inner = synchronous SGD on the averaged gradient', async () => {
     const base = tmp();
     const common = ['transport.kind=inproc', 'optimizer.momentum=0', 'optimizer.lr=0.05'];
-    const run = (name: string, sets: string[]) => {
+    const run = async (name: string, sets: string[]) => {
       const dir = join(base, name);
-      const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
+      const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
       expect(r.stderr).toBe('');
       return metrics(dir);
     };
-    const sync = run('sync', []);
+    const sync = await run('sync', []);
     // (A fresh optimizer block: the fixture's momentum does not apply to DiLoCo's default AdamW.)
-    const diloco = run('diloco', ['optimizer={kind: diloco, innerOptimizer: sgd, lr: 0.05, momentum: 0, weightDecay: 0}', 'optimizer.localSteps=1', 'optimizer.outerLr=1', 'optimizer.outerMomentum=0']);
+    const diloco = await run('diloco', ['optimizer={kind: diloco, innerOptimizer: sgd, lr: 0.05, momentum: 0, weightDecay: 0}', 'optimizer.localSteps=1', 'optimizer.outerLr=1', 'optimizer.outerMomentum=0']);
     expect(diloco).toHaveLength(sync.length);
     sync.forEach((l, i) => {
       const a = l['kind'] === 'train' ? (l['loss'] as number) : (l['evalLoss'] as number);
@@ -68,13 +69,13 @@ describe('DiLoCo runs', () => {
     });
   });
 
-  it('H = 50 reaches the dense baseline\'s final loss within 5% with >= 20x fewer bits (Fashion-MNIST MLP)', () => {
+  it('H = 50 reaches the dense baseline\'s final loss within 5% with >= 20x fewer bits (Fashion-MNIST MLP)', async () => {
     const base = tmp();
     const dense = join(base, 'dense');
     const dl = join(base, 'diloco');
-    expect(dtemu(['run', 'experiments/quickstart.yaml', '--out', dense, '--quiet', '--set', 'transport.kind=inproc']).code).toBe(0);
+    expect((await dtemuHere(['run', 'experiments/quickstart.yaml', '--out', dense, '--quiet', '--set', 'transport.kind=inproc'])).code).toBe(0);
     expect(
-      dtemu(['run', 'experiments/quickstart.yaml', '--out', dl, '--quiet', '--set', 'transport.kind=inproc', '--set', 'optimizer={kind: diloco, localSteps: 50}'])
+      (await dtemuHere(['run', 'experiments/quickstart.yaml', '--out', dl, '--quiet', '--set', 'transport.kind=inproc', '--set', 'optimizer={kind: diloco, localSteps: 50}']))
         .code,
     ).toBe(0);
     const d = json<{ finalLoss: number; totalBits: number }>(join(dense, 'summary.json'));
@@ -85,18 +86,18 @@ describe('DiLoCo runs', () => {
 });
 
 describe('Streaming DiLoCo and quantised outer gradients', () => {
-  const run = (dir: string, sets: string[]) => {
-    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...['transport.kind=inproc', 'optimizer={kind: diloco}', 'optimizer.localSteps=8', 'optimizer.lr=0.01', ...sets].flatMap((s) => ['--set', s])]);
+  const run = async (dir: string, sets: string[]) => {
+    const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...['transport.kind=inproc', 'optimizer={kind: diloco}', 'optimizer.localSteps=8', 'optimizer.lr=0.01', ...sets].flatMap((s) => ['--set', s])]);
     expect(r.stderr).toBe('');
     const train = metrics(dir).filter((l) => l['kind'] === 'train');
     const perStep = train.map((l, i) => (l['bits'] as number) - (i ? (train[i - 1]!['bits'] as number) : 0));
     return { perStep, total: train[train.length - 1]!['bits'] as number, loss: json<{ finalLoss: number }>(join(dir, 'summary.json')).finalLoss };
   };
 
-  it('F fragments lower the peak bytes per synchronization by about F, for about the same total', () => {
+  it('F fragments lower the peak bytes per synchronization by about F, for about the same total', async () => {
     const base = tmp();
-    const plain = run(join(base, 'f1'), ['optimizer.fragments=1']);
-    const streaming = run(join(base, 'f4'), ['optimizer.fragments=4']);
+    const plain = await run(join(base, 'f1'), ['optimizer.fragments=1']);
+    const streaming = await run(join(base, 'f4'), ['optimizer.fragments=4']);
     // The last step synchronizes every fragment at once (the run ends): compare the steps before.
     const peak = (xs: number[]) => Math.max(...xs.slice(0, -1));
     expect(peak(plain.perStep) / peak(streaming.perStep)).toBeGreaterThan(3.5);
@@ -106,11 +107,11 @@ describe('Streaming DiLoCo and quantised outer gradients', () => {
     expect(Number.isFinite(streaming.loss)).toBe(true);
   });
 
-  it('quantised outer gradients are counted from the real bytes: fp16 halves them, 4-bit QSGD all-gathered is ~1/4', () => {
+  it('quantised outer gradients are counted from the real bytes: fp16 halves them, 4-bit QSGD all-gathered is ~1/4', async () => {
     const base = tmp();
-    const dense = run(join(base, 'dense'), []);
-    const fp16 = run(join(base, 'fp16'), ['optimizer.compressor={kind: fp16}', 'optimizer.errorFeedback=none']);
-    const q4 = run(join(base, 'q4'), ['optimizer.compressor={kind: qsgd, levels: 7, bucket: 512}', 'optimizer.errorFeedback=ef']);
+    const dense = await run(join(base, 'dense'), []);
+    const fp16 = await run(join(base, 'fp16'), ['optimizer.compressor={kind: fp16}', 'optimizer.errorFeedback=none']);
+    const q4 = await run(join(base, 'q4'), ['optimizer.compressor={kind: qsgd, levels: 7, bucket: 512}', 'optimizer.errorFeedback=ef']);
     expect(fp16.total / dense.total).toBeGreaterThan(0.5);
     expect(fp16.total / dense.total).toBeLessThan(0.52);
     // 4 bits per element, every worker forwarding 3 payloads vs a dense ring's 2(n-1)/n x 32 bits.
@@ -122,9 +123,9 @@ describe('Streaming DiLoCo and quantised outer gradients', () => {
 
 describe('Streaming DiLoCo overlap: tau inner steps while a fragment is in flight', () => {
   // No stragglers and a slow worker (6.1 ms per step) so that times are exact and known.
-  const run = (dir: string, sets: string[]) => {
+  const run = async (dir: string, sets: string[]) => {
     const all = ['transport.kind=inproc', 'stragglers={}', 'compute.speed=10 MFLOP/s', 'optimizer={kind: diloco}', 'optimizer.localSteps=8', 'optimizer.fragments=4', 'optimizer.lr=0.01', ...sets];
-    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...all.flatMap((s) => ['--set', s])]);
+    const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...all.flatMap((s) => ['--set', s])]);
     expect(r.stderr).toBe('');
     const summary = json<{ simTimeSec: number; totalBits: number; finalLoss: number; steps: number }>(join(dir, 'summary.json'));
     const byStep = (w: number) => readTimeline(dir).filter((e) => e.worker === w);
@@ -132,10 +133,10 @@ describe('Streaming DiLoCo overlap: tau inner steps while a fragment is in fligh
   };
   const blocked = (e: TimelineEvent) => e.end - e.delayEnd;
 
-  it('hides each fragment\'s all-reduce behind tau steps of compute: never blocking until the last step', () => {
+  it('hides each fragment\'s all-reduce behind tau steps of compute: never blocking until the last step', async () => {
     const base = tmp();
-    const blocking = run(join(base, 't0'), ['optimizer.overlap=0']);
-    const overlapped = run(join(base, 't3'), ['optimizer.overlap=3']);
+    const blocking = await run(join(base, 't0'), ['optimizer.overlap=0']);
+    const overlapped = await run(join(base, 't3'), ['optimizer.overlap=3']);
     const steps = blocking.summary.steps;
     expect(overlapped.summary.totalBits).toBe(blocking.summary.totalBits);
     let hidden = 0;
@@ -169,8 +170,8 @@ describe('Streaming DiLoCo overlap: tau inner steps while a fragment is in fligh
     expect(Math.abs(overlapped.summary.finalLoss - blocking.summary.finalLoss)).toBeLessThan(0.05);
   });
 
-  it('a transfer slower than tau steps blocks its merge step until it arrives (later ones queue behind it)', () => {
-    const o = run(tmp(), ['optimizer.overlap=2', 'network.bandwidth=0.5 Mb/s']);
+  it('a transfer slower than tau steps blocks its merge step until it arrives (later ones queue behind it)', async () => {
+    const o = await run(tmp(), ['optimizer.overlap=2', 'network.bandwidth=0.5 Mb/s']);
     const events = o.byStep(0);
     let checked = 0;
     events.forEach((e, i) => {
@@ -185,16 +186,16 @@ describe('Streaming DiLoCo overlap: tau inner steps while a fragment is in fligh
     expect(checked).toBe(15);
   });
 
-  it('merges a fragment exactly tau steps after it was sent: the local trajectory is untouched until then', () => {
+  it('merges a fragment exactly tau steps after it was sent: the local trajectory is untouched until then', async () => {
     const base = tmp();
-    const loss = (name: string, sets: string[]) => run(join(base, name), sets).lines.filter((l) => l['kind'] === 'train').map((l) => l['loss'] as number);
+    const loss = async (name: string, sets: string[]) => (await run(join(base, name), sets)).lines.filter((l) => l['kind'] === 'train').map((l) => l['loss'] as number);
     // mixing 1 never merges the global values into the local ones: the reference trajectory.
-    const never = loss('never', ['optimizer.mixing=1', 'optimizer.overlap=3']);
+    const never = await loss('never', ['optimizer.mixing=1', 'optimizer.overlap=3']);
     const firstDiff = (xs: number[]) => xs.findIndex((x, i) => x !== never[i]) + 1;
     // Fragment 0 syncs first, at step 8; its merge changes the loss of the step after it.
-    expect(firstDiff(loss('t0', ['optimizer.overlap=0']))).toBe(9);
-    expect(firstDiff(loss('t3', ['optimizer.overlap=3']))).toBe(12);
-    expect(firstDiff(loss('t5', ['optimizer.overlap=5']))).toBe(14);
+    expect(firstDiff(await loss('t0', ['optimizer.overlap=0']))).toBe(9);
+    expect(firstDiff(await loss('t3', ['optimizer.overlap=3']))).toBe(12);
+    expect(firstDiff(await loss('t5', ['optimizer.overlap=5']))).toBe(14);
   });
 });
 
@@ -207,8 +208,8 @@ describe('DiLoCo through a master (star): drop-out of late and crashed workers',
     // Worker 3 is always 50-60 ms late at every step.
     'stragglers.delay={kind: shifted-exponential, shift: 50 ms, mean: 10 ms, workers: [3]}',
   ];
-  const run = (dir: string, sets: string[]) => {
-    const r = dtemu(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
+  const run = async (dir: string, sets: string[]) => {
+    const r = await dtemuHere(['run', 'test/fixtures/tiny-blobs.yaml', '--out', dir, '--quiet', ...[...common, ...sets].flatMap((s) => ['--set', s])]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     return {
@@ -217,16 +218,16 @@ describe('DiLoCo through a master (star): drop-out of late and crashed workers',
     };
   };
 
-  it('a timeout leaves the late worker out (sooner, still converging); deterministic over ws; a crash does not stop it', () => {
+  it('a timeout leaves the late worker out (sooner, still converging); deterministic over ws; a crash does not stop it', async () => {
     const base = tmp();
-    const waitAll = run(join(base, 'all'), ['transport.kind=inproc']);
-    const timed = run(join(base, 'timed'), ['transport.kind=inproc', 'optimizer.syncTimeout=5 ms']);
-    const timedWs = run(join(base, 'timed-ws'), ['optimizer.syncTimeout=5 ms']);
+    const waitAll = await run(join(base, 'all'), ['transport.kind=inproc']);
+    const timed = await run(join(base, 'timed'), ['transport.kind=inproc', 'optimizer.syncTimeout=5 ms']);
+    const timedWs = await run(join(base, 'timed-ws'), ['optimizer.syncTimeout=5 ms']);
     expect(timedWs.lines).toEqual(timed.lines);
     // The punctual workers no longer wait for worker 3 at synchronizations.
     expect(timed.summary.workers[0]!.commSec).toBeLessThan(0.5 * waitAll.summary.workers[0]!.commSec);
     expect(timed.summary.finalLoss).toBeLessThan(0.5);
-    const crashed = run(join(base, 'crash'), ['optimizer.syncTimeout=5 ms', 'faults=[{kind: crash, worker: 2, at: 20}]']);
+    const crashed = await run(join(base, 'crash'), ['optimizer.syncTimeout=5 ms', 'faults=[{kind: crash, worker: 2, at: 20}]']);
     const train = crashed.lines.filter((l) => l['kind'] === 'train');
     expect(train).toHaveLength(40);
     expect((train[30]!['lossByWorker'] as number[]).length).toBe(3);

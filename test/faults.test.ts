@@ -7,7 +7,8 @@ import { Membership } from '../optimizers/common/rejoin.ts';
 import { NetworkModel } from '../src/sim/network-model.ts';
 import { StragglerModel } from '../src/sim/stragglers.ts';
 import { ringTopology } from '../topologies/ring.ts';
-import { dtemu, tmp } from './helpers/cli.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { tmp } from './helpers/cli.ts';
 import type { TimelineEvent } from '../src/metrics/aggregator.ts';
 
 type Ev = TimelineEvent;
@@ -54,9 +55,9 @@ describe('fault timeline', () => {
     expect(() => loadConfigText('f.yaml', BASE + 'faults:\n  - { kind: partition, workers: [0, 1], at: 1 s }\n')).toThrow(/faults\.0\.for: expected a duration with units for a partition \(it must heal\)/);
   });
 
-  it('the Gantt data shows an injected stall and a slow window exactly where the timeline put them', () => {
+  it('the Gantt data shows an injected stall and a slow window exactly where the timeline put them', async () => {
     const dir = join(tmp(), 'run');
-    const r = dtemu([
+    const r = await dtemuHere([
       'run',
       'test/fixtures/tiny-blobs.yaml',
       '--out',
@@ -140,17 +141,17 @@ describe('crash and rejoin schedule', () => {
 });
 
 describe('programmable faults (faultsModule)', () => {
-  it('apply where the function says, identically in every transport; a broken module is an input error', () => {
+  it('apply where the function says, identically in every transport; a broken module is an input error', async () => {
     const base = tmp();
     const sets = ['train.steps=60', 'faultsModule=programmable-faults.ts'];
-    const run = (name: string, extra: string[]) => {
+    const run = async (name: string, extra: string[]) => {
       const dir = join(base, name);
-      const r = dtemu(['run', 'experiments/faults/programmable.yaml', '--out', dir, '--quiet', ...[...sets, ...extra].flatMap((s) => ['--set', s])]);
+      const r = await dtemuHere(['run', 'experiments/faults/programmable.yaml', '--out', dir, '--quiet', ...[...sets, ...extra].flatMap((s) => ['--set', s])]);
       expect(r.stderr).toBe('');
       return readFileSync(join(dir, 'timeline.jsonl'), 'utf8');
     };
-    const ws = run('ws', ['transport.processes=2']);
-    const inproc = run('inproc', ['transport.kind=inproc']);
+    const ws = await run('ws', ['transport.processes=2']);
+    const inproc = await run('inproc', ['transport.kind=inproc']);
     expect(ws).toBe(inproc);
     const stalls = inproc
       .trim()
@@ -160,16 +161,16 @@ describe('programmable faults (faultsModule)', () => {
     expect(stalls.map((e) => [e.step, e.worker])).toEqual([[50, 1]]);
     expect(stalls[0]!.delayEnd - stalls[0]!.computeEnd).toBeCloseTo(0.2, 12);
 
-    const bad = dtemu(['run', 'experiments/faults/programmable.yaml', '--out', join(base, 'bad'), '--set', 'faultsModule=programmable.yaml']);
+    const bad = await dtemuHere(['run', 'experiments/faults/programmable.yaml', '--out', join(base, 'bad'), '--set', 'faultsModule=programmable.yaml'], true);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/faultsModule: cannot load .*programmable\.yaml|faultsModule: expected .* to export a default function/);
   });
 });
 
 describe('generated fault timelines (a fault module\'s `timeline` export)', () => {
-  it('are validated, applied (crashes that rejoin, a link) and listed in the manifest; config.yaml keeps only the module', () => {
+  it('are validated, applied (crashes that rejoin, a link) and listed in the manifest; config.yaml keeps only the module', async () => {
     const dir = join(tmp(), 'run');
-    const r = dtemu(['run', 'experiments/faults/generated.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc']);
+    const r = await dtemuHere(['run', 'experiments/faults/generated.yaml', '--out', dir, '--quiet', '--set', 'transport.kind=inproc']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { generatedFaults: { kind: string; worker?: number; at: number | string; rejoin?: number }[] };
@@ -189,13 +190,13 @@ describe('generated fault timelines (a fault module\'s `timeline` export)', () =
     expect(config).toMatch(/^faults: \[\]$/m);
   });
 
-  it('a bad generated entry is an input error naming the module and the entry; nothing is created', () => {
+  it('a bad generated entry is an input error naming the module and the entry; nothing is created', async () => {
     const base = tmp();
     writeFileSync(join(base, 'gen.ts'), "export const timeline = ({ workers }: { workers: number }) => [{ kind: 'stall', worker: 1, at: 3, duration: '1 s' }, { kind: 'crash', worker: workers + 3, at: 5 }];\n");
     writeFileSync(join(base, 'exp.yaml'), readFileSync('experiments/faults/generated.yaml', 'utf8').replace('faultsModule: generated-faults.ts', 'faultsModule: gen.ts'));
     const out = join(base, 'run');
     for (const cmd of [['validate', join(base, 'exp.yaml')], ['run', join(base, 'exp.yaml'), '--out', out]]) {
-      const r = dtemu(cmd);
+      const r = await dtemuHere(cmd, true);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/gen\.ts: timeline\(\)\[1\]: faults\.1\.worker: expected a worker rank below workers \(6\), found 9/);

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dtemu, json, metrics, tmp } from './helpers/cli.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { json, metrics, tmp } from './helpers/cli.ts';
 
 const FILE = 'experiments/gradient-coding/coded-vs-baselines.yaml';
 
-function run(dir: string, sets: string[]) {
-  const r = dtemu(['run', FILE, '--out', dir, '--quiet', ...['transport.kind=inproc', 'train.steps=150', ...sets].flatMap((s) => ['--set', s])]);
+async function run(dir: string, sets: string[]) {
+  const r = await dtemuHere(['run', FILE, '--out', dir, '--quiet', ...['transport.kind=inproc', 'train.steps=150', ...sets].flatMap((s) => ['--set', s])]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return {
@@ -17,11 +18,12 @@ function run(dir: string, sets: string[]) {
 }
 
 describe('gradient coding against stragglers', () => {
-  it('a coded run follows wait-for-all step by step (exact decoding) but finishes sooner under stragglers', () => {
+  it('a coded run follows wait-for-all step by step (exact decoding) but finishes sooner under stragglers', async () => {
     const base = tmp();
+    // Wait-for-all has no coding scheme: one run for both.
+    const all = await run(join(base, 'all'), ['optimizer.strategy=wait-for-all']);
     for (const scheme of ['cyclic', 'fractional']) {
-      const coded = run(join(base, `coded-${scheme}`), ['optimizer.strategy=coded', `optimizer.scheme=${scheme}`]);
-      const all = run(join(base, `all-${scheme}`), ['optimizer.strategy=wait-for-all']);
+      const coded = await run(join(base, `coded-${scheme}`), ['optimizer.strategy=coded', `optimizer.scheme=${scheme}`]);
       // The train loss is the mean over all partitions either way; the models agree to float32 rounding.
       coded.losses.forEach((l, i) => expect(Math.abs(l - all.losses[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(l))));
       expect(Math.abs(coded.summary.finalLoss - all.summary.finalLoss)).toBeLessThan(1e-4);
@@ -32,14 +34,14 @@ describe('gradient coding against stragglers', () => {
     }
   });
 
-  it('ignoring stragglers ends at a worse loss on non-iid partitions; replication costs s+1 times the bits', () => {
+  it('ignoring stragglers ends at a worse loss on non-iid partitions; replication costs s+1 times the bits', async () => {
     const base = tmp();
     // Label-sorted shards, and workers 0 and 1 are always the slowest: ignoring stragglers never
     // sees their data.
     const nonIid = ['data.partition=shards', 'data.shardsPerWorker=1', 'stragglers.delay={kind: shifted-exponential, shift: 50 ms, mean: 20 ms, workers: [0, 1]}'];
-    const coded = run(join(base, 'coded'), ['optimizer.strategy=coded', ...nonIid]);
-    const ignore = run(join(base, 'ignore'), ['optimizer.strategy=ignore-stragglers', ...nonIid]);
-    const repl = run(join(base, 'repl'), ['optimizer.strategy=replication', ...nonIid]);
+    const coded = await run(join(base, 'coded'), ['optimizer.strategy=coded', ...nonIid]);
+    const ignore = await run(join(base, 'ignore'), ['optimizer.strategy=ignore-stragglers', ...nonIid]);
+    const repl = await run(join(base, 'repl'), ['optimizer.strategy=replication', ...nonIid]);
     expect(ignore.summary.finalLoss).toBeGreaterThan(coded.summary.finalLoss + 0.01);
     expect(Math.abs(repl.summary.finalLoss - coded.summary.finalLoss)).toBeLessThan(1e-4);
     // Workers' pushes (uplink); the master's model broadcast (downlink) is the same for both.

@@ -5,7 +5,8 @@ import { loadConfig } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
 import { UserError } from '../src/util/user-error.ts';
 import { encodeNpy } from '../src/train/data/npy.ts';
-import { deterministicMetrics, dtemu, json, metrics, ROOT, tmp } from './helpers/cli.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { deterministicMetrics, json, metrics, ROOT, tmp } from './helpers/cli.ts';
 
 /**
  * Plugins from YAML (experiments/plugins/): an algorithm, a compressor, a LayersModel and CSV data run
@@ -19,19 +20,20 @@ const LOCAL_SGD = 'optimizer={module: ../../experiments/plugins/local-sgd.ts, lr
 const INT8 = 'optimizer={kind: compressed-sgd, lr: 0.05, compressor: {module: ../../experiments/plugins/int8-compressor.ts}}';
 const SHORT = ['train.steps=12', 'train.evalEvery=6'];
 
-function run(dir: string, ...sets: string[]) {
-  const r = dtemu(['run', FIXTURE, '--out', dir, '--quiet', ...[...SHORT, ...sets].flatMap((s) => ['--set', s])]);
+async function run(dir: string, ...sets: string[]) {
+  const args = ['run', FIXTURE, '--out', dir, '--quiet', ...[...SHORT, ...sets].flatMap((s) => ['--set', s])];
+  const r = await dtemuHere(args);
   return { ...r, dir };
 }
 
 describe('plugins from YAML', () => {
   const base = tmp();
 
-  it('an algorithm module trains end to end, identically in process and over ws', () => {
-    const a = run(join(base, 'alg-in'), LOCAL_SGD, 'transport.kind=inproc');
+  it('an algorithm module trains end to end, identically in process and over ws', async () => {
+    const a = await run(join(base, 'alg-in'), LOCAL_SGD, 'transport.kind=inproc');
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
-    const b = run(join(base, 'alg-ws'), LOCAL_SGD, 'transport.processes=2');
+    const b = await run(join(base, 'alg-ws'), LOCAL_SGD, 'transport.processes=2');
     expect(b.stderr).toBe('');
     expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
     const train = metrics(a.dir).filter((l) => l['kind'] === 'train');
@@ -42,10 +44,10 @@ describe('plugins from YAML', () => {
     expect((train[0]!['loss'] as number) > (train[11]!['loss'] as number)).toBe(true);
   });
 
-  it("a compressor module trains end to end, identically in process and over ws; its bits are its encoded bytes", () => {
-    const a = run(join(base, 'cmp-in'), INT8, 'transport.kind=inproc');
+  it("a compressor module trains end to end, identically in process and over ws; its bits are its encoded bytes", async () => {
+    const a = await run(join(base, 'cmp-in'), INT8, 'transport.kind=inproc');
     expect(a.stderr).toBe('');
-    const b = run(join(base, 'cmp-ws'), INT8, 'transport.processes=2');
+    const b = await run(join(base, 'cmp-ws'), INT8, 'transport.processes=2');
     expect(b.stderr).toBe('');
     expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
     // int8 payload: 4-byte scale + one byte per value (d = 676); all-gathered: each of the 4
@@ -54,11 +56,11 @@ describe('plugins from YAML', () => {
     expect(s.totalBits).toBe(12 * 4 * 3 * (4 + 676) * 8);
   });
 
-  it('a tfjs LayersModel module trains end to end through tfjs gradients, identically in process and over ws', () => {
+  it('a tfjs LayersModel module trains end to end through tfjs gradients, identically in process and over ws', async () => {
     const model = 'model={module: ../../experiments/plugins/layers-model.ts, hidden: 32}';
-    const a = run(join(base, 'lm-in'), model, 'transport.kind=inproc');
+    const a = await run(join(base, 'lm-in'), model, 'transport.kind=inproc');
     expect(a.stderr).toBe('');
-    const b = run(join(base, 'lm-ws'), model, 'transport.processes=2');
+    const b = await run(join(base, 'lm-ws'), model, 'transport.processes=2');
     expect(b.stderr).toBe('');
     expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
     // Flatten + Dense(32, relu) + Dense(4) on 16 features: the same 676 parameters as the
@@ -69,11 +71,11 @@ describe('plugins from YAML', () => {
     expect((train[11]!['loss'] as number) < (train[0]!['loss'] as number)).toBe(true);
   });
 
-  it('a CSV data set trains end to end, identically in process and over ws', () => {
+  it('a CSV data set trains end to end, identically in process and over ws', async () => {
     const csv = 'data={format: csv, train: ../../experiments/plugins/data/three-clusters-train.csv, test: ../../experiments/plugins/data/three-clusters-test.csv, batchSize: 16}';
-    const a = run(join(base, 'csv-in'), csv, 'model={kind: logistic}', 'transport.kind=inproc');
+    const a = await run(join(base, 'csv-in'), csv, 'model={kind: logistic}', 'transport.kind=inproc');
     expect(a.stderr).toBe('');
-    const b = run(join(base, 'csv-ws'), csv, 'model={kind: logistic}', 'transport.processes=2');
+    const b = await run(join(base, 'csv-ws'), csv, 'model={kind: logistic}', 'transport.processes=2');
     expect(b.stderr).toBe('');
     expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a.dir));
     // Three separable clusters (8 features, 600 test rows): a logistic model learns them.
@@ -91,7 +93,7 @@ describe('plugins from YAML', () => {
   async function inBoth(name: string, ...sets: string[]) {
     const a = join(base, `${name}-in`);
     await runExperiment(loadConfig(join(ROOT, FIXTURE), { sets: [...SHORT, ...sets, 'transport.kind=inproc'] }), { outDir: a });
-    const b = run(join(base, `${name}-ws`), ...sets, 'transport.processes=2');
+    const b = await run(join(base, `${name}-ws`), ...sets, 'transport.processes=2');
     expect(b.stderr).toBe('');
     expect(deterministicMetrics(b.dir)).toEqual(deterministicMetrics(a));
     return { train: metrics(a).filter((l) => l['kind'] === 'train'), evals: metrics(a).filter((l) => l['kind'] === 'eval') };
@@ -118,11 +120,11 @@ describe('plugins from YAML', () => {
     expect(evals[evals.length - 1]!['evalAccuracy']).toBeGreaterThan(0.6);
   });
 
-  it('a bad CSV cell is an input error naming file, line and column', () => {
+  it('a bad CSV cell is an input error naming file, line and column', async () => {
     const dir = tmp('dtemu-bad-csv-');
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'a,b,label\n1,2,0\n3,x,1\n');
-    const r = run(join(dir, 'run'), `data={format: csv, train: ${bad}, test: ${bad}, batchSize: 1}`, 'model={kind: logistic}', 'transport.kind=inproc');
+    const r = await run(join(dir, 'run'), `data={format: csv, train: ${bad}, test: ${bad}, batchSize: 1}`, 'model={kind: logistic}', 'transport.kind=inproc');
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`dtemu: ${bad}:3: column 2: expected a number, found "x"`);
     expect(existsSync(join(dir, 'run'))).toBe(false);
@@ -181,9 +183,9 @@ describe('plugins from YAML', () => {
       ],
     ];
     for (const [what, set, re] of bad) {
-      it(what, () => {
+      it(what, async () => {
         const out = join(dir, what.replace(/ /g, '-'));
-        const r = run(out, set, 'transport.kind=inproc');
+        const r = await run(out, set, 'transport.kind=inproc');
         expect(r.code).toBe(2);
         const lines = r.stderr.trim().split('\n');
         expect(lines).toHaveLength(1);
@@ -192,7 +194,7 @@ describe('plugins from YAML', () => {
       });
     }
 
-    it('an algorithm that throws during the run: exit 1, one line naming the module, metrics so far intact', () => {
+    it('an algorithm that throws during the run: exit 1, one line naming the module, metrics so far intact', async () => {
       const throws = join(dir, 'throws.ts');
       const api = join(ROOT, 'src', 'api.ts');
       writeFileSync(
@@ -209,7 +211,7 @@ export default { kind: 'throws', options: {}, toleratesCrash: () => false,
   } };\n`,
       );
       const out = join(dir, 'throws-run');
-      const r = run(out, `optimizer={module: ${throws}}`, 'transport.kind=inproc');
+      const r = await run(out, `optimizer={module: ${throws}}`, 'transport.kind=inproc');
       expect(r.code).toBe(1);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { runExperiment } from '../src/runtime/coordinator.ts';
 import { checkTimeOnly } from '../src/runtime/time-only.ts';
-import { dtemu, json, metrics, tmp } from './helpers/cli.ts';
+import { dtemuHere } from './helpers/cli-inprocess.ts';
+import { json, metrics, tmp } from './helpers/cli.ts';
 
 /**
  * `dtemu simulate` against full emulation (in process; ws gives the same metrics, see
@@ -68,14 +69,15 @@ describe('time-only mode equals full emulation', () => {
     expect(() => checkTimeOnly(loadConfig('experiments/quickstart.yaml', { sets: ['optimizer.kind=compressed-sgd', 'optimizer.compressor={kind: qsgd, levels: 4}'] }))).not.toThrow();
   });
 
-  it('the CLI: dtemu simulate writes the run directory; bad input exits 2 with one line', () => {
+  it('the CLI: dtemu simulate writes the run directory; bad input exits 2 with one line', async () => {
     const dir = join(base, 'cli');
-    const r = dtemu(['simulate', 'experiments/quickstart.yaml', '--out', dir, '--set', 'train.steps=3', '--set', 'workers=2']);
+    // simulate trains nothing and starts no worker process: in this process.
+    const r = await dtemuHere(['simulate', 'experiments/quickstart.yaml', '--out', dir, '--set', 'train.steps=3', '--set', 'workers=2'], true);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/quickstart: 3 steps simulated \(time only, no training\), simulated [0-9.]+ s/);
     expect(json<{ steps: number }>(join(dir, 'summary.json')).steps).toBe(3);
-    const bad = dtemu(['simulate', 'experiments/quickstart.yaml', '--out', join(base, 'bad'), '--set', 'compute.mode=measured']);
+    const bad = await dtemuHere(['simulate', 'experiments/quickstart.yaml', '--out', join(base, 'bad'), '--set', 'compute.mode=measured'], true);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -32,7 +32,9 @@ interface Validator {
   schema: Schema;
   validate: ValidateFunction;
 }
-const baseValidator: Validator = { schema: experimentSchema as unknown as Schema, validate: ajv.compile(experimentSchema as unknown as Schema) };
+// Schemas are compiled on first use: each ajv.compile costs ~0.1 s of CPU, and most processes
+// (every worker, every CLI run) need only their algorithm's.
+let baseValidator: Validator | undefined;
 const validators = new Map<Algorithm<OptimizerConfig>, Validator>();
 
 /**
@@ -41,7 +43,7 @@ const validators = new Map<Algorithm<OptimizerConfig>, Validator>();
  * algorithm is reported by the base schema's enum.
  */
 function validatorFor(a: Algorithm<OptimizerConfig> | null): Validator {
-  if (!a) return baseValidator;
+  if (!a) return (baseValidator ??= { schema: experimentSchema as unknown as Schema, validate: ajv.compile(experimentSchema as unknown as Schema) });
   let v = validators.get(a);
   if (!v) {
     const schema = experimentSchemaFor(a);
@@ -69,9 +71,9 @@ const lenient = (data: boolean): Validator => {
   const schema = { ...experimentSchema, properties: { ...experimentSchema.properties, ...relaxed } } as unknown as Schema;
   return { schema, validate: ajv.compile(schema) };
 };
-const lenientValidator = lenient(false);
+let lenientValidator: Validator | undefined;
 /** With a data module not imported yet: its options are unknown, so the data block is too. */
-const lenientDataValidator = lenient(true);
+let lenientDataValidator: Validator | undefined;
 const pluginValidators = new Map<string, Validator>();
 
 /** The schema of a config with plugins: the plugin algorithm's options and/or the plugin compressor's. */
@@ -732,8 +734,8 @@ export function loadConfigText(file: string, src: string, opts: LoadOptions = {}
   let algorithm = plugins.algorithm ? algoPlugin : algorithmNamed(data);
   const v = pending
     ? plugins.data !== undefined && !dataPlugin
-      ? lenientDataValidator
-      : lenientValidator
+      ? (lenientDataValidator ??= lenient(true))
+      : (lenientValidator ??= lenient(false))
     : algorithm && (plugins.algorithm || plugins.compressor || plugins.model || plugins.data)
       ? pluginValidator(algorithm, plugins.algorithm, compPlugin, plugins.compressor, modelPlugin, plugins.model, dataPlugin, plugins.data)
       : validatorFor(algorithm);

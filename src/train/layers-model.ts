@@ -1,10 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
+// tfjs through tf.ts's require: an ESM import here would make Node lex every tfjs bundle again.
+import { tf, type TF } from './tf.ts';
 import type { ModelDef, ParamSpec } from './models.ts';
 import { isParameterListModel, parameterListModelDef, type ParameterListModel } from './param-list-model.ts';
 
 /** What a model module's `build` returns: a tfjs LayersModel, optionally with its forward FLOPs. */
 export interface BuiltLayersModel {
-  model: tf.LayersModel;
+  model: TF.LayersModel;
   /** Forward-pass FLOPs per sample for the compute-time model (default: 2 x parameters). */
   flopsPerSample?: number;
 }
@@ -31,7 +32,7 @@ export function layersModelDef(built: BuiltLayersModel, inputShape: number[], cl
     return p;
   });
   const regression = classes === 0;
-  const variables = weights.map((w) => w.read() as tf.Variable);
+  const variables = weights.map((w) => w.read() as TF.Variable);
   return {
     kind: 'mlp',
     params,
@@ -41,7 +42,7 @@ export function layersModelDef(built: BuiltLayersModel, inputShape: number[], cl
     regression,
     variables,
     // The model reads its own variables, which the Trainer loads with each worker's parameters.
-    forward: (_p, x) => lm.apply(tf.reshape(x, [-1, ...inputShape])) as tf.Tensor2D,
+    forward: (_p, x) => lm.apply(tf.reshape(x, [-1, ...inputShape])) as TF.Tensor2D,
   };
 }
 
@@ -56,7 +57,7 @@ export interface ModelPlugin<O extends Record<string, unknown> = Record<string, 
    * Build the model for the data's input shape and number of classes (0: regression, one
    * output). Use the `tf` given (the engine's tfjs instance and backend).
    */
-  build(ctx: { tf: typeof tf; inputShape: number[]; classes: number; options: O }): tf.LayersModel | BuiltLayersModel | ParameterListModel;
+  build(ctx: { tf: typeof tf; inputShape: number[]; classes: number; options: O }): TF.LayersModel | BuiltLayersModel | ParameterListModel;
 }
 
 export function defineModel<O extends Record<string, unknown>>(p: ModelPlugin<O>): ModelPlugin<O> {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ROOT } from './cli.ts';
+import { dtemu, ROOT } from './cli.ts';
 
 /** Run the CLI in this process: argv, exit, stdout and stderr stubbed; one fresh import of the entry module. */
 let importCount = 0;
@@ -37,3 +37,16 @@ export async function cliInProcess(args: string[]): Promise<{ code: number; stde
   return result;
 }
 
+
+/**
+ * `dtemu <args>` without a process start (and its tfjs load, ~1 s of CPU) where the CLI's own
+ * process adds nothing: `validate`, runs with `transport.kind=inproc`, and (here = true) input
+ * refused at load time. Anything else (ws runs: the default transport) starts the CLI's process,
+ * which starts its worker processes, as a user's would.
+ */
+export async function dtemuHere(
+  args: string[],
+  here = args[0] === 'validate' || args.includes('transport.kind=inproc'),
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return here ? cliInProcess(args) : dtemu(args);
+}
