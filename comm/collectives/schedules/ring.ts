@@ -1,5 +1,5 @@
 import type { CompactRing, Cut, Round, Schedule, Transfer } from './schedule.ts';
-import { pmod } from './schedule.ts';
+import { LazyRound, pmod } from './schedule.ts';
 
 /**
  * Ring reduce-scatter then all-gather over [lo, hi) among m ranks (local 0..m-1): 2(m-1) rounds,
@@ -32,7 +32,10 @@ export function ringSchedule(n: number, length: number, cut: Cut): Schedule {
   const compact: CompactRing = { kind: 'ring', n, length, cut };
   const rounds: Round[] = [];
   if (n >= 2) {
-    for (let k = 0; k < 2 * (n - 1); k++) rounds.push(new LazyRingRound(compact, k));
+    for (let k = 0; k < 2 * (n - 1); k++) {
+      const rs = ringRoundReduces(compact, k);
+      rounds.push(new LazyRound(rs ? 'reduce-scatter' : 'all-gather', () => ringRoundTransfers(ringChunkBoundaries(compact), n, rs ? k : k - (n - 1), rs ? 0 : 1, rs)));
+    }
   }
   return { algorithm: 'ring', n, length, rounds, compact };
 }
@@ -46,12 +49,6 @@ export function compactRingOf(schedule: Schedule): CompactRing | null {
   return c && c.kind === 'ring' && c.n === schedule.n && schedule.rounds.length === (c.n >= 2 ? 2 * (c.n - 1) : 0) ? c : null;
 }
 
-/** How many of a compact ring's rounds have built their transfers (tests: timers and plans must build none). */
-export function builtRingRounds(schedule: Schedule): number {
-  let built = 0;
-  for (const round of schedule.rounds) if (round instanceof LazyRingRound && round.isBuilt) built++;
-  return built;
-}
 
 /** Whether round k of a compact ring is a reduce-scatter round (else all-gather). */
 export function ringRoundReduces(ring: CompactRing, k: number): boolean {
@@ -109,29 +106,3 @@ function ringRoundTransfers(at: readonly number[], m: number, s: number, shift: 
 }
 
 
-/** A round of a compact ring whose transfers are built on first read (then kept). */
-class LazyRingRound implements Round {
-  readonly phase: string;
-  private built: Transfer[] | null = null;
-  constructor(
-    private readonly ring: CompactRing,
-    private readonly k: number,
-  ) {
-    this.phase = ringRoundReduces(ring, k) ? 'reduce-scatter' : 'all-gather';
-  }
-  get isBuilt(): boolean {
-    return this.built !== null;
-  }
-  /** A copy by JSON (or a log line) shows the transfers, not the lazy state. */
-  toJSON(): Round {
-    return { phase: this.phase, transfers: this.transfers };
-  }
-  get transfers(): Transfer[] {
-    if (!this.built) {
-      const m = this.ring.n;
-      const rs = ringRoundReduces(this.ring, this.k);
-      this.built = ringRoundTransfers(ringChunkBoundaries(this.ring), m, rs ? this.k : this.k - (m - 1), rs ? 0 : 1, rs);
-    }
-    return this.built;
-  }
-}

@@ -29,6 +29,36 @@ export interface Round {
   transfers: Transfer[];
 }
 
+/**
+ * A round of a compact schedule (a ring's: schedules/ring.ts, sized.ts) whose transfers are built
+ * the first time something reads them, then kept: timers and per-rank plans that know the compact
+ * form never do, so a 1,024-rank ring need not hold millions of transfer objects.
+ */
+export class LazyRound implements Round {
+  private built: Transfer[] | null = null;
+  constructor(
+    readonly phase: string,
+    private readonly build: () => Transfer[],
+  ) {}
+  get isBuilt(): boolean {
+    return this.built !== null;
+  }
+  get transfers(): Transfer[] {
+    return (this.built ??= this.build());
+  }
+  /** A copy by JSON (or a log line) shows the transfers, not the lazy state. */
+  toJSON(): Round {
+    return { phase: this.phase, transfers: this.transfers };
+  }
+}
+
+/** How many of a schedule's lazy rounds have built their transfers (tests: timers and plans must build none). */
+export function builtLazyRounds(schedule: Schedule): number {
+  let built = 0;
+  for (const round of schedule.rounds) if (round instanceof LazyRound && round.isBuilt) built++;
+  return built;
+}
+
 export interface Schedule {
   algorithm: string;
   n: number;

@@ -1,4 +1,4 @@
-import { pmod, pow2Floor, type CompactSizedRing, type Round, type Schedule, type Transfer } from './schedule.ts';
+import { LazyRound, pmod, pow2Floor, type CompactSizedRing, type Round, type Schedule, type Transfer } from './schedule.ts';
 
 /**
  * Schedules of collectives whose messages have sizes of their own (variable payloads, bundles,
@@ -59,38 +59,11 @@ function ringOf(bytes: readonly number[]): Schedule {
   const n = bytes.length;
   const compact: CompactSizedRing = { kind: 'sized-ring', n, bytes: [...bytes] };
   const rounds: Round[] = [];
-  for (let s = 0; s < n - 1; s++) rounds.push(new LazySizedRingRound(compact, s));
+  for (let s = 0; s < n - 1; s++) rounds.push(new LazyRound('all-gather', () => Array.from({ length: n }, (_, r) => sized(r, pmod(r + 1, n), compact.bytes[pmod(r - s, n)]!))));
   return { ...eager('ring all-gather', n, rounds), compact };
 }
 
-/** Round s of a compact sized ring, its transfers built on first read (then kept). */
-class LazySizedRingRound implements Round {
-  readonly phase = 'all-gather';
-  private built: Transfer[] | null = null;
-  constructor(
-    private readonly ring: CompactSizedRing,
-    private readonly s: number,
-  ) {}
-  get isBuilt(): boolean {
-    return this.built !== null;
-  }
-  /** A copy by JSON (or a log line) shows the transfers, not the lazy state. */
-  toJSON(): Round {
-    return { phase: this.phase, transfers: this.transfers };
-  }
-  get transfers(): Transfer[] {
-    if (!this.built) {
-      const { n, bytes } = this.ring;
-      this.built = Array.from({ length: n }, (_, r) => sized(r, pmod(r + 1, n), bytes[pmod(r - this.s, n)]!));
-    }
-    return this.built;
-  }
-}
 
-/** How many of a sized ring's rounds have built their transfers (tests: the uncontended timer builds none). */
-export function builtSizedRingRounds(schedule: Schedule): number {
-  return schedule.rounds.filter((r) => r instanceof LazySizedRingRound && r.isBuilt).length;
-}
 
 /** The compact form of a sized ring all-gather, if `schedule` is one (checked against its shape). */
 export function compactSizedRingOf(schedule: Schedule): CompactSizedRing | null {
