@@ -2,6 +2,7 @@ import type { Endpoint } from '../endpoint.ts';
 import { bytesToF32 } from './chunks.ts';
 import type { Schedule, Transfer } from './schedules/schedule.ts';
 import { compactRingOf, ringRankPlan } from './schedules/ring.ts';
+import { receiveStamps, sendStamp } from './run-sized-unit.ts';
 import { logPhase } from './configured.ts';
 
 /** What a unit-timed collective learns from the flow simulation. */
@@ -83,12 +84,10 @@ export async function runSchedule(ep: Endpoint, data: Float32Array, schedule: Sc
   }
 }
 
-/** Wire step of the entry-time metadata of a unit-timed collective (after every round's step). */
-const ENTRY_STEP = 0x7ffffff0;
-
 /**
  * Run a schedule whose virtual time is decided as a unit: every rank tells every other its entry
- * time (metadata, not payload), computes the same per-rank finish times with the same pure
+ * time (an entry stamp without declared values, metadata, not payload: run-sized-unit.ts's, so
+ * ranks of one process share theirs on the stamp board instead of messaging each other), computes the same per-rank finish times with the same pure
  * function (`time`: the max-min flow simulation of the whole schedule), moves the bytes
  * untimed, and leaves at its finish time. Contention between the collective's own flows (incast,
  * shared WAN links) is thereby shared max-min fairly, identically in every process. In a
@@ -109,23 +108,11 @@ export async function runScheduleAsUnit(
    */
   defer?: (entries: readonly number[], schedule: Schedule) => (point: number) => UnitTiming,
 ): Promise<void> {
-  const n = ep.size;
   const me = ep.rank;
   const label = typeof scheduleOrChoice === 'function' ? 'all-reduce' : scheduleOrChoice.algorithm;
-  const entry = ep.now;
-  const stamp = new Uint8Array(8);
-  new DataView(stamp.buffer).setFloat64(0, entry, true);
-  for (let r = 0; r < n; r++) if (r !== me) ep.sendMeta(r, op, ENTRY_STEP, stamp);
-  const entries = new Array<number>(n);
-  entries[me] = entry;
-  for (let r = 0; r < n; r++) {
-    if (r === me) continue;
-    const msg = await ep.recvMeta(r, op, ENTRY_STEP);
-    if (msg.payload.byteLength !== 8) throw new Error(`${label}: entry time from ${r} has ${msg.payload.byteLength} bytes, expected 8`);
-    const t = new DataView(msg.payload.buffer, msg.payload.byteOffset, 8).getFloat64(0, true);
-    if (!Number.isFinite(t) || t < 0) throw new Error(`${label}: entry time from ${r} is ${t}, expected a finite virtual time >= 0`);
-    entries[r] = t;
-  }
+  const own = sendStamp(ep, op, []);
+  const entry = own.entry;
+  const { entries } = await receiveStamps(ep, own, label, 0);
   // Every rank holds the same entries, so a choice made from them is the same everywhere.
   const schedule = typeof scheduleOrChoice === 'function' ? scheduleOrChoice(entries) : scheduleOrChoice;
   // The rank's phases go to the timeline when its timing is known (for a deferred collective, in
