@@ -83,7 +83,7 @@ export function untimedMover(ep: Endpoint): Mover {
   return { send: (to, op, step, p) => ep.sendUntimed(to, op, step, p), recv: (from, op, step) => ep.recvRaw(from, op, step) };
 }
 
-/** Wire step of a sized unit's entry stamps (after any step a collective uses; runScheduleAsUnit's is 0x7ffffff0). */
+/** Wire step of every unit's entry stamps (sized units and runScheduleAsUnit's all-reduces; after any step a collective uses). */
 const STAMP_STEP = 0x7ffffff1;
 
 /** A rank's entry into a sized unit: when, and what it declared. */
