@@ -2,7 +2,7 @@ import { scheduleFor, type CollectiveOptions } from '../../comm/collectives/all-
 import type { CollectiveKind } from '../../comm/collectives/choices.ts';
 import { applicableCollectives } from '../../comm/collectives/schedules/index.ts';
 import type { Link, Topology } from '../../topologies/index.ts';
-import { bandwidthAt, latencyAt } from '../../topologies/trace.ts';
+import { realBandwidthAt, realLatencyAt } from '../sim/link-capacity.ts';
 import { timeSchedule } from '../sim/collective-time.ts';
 import type { FaultSchedule } from '../sim/faults.ts';
 
@@ -138,9 +138,8 @@ function frozenAt(topology: Topology, faults: FaultSchedule | null, t: number): 
   const copies = new Map<Link, Link>();
   const parts: string[] = [];
   topology.links.forEach((l, k) => {
-    const f = faults?.link(l.id, t) ?? null;
-    const bandwidth = f?.bandwidth ?? bandwidthAt(l, t);
-    const latency = f?.latency ?? latencyAt(l, t);
+    const bandwidth = realBandwidthAt(l, faults, t);
+    const latency = realLatencyAt(l, faults, t);
     if (bandwidth !== l.bandwidth || latency !== l.latency) parts.push(`${k}:${bandwidth}:${latency}`);
     copies.set(l, { id: l.id, bandwidth, latency, shared: l.shared });
   });

@@ -1,5 +1,5 @@
 import type { Link } from '../../topologies/index.ts';
-import { bandwidthAt } from '../../topologies/trace.ts';
+import { bandwidthAt, latencyAt } from '../../topologies/trace.ts';
 import type { FaultSchedule } from './faults.ts';
 
 /**
@@ -10,6 +10,11 @@ import type { FaultSchedule } from './faults.ts';
  */
 export function realBandwidthAt(link: Link, faults: FaultSchedule | null, t: number): number {
   return faults?.link(link.id, t)?.bandwidth ?? bandwidthAt(link, t);
+}
+
+/** A link's real latency at t: a link fault's in force, else its trace's, else its configured value. */
+export function realLatencyAt(link: Link, faults: FaultSchedule | null, t: number): number {
+  return faults?.link(link.id, t)?.latency ?? latencyAt(link, t);
 }
 
 /** The times at which the link's real bandwidth may change (trace breakpoints, its faults' starts and ends), sorted, distinct. */

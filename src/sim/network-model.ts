@@ -4,6 +4,7 @@ import type { FaultSchedule } from './faults.ts';
 import { bandwidthAt, latencyAt } from '../../topologies/trace.ts';
 import { simulateFlows, type Sharing } from './flow-sim.ts';
 import { SharedPortQueue } from './shared-port.ts';
+import { realBandwidthAt, realLatencyAt } from './link-capacity.ts';
 import type { SharedIngress } from '../../comm/message.ts';
 
 /** One transfer of a group timed together (`NetworkModel.timeTogether`). */
@@ -172,8 +173,8 @@ export class NetworkModel implements LinkTiming {
     }
     changes.sort((x, y) => x - y);
     const port = new SharedPortQueue({
-      bandwidthAt: (t) => faults?.link(link.id, t)?.bandwidth ?? bandwidthAt(link, t),
-      latencyAt: (t) => faults?.link(link.id, t)?.latency ?? latencyAt(link, t),
+      bandwidthAt: (t) => realBandwidthAt(link, faults, t),
+      latencyAt: (t) => realLatencyAt(link, faults, t),
       nextChange: (t) => changes.find((c) => c > t) ?? Infinity,
       // A transfer across a partition stalls where it is until the partition heals (as in the flow simulator).
       ...(partitioned ? { blocked: cut } : {}),
