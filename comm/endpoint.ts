@@ -125,11 +125,7 @@ export class Endpoint {
     if (this.failure) throw this.failure;
     const bytes = payload.byteLength;
     const arrival = this.timing.isShared(this.rank, to) ? Number.NaN : this.timing.transmit(this.rank, to, bytes, this.now);
-    this.stats.bytesSent += bytes;
-    this.stats.messagesSent += 1;
-    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + bytes);
-    this.transfers?.push([to, bytes, this.now, arrival]);
-    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival, payload });
+    this.handOver(to, op, step, payload, this.now, arrival);
     return arrival;
   }
 
@@ -146,14 +142,7 @@ export class Endpoint {
       for (const m of sends) this.send(m.to, m.op, m.step, m.payload);
       return;
     }
-    sends.forEach((m, i) => {
-      const bytes = m.payload.byteLength;
-      this.stats.bytesSent += bytes;
-      this.stats.messagesSent += 1;
-      this.stats.bytesTo.set(m.to, (this.stats.bytesTo.get(m.to) ?? 0) + bytes);
-      this.transfers?.push([m.to, bytes, this.now, arrivals[i]!]);
-      this.sink.route({ from: this.rank, to: m.to, op: m.op, step: m.step, sendTime: this.now, arrival: arrivals[i]!, payload: m.payload });
-    });
+    sends.forEach((m, i) => this.handOver(m.to, m.op, m.step, m.payload, this.now, arrivals[i]!));
   }
 
   /**
@@ -163,6 +152,11 @@ export class Endpoint {
    */
   sendDecided(to: number, op: number, step: number, payload: Uint8Array, sendTime: number, arrival: number): void {
     if (this.failure) throw this.failure;
+    this.handOver(to, op, step, payload, sendTime, arrival);
+  }
+
+  /** Count, record and hand over a payload whose times are known (NaN arrival: the receiver or a unit times it). */
+  private handOver(to: number, op: number, step: number, payload: Uint8Array, sendTime: number, arrival: number): void {
     const bytes = payload.byteLength;
     this.stats.bytesSent += bytes;
     this.stats.messagesSent += 1;
@@ -177,11 +171,7 @@ export class Endpoint {
    */
   sendUntimed(to: number, op: number, step: number, payload: Uint8Array): void {
     if (this.failure) throw this.failure;
-    this.stats.bytesSent += payload.byteLength;
-    this.stats.messagesSent += 1;
-    this.stats.bytesTo.set(to, (this.stats.bytesTo.get(to) ?? 0) + payload.byteLength);
-    this.transfers?.push([to, payload.byteLength, this.now, Number.NaN]);
-    this.sink.route({ from: this.rank, to, op, step, sendTime: this.now, arrival: Number.NaN, payload });
+    this.handOver(to, op, step, payload, this.now, Number.NaN);
   }
 
   /**
