@@ -2,7 +2,7 @@ import type { Schedule } from '../../comm/collectives/schedules/schedule.ts';
 import type { Topology } from '../../topologies/index.ts';
 import type { FaultSchedule } from './faults.ts';
 import { simulateFlows, type FlowRequest, type Reservation, type Sharing } from './flow-sim.ts';
-import type { UnitLedger } from './unit-ledger.ts';
+import { flowLinkIndices, type UnitLedger } from './unit-ledger.ts';
 import { NetworkModel } from './network-model.ts';
 import { timeNeighbourRing } from './neighbour-ring-time.ts';
 import { eagerScheduleToFlows, replayEagerMessages, sentTimes, transferBytes } from './eager-schedule.ts';
@@ -114,8 +114,7 @@ function recordInLedger(
     const again = flowsOf(topology, schedule, entryOf, elementBytes).flows;
     const events: { t: number; f: number; r: number }[] = [];
     simulateFlows(topology, again, 'max-min', (t, f, r) => events.push({ t, f, r }), faults, reserved.length > 0 ? reserved : null);
-    const index = new Map(topology.links.map((l, i) => [l, i]));
-    return { events, routeOf: (f: number) => topology.route(again[f]!.from, again[f]!.to).map((l) => index.get(l) ?? -1).filter((i) => i >= 0) };
+    return { events, routeOf: flowLinkIndices(topology, again) };
   });
 }
 

@@ -1,4 +1,11 @@
-import type { Reservation } from './flow-sim.ts';
+import type { Topology } from '../../topologies/index.ts';
+import type { FlowRequest, Reservation } from './flow-sim.ts';
+
+/** Each flow's route as indices into topology.links (links not listed there are skipped): the `routeOf` a ledger entry's profile needs. */
+export function flowLinkIndices(topology: Topology, flows: readonly FlowRequest[]): (flow: number) => number[] {
+  const index = new Map(topology.links.map((l, i) => [l, i]));
+  return (f) => topology.route(flows[f]!.from, flows[f]!.to).map((l) => index.get(l) ?? -1).filter((i) => i >= 0);
+}
 
 /**
  * What unit-timed collectives already decided still take on the links: per link, the summed rate

@@ -4,7 +4,7 @@ import { flowsOf, timeSchedule, type CollectiveTiming } from './collective-time.
 import { sentTimes } from './eager-schedule.ts';
 import type { FaultSchedule } from './faults.ts';
 import { simulateFlows, type FlowRequest, type Reservation } from './flow-sim.ts';
-import { UnitLedger } from './unit-ledger.ts';
+import { flowLinkIndices, UnitLedger } from './unit-ledger.ts';
 
 /** A unit-timed collective whose entries are known: what the flow simulation needs. */
 interface Entered {
@@ -143,8 +143,7 @@ export function decideJointly(topology: Topology, units: readonly Entered[], x: 
   for (let f = xFrom; f < xTo; f++) if (all[f]!.from !== all[f]!.to && times.end[f]! > lastEnd) lastEnd = times.end[f]!;
   if (lastEnd > -Infinity) {
     const own = all.slice(xFrom, xTo);
-    const index = new Map(topology.links.map((l, i) => [l, i]));
-    ledger.add(lastEnd, () => ({ events, routeOf: (f: number) => topology.route(own[f]!.from, own[f]!.to).map((l) => index.get(l) ?? -1).filter((i) => i >= 0) }));
+    ledger.add(lastEnd, () => ({ events, routeOf: flowLinkIndices(topology, own) }));
   }
   const arrival = times.arrival;
   const roundEnds = (rank: number): [number, number][] => joins[rank]!.map(([round, f]) => [round, arrival[xFrom + f]!]);
